@@ -1,0 +1,220 @@
+package dev.mlb.testkit.kernel;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import com.google.common.collect.ImmutableList;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A network namespace that mlb created for itself, removed again by {@link #close()}.
+ *
+ * <pre>{@code
+ * try (Netns ns = Netns.create("restore")) {
+ *   ns.run("iptables-restore").stdin(rules).check();
+ *   String saved = ns.run("iptables-save").check().stdout();
+ * }
+ * }</pre>
+ *
+ * <p>Every command runs through {@code ip netns exec NAME}, so nothing ever touches the machine's own
+ * namespace. Names are unique ({@code mlb-PURPOSE-PID-N-RANDOM}), every command has a time limit,
+ * and {@link #close()} kills what still runs inside before deleting the namespace.
+ */
+public final class Netns implements AutoCloseable {
+  private static final AtomicInteger COUNTER = new AtomicInteger();
+  private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+
+  private final String name;
+  private boolean closed;
+
+  private Netns(String name) {
+    this.name = name;
+  }
+
+  /**
+   * Creates a fresh namespace with its loopback up.
+   *
+   * @param purpose a short word that goes into the name, for whoever lists namespaces meanwhile
+   * @throws KernelUnavailableException if namespaces cannot be created here
+   */
+  public static Netns create(String purpose) {
+    checkArgument(purpose.matches("[a-z0-9]{1,12}"), "purpose \"%s\" must be 1-12 of [a-z0-9]", purpose);
+    String name =
+        "mlb-" + purpose + "-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet() + "-"
+            + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000));
+    Result added = Command.of("ip", "netns", "add", name).run();
+    if (added.exitCode() != 0) {
+      throw new KernelUnavailableException(
+          "cannot create network namespace " + name + ": " + added.stderr().strip());
+    }
+    Netns ns = new Netns(name);
+    try {
+      ns.run("ip", "link", "set", "lo", "up").check();
+    } catch (RuntimeException e) {
+      ns.close();
+      throw e;
+    }
+    return ns;
+  }
+
+  /** The namespace's name, as {@code ip netns list} shows it. */
+  public String name() {
+    return name;
+  }
+
+  /** A command to run inside this namespace. */
+  public Command run(String... command) {
+    checkArgument(command.length > 0, "no command");
+    if (closed) {
+      throw new IllegalStateException("namespace " + name + " is already deleted");
+    }
+    List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", name));
+    argv.addAll(List.of(command));
+    return new Command(ImmutableList.copyOf(argv));
+  }
+
+  /** A command to run inside this namespace, from a list. */
+  public Command run(List<String> command) {
+    return run(command.toArray(String[]::new));
+  }
+
+  /** Starts a long-running process inside the namespace; {@link #close()} kills it if still alive. */
+  public Process start(List<String> command) {
+    List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", name));
+    argv.addAll(command);
+    try {
+      return new ProcessBuilder(argv).start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + argv, e);
+    }
+  }
+
+  /** Kills every process inside, then deletes the namespace. Safe to call twice. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    Result pids = Command.of("ip", "netns", "pids", name).run();
+    for (String pid : pids.stdout().split("\\s+")) {
+      if (pid.matches("\\d+")) {
+        ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly);
+      }
+    }
+    Result deleted = Command.of("ip", "netns", "del", name).run();
+    if (deleted.exitCode() != 0) {
+      throw new IllegalStateException("cannot delete namespace " + name + ": " + deleted.stderr().strip());
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+
+  /** What a finished command printed and returned. */
+  public record Result(ImmutableList<String> command, int exitCode, String stdout, String stderr) {
+    /** This result, or an exception with the command, its exit code and its stderr. */
+    public Result check() {
+      if (exitCode != 0) {
+        throw new IllegalStateException(
+            String.join(" ", command) + " exited " + exitCode + ": " + stderr.strip());
+      }
+      return this;
+    }
+  }
+
+  /** A command with optional standard input and a time limit. */
+  public static final class Command {
+    private final ImmutableList<String> argv;
+    private byte[] stdin = new byte[0];
+    private Duration timeout = DEFAULT_TIMEOUT;
+
+    Command(ImmutableList<String> argv) {
+      this.argv = argv;
+    }
+
+    /** A command in the current namespace (only for {@code ip netns} bookkeeping). */
+    static Command of(String... argv) {
+      return new Command(ImmutableList.copyOf(argv));
+    }
+
+    public Command stdin(String text) {
+      this.stdin = text.getBytes(StandardCharsets.UTF_8);
+      return this;
+    }
+
+    public Command timeout(Duration limit) {
+      this.timeout = limit;
+      return this;
+    }
+
+    /** Runs the command to its end (or its time limit) and returns what it printed. */
+    public Result run() {
+      Process p;
+      try {
+        p = new ProcessBuilder(argv).start();
+      } catch (IOException e) {
+        throw new KernelUnavailableException("cannot run " + argv.get(0) + ": " + e.getMessage());
+      }
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      Thread o = pump(p.getInputStream(), out);
+      Thread e = pump(p.getErrorStream(), err);
+      try (OutputStream in = p.getOutputStream()) {
+        in.write(stdin);
+      } catch (IOException ignored) {
+        // The command may exit without reading its input; its exit code tells.
+      }
+      try {
+        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+          p.destroyForcibly();
+          p.waitFor();
+          throw new IllegalStateException(String.join(" ", argv) + " did not finish within " + timeout);
+        }
+        o.join();
+        e.join();
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        p.destroyForcibly();
+        throw new IllegalStateException("interrupted while running " + argv, ie);
+      }
+      return new Result(
+          argv,
+          p.exitValue(),
+          out.toString(StandardCharsets.UTF_8),
+          err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** Runs the command and fails unless it exits 0. */
+    public Result check() {
+      return run().check();
+    }
+
+    private static Thread pump(InputStream from, ByteArrayOutputStream to) {
+      Thread t =
+          new Thread(
+              () -> {
+                try (from) {
+                  from.transferTo(to);
+                } catch (IOException ignored) {
+                  // The process ended; what was read so far is kept.
+                }
+              });
+      t.setDaemon(true);
+      t.start();
+      return t;
+    }
+  }
+}
