@@ -1,0 +1,51 @@
+package dev.mlb.netfilter;
+
+import com.google.common.collect.ImmutableList;
+import dev.mlb.api.MlbStyle;
+import java.util.Optional;
+import org.immutables.value.Value;
+
+/**
+ * A chain: a built-in one (attached to a hook, with a policy) or a user chain (reached by jumps).
+ *
+ * <pre>{@code
+ * Chain balance = Chain.builder()
+ *     .name("balance1")
+ *     .addRules(Rule.builder().target(SetConnmark.set(1)).build())
+ *     .build();
+ * Chain prerouting = Chain.builder().name("PREROUTING").policy(Policy.ACCEPT).build();
+ * }</pre>
+ *
+ * <p>Whether a chain is built-in depends on its table; {@link Table} decides, fills in missing
+ * built-in chains, and gives built-in chains without a policy {@code ACCEPT}.
+ */
+@Value.Immutable
+@MlbStyle
+public abstract class Chain {
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builds a {@link Chain}. */
+  public static final class Builder extends ImmutableChain.Builder {}
+
+  /** An empty user chain. */
+  public static Chain user(String name) {
+    return builder().name(name).build();
+  }
+
+  /** The chain's name. */
+  public abstract String name();
+
+  /** The policy; present exactly for built-in chains once inside a {@link Table}. */
+  public abstract Optional<Policy> policy();
+
+  /** The rules, in order. */
+  public abstract ImmutableList<Rule> rules();
+
+  /** This chain with {@code rule} appended. */
+  public Chain withRule(Rule rule) {
+    return builder().from(this).addRules(rule).build();
+  }
+}

@@ -1,0 +1,23 @@
+package dev.mlb.netfilter;
+
+/**
+ * A netfilter hook: where in the kernel's path a built-in chain is attached. The declaration order
+ * is the order {@code iptables-save} prints built-in chains in.
+ */
+public enum Hook {
+  PREROUTING,
+  INPUT,
+  FORWARD,
+  OUTPUT,
+  POSTROUTING;
+
+  /** Whether a packet at this hook has an input interface ({@code -i} is allowed). */
+  public boolean hasInputInterface() {
+    return this == PREROUTING || this == INPUT || this == FORWARD;
+  }
+
+  /** Whether a packet at this hook has an output interface ({@code -o} is allowed). */
+  public boolean hasOutputInterface() {
+    return this == FORWARD || this == OUTPUT || this == POSTROUTING;
+  }
+}

@@ -1,0 +1,144 @@
+package dev.mlb.netfilter;
+
+import com.google.common.collect.ImmutableList;
+import dev.mlb.api.InterfaceName;
+import dev.mlb.api.IpPrefix;
+import dev.mlb.api.MlbStyle;
+import dev.mlb.api.Protocol;
+import java.util.Optional;
+import org.immutables.value.Value;
+
+/**
+ * One rule: the header tests ({@code -s -d -i -o -p}, each negatable), then the match modules in
+ * order, then an optional target.
+ *
+ * <pre>{@code
+ * Rule r = Rule.builder()
+ *     .in(InterfaceName.of("eth0"))
+ *     .protocol(Protocol.TCP)
+ *     .addMatches(PortMatch.tcpDestination(PortRange.of(443)), StateMatch.of(ConnState.NEW))
+ *     .target(new Jump("balance1"))
+ *     .build();
+ * // -i eth0 -p tcp -m tcp --dport 443 -m state --state NEW -j balance1
+ * }</pre>
+ *
+ * <p>The rule is kept as the kernel keeps it and iptables-save shows it: addresses with the host
+ * bits cleared ({@code -s 10.1.2.3/8} is {@code 10.0.0.0/8}); tests that pass everything
+ * ({@code -s 0.0.0.0/0}, {@code -i +}) left out. A negation flag without its test is a builder error.
+ */
+@Value.Immutable
+@MlbStyle
+public abstract class Rule {
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builds a {@link Rule}. */
+  public static final class Builder extends ImmutableRule.Builder {
+    /** {@code ! -s prefix}. */
+    public Builder notSource(IpPrefix prefix) {
+      return source(prefix).sourceNegated(true);
+    }
+
+    /** {@code ! -d prefix}. */
+    public Builder notDestination(IpPrefix prefix) {
+      return destination(prefix).destinationNegated(true);
+    }
+
+    /** {@code ! -i name}. */
+    public Builder notIn(InterfaceName name) {
+      return in(name).inNegated(true);
+    }
+
+    /** {@code ! -o name}. */
+    public Builder notOut(InterfaceName name) {
+      return out(name).outNegated(true);
+    }
+
+    /** {@code ! -p protocol}. */
+    public Builder notProtocol(Protocol protocol) {
+      return protocol(protocol).protocolNegated(true);
+    }
+  }
+
+  /** {@code -s}: the source address or network. */
+  public abstract Optional<IpPrefix> source();
+
+  @Value.Default
+  public boolean sourceNegated() {
+    return false;
+  }
+
+  /** {@code -d}: the destination address or network. */
+  public abstract Optional<IpPrefix> destination();
+
+  @Value.Default
+  public boolean destinationNegated() {
+    return false;
+  }
+
+  /** {@code -i}: the input interface (a trailing {@code +} is a wildcard). */
+  public abstract Optional<InterfaceName> in();
+
+  @Value.Default
+  public boolean inNegated() {
+    return false;
+  }
+
+  /** {@code -o}: the output interface. */
+  public abstract Optional<InterfaceName> out();
+
+  @Value.Default
+  public boolean outNegated() {
+    return false;
+  }
+
+  /** {@code -p}: the protocol. */
+  public abstract Optional<Protocol> protocol();
+
+  @Value.Default
+  public boolean protocolNegated() {
+    return false;
+  }
+
+  /** The match modules, evaluated left to right. */
+  public abstract ImmutableList<Match> matches();
+
+  /** The target; a rule without one only counts packets. */
+  public abstract Optional<Target> target();
+
+  @Value.Check
+  protected Rule normalize() {
+    checkNegation(sourceNegated(), source().isPresent(), "source");
+    checkNegation(destinationNegated(), destination().isPresent(), "destination");
+    checkNegation(inNegated(), in().isPresent(), "in");
+    checkNegation(outNegated(), out().isPresent(), "out");
+    checkNegation(protocolNegated(), protocol().isPresent(), "protocol");
+    // What iptables-save cannot show is not kept either: host bits, "-s 0.0.0.0/0", "-i +".
+    Optional<IpPrefix> src = canonical(source(), sourceNegated());
+    Optional<IpPrefix> dst = canonical(destination(), destinationNegated());
+    Optional<InterfaceName> inIf = in().filter(i -> inNegated() || !i.name().equals("+"));
+    Optional<InterfaceName> outIf = out().filter(i -> outNegated() || !i.name().equals("+"));
+    if (src.equals(source()) && dst.equals(destination()) && inIf.equals(in()) && outIf.equals(out())) {
+      return this;
+    }
+    return ImmutableRule.builder()
+        .from(this)
+        .source(src)
+        .destination(dst)
+        .in(inIf)
+        .out(outIf)
+        .build();
+  }
+
+  private static Optional<IpPrefix> canonical(Optional<IpPrefix> prefix, boolean negated) {
+    return prefix.map(IpPrefix::network).filter(p -> negated || p.length() > 0);
+  }
+
+  private static void checkNegation(boolean negated, boolean present, String what) {
+    if (negated && !present) {
+      throw new IllegalStateException(what + "Negated is set but there is no " + what + " to negate");
+    }
+  }
+}

@@ -1,0 +1,77 @@
+package dev.mlb.netfilter;
+
+import com.google.common.collect.ImmutableList;
+import dev.mlb.api.Finding;
+import dev.mlb.api.IpFamily;
+import dev.mlb.api.MlbStyle;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.immutables.value.Value;
+
+/**
+ * A whole {@code iptables-restore} (or {@code ip6tables-restore}) file: one family, its tables.
+ *
+ * <pre>{@code
+ * Ruleset rules = Ruleset.builder()
+ *     .family(IpFamily.V4)
+ *     .addTables(mangle, nat)
+ *     .build();
+ * List<Finding> problems = rules.validate();
+ * String text = RestoreWriter.render(rules);   // what iptables-save prints for the same rules
+ * }</pre>
+ *
+ * <p>Tables are kept in the order {@code iptables-save} prints them (mangle, security, raw, filter,
+ * nat). Two tables with one name are a builder error.
+ */
+@Value.Immutable
+@MlbStyle
+public abstract class Ruleset {
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builds a {@link Ruleset}. */
+  public static final class Builder extends ImmutableRuleset.Builder {}
+
+  /** IPv4 ({@code iptables}) or IPv6 ({@code ip6tables}). */
+  public abstract IpFamily family();
+
+  /** The tables, in iptables-save order. */
+  public abstract ImmutableList<Table> tables();
+
+  /** The table {@code name}, if the ruleset has it. */
+  public Optional<Table> table(TableName name) {
+    for (Table t : tables()) {
+      if (t.name() == name) {
+        return Optional.of(t);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Every problem with this ruleset that the kernel or iptables would refuse, or that makes it do
+   * something other than it seems to, each with its location. Errors first, then warnings.
+   */
+  public List<Finding> validate() {
+    return RulesetValidator.validate(this);
+  }
+
+  @Value.Check
+  protected Ruleset normalize() {
+    List<Table> sorted = new ArrayList<>(tables());
+    sorted.sort(Comparator.comparing(Table::name));
+    for (int i = 1; i < sorted.size(); i++) {
+      if (sorted.get(i).name() == sorted.get(i - 1).name()) {
+        throw new IllegalStateException("ruleset has two tables called " + sorted.get(i).name());
+      }
+    }
+    if (sorted.equals(tables())) {
+      return this;
+    }
+    return ImmutableRuleset.builder().family(family()).tables(sorted).build();
+  }
+}

@@ -1,0 +1,559 @@
+package dev.mlb.netfilter;
+
+import com.google.common.collect.ImmutableSet;
+import dev.mlb.api.Finding;
+import dev.mlb.api.IpFamily;
+import dev.mlb.api.IpPrefix;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** The checks behind {@link Ruleset#validate()}. */
+final class RulesetValidator {
+
+  /** iptables refuses chain names of XT_EXTENSION_MAXNAMELEN (29) characters or more. */
+  static final int MAX_CHAIN_NAME = 28;
+
+  /** Names iptables refuses for chains because a target is called so. */
+  static final ImmutableSet<String> TARGET_NAMES =
+      ImmutableSet.of(
+          "ACCEPT", "DROP", "RETURN", "QUEUE", "AUDIT", "CHECKSUM", "CLASSIFY", "CLUSTERIP", "CONNMARK",
+          "CONNSECMARK", "CT", "DNAT", "DNPT", "DSCP", "ECN", "HL", "HMARK", "IDLETIMER", "LED", "LOG",
+          "MARK", "MASQUERADE", "NETMAP", "NFLOG", "NFQUEUE", "NOTRACK", "RATEEST", "REDIRECT", "REJECT",
+          "SECMARK", "SET", "SNAT", "SNPT", "SYNPROXY", "TCPMSS", "TCPOPTSTRIP", "TEE", "TOS", "TPROXY",
+          "TRACE", "TTL", "ULOG");
+
+  private final Ruleset ruleset;
+  private final List<Finding> errors = new ArrayList<>();
+  private final List<Finding> warnings = new ArrayList<>();
+
+  private RulesetValidator(Ruleset ruleset) {
+    this.ruleset = ruleset;
+  }
+
+  static List<Finding> validate(Ruleset ruleset) {
+    RulesetValidator v = new RulesetValidator(ruleset);
+    for (Table table : ruleset.tables()) {
+      v.checkTable(table);
+    }
+    List<Finding> all = new ArrayList<>(v.errors);
+    all.addAll(v.warnings);
+    return all;
+  }
+
+  /** The location text of a chain. */
+  static String location(TableName table, String chain) {
+    return "table " + table.id() + ", chain " + chain;
+  }
+
+  /** The location text of a rule; {@code index} counts from 1 within its chain. */
+  static String location(TableName table, String chain, int index) {
+    return "table " + table.id() + ", chain " + chain + ", rule " + index;
+  }
+
+  private void error(String code, String location, String message) {
+    errors.add(Finding.error(code, location, message));
+  }
+
+  private void warning(String code, String location, String message) {
+    warnings.add(Finding.warning(code, location, message));
+  }
+
+  private void checkTable(Table table) {
+    Map<String, Chain> chains = new HashMap<>();
+    for (Chain c : table.chains()) {
+      chains.put(c.name(), c);
+      if (!table.isBuiltin(c)) {
+        checkChainName(table.name(), c.name());
+      }
+    }
+    Map<String, Set<Hook>> reach = reachability(table, chains);
+    checkLoops(table, chains);
+    for (Chain c : table.chains()) {
+      Set<Hook> hooks = reach.getOrDefault(c.name(), EnumSet.noneOf(Hook.class));
+      if (!table.isBuiltin(c) && hooks.isEmpty()) {
+        warning("chain-unused", location(table.name(), c.name()),
+            "user chain \"" + c.name() + "\" is never jumped to from a built-in chain; its rules never run");
+      }
+      for (int i = 0; i < c.rules().size(); i++) {
+        checkRule(table, c, i + 1, c.rules().get(i), hooks, chains);
+      }
+    }
+  }
+
+  private void checkChainName(TableName table, String name) {
+    String where = location(table, name);
+    if (name.isEmpty()) {
+      error("chain-name-empty", where, "chain name is empty");
+      return;
+    }
+    if (name.length() > MAX_CHAIN_NAME) {
+      error("chain-name-length", where, "chain name \"" + name + "\" is " + name.length()
+          + " characters; iptables allows at most " + MAX_CHAIN_NAME);
+    }
+    char first = name.charAt(0);
+    if (first == '-' || first == '!') {
+      error("chain-name-start", where, "chain name \"" + name + "\" starts with '" + first
+          + "'; iptables does not allow a chain name to start with '-' or '!'");
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char ch = name.charAt(i);
+      if (ch <= ' ' || ch >= 0x7f || ch == '"' || ch == '\'' || ch == '\\') {
+        error("chain-name-character", where, "chain name \"" + escape(name) + "\" contains "
+            + describe(ch) + " at position " + (i + 1)
+            + "; expected printable ASCII without blanks, quotes or backslashes");
+        break;
+      }
+    }
+    if (TARGET_NAMES.contains(name)) {
+      error("chain-name-target", where, "chain name \"" + name
+          + "\" is the name of a target; iptables does not allow a chain to be called so");
+    }
+  }
+
+  /** For each chain, the hooks whose built-in chain reaches it through jumps and gotos. */
+  private static Map<String, Set<Hook>> reachability(Table table, Map<String, Chain> chains) {
+    Map<String, Set<Hook>> reach = new HashMap<>();
+    for (Hook hook : table.name().hooks()) {
+      Deque<String> todo = new ArrayDeque<>();
+      todo.add(hook.name());
+      Set<String> seen = new HashSet<>();
+      while (!todo.isEmpty()) {
+        String name = todo.poll();
+        if (!seen.add(name)) {
+          continue;
+        }
+        reach.computeIfAbsent(name, k -> EnumSet.noneOf(Hook.class)).add(hook);
+        Chain c = chains.get(name);
+        if (c == null) {
+          continue;
+        }
+        for (Rule r : c.rules()) {
+          jumpTarget(r).filter(t -> !table.name().isBuiltin(t)).ifPresent(todo::add);
+        }
+      }
+    }
+    return reach;
+  }
+
+  private static Optional<String> jumpTarget(Rule r) {
+    return r.target().flatMap(t -> {
+      if (t instanceof Jump j) {
+        return Optional.of(j.chain());
+      }
+      if (t instanceof Goto g) {
+        return Optional.of(g.chain());
+      }
+      return Optional.empty();
+    });
+  }
+
+  private void checkLoops(Table table, Map<String, Chain> chains) {
+    // Depth-first search over user chains; a back edge is a loop, which the kernel refuses (ELOOP).
+    Map<String, Integer> state = new HashMap<>();
+    for (Chain c : table.chains()) {
+      findLoop(table, chains, c.name(), state, new ArrayDeque<>());
+    }
+  }
+
+  private boolean findLoop(
+      Table table, Map<String, Chain> chains, String name, Map<String, Integer> state, Deque<String> path) {
+    Integer s = state.get(name);
+    if (s != null) {
+      if (s == 1) {
+        List<String> cycle = new ArrayList<>();
+        boolean in = false;
+        for (java.util.Iterator<String> it = path.descendingIterator(); it.hasNext(); ) {
+          String p = it.next();
+          in |= p.equals(name);
+          if (in) {
+            cycle.add(p);
+          }
+        }
+        cycle.add(name);
+        error("jump-loop", location(table.name(), name),
+            "chains jump in a loop: " + String.join(" -> ", cycle) + "; the kernel refuses loops");
+        return true;
+      }
+      return false;
+    }
+    Chain c = chains.get(name);
+    if (c == null) {
+      return false;
+    }
+    state.put(name, 1);
+    path.push(name);
+    boolean found = false;
+    for (Rule r : c.rules()) {
+      Optional<String> t = jumpTarget(r);
+      if (t.isPresent() && chains.containsKey(t.get()) && !table.name().isBuiltin(t.get())) {
+        found |= findLoop(table, chains, t.get(), state, path);
+        if (found) {
+          break;
+        }
+      }
+    }
+    path.pop();
+    state.put(name, 2);
+    return found;
+  }
+
+  private void checkRule(
+      Table table, Chain chain, int index, Rule rule, Set<Hook> hooks, Map<String, Chain> chains) {
+    String where = location(table.name(), chain.name(), index);
+    IpFamily family = ruleset.family();
+    Optional<Hook> builtin = table.name().hook(chain.name());
+
+    checkAddress(where, "-s", rule.source(), rule.sourceNegated(), family);
+    checkAddress(where, "-d", rule.destination(), rule.destinationNegated(), family);
+
+    if (rule.in().isPresent()) {
+      if (builtin.isPresent() && !builtin.get().hasInputInterface()) {
+        error("interface-direction", where, "-i " + rule.in().get() + " in chain " + chain.name()
+            + ": packets at " + chain.name() + " have no input interface; iptables refuses -i there");
+      } else if (!hooks.isEmpty() && hooks.stream().noneMatch(Hook::hasInputInterface)) {
+        warning("interface-direction", where, "-i " + rule.in().get() + " in chain " + chain.name()
+            + ", which is only reached from " + hooks + ", where packets have no input interface");
+      }
+    }
+    if (rule.out().isPresent()) {
+      if (builtin.isPresent() && !builtin.get().hasOutputInterface()) {
+        error("interface-direction", where, "-o " + rule.out().get() + " in chain " + chain.name()
+            + ": packets at " + chain.name() + " have no output interface; iptables refuses -o there");
+      } else if (!hooks.isEmpty() && hooks.stream().noneMatch(Hook::hasOutputInterface)) {
+        warning("interface-direction", where, "-o " + rule.out().get() + " in chain " + chain.name()
+            + ", which is only reached from " + hooks + ", where packets have no output interface");
+      }
+    }
+    if (family == IpFamily.V6 && rule.protocol().map(p -> p.number() == 1).orElse(false)) {
+      warning("protocol-family", where, "-p icmp in an IPv6 ruleset never matches; IPv6 uses ipv6-icmp (58)");
+    }
+    if (family == IpFamily.V4 && rule.protocol().map(p -> p.number() == 58).orElse(false)) {
+      warning("protocol-family", where, "-p ipv6-icmp in an IPv4 ruleset never matches; IPv4 uses icmp (1)");
+    }
+
+    int portMatches = 0;
+    for (Match m : rule.matches()) {
+      if (m instanceof PortMatch) {
+        portMatches++;
+      }
+      m.accept(new MatchChecker(where, rule));
+    }
+    if (portMatches > 1) {
+      error("port-match-repeated", where, "the rule has " + portMatches
+          + " -m tcp/-m udp matches; iptables-nft merges them into one, so write them as one");
+    }
+    rule.target().ifPresent(t -> checkTarget(table, chain, where, rule, t, hooks, chains));
+  }
+
+  private void checkAddress(String where, String option, Optional<IpPrefix> prefix, boolean negated, IpFamily family) {
+    if (prefix.isEmpty()) {
+      return;
+    }
+    IpPrefix p = prefix.get();
+    if (p.family() != family) {
+      error("address-family", where, option + " " + p + " is an " + (p.family() == IpFamily.V4 ? "IPv4" : "IPv6")
+          + " address in an " + (family == IpFamily.V4 ? "IPv4" : "IPv6") + " ruleset");
+    }
+    if (negated && p.length() == 0) {
+      error("address-negated-any", where, "! " + option + " " + p
+          + " matches no packet; iptables-nft refuses it (Invalid argument)");
+    }
+  }
+
+  private static boolean protocolIs(Rule rule, Set<Integer> numbers) {
+    return rule.protocol().isPresent() && !rule.protocolNegated()
+        && numbers.contains(rule.protocol().get().number());
+  }
+
+  private static final Set<Integer> PORT_PROTOCOLS = Set.of(6, 17, 33, 132, 136);
+  private static final Set<Integer> NAT_PORT_PROTOCOLS = Set.of(6, 17, 33, 132);
+
+  private final class MatchChecker implements Match.Visitor<Void> {
+    private final String where;
+    private final Rule rule;
+
+    MatchChecker(String where, Rule rule) {
+      this.where = where;
+      this.rule = rule;
+    }
+
+    @Override
+    public Void visitState(StateMatch m) {
+      return null;
+    }
+
+    @Override
+    public Void visitConntrack(ConntrackMatch m) {
+      return null;
+    }
+
+    @Override
+    public Void visitConnmark(ConnmarkMatch m) {
+      if (m.mark().hasBitsOutsideMask()) {
+        warning("mark-outside-mask", where, "-m connmark --mark " + m.mark()
+            + " has value bits outside the mask; (ctmark & mask) can never equal it");
+      }
+      return null;
+    }
+
+    @Override
+    public Void visitMark(MarkMatch m) {
+      if (m.mark().hasBitsOutsideMask()) {
+        warning("mark-outside-mask", where, "-m mark --mark " + m.mark()
+            + " has value bits outside the mask; (mark & mask) can never equal it");
+      }
+      return null;
+    }
+
+    @Override
+    public Void visitStatistic(StatisticMatch m) {
+      if (m.mode() instanceof Statistic.Nth nth) {
+        if (nth.every() < 1 || nth.every() > 0xFFFF_FFFFL) {
+          error("statistic-every", where, "-m statistic --every " + nth.every()
+              + " is outside 1..4294967295; --every 0 would never start a period");
+        } else if (nth.packet() < 0 || nth.packet() >= nth.every()) {
+          error("statistic-packet", where, "-m statistic --packet " + nth.packet() + " with --every "
+              + nth.every() + ": --packet must be 0 to " + (nth.every() - 1));
+        }
+      } else {
+        Statistic.Random r = (Statistic.Random) m.mode();
+        if (r.threshold() < 0 || r.threshold() > Statistic.Random.ONE) {
+          error("statistic-probability", where, "-m statistic --probability " + r.probability()
+              + " is outside [0, 1]");
+        }
+      }
+      return null;
+    }
+
+    @Override
+    public Void visitPort(PortMatch m) {
+      if (!protocolIs(rule, Set.of(m.protocol().number()))) {
+        error("port-match-protocol", where, "-m " + m.module() + " needs -p " + m.protocol()
+            + " in the same rule (without !); the kernel refuses it otherwise");
+      }
+      for (PortCriterion c : List.of(m.source(), m.destination()).stream()
+          .flatMap(Optional::stream).toList()) {
+        if (c.isNone()) {
+          error("port-match-none", where, "! 0:65535 matches no port; iptables-nft cannot represent it");
+        }
+      }
+      return null;
+    }
+
+    @Override
+    public Void visitMultiport(MultiportMatch m) {
+      if (!protocolIs(rule, PORT_PROTOCOLS)) {
+        error("multiport-protocol", where, "-m multiport needs -p tcp, udp, udplite, sctp or dccp"
+            + " in the same rule (without !)");
+      }
+      if (m.slots() > MultiportMatch.MAX_PORTS) {
+        error("multiport-too-many", where, "-m multiport " + m.direction().option() + " lists "
+            + m.slots() + " ports (a range counts as two); the kernel allows at most 15");
+      }
+      return null;
+    }
+
+    @Override
+    public Void visitComment(CommentMatch m) {
+      int bytes = m.text().getBytes(StandardCharsets.UTF_8).length;
+      if (bytes > CommentMatch.MAX_BYTES) {
+        error("comment-length", where, "comment is " + bytes
+            + " bytes; the kernel keeps at most 255");
+      }
+      checkText(where, "comment", m.text());
+      return null;
+    }
+
+    @Override
+    public Void visitOpaque(OpaqueMatch m) {
+      checkName(where, "match module", m.module());
+      for (String arg : m.arguments()) {
+        checkText(where, "-m " + m.module() + " argument", arg);
+      }
+      warning("opaque-match", where, "-m " + m.module()
+          + " is kept verbatim; mlb does not check or simulate it");
+      return null;
+    }
+  }
+
+  private void checkText(String where, String what, String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < ' ' && c != '\t' || c == 0x7f) {
+        error("text-control-character", where, what + " \"" + escape(text) + "\" contains "
+            + describe(c) + " at position " + (i + 1)
+            + "; a restore file has one rule per line and cannot carry it");
+        return;
+      }
+    }
+  }
+
+  private void checkName(String where, String what, String name) {
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c <= ' ' || c >= 0x7f || c == '"' || c == '\'' || c == '\\') {
+        error("name-character", where, what + " \"" + escape(name) + "\" contains " + describe(c)
+            + " at position " + (i + 1) + "; expected printable ASCII without blanks or quotes");
+        return;
+      }
+    }
+  }
+
+  private void checkTarget(
+      Table table, Chain chain, String where, Rule rule, Target target, Set<Hook> hooks,
+      Map<String, Chain> chains) {
+    target.accept(new Target.Visitor<Void>() {
+      @Override
+      public Void visitVerdict(Verdict t) {
+        return null;
+      }
+
+      @Override
+      public Void visitJump(Jump t) {
+        checkChainTarget("-j", t.chain());
+        return null;
+      }
+
+      @Override
+      public Void visitGoto(Goto t) {
+        checkChainTarget("-g", t.chain());
+        return null;
+      }
+
+      private void checkChainTarget(String option, String name) {
+        if (table.name().isBuiltin(name)) {
+          error("jump-builtin", where, option + " " + name + ": " + name
+              + " is a built-in chain; only user chains can be jumped to");
+        } else if (!chains.containsKey(name)) {
+          error("jump-undefined", where, option + " " + name + ": table " + table.name().id()
+              + " has no chain \"" + name + "\"");
+        }
+      }
+
+      @Override
+      public Void visitSetMark(SetMark t) {
+        checkU32(where, "MARK --set-xmark value", t.value());
+        checkU32(where, "MARK --set-xmark mask", t.mask());
+        return null;
+      }
+
+      @Override
+      public Void visitSetConnmark(SetConnmark t) {
+        checkU32(where, "CONNMARK --set-xmark value", t.value());
+        checkU32(where, "CONNMARK --set-xmark mask", t.mask());
+        return null;
+      }
+
+      @Override
+      public Void visitSaveConnmark(SaveConnmark t) {
+        checkU32(where, "CONNMARK --save-mark --nfmask", t.nfmask());
+        checkU32(where, "CONNMARK --save-mark --ctmask", t.ctmask());
+        return null;
+      }
+
+      @Override
+      public Void visitRestoreConnmark(RestoreConnmark t) {
+        checkU32(where, "CONNMARK --restore-mark --nfmask", t.nfmask());
+        checkU32(where, "CONNMARK --restore-mark --ctmask", t.ctmask());
+        return null;
+      }
+
+      @Override
+      public Void visitMasquerade(Masquerade t) {
+        checkNat(t.name(), EnumSet.of(Hook.POSTROUTING));
+        if (t.toPorts().isPresent() && !protocolIs(rule, NAT_PORT_PROTOCOLS)) {
+          error("nat-ports-protocol", where, "MASQUERADE --to-ports needs -p tcp, udp, sctp or dccp");
+        }
+        return null;
+      }
+
+      @Override
+      public Void visitSnat(Snat t) {
+        checkNat(t.name(), EnumSet.of(Hook.POSTROUTING, Hook.INPUT));
+        if (t.first().family() != ruleset.family()) {
+          error("address-family", where, "SNAT --to-source " + t.first() + " is not an "
+              + (ruleset.family() == IpFamily.V4 ? "IPv4" : "IPv6") + " address");
+        } else if (t.first().compareTo(t.last()) > 0) {
+          error("nat-range", where, "SNAT --to-source " + t.first() + "-" + t.last()
+              + " is empty; the first address must not exceed the last");
+        }
+        if (t.ports().isPresent() && !protocolIs(rule, NAT_PORT_PROTOCOLS)) {
+          error("nat-ports-protocol", where, "SNAT with ports needs -p tcp, udp, sctp or dccp");
+        }
+        return null;
+      }
+
+      private void checkNat(String name, Set<Hook> allowed) {
+        if (table.name() != TableName.NAT) {
+          error("target-table", where, name + " is only valid in the nat table, not in "
+              + table.name().id());
+          return;
+        }
+        Set<Hook> bad = EnumSet.noneOf(Hook.class);
+        for (Hook h : hooks) {
+          if (!allowed.contains(h)) {
+            bad.add(h);
+          }
+        }
+        if (!bad.isEmpty()) {
+          error("target-hook", where, name + " is only valid in " + allowed + " of the nat table, but chain "
+              + chain.name() + " is reached from " + bad);
+        }
+      }
+
+      @Override
+      public Void visitOpaque(OpaqueTarget t) {
+        checkName(where, "target", t.name());
+        for (String arg : t.arguments()) {
+          checkText(where, "-j " + t.name() + " argument", arg);
+        }
+        if (TARGET_NAMES.contains(t.name())) {
+          warning("opaque-target", where, "-j " + t.name()
+              + " is kept verbatim; mlb does not check or simulate it");
+        } else if (chains.containsKey(t.name())) {
+          error("jump-opaque", where, "-j " + t.name() + " is a chain but was read as a target");
+        }
+        return null;
+      }
+    });
+  }
+
+  private void checkU32(String where, String what, long value) {
+    if (value < 0 || value > 0xFFFF_FFFFL) {
+      error("mark-range", where, what + " " + value + " (0x" + Long.toHexString(value)
+          + ") does not fit in 32 bits; marks are 0 to 0xffffffff");
+    }
+  }
+
+  private static String describe(char c) {
+    if (c == '\n') {
+      return "a line break";
+    }
+    if (c == '\r') {
+      return "a carriage return";
+    }
+    if (c == ' ') {
+      return "a space";
+    }
+    if (c < ' ' || c == 0x7f) {
+      return String.format("the control character U+%04X", (int) c);
+    }
+    if (c > 0x7f) {
+      return String.format("the non-ASCII character U+%04X", (int) c);
+    }
+    return "'" + c + "'";
+  }
+
+  private static String escape(String s) {
+    return s.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t");
+  }
+}
