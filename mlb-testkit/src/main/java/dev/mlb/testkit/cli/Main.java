@@ -1,10 +1,67 @@
 package dev.mlb.testkit.cli;
 
-/** The {@code mlb} command line. */
-public final class Main {
-  private Main() {}
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code mlb} command line.
+ *
+ * <pre>{@code
+ * java -jar mlb-testkit/target/mlb.jar fmt mlb-testkit/examples/seed-rules.v4
+ * }</pre>
+ *
+ * <p>Exit codes: 0 on success; 2 when the input is invalid (the message on standard error names the
+ * line and column) or the command line is wrong; 1 when the program itself failed.
+ */
+@Command(
+    name = "mlb",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Multi-uplink load balancing for Linux: canonical rulesets and routing batches.",
+    subcommands = {CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+  /** Exit code for invalid input or usage. */
+  static final int INVALID = 2;
+
+  final InputStream stdin;
+  final PrintStream stdout;
+  final PrintStream stderr;
+
+  Main(InputStream stdin, PrintStream stdout, PrintStream stderr) {
+    this.stdin = stdin;
+    this.stdout = stdout;
+    this.stderr = stderr;
+  }
 
   public static void main(String[] args) {
-    System.exit(2);
+    System.exit(run(args, System.in, System.out, System.err));
+  }
+
+  /** Runs {@code mlb args...} with the given streams and returns the exit code. */
+  public static int run(String[] args, InputStream stdin, PrintStream stdout, PrintStream stderr) {
+    CommandLine cli = new CommandLine(new Main(stdin, stdout, stderr));
+    cli.setOut(new PrintWriter(stdout, true, StandardCharsets.UTF_8));
+    cli.setErr(new PrintWriter(stderr, true, StandardCharsets.UTF_8));
+    cli.setExitCodeExceptionMapper(e -> 1);
+    cli.getCommandSpec().exitCodeOnInvalidInput(INVALID);
+    return cli.execute(args);
+  }
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(stdout);
+  }
+
+  /** The version from the jar's manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"mlb " + (v == null ? "(development build)" : v)};
+    }
   }
 }
