@@ -27,7 +27,7 @@ import org.immutables.value.Value;
  *
  * <p>A route is kept in the normal form the kernel reports back, so a route read with
  * {@code ip -json} equals the one that was written: a scope equal to the one {@code ip} picks by
- * itself, {@code proto boot}, IPv4 {@code metric 0} and IPv6 {@code metric 1024} are dropped on
+ * itself, {@code proto boot}, {@code metric 0} and IPv6 {@code metric 1024} are dropped on
  * {@code build()}. {@link #toString()} is what {@link IpBatchWriter} writes after {@code route replace}.
  */
 @Value.Immutable
@@ -126,8 +126,10 @@ public abstract class Route {
             throw new IllegalArgumentException("metric " + m + " is outside 0..4294967295");
           }
         });
+    // IPv6 turns metric 0 into 1024 (IP6_RT_PRIO_USER) and reports 1024; IPv4 reports no metric 0.
     boolean defaultMetric =
-        metric().isPresent() && metric().getAsLong() == (family() == IpFamily.V6 ? 1024 : 0);
+        metric().isPresent()
+            && (metric().getAsLong() == 0 || (family() == IpFamily.V6 && metric().getAsLong() == 1024));
     boolean bootProto = protocol().isPresent() && protocol().get().equals(RouteProtocol.BOOT);
     boolean defaultScope = scope().isPresent() && scope().get().equals(defaultScope());
     if (!defaultMetric && !bootProto && !defaultScope) {
