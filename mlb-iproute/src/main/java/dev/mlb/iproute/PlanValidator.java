@@ -210,10 +210,12 @@ final class PlanValidator {
       }
       if (r.via().isPresent() && !r.onlink()) {
         gateway(w, r.via().get(), r.dev(), "gateway");
+        shadowed(w, r, r.via().get(), "gateway");
       }
       for (Nexthop n : r.nexthops()) {
         if (n.via().isPresent() && !n.onlink()) {
           gateway(w, n.via().get(), n.dev(), "nexthop gateway");
+          shadowed(w, r, n.via().get(), "nexthop gateway");
         }
         if (n.onlink() && n.via().isEmpty()) {
           error("onlink-without-gateway", w, "nexthop onlink needs a gateway (via)");
@@ -230,6 +232,33 @@ final class PlanValidator {
         error("route-duplicate", w,
             "the route has the same table, destination and metric as " + where(routes.get(first), first)
                 + "; route replace keeps only the last one. Give them different metrics or merge them");
+      }
+    }
+  }
+
+  /**
+   * IPv4 looks a gateway up in the route's own table first (fib_check_nh_v4_gw), among routes of
+   * scope link or host; a broadcast, multicast or anycast route found there makes it invalid. On a
+   * second run every route of the plan is present, so the order in the plan does not matter.
+   */
+  private void shadowed(String w, Route route, IpAddress via, String what) {
+    if (plan.family() != IpFamily.V4 || route.table().equals(RoutingTable.MAIN)) {
+      return;
+    }
+    List<Route> routes = plan.routes();
+    for (int j = 0; j < routes.size(); j++) {
+      Route o = routes.get(j);
+      if (o != route
+          && o.table().equals(route.table())
+          && o.effectiveScope().number() >= RouteScope.LINK.number()
+          && o.type() != RouteType.UNICAST
+          && o.type() != RouteType.LOCAL
+          && o.destination().contains(via)) {
+        error("gateway-shadowed", w,
+            what + " " + via + " lies in " + where(o, j) + ", a " + o.type() + " route of scope "
+                + o.effectiveScope() + " in the same table, where the kernel looks the gateway up first"
+                + " (Nexthop has invalid gateway)");
+        return;
       }
     }
   }

@@ -272,7 +272,13 @@ public final class RoutingPlanGenerator {
           RouteType[] reject = {RouteType.UNREACHABLE, RouteType.BLACKHOLE, RouteType.PROHIBIT, RouteType.THROW};
           b.type(reject[random.nextInt(reject.length)]);
           break;
-        default: // local or broadcast
+        default: // local or broadcast, never for the whole family (it would cover the gateways)
+          if (dst.length() == 0) {
+            b.destination(IpPrefix.parse(family == IpFamily.V4 ? "203.0.113.128/25" : "2001:db8:ff::/48"));
+            if (!keys.add(List.of(table, b.build().destination(), metric))) {
+              continue;
+            }
+          }
           b.type(family == IpFamily.V4 && random.nextBoolean() ? RouteType.BROADCAST : RouteType.LOCAL).dev(DEVICES.get(dev));
           break;
       }
