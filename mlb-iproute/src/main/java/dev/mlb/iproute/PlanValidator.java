@@ -6,6 +6,7 @@ import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Mark;
+import dev.mlb.api.PortRange;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -90,6 +91,13 @@ final class PlanValidator {
             .ifPresent(
                 d -> error("interface-wildcard", w,
                     "interface \"" + d + "\" ends in '+', but ip rule takes one literal interface name"));
+      }
+      for (Optional<PortRange> ports : List.of(r.sport(), r.dport())) {
+        ports.filter(p -> p.first() == 0 || p.last() == 65535)
+            .ifPresent(p -> error("rule-port-range", w,
+                (ports == r.sport() ? "sport " : "dport ") + IpBatchWriter.ports(p)
+                    + " includes port " + (p.first() == 0 ? 0 : 65535)
+                    + "; ip rule takes ports 1 to 65534 (the kernel refuses: Invalid port range)"));
       }
       if (r.priority().isEmpty()) {
         warning("rule-priority-missing", w,

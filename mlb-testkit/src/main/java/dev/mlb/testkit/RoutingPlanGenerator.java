@@ -221,8 +221,9 @@ public final class RoutingPlanGenerator {
   }
 
   private static PortRange ports(SplittableRandom random) {
-    int first = 1 + random.nextInt(65535);
-    return random.nextBoolean() ? PortRange.of(first) : PortRange.of(first, first + random.nextInt(65536 - first));
+    // The kernel takes ports 1 to 65534 in ip rules.
+    int first = 1 + random.nextInt(65534);
+    return random.nextBoolean() ? PortRange.of(first) : PortRange.of(first, first + random.nextInt(65535 - first));
   }
 
   private void routes(SplittableRandom random, RoutingPlan.Builder plan, RouteProtocol owner, List<RoutingTable> tables) {
