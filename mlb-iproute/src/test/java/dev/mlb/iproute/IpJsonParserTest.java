@@ -89,6 +89,6 @@ class IpJsonParserTest {
     ParseException e = assertThrows(ParseException.class,
         () -> IpJsonParser.parse("[{\"priority\":0,\"src\":\"all\",\"table\":\"local\"},\n {\"priority\":5,\"src\":\"all\",\"table\":\"0\"}]", "", IpFamily.V4));
     assertEquals("line 2, column 2: rules[1] key \"table\": \"0\" is not a routing table; expected main, local,"
-        + " default or a number 1 to 4294967295\n  [*] {\"priority\":5,\"src\":\"all\",\"table\":\"0\"}]", e.getMessage());
+        + " default or a number 1 to 4294967295\n   [*]{\"priority\":5,\"src\":\"all\",\"table\":\"0\"}]", e.getMessage());
   }
 }
