@@ -176,7 +176,7 @@ public final class IpBatchParser {
   private BatchReader.Word next(List<BatchReader.Word> w, int i, String what) {
     if (i >= w.size()) {
       BatchReader.Word last = w.get(w.size() - 1);
-      BatchReader.Word end = new BatchReader.Word("", last.line(), last.column() + last.text().length() + 1, last.lineText());
+      BatchReader.Word end = new BatchReader.Word("", last.line(), last.column() + last.text().length(), last.lineText());
       throw error(end, "the command ends after \"" + last.text() + "\"; expected " + what);
     }
     return w.get(i);
@@ -451,7 +451,7 @@ public final class IpBatchParser {
     }
     if (!haveDst) {
       BatchReader.Word last = w.get(w.size() - 1);
-      throw error(new BatchReader.Word("", last.line(), last.column() + last.text().length() + 1, last.lineText()),
+      throw error(new BatchReader.Word("", last.line(), last.column() + last.text().length(), last.lineText()),
           "route " + v + " has no destination; expected a prefix or default");
     }
     plan.addRoutes(b.build());

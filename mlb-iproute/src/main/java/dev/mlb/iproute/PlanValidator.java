@@ -27,11 +27,11 @@ final class PlanValidator {
 
   static List<Finding> validate(RoutingPlan plan) {
     PlanValidator v = new PlanValidator(plan);
+    v.routes(); // in the order the batch has them: routes, then rules
     v.rules();
-    v.routes();
     v.other();
     List<Finding> out = new ArrayList<>(v.findings);
-    out.sort(Comparator.comparing(Finding::severity)); // stable: plan order within a severity
+    out.sort(Comparator.comparing(Finding::severity)); // stable: batch order within a severity
     return List.copyOf(out);
   }
 
