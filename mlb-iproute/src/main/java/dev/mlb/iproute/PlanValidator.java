@@ -203,7 +203,9 @@ final class PlanValidator {
       }
       if (single && !r.nexthops().isEmpty()) {
         error("multipath-and-single-path", w,
-            "the route has both via/dev and nexthop clauses; give the paths only as nexthops");
+            "the route has both via/dev and nexthop clauses; the kernel refuses them unless they name the same"
+                + " path (Nexthop device index does not match RTA_OIF) and keeps only the nexthops. Give the paths"
+                + " only as nexthops");
       }
       if (r.type() == RouteType.UNICAST && !single && r.nexthops().isEmpty()) {
         error("route-without-path", w, "a unicast route needs via, dev or nexthop clauses (ip: No such device)");

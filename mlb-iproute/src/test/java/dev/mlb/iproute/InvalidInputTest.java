@@ -268,7 +268,8 @@ class InvalidInputTest {
   @Test
   void singlePathAndNexthopsTogether() {
     assertEquals(List.of("error [multipath-and-single-path] line 1, route 1 (default table 7): the route has both"
-            + " via/dev and nexthop clauses; give the paths only as nexthops"),
+            + " via/dev and nexthop clauses; the kernel refuses them unless they name the same path (Nexthop device index"
+            + " does not match RTA_OIF) and keeps only the nexthops. Give the paths only as nexthops"),
         findings("route replace default dev mlb0 table 7 nexthop dev mlb1\n"));
   }
 
