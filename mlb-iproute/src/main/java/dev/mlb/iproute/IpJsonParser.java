@@ -352,7 +352,15 @@ public final class IpJsonParser {
     if (destination.family() != family) {
       return;
     }
-    RouteType type = has(e, "type") ? value(e, "type", RouteType::parse) : RouteType.UNICAST;
+    RouteType type = RouteType.UNICAST;
+    if (has(e, "type")) {
+      try {
+        type = RouteType.parse(string(e, "type"));
+      } catch (IllegalArgumentException x) {
+        plan.addUnmodelledJson(e.object().toString()); // nat, xresolve, ...
+        return;
+      }
+    }
     List<String> flags = flags(e, e.object());
     boolean v6Medium = !has(e, "pref") || string(e, "pref").equals("medium");
     if (unknownKeys(e, ROUTE_KEYS) || !v6Medium || flags.stream().anyMatch(f -> !f.equals("onlink"))) {

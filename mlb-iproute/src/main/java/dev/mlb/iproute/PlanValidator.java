@@ -218,6 +218,17 @@ final class PlanValidator {
             "a route through gateway " + r.via().get() + " cannot have scope " + r.effectiveScope()
                 + " (Nexthop has invalid gateway); leave the scope out or use global");
       }
+      if (r.family() == IpFamily.V6 && r.scope().isPresent()) {
+        warning("ipv6-scope", w,
+            "IPv6 routes have no scope; the kernel ignores scope " + r.scope().get() + " and reads back none");
+      }
+      r.src().filter(s -> s.family() == plan.family() && !plan.connected().isEmpty())
+          .filter(s -> plan.connected().values().stream().noneMatch(p -> p.address().equals(s)))
+          .ifPresent(s -> error("src-not-local", w,
+              "src " + s + " is not an address of any interface in the plan ("
+                  + plan.connected().values().stream().filter(p -> p.family() == s.family())
+                      .map(p -> p.address().toString()).collect(java.util.stream.Collectors.joining(", "))
+                  + "); the kernel refuses it (Invalid prefsrc address)"));
       if (r.via().isPresent() && !r.onlink()) {
         gateway(w, r.via().get(), r.dev(), "gateway");
         shadowed(w, r, r.via().get(), "gateway");

@@ -297,6 +297,13 @@ class InvalidInputTest {
   }
 
   @Test
+  void sourceAddressNotOnAnyInterface() {
+    assertEquals(List.of("error [src-not-local] line 2, route 1 (198.51.100.0/24 table 7): src 192.0.2.9 is not an"
+            + " address of any interface in the plan (192.0.2.2); the kernel refuses it (Invalid prefsrc address)"),
+        findings(CONNECTED + "route replace 198.51.100.0/24 via 192.0.2.1 dev mlb0 table 7 src 192.0.2.9\n"));
+  }
+
+  @Test
   void errorsComeFirstAndRenderingIsRefused() {
     RoutingPlan plan = IpBatchParser.parse("bad.batch",
         "rule add priority 5 fwmark 0x1/0xff lookup 7\nrule add priority 6 fwmark 2 lookup 8\nrule add priority 9 goto 8\n",

@@ -44,6 +44,7 @@ class IprouteInvalidKernelTest {
       new Case("rule-port-range", "rule add priority 5 ipproto tcp dport 1024-65535 lookup 7\n"),
       new Case("route-without-path", "route replace 198.51.100.0/24 table 7\n"),
       new Case("onlink-without-gateway", "route replace 198.51.100.0/24 dev mlb0 table 7 onlink\n"),
+      new Case("src-not-local", LAB + "route replace 198.51.100.0/24 via 192.0.2.1 dev mlb0 table 7 src 192.0.2.9\n"),
       new Case("gateway-shadowed", "route replace broadcast 192.0.2.0/26 dev mlb0 table 7\n"
           + "route replace 198.51.100.0/24 via 192.0.2.1 dev mlb0 table 7\n"));
 
