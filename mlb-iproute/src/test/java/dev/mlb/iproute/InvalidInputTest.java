@@ -131,6 +131,14 @@ class InvalidInputTest {
   }
 
   @Test
+  void tableNamedTwice() {
+    ParseException e = assertThrows(ParseException.class,
+        () -> IpBatchParser.parse("bad.batch", "#mlb: table 101 isp1\n#mlb: table 102 isp1\n", IpFamily.V4));
+    assertEquals("bad.batch: line 2, column 1: table name \"isp1\" is already used; expected one table per name\n"
+        + "  [*]#mlb: table 102 isp1", e.describe());
+  }
+
+  @Test
   void routeWithoutDestination() {
     assertEquals("line 1, column 37: route replace has no destination; expected a prefix or default\n"
         + "  route replace via 192.0.2.1 dev mlb0[*]",
