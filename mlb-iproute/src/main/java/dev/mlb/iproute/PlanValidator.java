@@ -190,6 +190,7 @@ final class PlanValidator {
       List<InterfaceName> devs = new ArrayList<>();
       r.dev().ifPresent(devs::add);
       r.nexthops().forEach(n -> n.dev().ifPresent(devs::add));
+      devices(w, devs);
       for (InterfaceName d : devs) {
         if (d.isWildcard()) {
           error("interface-wildcard", w, "device \"" + d + "\" ends in '+', but a route takes one literal device name");
@@ -308,7 +309,26 @@ final class PlanValidator {
     }
   }
 
+  private void devices(String w, List<InterfaceName> devs) {
+    if (plan.connected().isEmpty()) {
+      return;
+    }
+    for (InterfaceName d : devs) {
+      if (!d.isWildcard() && !plan.connected().containsKey(d)) {
+        warning("device-unknown", w,
+            "dev " + d + " is not among the plan's interfaces (" + plan.connected().keySet().stream()
+                .map(InterfaceName::toString).collect(java.util.stream.Collectors.joining(", "))
+                + "); ip -batch stops with \"Cannot find device\" if it does not exist");
+      }
+    }
+  }
+
   private void other() {
+    if (plan.owner().isEmpty() && !plan.rules().isEmpty()) {
+      warning("no-owner", "plan",
+          "the plan has rules but no owner, so the batch cannot flush them first; applying it a second time"
+              + " fails with \"File exists\". Set an owner protocol and tag every rule with it");
+    }
     for (VerbatimCommand c : plan.verbatim()) {
       warning("verbatim", line(c.line() == 0 ? OptionalInt.empty() : OptionalInt.of(c.line())) + "verbatim command",
           "\"" + c + "\" is not modelled by mlb and not checked; it is written back unchanged");
