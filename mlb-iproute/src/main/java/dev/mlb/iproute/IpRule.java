@@ -33,6 +33,7 @@ import org.immutables.value.Value;
  */
 @Value.Immutable
 @MlbStyle
+@SuppressWarnings("immutables:from") // from() is the ip keyword; the builder's copy-from is not generated
 public abstract class IpRule {
 
   IpRule() {}
