@@ -199,7 +199,7 @@ final class PlanValidator {
       boolean single = r.via().isPresent() || r.dev().isPresent();
       if (r.type().isReject() && (single || !r.nexthops().isEmpty())) {
         error("reject-route-with-path", w,
-            "a " + r.type() + " route takes no via, dev or nexthop; the kernel refuses it"
+            "a route of type " + r.type() + " takes no via, dev or nexthop; the kernel refuses it"
                 + " (Gateway, device and multipath can not be specified for this route type)");
       }
       if (single && !r.nexthops().isEmpty()) {

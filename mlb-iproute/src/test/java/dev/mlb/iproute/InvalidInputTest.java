@@ -253,8 +253,8 @@ class InvalidInputTest {
 
   @Test
   void rejectRouteWithDevice() {
-    assertEquals(List.of("error [reject-route-with-path] line 1, route 1 (198.51.100.0/24 table 7): a unreachable"
-            + " route takes no via, dev or nexthop; the kernel refuses it (Gateway, device and multipath can not be"
+    assertEquals(List.of("error [reject-route-with-path] line 1, route 1 (198.51.100.0/24 table 7): a route of type"
+            + " unreachable takes no via, dev or nexthop; the kernel refuses it (Gateway, device and multipath can not be"
             + " specified for this route type)"),
         findings("route replace unreachable 198.51.100.0/24 dev mlb0 table 7\n"));
   }
