@@ -73,7 +73,6 @@ final class PlanValidator {
 
   private void rules() {
     List<IpRule> rules = plan.rules();
-    Map<Long, Integer> byPriority = new HashMap<>();
     Optional<Integer> maskedAt = Optional.empty();
     for (int i = 0; i < rules.size(); i++) {
       if (rules.get(i).fwmark().filter(m -> !m.isFullMask()).isPresent()) {
@@ -143,29 +142,25 @@ final class PlanValidator {
                 + where(masked, maskedAt.get()) + " uses fwmark " + masked.fwmark().get()
                 + "; other bits of the mark make this rule miss. Give it the same mask");
       }
-      if (r.priority().isPresent()) {
-        Integer first = byPriority.putIfAbsent(r.priority().getAsLong(), i);
-        if (first != null) {
-          IpRule other = rules.get(first);
-          if (other.equals(r)) {
-            error("rule-duplicate", w,
-                "the rule repeats " + where(other, first)
-                    + "; the kernel refuses the second one (File exists) and the batch stops there");
-          } else {
-            warning("priority-duplicate", w,
-                "priority " + r.priority().getAsLong() + " is also used by " + where(other, first)
-                    + " with a different meaning; the kernel evaluates them in the order added. Give each rule its own priority");
-          }
+      int same = -1;
+      int equal = -1;
+      for (int k = 0; k < i; k++) {
+        if (rules.get(k).equals(r)) {
+          equal = k;
+          break;
         }
-      } else {
-        for (int j = 0; j < i; j++) {
-          if (rules.get(j).equals(r)) {
-            error("rule-duplicate", w,
-                "the rule repeats " + where(rules.get(j), j)
-                    + "; the kernel refuses the second one (File exists) and the batch stops there");
-            break;
-          }
+        if (same < 0 && r.priority().isPresent() && rules.get(k).priority().equals(r.priority())) {
+          same = k;
         }
+      }
+      if (equal >= 0) {
+        error("rule-duplicate", w,
+            "the rule repeats " + where(rules.get(equal), equal)
+                + "; the kernel refuses the second one (File exists) and the batch stops there");
+      } else if (same >= 0) {
+        warning("priority-duplicate", w,
+            "priority " + r.priority().getAsLong() + " is also used by " + where(rules.get(same), same)
+                + " with a different meaning; the kernel evaluates them in the order added. Give each rule its own priority");
       }
     }
   }

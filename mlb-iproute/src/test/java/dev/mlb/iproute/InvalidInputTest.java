@@ -187,6 +187,17 @@ class InvalidInputTest {
   }
 
   @Test
+  void duplicateRuleAfterAnotherWithTheSamePriority() {
+    assertEquals(List.of("error [rule-duplicate] line 3, rule 3 (priority 5): the rule repeats line 2, rule 2"
+            + " (priority 5); the kernel refuses the second one (File exists) and the batch stops there",
+            "warning [priority-duplicate] line 2, rule 2 (priority 5): priority 5 is also used by line 1, rule 1"
+                + " (priority 5) with a different meaning; the kernel evaluates them in the order added. Give each"
+                + " rule its own priority"),
+        findings("rule add priority 5 fwmark 1 lookup 7\nrule add priority 5 fwmark 2 lookup 7\n"
+            + "rule add priority 5 fwmark 2 lookup 7\n"));
+  }
+
+  @Test
   void duplicatePriorityWithDifferentMeaning() {
     assertEquals(List.of("warning [priority-duplicate] line 2, rule 2 (priority 5): priority 5 is also used by line 1,"
             + " rule 1 (priority 5) with a different meaning; the kernel evaluates them in the order added. Give each"
