@@ -414,6 +414,10 @@ final class RulesetValidator {
     target.accept(new Target.Visitor<Void>() {
       @Override
       public Void visitVerdict(Verdict t) {
+        if (t == Verdict.DROP && table.name() == TableName.NAT) {
+          error("nat-drop", where, "-j DROP in the nat table: iptables refuses it (\"The nat table is not"
+              + " intended for filtering\"); drop the packets in the filter table instead");
+        }
         return null;
       }
 
