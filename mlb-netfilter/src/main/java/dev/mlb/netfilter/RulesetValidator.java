@@ -210,13 +210,14 @@ final class RulesetValidator {
       Table table, Chain chain, int index, Rule rule, Set<Hook> hooks, Map<String, Chain> chains) {
     String where = location(table.name(), chain.name(), index);
     IpFamily family = ruleset.family();
-    Optional<Hook> builtin = table.name().hook(chain.name());
+    // iptables refuses -i/-o by the chain's name alone: a user chain called INPUT counts too.
+    Optional<Hook> named = hookNamed(chain.name());
 
     checkAddress(where, "-s", rule.source(), rule.sourceNegated(), family);
     checkAddress(where, "-d", rule.destination(), rule.destinationNegated(), family);
 
     if (rule.in().isPresent()) {
-      if (builtin.isPresent() && !builtin.get().hasInputInterface()) {
+      if (named.isPresent() && !named.get().hasInputInterface()) {
         error("interface-direction", where, "-i " + rule.in().get() + " in chain " + chain.name()
             + ": packets at " + chain.name() + " have no input interface; iptables refuses -i there");
       } else if (!hooks.isEmpty() && hooks.stream().noneMatch(Hook::hasInputInterface)) {
@@ -225,7 +226,7 @@ final class RulesetValidator {
       }
     }
     if (rule.out().isPresent()) {
-      if (builtin.isPresent() && !builtin.get().hasOutputInterface()) {
+      if (named.isPresent() && !named.get().hasOutputInterface()) {
         error("interface-direction", where, "-o " + rule.out().get() + " in chain " + chain.name()
             + ": packets at " + chain.name() + " have no output interface; iptables refuses -o there");
       } else if (!hooks.isEmpty() && hooks.stream().noneMatch(Hook::hasOutputInterface)) {
@@ -252,6 +253,15 @@ final class RulesetValidator {
           + " -m tcp/-m udp matches; iptables-nft merges them into one, so write them as one");
     }
     rule.target().ifPresent(t -> checkTarget(table, chain, where, rule, t, hooks, chains));
+  }
+
+  private static Optional<Hook> hookNamed(String chain) {
+    for (Hook h : Hook.values()) {
+      if (h.name().equals(chain)) {
+        return Optional.of(h);
+      }
+    }
+    return Optional.empty();
   }
 
   private void checkAddress(String where, String option, Optional<IpPrefix> prefix, boolean negated, IpFamily family) {

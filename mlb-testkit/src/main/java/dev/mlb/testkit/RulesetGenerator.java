@@ -431,11 +431,19 @@ public final class RulesetGenerator {
     return text;
   }
 
-  /** Opaque matches whose iptables-save form is exactly their input form. */
+  /**
+   * Opaque matches whose iptables-save form is exactly their input form. (mlb keeps opaque modules
+   * verbatim, so only such forms can come back unchanged: {@code --limit 60/hour} is saved as
+   * {@code 1/min}, and IPv6 has no {@code --dst-type BROADCAST}; both are the module's business.)
+   */
   private Match opaqueMatch(IpFamily family) {
     return switch (random.nextInt(4)) {
-      case 0 -> OpaqueMatch.of("limit", "--limit", (1 + random.nextInt(100)) + "/" + pick(List.of("sec", "min", "hour")));
-      case 1 -> OpaqueMatch.of("addrtype", "--dst-type", pick(List.of("LOCAL", "UNICAST", "BROADCAST", "MULTICAST")));
+      case 0 -> OpaqueMatch.of("limit", "--limit", chance(0.5)
+          ? (1 + random.nextInt(100)) + "/sec"
+          : (1 + random.nextInt(59)) + "/" + pick(List.of("min", "hour")));
+      case 1 -> OpaqueMatch.of("addrtype", "--dst-type", family == IpFamily.V4
+          ? pick(List.of("LOCAL", "UNICAST", "BROADCAST", "MULTICAST"))
+          : pick(List.of("LOCAL", "UNICAST", "MULTICAST")));
       case 2 -> OpaqueMatch.of("pkttype", "--pkt-type", pick(List.of("unicast", "broadcast", "multicast")));
       default -> {
         int a = random.nextInt(1500);
