@@ -252,7 +252,35 @@ final class RulesetValidator {
       error("port-match-repeated", where, "the rule has " + portMatches
           + " -m tcp/-m udp matches; iptables-nft merges them into one, so write them as one");
     }
+    checkMarkOptionClash(where, rule);
     rule.target().ifPresent(t -> checkTarget(table, chain, where, rule, t, hooks, chains));
+  }
+
+  /**
+   * -m mark and -m connmark both take --mark, and iptables hands an option to the module loaded
+   * last that knows it. So after "-m mark ... -m connmark ...", the --mark of a second -m mark goes
+   * to connmark, which refuses it ("connmark: option --mark can only be used once"); the same the
+   * other way round.
+   */
+  private void checkMarkOptionClash(String where, Rule rule) {
+    String first = null;
+    String other = null;
+    for (Match m : rule.matches()) {
+      if (!(m instanceof MarkMatch) && !(m instanceof ConnmarkMatch)) {
+        continue;
+      }
+      String module = m.module();
+      if (first == null) {
+        first = module;
+      } else if (!module.equals(first)) {
+        other = module;
+      } else if (other != null) {
+        error("match-option-clash", where, "-m " + first + " after -m " + other + ": iptables gives its --mark"
+            + " to -m " + other + " and refuses the rule (\"" + other + ": option --mark can only be used"
+            + " once\"); put every -m " + first + " before the first -m " + other);
+        return;
+      }
+    }
   }
 
   private static Optional<Hook> hookNamed(String chain) {
