@@ -72,8 +72,10 @@ import java.util.SplittableRandom;
  * <p>The rulesets are valid by construction, not by filtering: jumps and gotos only go from a user
  * chain to a user chain later in a fixed order (so there are no loops), MASQUERADE only appears in
  * nat POSTROUTING and SNAT only in nat POSTROUTING and INPUT, port matches and NAT ports only with
- * an un-negated {@code -p tcp}/{@code udp} (or another protocol with ports for multiport), and
- * {@code -j DROP} never in the nat table (iptables refuses it there). The generator is plain Java;
+ * an un-negated {@code -p tcp}/{@code udp} (or another protocol with ports for multiport),
+ * {@code -j DROP} never in the nat table, {@code -i}/{@code -o} only where the chain's name allows
+ * them, and never {@code -m mark} again after {@code -m mark ... -m connmark} (or the other way
+ * round), whose {@code --mark} iptables would give to the wrong module. The generator is plain Java;
  * {@link MlbGenerators} adapts it to QuickTheories.
  */
 public final class RulesetGenerator {
@@ -171,7 +173,7 @@ public final class RulesetGenerator {
       Chain.Builder c = Chain.builder().name(h.name()).policy(chance(0.3) ? Policy.DROP : Policy.ACCEPT);
       int n = random.nextInt(6);
       for (int i = 0; i < n; i++) {
-        c.addRules(rule(family, name, Optional.of(h), users));
+        c.addRules(rule(family, name, h.name(), Optional.of(h), users));
       }
       table.addChains(c.build());
     }
@@ -179,7 +181,7 @@ public final class RulesetGenerator {
       Chain.Builder c = Chain.builder().name(users.get(u));
       int n = random.nextInt(5);
       for (int i = 0; i < n; i++) {
-        c.addRules(rule(family, name, Optional.empty(), users.subList(u + 1, users.size())));
+        c.addRules(rule(family, name, users.get(u), Optional.empty(), users.subList(u + 1, users.size())));
       }
       table.addChains(c.build());
     }
@@ -208,7 +210,8 @@ public final class RulesetGenerator {
     }
   }
 
-  private Rule rule(IpFamily family, TableName table, Optional<Hook> hook, List<String> jumpTargets) {
+  private Rule rule(
+      IpFamily family, TableName table, String chain, Optional<Hook> hook, List<String> jumpTargets) {
     Rule.Builder r = Rule.builder();
     if (chance(0.35)) {
       r.source(prefix(family)).sourceNegated(chance(0.3));
@@ -216,8 +219,10 @@ public final class RulesetGenerator {
     if (chance(0.35)) {
       r.destination(prefix(family)).destinationNegated(chance(0.3));
     }
-    boolean inAllowed = hook.map(Hook::hasInputInterface).orElse(true);
-    boolean outAllowed = hook.map(Hook::hasOutputInterface).orElse(true);
+    // iptables checks -i/-o by the chain's name, also for a user chain called like a hook.
+    Optional<Hook> named = HOOK_NAMES.contains(chain) ? Optional.of(Hook.valueOf(chain)) : Optional.empty();
+    boolean inAllowed = named.map(Hook::hasInputInterface).orElse(true);
+    boolean outAllowed = named.map(Hook::hasOutputInterface).orElse(true);
     if (inAllowed && chance(0.3)) {
       r.in(pickInterface()).inNegated(chance(0.3));
     }
@@ -243,24 +248,45 @@ public final class RulesetGenerator {
 
     int matchCount = random.nextInt(4);
     boolean portMatchUsed = false;
+    List<Match> matches = new ArrayList<>();
     for (int i = 0; i < matchCount; i++) {
       int kind = random.nextInt(10);
       if (kind == 0 && tcpUdp && !portMatchUsed) {
-        r.addMatches(portMatch(protocol.get()));
+        matches.add(portMatch(protocol.get()));
         portMatchUsed = true;
       } else if (kind == 1 && portProtocol) {
-        r.addMatches(multiport());
+        matches.add(multiport());
       } else {
-        r.addMatches(simpleMatch(family));
+        Match m = simpleMatch(family);
+        if (!markOptionClash(matches, m)) {
+          matches.add(m);
+        }
       }
     }
     if (tcpUdp && !portMatchUsed && chance(0.4)) {
-      r.addMatches(portMatch(protocol.get()));
+      matches.add(portMatch(protocol.get()));
     }
+    r.matches(matches);
     if (chance(0.92)) {
       r.target(target(family, table, hook, jumpTargets, portProtocol && natPorts(protocol.get())));
     }
     return r.build();
+  }
+
+  /**
+   * Whether {@code next} would be a second -m mark after -m mark, -m connmark (or the other way
+   * round): iptables then gives its --mark to the other module and refuses the rule.
+   */
+  private static boolean markOptionClash(List<Match> before, Match next) {
+    if (!(next instanceof MarkMatch) && !(next instanceof ConnmarkMatch)) {
+      return false;
+    }
+    List<Class<?>> kinds = before.stream()
+        .filter(m -> m instanceof MarkMatch || m instanceof ConnmarkMatch)
+        .<Class<?>>map(Object::getClass)
+        .distinct()
+        .toList();
+    return kinds.size() == 2 && kinds.get(0) == next.getClass();
   }
 
   private static boolean natPorts(Protocol p) {
