@@ -700,7 +700,10 @@ public final class RestoreParser {
         }
         if (isModuleFlag(w)) {
           Token name = argumentOf(t);
-          modules.add(module(name.text, name));
+          if (name.text.isEmpty()) {
+            throw error(name, "match name is empty; expected a module such as state or tcp");
+          }
+          modules.add(module(name.text, t));
         } else {
           target(t, argumentOf(t));
         }
@@ -945,9 +948,6 @@ public final class RestoreParser {
         case "multiport" -> new MultiportParser(at);
         case "comment" -> new CommentParser(at);
         default -> {
-          if (name.isEmpty()) {
-            throw error(at, "match name is empty; expected a module such as state or tcp");
-          }
           ModuleParser m = new OpaqueModuleParser(name, at);
           m.opaque = true;
           yield m;
@@ -1818,7 +1818,7 @@ public final class RestoreParser {
         }
       } else if (family == IpFamily.V4) {
         int colon = text.indexOf(':');
-        if (colon >= 0) {
+        if (colon >= 0 && text.indexOf(':', colon + 1) < 0) {
           addresses = text.substring(0, colon);
           portText = text.substring(colon + 1);
         }
