@@ -432,6 +432,16 @@ final class RulesetValidator {
             + "; a restore file has one rule per line and cannot carry it");
         return;
       }
+      if (Character.isSurrogate(c)) {
+        if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+          i++;   // a well-formed pair: one character outside the BMP
+          continue;
+        }
+        error("text-unpaired-surrogate", where, what + " \"" + escape(text) + "\" contains an unpaired surrogate"
+            + String.format(" U+%04X", (int) c) + " at position " + (i + 1)
+            + "; it has no UTF-8 form and would be written as '?'");
+        return;
+      }
     }
   }
 
