@@ -139,13 +139,22 @@ final class RulesetGen {
       boolean ports = protocol != null && !protocolNegated
           && (protocol.equals(Protocol.TCP) || protocol.equals(Protocol.UDP));
       boolean portMatchUsed = false;
+      List<String> markModules = new ArrayList<>();   // mark/connmark in order, for the --mark clash
       int matches = anInt(0, 4);
       for (int i = 0; i < matches; i++) {
         switch (anInt(0, 8)) {
           case 0 -> r.addMatches(new StateMatch(states(false), chance(30)));
           case 1 -> r.addMatches(new ConntrackMatch(states(true), chance(30)));
-          case 2 -> r.addMatches(new ConnmarkMatch(mark(), chance(30)));
-          case 3 -> r.addMatches(new MarkMatch(mark(), chance(30)));
+          case 2 -> {
+            if (!markClash(markModules, "connmark")) {
+              r.addMatches(new ConnmarkMatch(mark(), chance(30)));
+            }
+          }
+          case 3 -> {
+            if (!markClash(markModules, "mark")) {
+              r.addMatches(new MarkMatch(mark(), chance(30)));
+            }
+          }
           case 4 -> r.addMatches(statistic());
           case 5 -> {
             if (ports && !portMatchUsed) {
@@ -166,6 +175,22 @@ final class RulesetGen {
         r.target(target(table, hook, jumpable, ports));
       }
       return r.build();
+    }
+
+    /**
+     * Whether another -m {@code module} would be refused by iptables: after -m mark ... -m connmark,
+     * a second -m mark's --mark goes to connmark (and the other way round). Records it otherwise.
+     */
+    boolean markClash(List<String> seen, String module) {
+      if (seen.size() >= 2 && seen.get(0).equals(module) && seen.contains(otherMarkModule(module))) {
+        return true;
+      }
+      seen.add(module);
+      return false;
+    }
+
+    private static String otherMarkModule(String module) {
+      return module.equals("mark") ? "connmark" : "mark";
     }
 
     IpAddress address() {
@@ -270,8 +295,11 @@ final class RulesetGen {
       boolean natPostrouting = table == TableName.NAT && hook.equals(Optional.of(Hook.POSTROUTING));
       int kinds = natPostrouting ? 11 : 9;
       switch (anInt(0, kinds - 1)) {
-        case 0:
-          return pick(List.of(Verdict.values()));
+        case 0: {
+          Verdict v = pick(List.of(Verdict.values()));
+          // iptables refuses -j DROP in the nat table.
+          return v == Verdict.DROP && table == TableName.NAT ? Verdict.RETURN : v;
+        }
         case 1:
           if (!jumpable.isEmpty()) {
             return new Jump(pick(jumpable));
@@ -281,7 +309,7 @@ final class RulesetGen {
           if (!jumpable.isEmpty()) {
             return new Goto(pick(jumpable));
           }
-          return Verdict.DROP;
+          return table == TableName.NAT ? Verdict.ACCEPT : Verdict.DROP;
         case 3:
           return new SetMark(u32(), u32());
         case 4:
