@@ -603,7 +603,8 @@ public final class RulesetGenerator {
     if (chance(0.7)) {
       return InterfaceName.of(pick(INTERFACES));
     }
-    String chars = "abcdefghijklmnopqrstuvwxyz0123456789._-@";
+    // Mostly the usual characters, now and then any printable ASCII the kernel allows in a name.
+    String chars = chance(0.8) ? "abcdefghijklmnopqrstuvwxyz0123456789._-@" : "abcXYZ019._-@!#$%&()*,;<=>?[]^`{|}~";
     while (true) {
       int n = 1 + random.nextInt(InterfaceName.MAX_LENGTH);
       StringBuilder b = new StringBuilder(n);
