@@ -61,6 +61,15 @@ class RestoreParserGoldenTest {
         balance);
   }
 
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"rich.v4, rich-save.v4, V4", "rich.v6, rich-save.v6, V6"})
+  void everyModelledFormReadsAsTheRealToolsSaveIt(String input, String saved, IpFamily family)
+      throws IOException {
+    String expected = resource(saved);
+    assertEquals(expected, RestoreWriter.render(RestoreParser.parse(input, resource(input), family)));
+    assertEquals(expected, RestoreWriter.render(RestoreParser.parse(saved, expected, family)));
+  }
+
   /** Parses one rule of {@code table}/{@code chain} and renders it again. */
   static String canonical(IpFamily family, String table, String chain, String rule) {
     String text = "*" + table + "\n-A " + chain + " " + rule + "\nCOMMIT\n";
