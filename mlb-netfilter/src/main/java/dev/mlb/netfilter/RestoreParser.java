@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
  * RestoreWriter.render(rules);   // the canonical form, as iptables-save prints it
  *
  * RestoreParser.parse("-", "*nat\n-A POSTROUTING -o ppp0 -j MASQ\nCOMMIT\n", IpFamily.V4);
- * // ParseException: line 2, column 29: -j MASQ: no chain "MASQ" in table nat and no target of that name; ...
+ * // ParseException: line 2, column 27: -j MASQ: no chain "MASQ" in table nat and no target of that name; ...
  * }</pre>
  *
  * <p>The parser follows {@code iptables-restore} 1.8.9 (nf_tables):
@@ -364,7 +364,12 @@ public final class RestoreParser {
           "--rename-chain", "-Z", "--zero", "-L", "--list", "-S", "--list-rules", "-C", "--check" ->
           throw error(cmd, "unsupported command " + cmd.text
               + "; mlb reads rulesets, which are built with -A, -I, -N and -P");
-      default -> throw error(cmd, "expected a command such as -A CHAIN, found \"" + cmd.text + "\"");
+      default -> {
+        if (cmd.text.equals("COMMIT")) {
+          throw error(cmd, "COMMIT must stand alone on its line, without blanks or anything else");
+        }
+        throw error(cmd, "expected a command such as -A CHAIN, found \"" + cmd.text + "\"");
+      }
     }
   }
 

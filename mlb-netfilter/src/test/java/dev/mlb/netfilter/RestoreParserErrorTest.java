@@ -120,6 +120,8 @@ class RestoreParserErrorTest {
     assertFileError("*mangle\n[*]-p tcp -A PREROUTING\nCOMMIT\n",
         "expected a command such as -A CHAIN, found \"-p\"");
     assertFileError("*mangle\n[*]-A\nCOMMIT\n", "option \"-A\" requires an argument");
+    assertFileError("*mangle\n[*]COMMIT \n",
+        "COMMIT must stand alone on its line, without blanks or anything else");
     assertFileError("*mangle\n-A PREROUTING -j ACCEPT\n-I PREROUTING [*]3 -j DROP\nCOMMIT\n",
         "rule number 3 for -I PREROUTING is out of range; expected 1 to 2");
     assertFileError("*mangle\n-I PREROUTING [*]0 -j DROP\nCOMMIT\n",
