@@ -334,6 +334,9 @@ public final class RestoreParser {
       }
       case "-N", "--new-chain" -> {
         Token name = argument(words, i, cmd);
+        if (name.text.isEmpty()) {
+          throw error(name, "chain name is empty; expected " + cmd.text + " CHAIN");
+        }
         noMore(words, i + 1, cmd.text + " " + name.text);
         ChainDraft existing = table.chains.get(name.text);
         if (existing != null) {
