@@ -720,6 +720,20 @@ public final class RestoreParser {
       if (isCommand(w)) {
         throw error(t, "unexpected command " + w + "; one line holds one command");
       }
+      if (w.equals("-c") || w.equals("--set-counters")) {
+        // Counters, like a leading [PACKETS:BYTES]: checked for form and ignored.
+        if (bang != null) {
+          throw error(bang, "\"!\" cannot negate " + w);
+        }
+        for (int i = 0; i < 2; i++) {
+          Token n = argumentOf(t);
+          if (n.text.isEmpty() || !n.text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw error(n, "bad counter " + quoted(n.text) + " for " + w
+                + "; expected " + w + " PACKETS BYTES with two numbers");
+          }
+        }
+        return;
+      }
       if (!w.startsWith("-") || w.equals("-")) {
         throw error(t, "unexpected argument \"" + w + "\"; expected an option");
       }

@@ -159,6 +159,9 @@ class RestoreParserErrorTest {
     assertRuleError("-m comment --comment ab\"c d\"[*]e -j ACCEPT",
         "unexpected argument \"e\"; expected an option");
     assertRuleError("[*]foo", "unexpected argument \"foo\"; expected an option");
+    assertRuleError("-c 1 [*]x -j ACCEPT",
+        "bad counter \"x\" for -c; expected -c PACKETS BYTES with two numbers");
+    assertRuleError("-j ACCEPT [*]-c 1", "option \"-c\" requires an argument");
     assertRuleError("[*]-s", "option \"-s\" requires an argument");
     assertRuleError("-p tcp --dport 80 [*]81", "unexpected argument \"81\"; expected an option");
   }

@@ -115,6 +115,13 @@ class RestoreParserTest {
   }
 
   @Test
+  void countersInsideTheRuleAreIgnored() {
+    assertEquals(Rule.builder().target(Verdict.ACCEPT).build(), prerouting("-c 10 2000 -j ACCEPT"));
+    assertEquals(Rule.builder().target(Verdict.ACCEPT).build(),
+        prerouting("-j ACCEPT --set-counters 0 0"));
+  }
+
+  @Test
   void builtinPolicyDashKeepsAccept() {
     Table t = RestoreParser.parse("-", "*raw\n:OUTPUT - [0:0]\nCOMMIT\n", IpFamily.V4)
         .table(TableName.RAW).orElseThrow();
