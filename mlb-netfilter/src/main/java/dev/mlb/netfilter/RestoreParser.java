@@ -351,7 +351,11 @@ public final class RestoreParser {
           throw error(name, "-P " + name.text + ": only built-in chains of table " + table.name.id()
               + " (" + join(hookNames(table.name), "and") + ") have a policy");
         }
-        Token policy = argument(words, i + 1, name);
+        if (i + 1 >= words.size()) {
+          throw error(lineText.length() + 1, "policy missing after -P " + name.text
+              + "; expected ACCEPT or DROP");
+        }
+        Token policy = words.get(i + 1);
         Policy p;
         if (policy.text.equals("ACCEPT")) {
           p = Policy.ACCEPT;

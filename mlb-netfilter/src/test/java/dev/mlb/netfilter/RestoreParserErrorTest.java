@@ -135,6 +135,8 @@ class RestoreParserErrorTest {
     assertFileError("*mangle\n-P [*]balance1 DROP\nCOMMIT\n",
         "-P balance1: only built-in chains of table mangle (PREROUTING, INPUT, FORWARD, OUTPUT"
             + " and POSTROUTING) have a policy");
+    assertFileError("*mangle\n-P PREROUTING[*]\nCOMMIT\n",
+        "policy missing after -P PREROUTING; expected ACCEPT or DROP");
     assertFileError("*mangle\n-P PREROUTING [*]REJECT\nCOMMIT\n",
         "unknown policy \"REJECT\"; expected ACCEPT or DROP");
     assertFileError("*mangle\n[1:2][*]\nCOMMIT\n",
