@@ -79,6 +79,10 @@ public final class RestoreParser {
           "QUEUE", "RATEEST", "REDIRECT", "REJECT", "SECMARK", "SET", "SNPT", "SYNPROXY", "TCPMSS",
           "TCPOPTSTRIP", "TEE", "TOS", "TPROXY", "TRACE", "TTL", "ULOG");
 
+  /** iptables refuses -j DROP and -P CHAIN DROP in the nat table (not a :CHAIN DROP line). */
+  private static final String NAT_DROP =
+      "the nat table is not meant for filtering; iptables refuses DROP there";
+
   private static final Pattern COUNTERS = Pattern.compile("\\[[0-9]+:[0-9]+\\]");
   private static final Pattern DECIMAL = Pattern.compile("[0-9]*\\.?[0-9]*([eE][+-]?[0-9]+)?");
 
@@ -363,6 +367,9 @@ public final class RestoreParser {
           p = Policy.DROP;
         } else {
           throw error(policy, "unknown policy \"" + policy.text + "\"; expected ACCEPT or DROP");
+        }
+        if (p == Policy.DROP && table.name == TableName.NAT) {
+          throw error(policy, NAT_DROP);
         }
         noMore(words, i + 2, "-P " + name.text + " " + policy.text);
         table.chains.get(name.text).policy = p;
@@ -754,12 +761,10 @@ public final class RestoreParser {
         targetParser.option(t, this);
         return;
       }
-      for (int i = modules.size() - 1; i >= 0; i--) {
-        ModuleParser m = modules.get(i);
-        if (m.knows(w)) {
-          m.option(t, bang, this);
-          return;
-        }
+      ModuleParser owner = owner(w);
+      if (owner != null) {
+        owner.option(t, bang, this);
+        return;
       }
       // iptables loads the protocol's match for an option nobody knows: -p tcp --dport 80.
       if (protocol != null && targetParser == null && simpleTarget == null) {
@@ -781,6 +786,45 @@ public final class RestoreParser {
         }
       }
       throw unknownOption(t);
+    }
+
+    /**
+     * The module that gets option {@code option}, as iptables decides: getopt resolves the name to
+     * the module that was loaded first most recently among those that know it (a second
+     * {@code -m connmark} reuses the first one's options), and the option goes to the latest
+     * instance of that module. So in {@code -m connmark --mark 1 -m mark --mark 2 -m connmark
+     * --mark 3} the last {@code --mark} goes to {@code -m mark}, as in iptables.
+     */
+    private ModuleParser owner(String option) {
+      String name = null;
+      int firstLoad = -1;
+      for (int i = 0; i < modules.size(); i++) {
+        ModuleParser m = modules.get(i);
+        if (m.knows(option)) {
+          int first = firstLoad(m.name);
+          if (first > firstLoad) {
+            firstLoad = first;
+            name = m.name;
+          }
+        }
+      }
+      if (name == null) {
+        return null;
+      }
+      for (int i = modules.size() - 1; ; i--) {
+        if (modules.get(i).name.equals(name)) {
+          return modules.get(i);
+        }
+      }
+    }
+
+    private int firstLoad(String name) {
+      for (int i = 0; i < modules.size(); i++) {
+        if (modules.get(i).name.equals(name)) {
+          return i;
+        }
+      }
+      return -1;
     }
 
     private ParseException unknownOption(Token t) {
@@ -934,7 +978,12 @@ public final class RestoreParser {
       }
       switch (n) {
         case "ACCEPT" -> simpleTarget = Verdict.ACCEPT;
-        case "DROP" -> simpleTarget = Verdict.DROP;
+        case "DROP" -> {
+          if (table.name == TableName.NAT) {
+            throw error(name, NAT_DROP);
+          }
+          simpleTarget = Verdict.DROP;
+        }
         case "RETURN" -> simpleTarget = Verdict.RETURN;
         default -> {
           if (isChain) {

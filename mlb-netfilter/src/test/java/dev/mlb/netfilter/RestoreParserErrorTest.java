@@ -292,6 +292,12 @@ class RestoreParserErrorTest {
         + " or DNAT (or a prefix of one)");
     assertRuleError("[*]-m state -j ACCEPT", "-m state needs --state");
     assertRuleError("[*]-m conntrack -j ACCEPT", "-m conntrack needs --ctstate");
+    // iptables: "mark: option "--mark" can only be used once." The third --mark goes to -m mark,
+    // because a second -m connmark reuses the options of the first, and mark's were added later.
+    assertRuleError("-m connmark --mark 1 -m mark --mark 2 -m connmark [*]--mark 3",
+        "-m mark: option \"--mark\" can only be given once");
+    // iptables: "mark: option "--mark" must be specified".
+    assertRuleError("[*]-m mark -m connmark --mark 1", "-m mark needs --mark");
     assertRuleError("-m state --state NEW [*]--state EST",
         "-m state: option \"--state\" can only be given once");
   }
@@ -391,6 +397,11 @@ class RestoreParserErrorTest {
 
   @Test
   void natTargets() {
+    // iptables: The "nat" table is not intended for filtering, the use of DROP is therefore inhibited.
+    assertNatError("-p tcp -j [*]DROP",
+        "the nat table is not meant for filtering; iptables refuses DROP there");
+    assertFileError("*nat\n-P OUTPUT [*]DROP\nCOMMIT\n",
+        "the nat table is not meant for filtering; iptables refuses DROP there");
     assertNatError("-p tcp -j MASQUERADE --to-ports [*]2000-1000",
         "port range 2000-1000 in --to-ports is empty; expected P-Q with P not above Q");
     assertNatError("-p tcp -j MASQUERADE --to-ports [*]x",

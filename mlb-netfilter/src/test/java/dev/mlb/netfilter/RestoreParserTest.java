@@ -122,6 +122,14 @@ class RestoreParserTest {
   }
 
   @Test
+  void natChainsMayBeDeclaredWithPolicyDrop() {
+    // iptables-restore 1.8.9 loads ":POSTROUTING DROP" in nat (only -P and -j DROP are refused).
+    Table nat = RestoreParser.parse("-", "*nat\n:POSTROUTING DROP [0:0]\nCOMMIT\n", IpFamily.V4)
+        .table(TableName.NAT).orElseThrow();
+    assertEquals(Optional.of(Policy.DROP), nat.chain("POSTROUTING").orElseThrow().policy());
+  }
+
+  @Test
   void builtinPolicyDashKeepsAccept() {
     Table t = RestoreParser.parse("-", "*raw\n:OUTPUT - [0:0]\nCOMMIT\n", IpFamily.V4)
         .table(TableName.RAW).orElseThrow();
@@ -226,6 +234,13 @@ class RestoreParserTest {
         prerouting("-m state -m connmark --state NEW --mark 1").matches());
     assertEquals(List.of(MarkMatch.of(Mark.of(1)), ConnmarkMatch.of(Mark.of(2))),
         prerouting("-m mark --mark 1 -m connmark --mark 2").matches());
+    // Verified with iptables-restore 1.8.9: these load, each --mark to the module before it.
+    assertEquals(List.of(ConnmarkMatch.of(Mark.of(1)), ConnmarkMatch.of(Mark.of(3)), MarkMatch.of(Mark.of(2))),
+        prerouting("-m connmark --mark 1 -m connmark --mark 3 -m mark --mark 2").matches());
+    assertEquals(List.of(MarkMatch.of(Mark.of(2)), ConnmarkMatch.of(Mark.of(1)), ConnmarkMatch.of(Mark.of(3))),
+        prerouting("-m mark --mark 2 -m connmark --mark 1 -m connmark --mark 3").matches());
+    assertEquals(List.of(ConnmarkMatch.of(Mark.of(1)), MarkMatch.of(Mark.of(2)), MarkMatch.of(Mark.of(3))),
+        prerouting("-m connmark --mark 1 -m mark --mark 2 -m mark --mark 3").matches());
   }
 
   @Test
