@@ -38,7 +38,8 @@ import java.util.regex.Pattern;
  *   <li>Lines: a line starting with {@code #} is a comment, an empty line is skipped, {@code *table}
  *       opens a table that a line {@code COMMIT} closes, {@code :CHAIN POLICY [p:b]} declares a chain,
  *       every other line is one command ({@code -A}, {@code -I}, {@code -N} or {@code -P}), optionally
- *       after {@code [p:b]} counters. Counter values are checked for form and ignored. A line
+ *       after {@code [p:b]} counters ({@code -c P B} inside the rule works too). Counter values
+ *       are checked for form and ignored. A line
  *       break may be {@code \n} or {@code \r\n} (mlb is lenient here; iptables would keep the
  *       {@code \r} as part of the last word).
  *   <li>Words are split at blanks and tabs. A {@code "} opens a quoted part in which {@code \x}
@@ -47,7 +48,9 @@ import java.util.regex.Pattern;
  *   <li>Options follow iptables: the header options {@code -s -d -i -o -p} in any order, each at
  *       most once and negatable with {@code !}; {@code -m MODULE} and its options; {@code -p tcp
  *       --dport 80} loads {@code -m tcp} implicitly; an option goes to the most recently loaded
- *       module that knows it; {@code -j}/{@code -g} and the target's options.
+ *       module that knows it (with iptables' twist for modules sharing an option name, see
+ *       {@code -m connmark --mark 1 -m mark --mark 2 -m connmark --mark 3}, which iptables refuses
+ *       too); {@code -j}/{@code -g} and the target's options.
  *   <li>Input forms are normalized to what {@code iptables-save} prints: {@code --set-mark 1} is
  *       {@code --set-xmark 0x1/0xffffffff}, {@code --state new,est} is {@code NEW,ESTABLISHED}.
  *   <li>Modules mlb does not model ({@code -m limit ...}), and modelled modules used with options
@@ -57,7 +60,8 @@ import java.util.regex.Pattern;
  *   <li>A chain must be declared ({@code :CHAIN} or {@code -N}) before a rule is added to it or jumps
  *       to it, as iptables-nft requires. {@code -j NAME} for a name that is neither a declared chain
  *       nor a target extension of iptables 1.8.9 is an error. The same table twice is an error
- *       (iptables would flush and reload it).
+ *       (iptables would flush and reload it). {@code -j DROP} and {@code -P CHAIN DROP} in the nat
+ *       table are errors, as in iptables.
  * </ul>
  *
  * <p>Errors are {@link ParseException}s with the line, the column where the offending word starts
@@ -66,8 +70,9 @@ import java.util.regex.Pattern;
  * that its findings can name lines too.
  *
  * <p>Not supported: service names for ports, host names for addresses, address lists
- * ({@code -s a,b}), abbreviated long options and {@code --option=value}, commands other than
- * {@code -A -I -N -P}, and {@code -f}.
+ * ({@code -s a,b}), non-contiguous netmasks, abbreviated long options and {@code --option=value},
+ * {@code -4}/{@code -6} line prefixes, commands other than {@code -A -I -N -P}, and {@code -f}. An
+ * unterminated quote is an error (iptables would read on into the line break).
  */
 public final class RestoreParser {
 
