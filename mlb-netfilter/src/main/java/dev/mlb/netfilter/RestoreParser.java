@@ -638,6 +638,8 @@ public final class RestoreParser {
     private Target simpleTarget;
     private TargetParser targetParser;
     private Token targetToken;
+    /** The words of the option read last, for messages. */
+    private String previous;
 
     RuleParser(List<Token> words, int pos) {
       this.words = words;
@@ -687,7 +689,15 @@ public final class RestoreParser {
             continue;
           }
         }
+        int first = pos - 1;
         word(t, bang);
+        StringBuilder text = new StringBuilder();
+        for (int i = first; i < pos; i++) {
+          String w = words.get(i).text;
+          boolean blank = w.isEmpty() || w.indexOf(' ') >= 0 || w.indexOf('\t') >= 0;
+          text.append(i > first ? " " : "").append(blank ? quoted(w) : w);
+        }
+        previous = text.toString();
       }
       return finish();
     }
@@ -751,7 +761,8 @@ public final class RestoreParser {
         return;
       }
       if (!w.startsWith("-") || w.equals("-")) {
-        throw error(t, "unexpected argument \"" + w + "\"; expected an option");
+        throw error(t, "unexpected argument " + quoted(w)
+            + (previous == null ? "" : " after " + previous) + "; expected an option");
       }
       option(t, bang);
     }

@@ -156,16 +156,19 @@ class RestoreParserErrorTest {
         "unterminated quote: no closing \" before the end of the line");
     // iptables: Bad argument `q''. Single quotes are ordinary characters.
     assertRuleError("-m comment --comment 'single [*]q' -j ACCEPT",
-        "unexpected argument \"q'\"; expected an option");
+        "unexpected argument \"q'\" after --comment 'single; expected an option");
     // The closing quote ends the word, as in iptables ("Bad argument `e'").
     assertRuleError("-m comment --comment ab\"c d\"[*]e -j ACCEPT",
-        "unexpected argument \"e\"; expected an option");
+        "unexpected argument \"e\" after --comment \"abc d\"; expected an option");
     assertRuleError("[*]foo", "unexpected argument \"foo\"; expected an option");
     assertRuleError("-c 1 [*]x -j ACCEPT",
         "bad counter \"x\" for -c; expected -c PACKETS BYTES with two numbers");
     assertRuleError("-j ACCEPT [*]-c 1", "option \"-c\" requires an argument");
     assertRuleError("[*]-s", "option \"-s\" requires an argument");
-    assertRuleError("-p tcp --dport 80 [*]81", "unexpected argument \"81\"; expected an option");
+    assertRuleError("-p tcp --dport 80 [*]81",
+        "unexpected argument \"81\" after --dport 80; expected an option");
+    assertRuleError("-j MASQUERADE --random [*]yes",
+        "unexpected argument \"yes\" after --random; expected an option");
   }
 
   @Test
