@@ -1816,8 +1816,9 @@ public final class RestoreParser {
     }
   }
 
-  /** {@code P} or {@code P-Q}, as the NAT targets read ports. */
-  private PortRange natPorts(Token arg, String option, String text, int min) {
+  /** {@code P} or {@code P-Q}, as the NAT targets read ports (iptables 1.8.9 allows port 0). */
+  private PortRange natPorts(Token arg, String option, String text) {
+    int min = 0;
     int dash = text.indexOf('-');
     String a = dash < 0 ? text : text.substring(0, dash);
     String b = dash < 0 ? a : text.substring(dash + 1);
@@ -1855,7 +1856,7 @@ public final class RestoreParser {
     @Override
     void value(Token option, Token arg, RuleParser rule) {
       if (option.text.equals("--to-ports")) {
-        ports = natPorts(arg, "--to-ports", arg.text, 0);
+        ports = natPorts(arg, "--to-ports", arg.text);
       }
     }
 
@@ -1930,7 +1931,7 @@ public final class RestoreParser {
             + ": the address range is empty; the first address must not exceed the last");
       }
       if (portText != null) {
-        ports = natPorts(arg, "--to-source", portText, 1);
+        ports = natPorts(arg, "--to-source", portText);
       }
     }
 

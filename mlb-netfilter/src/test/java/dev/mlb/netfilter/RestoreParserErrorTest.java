@@ -414,8 +414,10 @@ class RestoreParserErrorTest {
     assertNatError("-j [*]SNAT", "-j SNAT needs --to-source ADDR[-ADDR][:P[-Q]]");
     assertNatError("-j SNAT --to-source [*]192.0.2.9-192.0.2.1", "--to-source 192.0.2.9-192.0.2.1:"
         + " the address range is empty; the first address must not exceed the last");
-    assertNatError("-p tcp -j SNAT --to-source [*]192.0.2.1:0", "bad port \"0\" in --to-source"
-        + " 192.0.2.1:0; expected P or P-Q with ports from 1 to 65535");
+    assertNatError("-p tcp -j SNAT --to-source [*]192.0.2.1:65536", "bad port \"65536\" in"
+        + " --to-source 192.0.2.1:65536; expected P or P-Q with ports from 0 to 65535");
+    assertNatError("-p tcp -j SNAT --to-source [*]192.0.2.1:9-8", "port range 9-8 in --to-source"
+        + " is empty; expected P-Q with P not above Q");
     assertNatError("-j SNAT --to-source 192.0.2.1 --random [*]--random",
         "-j SNAT: option \"--random\" can only be given once");
     assertNatError("-j SNAT --to-source [*]2001:db8::1",

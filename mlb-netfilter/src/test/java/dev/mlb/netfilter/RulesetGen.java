@@ -335,7 +335,7 @@ final class RulesetGen {
             first = last;
             last = t;
           }
-          return new Snat(first, last, ports && chance(50) ? Optional.of(natPorts(1)) : Optional.empty(),
+          return new Snat(first, last, ports && chance(50) ? Optional.of(natPorts(0)) : Optional.empty(),
               chance(30), chance(30), chance(30));
       }
     }
