@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
  * RestoreWriter.render(rules);   // the canonical form, as iptables-save prints it
  *
  * RestoreParser.parse("-", "*nat\n-A POSTROUTING -o ppp0 -j MASQ\nCOMMIT\n", IpFamily.V4);
- * // ParseException: line 2, column 29: -j MASQ: no chain "MASQ" in table nat and no target of that name; ...
+ * // ParseException: line 2, column 27: -j MASQ: no chain "MASQ" in table nat and no target of that name; ...
  * }</pre>
  *
  * <p>The parser follows {@code iptables-restore} 1.8.9 (nf_tables):
@@ -38,7 +38,8 @@ import java.util.regex.Pattern;
  *   <li>Lines: a line starting with {@code #} is a comment, an empty line is skipped, {@code *table}
  *       opens a table that a line {@code COMMIT} closes, {@code :CHAIN POLICY [p:b]} declares a chain,
  *       every other line is one command ({@code -A}, {@code -I}, {@code -N} or {@code -P}), optionally
- *       after {@code [p:b]} counters. Counter values are checked for form and ignored. A line
+ *       after {@code [p:b]} counters ({@code -c P B} inside the rule works too). Counter values
+ *       are checked for form and ignored. A line
  *       break may be {@code \n} or {@code \r\n} (mlb is lenient here; iptables would keep the
  *       {@code \r} as part of the last word).
  *   <li>Words are split at blanks and tabs. A {@code "} opens a quoted part in which {@code \x}
@@ -47,7 +48,9 @@ import java.util.regex.Pattern;
  *   <li>Options follow iptables: the header options {@code -s -d -i -o -p} in any order, each at
  *       most once and negatable with {@code !}; {@code -m MODULE} and its options; {@code -p tcp
  *       --dport 80} loads {@code -m tcp} implicitly; an option goes to the most recently loaded
- *       module that knows it; {@code -j}/{@code -g} and the target's options.
+ *       module that knows it (with iptables' twist for modules sharing an option name, see
+ *       {@code -m connmark --mark 1 -m mark --mark 2 -m connmark --mark 3}, which iptables refuses
+ *       too); {@code -j}/{@code -g} and the target's options.
  *   <li>Input forms are normalized to what {@code iptables-save} prints: {@code --set-mark 1} is
  *       {@code --set-xmark 0x1/0xffffffff}, {@code --state new,est} is {@code NEW,ESTABLISHED}.
  *   <li>Modules mlb does not model ({@code -m limit ...}), and modelled modules used with options
@@ -57,7 +60,8 @@ import java.util.regex.Pattern;
  *   <li>A chain must be declared ({@code :CHAIN} or {@code -N}) before a rule is added to it or jumps
  *       to it, as iptables-nft requires. {@code -j NAME} for a name that is neither a declared chain
  *       nor a target extension of iptables 1.8.9 is an error. The same table twice is an error
- *       (iptables would flush and reload it).
+ *       (iptables would flush and reload it). {@code -j DROP} and {@code -P CHAIN DROP} in the nat
+ *       table are errors, as in iptables.
  * </ul>
  *
  * <p>Errors are {@link ParseException}s with the line, the column where the offending word starts
@@ -66,8 +70,9 @@ import java.util.regex.Pattern;
  * that its findings can name lines too.
  *
  * <p>Not supported: service names for ports, host names for addresses, address lists
- * ({@code -s a,b}), abbreviated long options and {@code --option=value}, commands other than
- * {@code -A -I -N -P}, and {@code -f}.
+ * ({@code -s a,b}), non-contiguous netmasks, abbreviated long options and {@code --option=value},
+ * {@code -4}/{@code -6} line prefixes, commands other than {@code -A -I -N -P}, and {@code -f}. An
+ * unterminated quote is an error (iptables would read on into the line break).
  */
 public final class RestoreParser {
 
@@ -78,6 +83,10 @@ public final class RestoreParser {
           "ECN", "HL", "HMARK", "IDLETIMER", "LED", "LOG", "NETMAP", "NFLOG", "NFQUEUE", "NOTRACK",
           "QUEUE", "RATEEST", "REDIRECT", "REJECT", "SECMARK", "SET", "SNPT", "SYNPROXY", "TCPMSS",
           "TCPOPTSTRIP", "TEE", "TOS", "TPROXY", "TRACE", "TTL", "ULOG");
+
+  /** iptables refuses -j DROP and -P CHAIN DROP in the nat table (not a :CHAIN DROP line). */
+  private static final String NAT_DROP =
+      "the nat table is not meant for filtering; iptables refuses DROP there";
 
   private static final Pattern COUNTERS = Pattern.compile("\\[[0-9]+:[0-9]+\\]");
   private static final Pattern DECIMAL = Pattern.compile("[0-9]*\\.?[0-9]*([eE][+-]?[0-9]+)?");
@@ -334,6 +343,9 @@ public final class RestoreParser {
       }
       case "-N", "--new-chain" -> {
         Token name = argument(words, i, cmd);
+        if (name.text.isEmpty()) {
+          throw error(name, "chain name is empty; expected " + cmd.text + " CHAIN");
+        }
         noMore(words, i + 1, cmd.text + " " + name.text);
         ChainDraft existing = table.chains.get(name.text);
         if (existing != null) {
@@ -348,7 +360,11 @@ public final class RestoreParser {
           throw error(name, "-P " + name.text + ": only built-in chains of table " + table.name.id()
               + " (" + join(hookNames(table.name), "and") + ") have a policy");
         }
-        Token policy = argument(words, i + 1, name);
+        if (i + 1 >= words.size()) {
+          throw error(lineText.length() + 1, "policy missing after -P " + name.text
+              + "; expected ACCEPT or DROP");
+        }
+        Token policy = words.get(i + 1);
         Policy p;
         if (policy.text.equals("ACCEPT")) {
           p = Policy.ACCEPT;
@@ -357,6 +373,9 @@ public final class RestoreParser {
         } else {
           throw error(policy, "unknown policy \"" + policy.text + "\"; expected ACCEPT or DROP");
         }
+        if (p == Policy.DROP && table.name == TableName.NAT) {
+          throw error(policy, NAT_DROP);
+        }
         noMore(words, i + 2, "-P " + name.text + " " + policy.text);
         table.chains.get(name.text).policy = p;
       }
@@ -364,7 +383,12 @@ public final class RestoreParser {
           "--rename-chain", "-Z", "--zero", "-L", "--list", "-S", "--list-rules", "-C", "--check" ->
           throw error(cmd, "unsupported command " + cmd.text
               + "; mlb reads rulesets, which are built with -A, -I, -N and -P");
-      default -> throw error(cmd, "expected a command such as -A CHAIN, found \"" + cmd.text + "\"");
+      default -> {
+        if (cmd.text.equals("COMMIT")) {
+          throw error(cmd, "COMMIT must stand alone on its line, without blanks or anything else");
+        }
+        throw error(cmd, "expected a command such as -A CHAIN, found \"" + cmd.text + "\"");
+      }
     }
   }
 
@@ -614,6 +638,8 @@ public final class RestoreParser {
     private Target simpleTarget;
     private TargetParser targetParser;
     private Token targetToken;
+    /** The words of the option read last, for messages. */
+    private String previous;
 
     RuleParser(List<Token> words, int pos) {
       this.words = words;
@@ -663,7 +689,15 @@ public final class RestoreParser {
             continue;
           }
         }
+        int first = pos - 1;
         word(t, bang);
+        StringBuilder text = new StringBuilder();
+        for (int i = first; i < pos; i++) {
+          String w = words.get(i).text;
+          boolean blank = w.isEmpty() || w.indexOf(' ') >= 0 || w.indexOf('\t') >= 0;
+          text.append(i > first ? " " : "").append(blank ? quoted(w) : w);
+        }
+        previous = text.toString();
       }
       return finish();
     }
@@ -712,8 +746,23 @@ public final class RestoreParser {
       if (isCommand(w)) {
         throw error(t, "unexpected command " + w + "; one line holds one command");
       }
+      if (w.equals("-c") || w.equals("--set-counters")) {
+        // Counters, like a leading [PACKETS:BYTES]: checked for form and ignored.
+        if (bang != null) {
+          throw error(bang, "\"!\" cannot negate " + w);
+        }
+        for (int i = 0; i < 2; i++) {
+          Token n = argumentOf(t);
+          if (n.text.isEmpty() || !n.text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw error(n, "bad counter " + quoted(n.text) + " for " + w
+                + "; expected " + w + " PACKETS BYTES with two numbers");
+          }
+        }
+        return;
+      }
       if (!w.startsWith("-") || w.equals("-")) {
-        throw error(t, "unexpected argument \"" + w + "\"; expected an option");
+        throw error(t, "unexpected argument " + quoted(w)
+            + (previous == null ? "" : " after " + previous) + "; expected an option");
       }
       option(t, bang);
     }
@@ -728,12 +777,10 @@ public final class RestoreParser {
         targetParser.option(t, this);
         return;
       }
-      for (int i = modules.size() - 1; i >= 0; i--) {
-        ModuleParser m = modules.get(i);
-        if (m.knows(w)) {
-          m.option(t, bang, this);
-          return;
-        }
+      ModuleParser owner = owner(w);
+      if (owner != null) {
+        owner.option(t, bang, this);
+        return;
       }
       // iptables loads the protocol's match for an option nobody knows: -p tcp --dport 80.
       if (protocol != null && targetParser == null && simpleTarget == null) {
@@ -755,6 +802,45 @@ public final class RestoreParser {
         }
       }
       throw unknownOption(t);
+    }
+
+    /**
+     * The module that gets option {@code option}, as iptables decides: getopt resolves the name to
+     * the module that was loaded first most recently among those that know it (a second
+     * {@code -m connmark} reuses the first one's options), and the option goes to the latest
+     * instance of that module. So in {@code -m connmark --mark 1 -m mark --mark 2 -m connmark
+     * --mark 3} the last {@code --mark} goes to {@code -m mark}, as in iptables.
+     */
+    private ModuleParser owner(String option) {
+      String name = null;
+      int firstLoad = -1;
+      for (int i = 0; i < modules.size(); i++) {
+        ModuleParser m = modules.get(i);
+        if (m.knows(option)) {
+          int first = firstLoad(m.name);
+          if (first > firstLoad) {
+            firstLoad = first;
+            name = m.name;
+          }
+        }
+      }
+      if (name == null) {
+        return null;
+      }
+      for (int i = modules.size() - 1; ; i--) {
+        if (modules.get(i).name.equals(name)) {
+          return modules.get(i);
+        }
+      }
+    }
+
+    private int firstLoad(String name) {
+      for (int i = 0; i < modules.size(); i++) {
+        if (modules.get(i).name.equals(name)) {
+          return i;
+        }
+      }
+      return -1;
     }
 
     private ParseException unknownOption(Token t) {
@@ -908,7 +994,12 @@ public final class RestoreParser {
       }
       switch (n) {
         case "ACCEPT" -> simpleTarget = Verdict.ACCEPT;
-        case "DROP" -> simpleTarget = Verdict.DROP;
+        case "DROP" -> {
+          if (table.name == TableName.NAT) {
+            throw error(name, NAT_DROP);
+          }
+          simpleTarget = Verdict.DROP;
+        }
         case "RETURN" -> simpleTarget = Verdict.RETURN;
         default -> {
           if (isChain) {
@@ -1725,8 +1816,9 @@ public final class RestoreParser {
     }
   }
 
-  /** {@code P} or {@code P-Q}, as the NAT targets read ports. */
-  private PortRange natPorts(Token arg, String option, String text, int min) {
+  /** {@code P} or {@code P-Q}, as the NAT targets read ports (iptables 1.8.9 allows port 0). */
+  private PortRange natPorts(Token arg, String option, String text) {
+    int min = 0;
     int dash = text.indexOf('-');
     String a = dash < 0 ? text : text.substring(0, dash);
     String b = dash < 0 ? a : text.substring(dash + 1);
@@ -1764,7 +1856,7 @@ public final class RestoreParser {
     @Override
     void value(Token option, Token arg, RuleParser rule) {
       if (option.text.equals("--to-ports")) {
-        ports = natPorts(arg, "--to-ports", arg.text, 0);
+        ports = natPorts(arg, "--to-ports", arg.text);
       }
     }
 
@@ -1839,7 +1931,7 @@ public final class RestoreParser {
             + ": the address range is empty; the first address must not exceed the last");
       }
       if (portText != null) {
-        ports = natPorts(arg, "--to-source", portText, 1);
+        ports = natPorts(arg, "--to-source", portText);
       }
     }
 

@@ -115,6 +115,21 @@ class RestoreParserTest {
   }
 
   @Test
+  void countersInsideTheRuleAreIgnored() {
+    assertEquals(Rule.builder().target(Verdict.ACCEPT).build(), prerouting("-c 10 2000 -j ACCEPT"));
+    assertEquals(Rule.builder().target(Verdict.ACCEPT).build(),
+        prerouting("-j ACCEPT --set-counters 0 0"));
+  }
+
+  @Test
+  void natChainsMayBeDeclaredWithPolicyDrop() {
+    // iptables-restore 1.8.9 loads ":POSTROUTING DROP" in nat (only -P and -j DROP are refused).
+    Table nat = RestoreParser.parse("-", "*nat\n:POSTROUTING DROP [0:0]\nCOMMIT\n", IpFamily.V4)
+        .table(TableName.NAT).orElseThrow();
+    assertEquals(Optional.of(Policy.DROP), nat.chain("POSTROUTING").orElseThrow().policy());
+  }
+
+  @Test
   void builtinPolicyDashKeepsAccept() {
     Table t = RestoreParser.parse("-", "*raw\n:OUTPUT - [0:0]\nCOMMIT\n", IpFamily.V4)
         .table(TableName.RAW).orElseThrow();
@@ -154,6 +169,19 @@ class RestoreParserTest {
     Finding unused = findings.stream().filter(f -> f.code().equals("chain-unused")).findFirst()
         .orElseThrow();
     assertEquals(OptionalInt.of(2), p.lineOf(unused));
+    assertEquals("line 4: error [interface-direction] table mangle, chain PREROUTING, rule 2: "
+        + iface.message(), p.describe(iface));
+    Finding elsewhere = Finding.warning("x", "policy", "not from the file");
+    assertEquals("warning [x] policy: not from the file", p.describe(elsewhere));
+  }
+
+  @Test
+  void javadocExampleError() {
+    dev.mlb.api.ParseException e = org.junit.jupiter.api.Assertions.assertThrows(
+        dev.mlb.api.ParseException.class,
+        () -> RestoreParser.parse("-", "*nat\n-A POSTROUTING -o ppp0 -j MASQ\nCOMMIT\n", IpFamily.V4));
+    assertTrue(e.getMessage().startsWith("line 2, column 27: -j MASQ: no chain \"MASQ\" in table nat"
+        + " and no target of that name; "), e.getMessage());
   }
 
   // ------------------------------------------------------------------ header
@@ -206,6 +234,13 @@ class RestoreParserTest {
         prerouting("-m state -m connmark --state NEW --mark 1").matches());
     assertEquals(List.of(MarkMatch.of(Mark.of(1)), ConnmarkMatch.of(Mark.of(2))),
         prerouting("-m mark --mark 1 -m connmark --mark 2").matches());
+    // Verified with iptables-restore 1.8.9: these load, each --mark to the module before it.
+    assertEquals(List.of(ConnmarkMatch.of(Mark.of(1)), ConnmarkMatch.of(Mark.of(3)), MarkMatch.of(Mark.of(2))),
+        prerouting("-m connmark --mark 1 -m connmark --mark 3 -m mark --mark 2").matches());
+    assertEquals(List.of(MarkMatch.of(Mark.of(2)), ConnmarkMatch.of(Mark.of(1)), ConnmarkMatch.of(Mark.of(3))),
+        prerouting("-m mark --mark 2 -m connmark --mark 1 -m connmark --mark 3").matches());
+    assertEquals(List.of(ConnmarkMatch.of(Mark.of(1)), MarkMatch.of(Mark.of(2)), MarkMatch.of(Mark.of(3))),
+        prerouting("-m connmark --mark 1 -m mark --mark 2 -m mark --mark 3").matches());
   }
 
   @Test
