@@ -3,6 +3,7 @@ package dev.mlb.testkit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.QuickTheory.qt;
 
 import dev.mlb.api.Finding;
 import dev.mlb.api.IpFamily;
@@ -50,7 +51,7 @@ class RulesetGeneratorTest {
   void everyRulesetIsValidAndRenders() {
     for (IpFamily family : IpFamily.values()) {
       RulesetGenerator gen = new RulesetGenerator(99 + family.ordinal());
-      for (int i = 0; i < 3000; i++) {
+      for (int i = 0; i < 1500; i++) {
         Ruleset r = gen.next(family);
         List<Finding> errors = r.validate().stream().filter(Finding::isError).collect(Collectors.toList());
         int sample = i;
@@ -126,6 +127,21 @@ class RulesetGeneratorTest {
         "Snat", "OpaqueTarget", "MASQUERADE --to-ports", "SNAT range with ports"));
     expected.removeAll(seen);
     assertEquals(Set.of(), expected, "never generated");
+  }
+
+  @Test
+  void generatedCommentsAreValidAndAtMost255Bytes() {
+    qt().withExamples(2000).forAll(MlbGenerators.comments()).checkAssert(text -> {
+      assertTrue(text.getBytes(StandardCharsets.UTF_8).length <= CommentMatch.MAX_BYTES, text);
+      assertTrue(text.chars().noneMatch(c -> c < ' ' && c != '\t' || c == 0x7f), text);
+      Ruleset r = Ruleset.builder().family(IpFamily.V4)
+          .addTables(Table.builder().name(TableName.FILTER)
+              .addChains(Chain.builder().name("INPUT")
+                  .addRules(Rule.builder().addMatches(new CommentMatch(text)).build()).build())
+              .build())
+          .build();
+      assertEquals(List.of(), r.validate().stream().filter(Finding::isError).collect(Collectors.toList()));
+    });
   }
 
   @Test

@@ -25,7 +25,9 @@ import java.util.stream.Collectors;
  * <p>{@link #load} first empties the namespace, so that {@code iptables-save} shows exactly the
  * tables of the last load. With iptables-nft (the default here) and {@code nft} installed that is
  * {@code nft flush ruleset} inside the namespace; otherwise the namespace is replaced by a fresh
- * one. Nothing ever runs outside a namespace this lab created.
+ * one. (With iptables-legacy a fresh namespace may already show tables; the kernel tests assume
+ * iptables-nft, the default of current distributions.) Nothing ever runs outside a namespace this
+ * lab created.
  */
 final class RestoreLab implements AutoCloseable {
   private final IpFamily family;
@@ -40,7 +42,7 @@ final class RestoreLab implements AutoCloseable {
     this.ns = Netns.create(purpose);
     boolean flush = false;
     try {
-      flush = onPath("nft") && ns.run(saveTool(), "--version").check().stdout().contains("nf_tables");
+      flush = KernelSupport.onPath("nft") && ns.run(saveTool(), "--version").check().stdout().contains("nf_tables");
     } catch (RuntimeException e) {
       ns.close();
       throw e;
@@ -127,11 +129,6 @@ final class RestoreLab implements AutoCloseable {
     dir.toFile().delete();
   }
 
-  /** What the real save tool prints now, less its {@code #} header and footer lines. */
-  String save() {
-    return stripComments(ns.run(saveTool()).check().stdout());
-  }
-
   private static String stripComments(String saved) {
     return saved.lines().filter(l -> !l.startsWith("#")).map(l -> l + "\n").collect(Collectors.joining());
   }
@@ -145,23 +142,8 @@ final class RestoreLab implements AutoCloseable {
    */
   record Loaded(int exitCode, String stderr, String saved) {}
 
-  /** The namespace, for other commands. */
-  Netns namespace() {
-    return ns;
-  }
-
   @Override
   public void close() {
     ns.close();
-  }
-
-  private static boolean onPath(String tool) {
-    String path = System.getenv().getOrDefault("PATH", "") + ":/usr/sbin:/sbin";
-    for (String dir : path.split(":")) {
-      if (!dir.isEmpty() && new File(dir, tool).canExecute()) {
-        return true;
-      }
-    }
-    return false;
   }
 }
