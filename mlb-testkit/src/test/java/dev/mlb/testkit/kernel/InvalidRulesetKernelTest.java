@@ -31,7 +31,7 @@ import org.junit.jupiter.api.TestFactory;
  *
  * <p>Each case is first loaded for real (a real load, not {@code --test}: jumps to missing chains,
  * loops and MASQUERADE in mangle only fail in the kernel), in one private namespace per family,
- * emptied before each case. Then mlb must reject it too: either {@link RestoreParser} throws a
+ * reset before each case. Then mlb must reject it too: either {@link RestoreParser} throws a
  * {@link ParseException} at the expected line and column with a message naming the problem, or the
  * parsed ruleset's {@code validate()} has an error with the expected code and message, and
  * {@link RestoreWriter#render} refuses it.

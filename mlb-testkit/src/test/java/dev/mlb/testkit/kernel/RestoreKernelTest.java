@@ -32,7 +32,9 @@ import org.junit.jupiter.api.Test;
  * assertEquals(text, loaded.saved());           // '#' lines removed
  * }</pre>
  *
- * <p>One namespace per family, emptied before each sample ({@link RestoreLab}). The kernel is the
+ * <p>One namespace per family, reset before each sample by restoring every table empty
+ * ({@link RestoreLab}; tables the sample does not have are left out of the comparison only while
+ * they are still exactly empty). The kernel is the
  * oracle: nothing here is computed by mlb except the text under test. A failure lists the first
  * five problems; {@code target/restore-kernel-V4.txt} (or V6) has all of them.
  *

@@ -8,46 +8,48 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
-import java.util.stream.Collectors;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * One network namespace per test family for loading restore files for real and saving them back.
+ * A private network namespace for loading restore files for real and saving them back.
  *
  * <pre>{@code
  * try (RestoreLab lab = RestoreLab.open(IpFamily.V4, "restore")) {
- *   RestoreLab.Loaded r = lab.load(text);  // empty the namespace, iptables-restore, iptables-save
+ *   RestoreLab.Loaded r = lab.load(text);  // reset, iptables-restore, iptables-save
  *   r.exitCode();                          // iptables-restore's
  *   r.saved();                             // iptables-save's output without its # lines
  * }
  * }</pre>
  *
- * <p>{@link #load} first empties the namespace, so that {@code iptables-save} shows exactly the
- * tables of the last load. With iptables-nft (the default here) and {@code nft} installed that is
- * {@code nft flush ruleset} inside the namespace; otherwise the namespace is replaced by a fresh
- * one. (With iptables-legacy a fresh namespace may already show tables; the kernel tests assume
- * iptables-nft, the default of current distributions.) Nothing ever runs outside a namespace this
- * lab created.
+ * <p>Each load starts from the same state: first every table (mangle, security, raw, filter, nat)
+ * is restored empty, which drops its rules and user chains and resets its policies. A table stays
+ * once created, so {@code iptables-save} then also prints the tables the loaded text does not
+ * have; {@link Loaded#saved()} leaves those out, but only when they are exactly in that empty
+ * state (anything else is kept, so that it shows in a comparison). This needs nothing but the
+ * restore and save tools, and never runs anything outside the namespace this lab created.
  */
 final class RestoreLab implements AutoCloseable {
+  private static final Pattern TABLE_LINE = Pattern.compile("(?m)^\\*(\\S+)$");
+
+  /** Every table, empty, as iptables-save prints it. */
+  private static final String EMPTY_TABLES = String.join("",
+      "*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+          + ":POSTROUTING ACCEPT [0:0]\nCOMMIT\n",
+      "*security\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n",
+      "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n",
+      "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n",
+      "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n");
+
   private final IpFamily family;
-  private final String purpose;
-  private final boolean canFlush;
-  private Netns ns;
-  private boolean dirty;
+  private final Netns ns;
 
   private RestoreLab(IpFamily family, String purpose) {
     this.family = family;
-    this.purpose = purpose;
     this.ns = Netns.create(purpose);
-    boolean flush = false;
-    try {
-      flush = KernelSupport.onPath("nft") && ns.run(saveTool(), "--version").check().stdout().contains("nf_tables");
-    } catch (RuntimeException e) {
-      ns.close();
-      throw e;
-    }
-    this.canFlush = flush;
   }
 
   static RestoreLab open(IpFamily family, String purpose) {
@@ -62,30 +64,16 @@ final class RestoreLab implements AutoCloseable {
     return family == IpFamily.V4 ? "iptables-save" : "ip6tables-save";
   }
 
-  /**
-   * Empties the namespace of every table, loads {@code text} with the real restore tool and, if
-   * that succeeded, saves it back; all in one {@code ip netns exec}, which is the slow part.
-   */
+  /** Resets the namespace, loads {@code text} with the real restore tool and saves it back. */
   Loaded load(String text) {
-    String script = (canFlush ? "nft flush ruleset || exit 90; " : "") + restoreTool() + " || exit $?; exec "
-        + saveTool();
-    if (!canFlush && dirty) {
-      ns.close();
-      ns = Netns.create(purpose);
-    }
-    dirty = true;
-    Netns.Result r = ns.run("sh", "-c", script).stdin(text).run();
-    return new Loaded(r.exitCode(), r.stderr(), r.exitCode() == 0 ? stripComments(r.stdout()) : "");
+    return loadAll(List.of(text)).get(0);
   }
 
   /**
-   * {@link #load} for many texts, in one {@code ip netns exec} when the namespace can be emptied
-   * in place (entering a namespace costs far more than a restore).
+   * {@link #load} for many texts, all in one {@code ip netns exec} (entering a namespace costs far
+   * more than a restore). The results are in the order of {@code texts}.
    */
   List<Loaded> loadAll(List<String> texts) {
-    if (!canFlush) {
-      return texts.stream().map(this::load).collect(Collectors.toList());
-    }
     Path dir;
     try {
       dir = Files.createTempDirectory("mlb-restore-");
@@ -93,52 +81,79 @@ final class RestoreLab implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     try {
+      Files.writeString(dir.resolve("empty"), EMPTY_TABLES);
       for (int i = 0; i < texts.size(); i++) {
         Files.writeString(dir.resolve(String.format("%05d.rules", i)), texts.get(i));
       }
       String script = "cd '" + dir + "' || exit 91\n"
           + "for f in *.rules; do\n"
-          + "  nft flush ruleset || exit 90\n"
+          + "  " + restoreTool() + " < empty || exit 90\n"
           + "  " + restoreTool() + " < \"$f\" 2> \"$f.err\"; echo $? > \"$f.rc\"\n"
           + "  " + saveTool() + " > \"$f.saved\"\n"
           + "done\n";
-      dirty = true;
       ns.run("sh", "-c", script).timeout(Duration.ofSeconds(150)).check();
       List<Loaded> out = new ArrayList<>();
       for (int i = 0; i < texts.size(); i++) {
         String f = String.format("%05d.rules", i);
         int rc = Integer.parseInt(Files.readString(dir.resolve(f + ".rc")).strip());
-        String saved = rc == 0 ? stripComments(Files.readString(dir.resolve(f + ".saved"))) : "";
+        String saved = rc == 0 ? onlyTablesOf(texts.get(i), Files.readString(dir.resolve(f + ".saved"))) : "";
         out.add(new Loaded(rc, Files.readString(dir.resolve(f + ".err")), saved));
       }
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
-      deleteFlatDirectory(dir);
-    }
-  }
-
-  private static void deleteFlatDirectory(Path dir) {
-    File[] files = dir.toFile().listFiles();
-    if (files != null) {
-      for (File f : files) {
+      File[] files = dir.toFile().listFiles();
+      for (File f : files == null ? new File[0] : files) {
         f.delete();
       }
+      dir.toFile().delete();
     }
-    dir.toFile().delete();
   }
 
-  private static String stripComments(String saved) {
-    return saved.lines().filter(l -> !l.startsWith("#")).map(l -> l + "\n").collect(Collectors.joining());
+  /**
+   * {@code saved} without its {@code #} lines and without the tables that {@code loaded} does not
+   * have and that are exactly as the reset left them.
+   */
+  static String onlyTablesOf(String loaded, String saved) {
+    Set<String> tables = new HashSet<>();
+    Matcher m = TABLE_LINE.matcher(loaded);
+    while (m.find()) {
+      tables.add(m.group(1));
+    }
+    StringBuilder out = new StringBuilder();
+    StringBuilder block = null;
+    String blockTable = null;
+    for (String line : saved.split("\n", -1)) {
+      if (line.startsWith("#") || line.isEmpty()) {
+        continue;
+      }
+      if (line.startsWith("*") && block == null) {
+        block = new StringBuilder();
+        blockTable = line.substring(1);
+      }
+      (block != null ? block : out).append(line).append('\n');
+      if (line.equals("COMMIT") && block != null) {
+        String b = block.toString();
+        if (tables.contains(blockTable) || !EMPTY_TABLES.contains(b)) {
+          out.append(b);
+        }
+        block = null;
+      }
+    }
+    if (block != null) {
+      out.append(block);
+    }
+    return out.toString();
   }
 
   /**
    * The outcome of {@link #load}.
    *
-   * @param exitCode the restore tool's exit code (90: the namespace could not be emptied)
+   * @param exitCode the restore tool's exit code
    * @param stderr what the restore tool printed on error
-   * @param saved the save tool's output without {@code #} lines; empty unless the load succeeded
+   * @param saved the save tool's output without {@code #} lines and without tables left empty by
+   *     the reset that the loaded text did not have; empty unless the load succeeded
    */
   record Loaded(int exitCode, String stderr, String saved) {}
 
