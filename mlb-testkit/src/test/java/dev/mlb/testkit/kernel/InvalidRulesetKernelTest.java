@@ -29,10 +29,9 @@ import org.junit.jupiter.api.TestFactory;
  * // ParseException: line 7, column 47: --every 0 is out of range; expected 1 to 4294967295
  * }</pre>
  *
- * <p>Each case is first loaded for real (a real load, not {@code --test}, which passes jump loops
- * and MASQUERADE or SNAT in the wrong table or chain: only the kernel refuses those), in one
- * private namespace per family,
- * reset before each case. Then mlb must reject it too: either {@link RestoreParser} throws a
+ * <p>Each case is first loaded for real: {@code iptables-restore --test} passes jumps to missing
+ * chains, jump loops and MASQUERADE or SNAT in the wrong table or chain, which only a real load
+ * refuses. That happens in one private namespace per family, reset before each case. Then mlb must reject it too: either {@link RestoreParser} throws a
  * {@link ParseException} at the expected line and column with a message naming the problem, or the
  * parsed ruleset's {@code validate()} has an error with the expected code and message, and
  * {@link RestoreWriter#render} refuses it.
