@@ -31,10 +31,10 @@ import org.junit.jupiter.api.TestFactory;
  *
  * <p>Each case is first loaded for real: {@code iptables-restore --test} passes jumps to missing
  * chains, jump loops and MASQUERADE or SNAT in the wrong table or chain, which only a real load
- * refuses. That happens in one private namespace per family, reset before each case. Then mlb must reject it too: either {@link RestoreParser} throws a
- * {@link ParseException} at the expected line and column with a message naming the problem, or the
- * parsed ruleset's {@code validate()} has an error with the expected code and message, and
- * {@link RestoreWriter#render} refuses it.
+ * refuses. That happens in one private namespace per family, reset before each case. Then mlb
+ * must reject it too: either {@link RestoreParser} throws a {@link ParseException} at the expected
+ * line and column with a message naming the problem, or the parsed ruleset's {@code validate()}
+ * has an error with the expected code and message, and {@link RestoreWriter#render} refuses it.
  *
  * <p>Some inputs one would expect iptables to refuse, it accepts (iptables 1.8.9, nf_tables);
  * mlb rejects them anyway, and {@link #mlbRejectsWhatIptablesAccepts} pins both facts: a chain
