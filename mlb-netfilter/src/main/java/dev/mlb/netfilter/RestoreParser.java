@@ -319,7 +319,7 @@ public final class RestoreParser {
     switch (cmd.text) {
       case "-A", "--append" -> {
         ChainDraft chain = existingChain(words, i, cmd);
-        Rule rule = new RuleParser(words, i + 1).parse();
+        Rule rule = new RuleParser(chain.name, words, i + 1).parse();
         chain.rules.add(rule);
         chain.ruleLines.add(lineNo);
       }
@@ -337,7 +337,7 @@ public final class RestoreParser {
           }
           position = (int) n;
         }
-        Rule rule = new RuleParser(words, at).parse();
+        Rule rule = new RuleParser(chain.name, words, at).parse();
         chain.rules.add(position - 1, rule);
         chain.ruleLines.add(position - 1, lineNo);
       }
@@ -640,8 +640,13 @@ public final class RestoreParser {
     private Token targetToken;
     /** The words of the option read last, for messages. */
     private String previous;
+    private final String chain;
+    /** {@code -i +} and {@code -o +}, which the model leaves out. */
+    private Token inToken;
+    private Token outToken;
 
-    RuleParser(List<Token> words, int pos) {
+    RuleParser(String chain, List<Token> words, int pos) {
+      this.chain = chain;
       this.words = words;
       this.pos = pos;
     }
@@ -834,6 +839,12 @@ public final class RestoreParser {
       }
     }
 
+    /** Whether the rule so far has a port protocol that NAT targets accept: tcp, udp, sctp, dccp. */
+    boolean protocolHasPorts() {
+      return protocol != null && !protocolNegated
+          && Set.of(6, 17, 132, 33).contains(protocol.number());
+    }
+
     private int firstLoad(String name) {
       for (int i = 0; i < modules.size(); i++) {
         if (modules.get(i).name.equals(name)) {
@@ -889,10 +900,12 @@ public final class RestoreParser {
           rule.destinationNegated(negated);
         }
         case IN -> {
+          inToken = arg.text.equals("+") && !negated ? t : null;
           rule.in(iface(arg));
           rule.inNegated(negated);
         }
         case OUT -> {
+          outToken = arg.text.equals("+") && !negated ? t : null;
           rule.out(iface(arg));
           rule.outNegated(negated);
         }
@@ -1047,6 +1060,19 @@ public final class RestoreParser {
     }
 
     private Rule finish() {
+      // "-i +" matches every packet and is left out of the model (as iptables-save leaves it out),
+      // so validation cannot see it; iptables refuses it where there is no such interface.
+      Optional<Hook> hook = table.name.hook(chain);
+      if (hook.isPresent()) {
+        if (inToken != null && !hook.get().hasInputInterface()) {
+          throw error(inToken, "Can't use -i with " + chain
+              + ": packets there have no input interface, so iptables refuses even -i +");
+        }
+        if (outToken != null && !hook.get().hasOutputInterface()) {
+          throw error(outToken, "Can't use -o with " + chain
+              + ": packets there have no output interface, so iptables refuses even -o +");
+        }
+      }
       for (ModuleParser m : modules) {
         rule.addMatches(m.opaque ? OpaqueMatch.of(m.name, m.raw) : m.finish());
         if (m.name.equals("tcp") || m.name.equals("udp")) {
@@ -1817,7 +1843,11 @@ public final class RestoreParser {
   }
 
   /** {@code P} or {@code P-Q}, as the NAT targets read ports (iptables 1.8.9 allows port 0). */
-  private PortRange natPorts(Token arg, String option, String text) {
+  private PortRange natPorts(Token arg, String option, String text, RuleParser rule) {
+    if (!rule.protocolHasPorts()) {
+      throw error(arg, option + " " + arg.text + ": ports need -p tcp, -p udp, -p sctp or -p dccp"
+          + " (not negated) before them in the rule");
+    }
     int min = 0;
     int dash = text.indexOf('-');
     String a = dash < 0 ? text : text.substring(0, dash);
@@ -1856,7 +1886,7 @@ public final class RestoreParser {
     @Override
     void value(Token option, Token arg, RuleParser rule) {
       if (option.text.equals("--to-ports")) {
-        ports = natPorts(arg, "--to-ports", arg.text);
+        ports = natPorts(arg, "--to-ports", arg.text, rule);
       }
     }
 
@@ -1931,7 +1961,7 @@ public final class RestoreParser {
             + ": the address range is empty; the first address must not exceed the last");
       }
       if (portText != null) {
-        ports = natPorts(arg, "--to-source", portText);
+        ports = natPorts(arg, "--to-source", portText, rule);
       }
     }
 
