@@ -640,6 +640,8 @@ public final class RestoreParser {
     private Token targetToken;
     /** The words of the option read last, for messages. */
     private String previous;
+    /** The extension loaded last: a module, a target parser or a simple target. */
+    private Object latest;
     private final String chain;
     /** {@code -i +} and {@code -o +}, which the model leaves out. */
     private Token inToken;
@@ -685,14 +687,13 @@ public final class RestoreParser {
             throw error(t, "multiple \"!\" flags not allowed");
           }
         }
-        if (swallowing()) {
-          if (!(isTerminator(t.text))) {
-            if (bang != null) {
-              raw().add(bang.text);
-            }
-            raw().add(t.text);
-            continue;
+        if (swallowing() && !isTerminator(t.text)
+            && !(t.text.startsWith("-") && owner(t.text) != null)) {
+          if (bang != null) {
+            raw().add(bang.text);
           }
+          raw().add(t.text);
+          continue;
         }
         int first = pos - 1;
         word(t, bang);
@@ -707,23 +708,26 @@ public final class RestoreParser {
       return finish();
     }
 
-    /** Whether the words go verbatim to an opaque target or to the last module, if opaque. */
+    /**
+     * Whether the extension loaded last is one mlb does not model (or a modelled one that met an
+     * option mlb does not model). It then takes every word, as its options and their values,
+     * except {@code -m}, {@code -j}, {@code -g}, the header options and options that a modelled
+     * module of the rule knows: iptables would parse those on as usual.
+     */
     private boolean swallowing() {
-      if (targetParser != null) {
-        return targetParser.opaque;
+      if (latest instanceof ModuleParser m) {
+        return m.opaque;
       }
-      return simpleTarget == null && !modules.isEmpty() && modules.get(modules.size() - 1).opaque;
+      return latest instanceof TargetParser tp && tp.opaque;
     }
 
     private List<String> raw() {
-      return targetParser != null ? targetParser.raw : modules.get(modules.size() - 1).raw;
+      return latest instanceof ModuleParser m ? m.raw : ((TargetParser) latest).raw;
     }
 
     private boolean isTerminator(String word) {
-      if (targetParser != null) {
-        return false;
-      }
-      return isModuleFlag(word) || isJumpFlag(word) || isGotoFlag(word) || Header.of(word) != null;
+      return isModuleFlag(word) || isJumpFlag(word) || isGotoFlag(word) || Header.of(word) != null
+          || word.equals("-c") || word.equals("--set-counters");
     }
 
     private void word(Token t, Token bang) {
@@ -742,7 +746,9 @@ public final class RestoreParser {
           if (name.text.isEmpty()) {
             throw error(name, "match name is empty; expected a module such as state or tcp");
           }
-          modules.add(module(name.text, t));
+          ModuleParser m = module(name.text, t);
+          modules.add(m);
+          latest = m;
         } else {
           target(t, argumentOf(t));
         }
@@ -788,11 +794,12 @@ public final class RestoreParser {
         return;
       }
       // iptables loads the protocol's match for an option nobody knows: -p tcp --dport 80.
-      if (protocol != null && targetParser == null && simpleTarget == null) {
+      if (protocol != null) {
         String match = protocolMatch(protocol);
         if (match != null && modules.stream().noneMatch(m -> m.name.equals(match))) {
           ModuleParser m = module(match, t);
           modules.add(m);
+          latest = m;
           if (m.opaque) {
             if (bang != null) {
               m.raw.add(bang.text);
@@ -856,13 +863,14 @@ public final class RestoreParser {
 
     private ParseException unknownOption(Token t) {
       String w = t.text;
-      if (targetParser != null) {
-        return error(t, "unknown option " + quoted(w) + " for -j " + targetParser.name + "; expected "
-            + join(targetParser.options(), "or"));
+      // Name the options of the extension loaded last, if mlb models it.
+      if (latest instanceof TargetParser tp && !tp.opaque) {
+        return error(t, "unknown option " + quoted(w) + " for -j " + tp.name + "; expected "
+            + join(tp.options(), "or"));
       }
-      if (simpleTarget != null) {
+      if (latest instanceof Target target) {
         return error(t, "unknown option " + quoted(w) + "; " + targetToken.text + " "
-            + simpleTarget.name() + " takes no options and no match of this rule knows it");
+            + target.name() + " takes no options and no match of this rule knows it");
       }
       for (int i = modules.size() - 1; i >= 0; i--) {
         ModuleParser m = modules.get(i);
@@ -994,7 +1002,11 @@ public final class RestoreParser {
             + targetToken.text + " " + (simpleTarget != null ? simpleTarget.name() : targetParser.name));
       }
       targetToken = flag;
-      String n = name.text;
+      target(flag, name.text, name);
+      latest = targetParser != null ? targetParser : simpleTarget;
+    }
+
+    private void target(Token flag, String n, Token name) {
       boolean isChain = table.chains.containsKey(n);
       if (isGotoFlag(flag.text)) {
         if (!isChain) {

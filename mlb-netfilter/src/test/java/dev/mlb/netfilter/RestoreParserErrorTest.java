@@ -365,6 +365,8 @@ class RestoreParserErrorTest {
     assertRuleError("-j ACCEPT [*]-g balance1",
         "multiple -j/-g flags not allowed; the rule already has -j ACCEPT");
     assertRuleError("[*]-j", "option \"-j\" requires an argument");
+    assertRuleError("-j LOG --log-prefix x [*]-j ACCEPT",
+        "multiple -j/-g flags not allowed; the rule already has -j LOG");
     // The chain must be declared before the rule, as iptables-nft requires.
     assertFileError("*mangle\n-A PREROUTING -j [*]later\n:later - [0:0]\nCOMMIT\n",
         "-j later: no chain \"later\" in table mangle and no target of that name; declare the chain"
