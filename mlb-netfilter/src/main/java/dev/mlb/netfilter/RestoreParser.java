@@ -319,7 +319,7 @@ public final class RestoreParser {
     switch (cmd.text) {
       case "-A", "--append" -> {
         ChainDraft chain = existingChain(words, i, cmd);
-        Rule rule = new RuleParser(words, i + 1).parse();
+        Rule rule = new RuleParser(chain.name, words, i + 1).parse();
         chain.rules.add(rule);
         chain.ruleLines.add(lineNo);
       }
@@ -337,7 +337,7 @@ public final class RestoreParser {
           }
           position = (int) n;
         }
-        Rule rule = new RuleParser(words, at).parse();
+        Rule rule = new RuleParser(chain.name, words, at).parse();
         chain.rules.add(position - 1, rule);
         chain.ruleLines.add(position - 1, lineNo);
       }
@@ -640,8 +640,15 @@ public final class RestoreParser {
     private Token targetToken;
     /** The words of the option read last, for messages. */
     private String previous;
+    /** The extension loaded last: a module, a target parser or a simple target. */
+    private Object latest;
+    private final String chain;
+    /** {@code -i +} and {@code -o +}, which the model leaves out. */
+    private Token inToken;
+    private Token outToken;
 
-    RuleParser(List<Token> words, int pos) {
+    RuleParser(String chain, List<Token> words, int pos) {
+      this.chain = chain;
       this.words = words;
       this.pos = pos;
     }
@@ -680,14 +687,13 @@ public final class RestoreParser {
             throw error(t, "multiple \"!\" flags not allowed");
           }
         }
-        if (swallowing()) {
-          if (!(isTerminator(t.text))) {
-            if (bang != null) {
-              raw().add(bang.text);
-            }
-            raw().add(t.text);
-            continue;
+        if (swallowing() && !isTerminator(t.text)
+            && !(t.text.startsWith("-") && owner(t.text) != null)) {
+          if (bang != null) {
+            raw().add(bang.text);
           }
+          raw().add(t.text);
+          continue;
         }
         int first = pos - 1;
         word(t, bang);
@@ -702,23 +708,26 @@ public final class RestoreParser {
       return finish();
     }
 
-    /** Whether the words go verbatim to an opaque target or to the last module, if opaque. */
+    /**
+     * Whether the extension loaded last is one mlb does not model (or a modelled one that met an
+     * option mlb does not model). It then takes every word, as its options and their values,
+     * except {@code -m}, {@code -j}, {@code -g}, the header options and options that a modelled
+     * module of the rule knows: iptables would parse those on as usual.
+     */
     private boolean swallowing() {
-      if (targetParser != null) {
-        return targetParser.opaque;
+      if (latest instanceof ModuleParser m) {
+        return m.opaque;
       }
-      return simpleTarget == null && !modules.isEmpty() && modules.get(modules.size() - 1).opaque;
+      return latest instanceof TargetParser tp && tp.opaque;
     }
 
     private List<String> raw() {
-      return targetParser != null ? targetParser.raw : modules.get(modules.size() - 1).raw;
+      return latest instanceof ModuleParser m ? m.raw : ((TargetParser) latest).raw;
     }
 
     private boolean isTerminator(String word) {
-      if (targetParser != null) {
-        return false;
-      }
-      return isModuleFlag(word) || isJumpFlag(word) || isGotoFlag(word) || Header.of(word) != null;
+      return isModuleFlag(word) || isJumpFlag(word) || isGotoFlag(word) || Header.of(word) != null
+          || word.equals("-c") || word.equals("--set-counters");
     }
 
     private void word(Token t, Token bang) {
@@ -737,7 +746,9 @@ public final class RestoreParser {
           if (name.text.isEmpty()) {
             throw error(name, "match name is empty; expected a module such as state or tcp");
           }
-          modules.add(module(name.text, t));
+          ModuleParser m = module(name.text, t);
+          modules.add(m);
+          latest = m;
         } else {
           target(t, argumentOf(t));
         }
@@ -783,11 +794,12 @@ public final class RestoreParser {
         return;
       }
       // iptables loads the protocol's match for an option nobody knows: -p tcp --dport 80.
-      if (protocol != null && targetParser == null && simpleTarget == null) {
+      if (protocol != null) {
         String match = protocolMatch(protocol);
         if (match != null && modules.stream().noneMatch(m -> m.name.equals(match))) {
           ModuleParser m = module(match, t);
           modules.add(m);
+          latest = m;
           if (m.opaque) {
             if (bang != null) {
               m.raw.add(bang.text);
@@ -834,6 +846,12 @@ public final class RestoreParser {
       }
     }
 
+    /** Whether the rule so far has a port protocol that NAT targets accept: tcp, udp, sctp, dccp. */
+    boolean protocolHasPorts() {
+      return protocol != null && !protocolNegated
+          && Set.of(6, 17, 132, 33).contains(protocol.number());
+    }
+
     private int firstLoad(String name) {
       for (int i = 0; i < modules.size(); i++) {
         if (modules.get(i).name.equals(name)) {
@@ -845,13 +863,14 @@ public final class RestoreParser {
 
     private ParseException unknownOption(Token t) {
       String w = t.text;
-      if (targetParser != null) {
-        return error(t, "unknown option " + quoted(w) + " for -j " + targetParser.name + "; expected "
-            + join(targetParser.options(), "or"));
+      // Name the options of the extension loaded last, if mlb models it.
+      if (latest instanceof TargetParser tp && !tp.opaque) {
+        return error(t, "unknown option " + quoted(w) + " for -j " + tp.name + "; expected "
+            + join(tp.options(), "or"));
       }
-      if (simpleTarget != null) {
+      if (latest instanceof Target target) {
         return error(t, "unknown option " + quoted(w) + "; " + targetToken.text + " "
-            + simpleTarget.name() + " takes no options and no match of this rule knows it");
+            + target.name() + " takes no options and no match of this rule knows it");
       }
       for (int i = modules.size() - 1; i >= 0; i--) {
         ModuleParser m = modules.get(i);
@@ -889,10 +908,12 @@ public final class RestoreParser {
           rule.destinationNegated(negated);
         }
         case IN -> {
+          inToken = arg.text.equals("+") && !negated ? t : null;
           rule.in(iface(arg));
           rule.inNegated(negated);
         }
         case OUT -> {
+          outToken = arg.text.equals("+") && !negated ? t : null;
           rule.out(iface(arg));
           rule.outNegated(negated);
         }
@@ -981,7 +1002,11 @@ public final class RestoreParser {
             + targetToken.text + " " + (simpleTarget != null ? simpleTarget.name() : targetParser.name));
       }
       targetToken = flag;
-      String n = name.text;
+      target(flag, name.text, name);
+      latest = targetParser != null ? targetParser : simpleTarget;
+    }
+
+    private void target(Token flag, String n, Token name) {
       boolean isChain = table.chains.containsKey(n);
       if (isGotoFlag(flag.text)) {
         if (!isChain) {
@@ -1047,6 +1072,19 @@ public final class RestoreParser {
     }
 
     private Rule finish() {
+      // "-i +" matches every packet and is left out of the model (as iptables-save leaves it out),
+      // so validation cannot see it; iptables refuses it where there is no such interface.
+      Optional<Hook> hook = table.name.hook(chain);
+      if (hook.isPresent()) {
+        if (inToken != null && !hook.get().hasInputInterface()) {
+          throw error(inToken, "Can't use -i with " + chain
+              + ": packets there have no input interface, so iptables refuses even -i +");
+        }
+        if (outToken != null && !hook.get().hasOutputInterface()) {
+          throw error(outToken, "Can't use -o with " + chain
+              + ": packets there have no output interface, so iptables refuses even -o +");
+        }
+      }
       for (ModuleParser m : modules) {
         rule.addMatches(m.opaque ? OpaqueMatch.of(m.name, m.raw) : m.finish());
         if (m.name.equals("tcp") || m.name.equals("udp")) {
@@ -1817,7 +1855,11 @@ public final class RestoreParser {
   }
 
   /** {@code P} or {@code P-Q}, as the NAT targets read ports (iptables 1.8.9 allows port 0). */
-  private PortRange natPorts(Token arg, String option, String text) {
+  private PortRange natPorts(Token arg, String option, String text, RuleParser rule) {
+    if (!rule.protocolHasPorts()) {
+      throw error(arg, option + " " + arg.text + ": ports need -p tcp, -p udp, -p sctp or -p dccp"
+          + " (not negated) before them in the rule");
+    }
     int min = 0;
     int dash = text.indexOf('-');
     String a = dash < 0 ? text : text.substring(0, dash);
@@ -1856,7 +1898,7 @@ public final class RestoreParser {
     @Override
     void value(Token option, Token arg, RuleParser rule) {
       if (option.text.equals("--to-ports")) {
-        ports = natPorts(arg, "--to-ports", arg.text);
+        ports = natPorts(arg, "--to-ports", arg.text, rule);
       }
     }
 
@@ -1931,7 +1973,7 @@ public final class RestoreParser {
             + ": the address range is empty; the first address must not exceed the last");
       }
       if (portText != null) {
-        ports = natPorts(arg, "--to-source", portText);
+        ports = natPorts(arg, "--to-source", portText, rule);
       }
     }
 

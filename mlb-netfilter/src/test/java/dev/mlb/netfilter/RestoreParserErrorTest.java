@@ -365,6 +365,8 @@ class RestoreParserErrorTest {
     assertRuleError("-j ACCEPT [*]-g balance1",
         "multiple -j/-g flags not allowed; the rule already has -j ACCEPT");
     assertRuleError("[*]-j", "option \"-j\" requires an argument");
+    assertRuleError("-j LOG --log-prefix x [*]-j ACCEPT",
+        "multiple -j/-g flags not allowed; the rule already has -j LOG");
     // The chain must be declared before the rule, as iptables-nft requires.
     assertFileError("*mangle\n-A PREROUTING -j [*]later\n:later - [0:0]\nCOMMIT\n",
         "-j later: no chain \"later\" in table mangle and no target of that name; declare the chain"
@@ -405,6 +407,16 @@ class RestoreParserErrorTest {
         "the nat table is not meant for filtering; iptables refuses DROP there");
     assertFileError("*nat\n-P OUTPUT [*]DROP\nCOMMIT\n",
         "the nat table is not meant for filtering; iptables refuses DROP there");
+    // iptables: Need TCP, UDP, SCTP or DCCP with port specification (-p must come first).
+    assertNatError("-j MASQUERADE --to-ports [*]1000 -p tcp", "--to-ports 1000: ports need -p tcp,"
+        + " -p udp, -p sctp or -p dccp (not negated) before them in the rule");
+    assertNatError("! -p tcp -j SNAT --to-source [*]192.0.2.1:80", "--to-source 192.0.2.1:80: ports"
+        + " need -p tcp, -p udp, -p sctp or -p dccp (not negated) before them in the rule");
+    // iptables: Can't use -i with POSTROUTING. The model leaves "-i +" out, so the parser checks it.
+    assertNatError("[*]-i + -j MASQUERADE", "Can't use -i with POSTROUTING: packets there have no"
+        + " input interface, so iptables refuses even -i +");
+    assertFileError("*mangle\n-A PREROUTING [*]-o + -j ACCEPT\nCOMMIT\n", "Can't use -o with"
+        + " PREROUTING: packets there have no output interface, so iptables refuses even -o +");
     assertNatError("-p tcp -j MASQUERADE --to-ports [*]2000-1000",
         "port range 2000-1000 in --to-ports is empty; expected P-Q with P not above Q");
     assertNatError("-p tcp -j MASQUERADE --to-ports [*]x",

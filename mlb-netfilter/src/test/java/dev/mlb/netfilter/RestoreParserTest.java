@@ -355,10 +355,29 @@ class RestoreParserTest {
   }
 
   @Test
-  void opaqueTargetTakesEveryRemainingWord() {
-    assertEquals(Rule.builder().target(OpaqueTarget.of("REJECT", "--reject-with", "tcp-reset", "-m",
-            "state")).build(),
-        rules(IpFamily.V4, "filter", "INPUT", "-j REJECT --reject-with tcp-reset -m state").get(0));
+  void unmodelledExtensionsTakeTheWordsNobodyElseKnows() {
+    // As in iptables, -m, -j, -g, header options and options of modelled modules are parsed on.
+    assertEquals(Rule.builder().addMatches(StateMatch.of(ConnState.NEW))
+            .target(OpaqueTarget.of("REJECT", "--reject-with", "tcp-reset")).build(),
+        rules(IpFamily.V4, "filter", "INPUT", "-j REJECT --reject-with tcp-reset -m state --state NEW")
+            .get(0));
+    // iptables-save prints this one as -m connmark ! --mark 0x0 -j LOG --log-prefix "x y".
+    assertEquals(Rule.builder().addMatches(ConnmarkMatch.not(Mark.of(0)))
+            .target(OpaqueTarget.of("LOG", "--log-prefix", "x y")).build(),
+        prerouting("-j LOG --log-prefix \"x y\" -m connmark ! --mark 0"));
+    assertEquals(Rule.builder().addMatches(OpaqueMatch.of("owner", "!", "--uid-owner", "0"))
+            .target(Masquerade.plain()).build(),
+        rules(IpFamily.V4, "nat", "POSTROUTING", "-j MASQUERADE -m owner ! --uid-owner 0").get(0));
+    assertEquals(List.of(StateMatch.of(ConnState.NEW), OpaqueMatch.of("limit", "--limit", "5/sec")),
+        prerouting("-m state -m limit --limit 5/sec --state NEW").matches());
+    Rule r = prerouting("-j LOG --log-level 4 ! -s 10.0.0.1 -c 1 2");
+    assertEquals(Optional.of(OpaqueTarget.of("LOG", "--log-level", "4")), r.target());
+    assertTrue(r.sourceNegated());
     assertEquals(ImmutableList.of(), prerouting("-j TRACE").matches());
+    // The protocol's match is loaded implicitly after a target too.
+    assertEquals(Rule.builder().protocol(Protocol.TCP)
+            .addMatches(StateMatch.of(ConnState.NEW), PortMatch.tcpDestination(PortRange.of(80)))
+            .target(OpaqueTarget.of("LOG", "--log-prefix", "x y")).build(),
+        prerouting("-p tcp -j LOG --log-prefix \"x y\" -m state --state NEW --dport 80"));
   }
 }
