@@ -125,7 +125,7 @@ class InvalidRulesetKernelTest {
                 + " -j ACCEPT\nCOMMIT\n",
             new ParseError(5, 39, "lists 16 ports")),
         v4("MASQUERADE --to-ports without -p", NAT + "-A POSTROUTING -j MASQUERADE --to-ports 1000\nCOMMIT\n",
-            new Invalid("nat-ports-protocol", "MASQUERADE --to-ports needs -p tcp")),
+            new ParseError(6, 41, "--to-ports 1000: ports need -p tcp")),
         v4("unknown match option",
             MANGLE + "-A PREROUTING -m statistic --mode nth --evry 2 --packet 0 -j ACCEPT\nCOMMIT\n",
             new ParseError(7, 39, "unknown option \"--evry\" for -m statistic")),
