@@ -549,11 +549,11 @@ public final class RulesetGenerator {
   }
 
   private PortRange natRange() {
-    int a = 1 + random.nextInt(65535);
+    int a = random.nextInt(65536);   // 0 too: iptables 1.8.9 takes and prints it
     if (chance(0.4)) {
       return PortRange.of(a);
     }
-    int b = 1 + random.nextInt(65535);
+    int b = random.nextInt(65536);
     return PortRange.of(Math.min(a, b), Math.max(a, b));
   }
 
