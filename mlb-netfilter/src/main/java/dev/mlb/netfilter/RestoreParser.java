@@ -715,10 +715,9 @@ public final class RestoreParser {
      * module of the rule knows: iptables would parse those on as usual.
      */
     private boolean swallowing() {
-      if (latest instanceof ModuleParser m) {
-        return m.opaque;
-      }
-      return latest instanceof TargetParser tp && tp.opaque;
+      // A modelled module or target that met an option mlb does not model is kept verbatim too,
+      // but its options are known, so it does not take words it does not know.
+      return latest instanceof OpaqueModuleParser || latest instanceof OpaqueTargetParser;
     }
 
     private List<String> raw() {
@@ -747,6 +746,7 @@ public final class RestoreParser {
             throw error(name, "match name is empty; expected a module such as state or tcp");
           }
           ModuleParser m = module(name.text, t);
+          m.rule = this;
           modules.add(m);
           latest = m;
         } else {
@@ -798,6 +798,7 @@ public final class RestoreParser {
         String match = protocolMatch(protocol);
         if (match != null && modules.stream().noneMatch(m -> m.name.equals(match))) {
           ModuleParser m = module(match, t);
+          m.rule = this;
           modules.add(m);
           latest = m;
           if (m.opaque) {
@@ -864,7 +865,7 @@ public final class RestoreParser {
     private ParseException unknownOption(Token t) {
       String w = t.text;
       // Name the options of the extension loaded last, if mlb models it.
-      if (latest instanceof TargetParser tp && !tp.opaque) {
+      if (latest instanceof TargetParser tp && !(tp instanceof OpaqueTargetParser)) {
         return error(t, "unknown option " + quoted(w) + " for -j " + tp.name + "; expected "
             + join(tp.options(), "or"));
       }
@@ -874,7 +875,7 @@ public final class RestoreParser {
       }
       for (int i = modules.size() - 1; i >= 0; i--) {
         ModuleParser m = modules.get(i);
-        if (!m.opaque) {
+        if (!(m instanceof OpaqueModuleParser)) {
           return error(t, "unknown option " + quoted(w) + " for -m " + m.name + "; expected "
               + join(m.options(), "or"));
         }
@@ -1071,6 +1072,12 @@ public final class RestoreParser {
       };
     }
 
+    /** Whether -m multiport may follow: -p tcp, udp, udplite, sctp or dccp, not negated. */
+    boolean protocolHasMultiport() {
+      return protocol != null && !protocolNegated
+          && Set.of(6, 17, 136, 132, 33).contains(protocol.number());
+    }
+
     private Rule finish() {
       // "-i +" matches every packet and is left out of the model (as iptables-save leaves it out),
       // so validation cannot see it; iptables refuses it where there is no such interface.
@@ -1139,6 +1146,8 @@ public final class RestoreParser {
     /** The words so far, as written; the arguments if the module becomes opaque. */
     final List<String> raw = new ArrayList<>();
     final Map<String, Token> given = new HashMap<>();
+    /** The rule the module belongs to. */
+    RuleParser rule;
     /** Whether any option was negated. */
     boolean negated;
     /** Whether the option being read was negated. */
@@ -1153,9 +1162,9 @@ public final class RestoreParser {
     /** The option's canonical name if this module models it, else null. */
     abstract String canonical(String option);
 
-    /** Real options of the module that mlb does not model; they make the module opaque. */
-    Set<String> unmodelled() {
-      return Set.of();
+    /** Real options mlb does not model, with their number of arguments; they make the module opaque. */
+    Map<String, Integer> unmodelled() {
+      return Map.of();
     }
 
     /** The options for messages. */
@@ -1170,18 +1179,21 @@ public final class RestoreParser {
     abstract Match finish();
 
     boolean knows(String option) {
-      return canonical(option) != null || unmodelled().contains(option);
+      return canonical(option) != null || unmodelled().containsKey(option);
     }
 
     void option(Token t, Token bang, RuleParser rule) {
-      if (opaque || unmodelled().contains(t.text)) {
+      if (opaque || unmodelled().containsKey(t.text)) {
+        // From now on the module is kept verbatim; every option of a modelled module takes one
+        // argument, the unmodelled ones say how many.
         opaque = true;
         if (bang != null) {
           raw.add(bang.text);
         }
         raw.add(t.text);
-        while (rule.more() && !rule.peek().text.startsWith("-") && !rule.peek().text.equals("!")) {
-          raw.add(rule.next().text);
+        int arguments = unmodelled().getOrDefault(t.text, 1);
+        for (int i = 0; i < arguments; i++) {
+          raw.add(rule.argumentOf(t).text);
         }
         return;
       }
@@ -1260,12 +1272,17 @@ public final class RestoreParser {
     }
 
     @Override
-    Set<String> unmodelled() {
-      return conntrack
-          ? Set.of("--ctproto", "--ctorigsrc", "--ctorigdst", "--ctreplsrc", "--ctrepldst",
-              "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport", "--ctrepldstport",
-              "--ctstatus", "--ctexpire", "--ctdir")
-          : Set.of();
+    Map<String, Integer> unmodelled() {
+      if (!conntrack) {
+        return Map.of();
+      }
+      Map<String, Integer> options = new HashMap<>();
+      for (String o : List.of("--ctproto", "--ctorigsrc", "--ctorigdst", "--ctreplsrc",
+          "--ctrepldst", "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport", "--ctrepldstport",
+          "--ctstatus", "--ctexpire", "--ctdir")) {
+        options.put(o, 1);
+      }
+      return options;
     }
 
     @Override
@@ -1492,8 +1509,10 @@ public final class RestoreParser {
     }
 
     @Override
-    Set<String> unmodelled() {
-      return protocol.equals(Protocol.TCP) ? Set.of("--tcp-flags", "--syn", "--tcp-option") : Set.of();
+    Map<String, Integer> unmodelled() {
+      return protocol.equals(Protocol.TCP)
+          ? Map.of("--tcp-flags", 2, "--syn", 0, "--tcp-option", 1)
+          : Map.of();
     }
 
     @Override
@@ -1583,6 +1602,10 @@ public final class RestoreParser {
 
     @Override
     void value(String option, Token optionToken, Token arg) {
+      if (!rule.protocolHasMultiport()) {
+        throw error(optionToken, "-m multiport needs -p tcp, -p udp, -p udplite, -p sctp or -p dccp"
+            + " (not negated) before its options");
+      }
       if (direction != null) {
         throw error(optionToken, "-m multiport takes only one of --sports, --dports and --ports");
       }
@@ -1685,19 +1708,22 @@ public final class RestoreParser {
       return Set.of();
     }
 
-    /** Real options that mlb does not model; they make the target opaque. */
-    Set<String> unmodelled() {
-      return Set.of();
+    /** Real options mlb does not model, with their number of arguments; they make the target opaque. */
+    Map<String, Integer> unmodelled() {
+      return Map.of();
     }
 
     boolean knows(String option) {
-      return options().contains(option) || unmodelled().contains(option);
+      return options().contains(option) || unmodelled().containsKey(option);
     }
 
     void option(Token t, RuleParser rule) {
-      if (unmodelled().contains(t.text)) {
+      if (unmodelled().containsKey(t.text)) {
         opaque = true;
         raw.add(t.text);
+        for (int i = 0; i < unmodelled().get(t.text); i++) {
+          raw.add(rule.argumentOf(t).text);
+        }
         return;
       }
       if (given.containsKey(t.text)) {
@@ -1769,8 +1795,8 @@ public final class RestoreParser {
     }
 
     @Override
-    Set<String> unmodelled() {
-      return connmark ? Set.of("--left-shift-mark", "--right-shift-mark") : Set.of();
+    Map<String, Integer> unmodelled() {
+      return connmark ? Map.of("--left-shift-mark", 1, "--right-shift-mark", 1) : Map.of();
     }
 
     private String operations() {

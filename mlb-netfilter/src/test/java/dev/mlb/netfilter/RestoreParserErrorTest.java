@@ -337,6 +337,29 @@ class RestoreParserErrorTest {
   }
 
   @Test
+  void multiportNeedsTheProtocolFirst() {
+    // iptables: multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'
+    assertRuleError("-m multiport [*]--dports 80 -p tcp", "-m multiport needs -p tcp, -p udp,"
+        + " -p udplite, -p sctp or -p dccp (not negated) before its options");
+    assertRuleError("! -p tcp -m multiport [*]--dports 80", "-m multiport needs -p tcp, -p udp,"
+        + " -p udplite, -p sctp or -p dccp (not negated) before its options");
+  }
+
+  @Test
+  void convertedModulesKnowTheirOptions() {
+    // -m conntrack with --ctdir is kept verbatim, but --syn is still not one of its options.
+    assertRuleError("-m conntrack --ctstate NEW --ctdir ORIGINAL [*]--syn", "unknown option"
+        + " \"--syn\" for -m conntrack; expected --ctstate, --ctproto, --ctorigsrc, --ctorigdst,"
+        + " --ctreplsrc, --ctrepldst, --ctorigsrcport, --ctorigdstport, --ctreplsrcport,"
+        + " --ctrepldstport, --ctstatus, --ctexpire or --ctdir");
+    assertRuleError("-m conntrack --ctdir ORIGINAL [*]8",
+        "unexpected argument \"8\" after --ctdir ORIGINAL; expected an option");
+    assertRuleError("-j CONNMARK --save-mark --left-shift-mark 8 [*]--foo", "unknown option"
+        + " \"--foo\" for -j CONNMARK; expected --set-xmark, --set-mark, --and-mark, --or-mark,"
+        + " --xor-mark, --save-mark, --restore-mark, --nfmask, --ctmask or --mask");
+  }
+
+  @Test
   void multiportMisc() {
     assertRuleError("-p tcp [*]-m multiport -j ACCEPT",
         "-m multiport needs --sports, --dports or --ports");
