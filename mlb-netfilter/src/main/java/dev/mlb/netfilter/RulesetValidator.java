@@ -210,13 +210,14 @@ final class RulesetValidator {
       Table table, Chain chain, int index, Rule rule, Set<Hook> hooks, Map<String, Chain> chains) {
     String where = location(table.name(), chain.name(), index);
     IpFamily family = ruleset.family();
-    Optional<Hook> builtin = table.name().hook(chain.name());
+    // iptables refuses -i/-o by the chain's name alone: a user chain called INPUT counts too.
+    Optional<Hook> named = hookNamed(chain.name());
 
     checkAddress(where, "-s", rule.source(), rule.sourceNegated(), family);
     checkAddress(where, "-d", rule.destination(), rule.destinationNegated(), family);
 
     if (rule.in().isPresent()) {
-      if (builtin.isPresent() && !builtin.get().hasInputInterface()) {
+      if (named.isPresent() && !named.get().hasInputInterface()) {
         error("interface-direction", where, "-i " + rule.in().get() + " in chain " + chain.name()
             + ": packets at " + chain.name() + " have no input interface; iptables refuses -i there");
       } else if (!hooks.isEmpty() && hooks.stream().noneMatch(Hook::hasInputInterface)) {
@@ -225,7 +226,7 @@ final class RulesetValidator {
       }
     }
     if (rule.out().isPresent()) {
-      if (builtin.isPresent() && !builtin.get().hasOutputInterface()) {
+      if (named.isPresent() && !named.get().hasOutputInterface()) {
         error("interface-direction", where, "-o " + rule.out().get() + " in chain " + chain.name()
             + ": packets at " + chain.name() + " have no output interface; iptables refuses -o there");
       } else if (!hooks.isEmpty() && hooks.stream().noneMatch(Hook::hasOutputInterface)) {
@@ -251,7 +252,44 @@ final class RulesetValidator {
       error("port-match-repeated", where, "the rule has " + portMatches
           + " -m tcp/-m udp matches; iptables-nft merges them into one, so write them as one");
     }
+    checkMarkOptionClash(where, rule);
     rule.target().ifPresent(t -> checkTarget(table, chain, where, rule, t, hooks, chains));
+  }
+
+  /**
+   * -m mark and -m connmark both take --mark, and iptables hands an option to the module loaded
+   * last that knows it. So after "-m mark ... -m connmark ...", the --mark of a second -m mark goes
+   * to connmark, which refuses it ("connmark: option --mark can only be used once"); the same the
+   * other way round.
+   */
+  private void checkMarkOptionClash(String where, Rule rule) {
+    String first = null;
+    String other = null;
+    for (Match m : rule.matches()) {
+      if (!(m instanceof MarkMatch) && !(m instanceof ConnmarkMatch)) {
+        continue;
+      }
+      String module = m.module();
+      if (first == null) {
+        first = module;
+      } else if (!module.equals(first)) {
+        other = module;
+      } else if (other != null) {
+        error("match-option-clash", where, "-m " + first + " after -m " + other + ": iptables gives its --mark"
+            + " to -m " + other + " and refuses the rule (\"" + other + ": option --mark can only be used"
+            + " once\"); put every -m " + first + " before the first -m " + other);
+        return;
+      }
+    }
+  }
+
+  private static Optional<Hook> hookNamed(String chain) {
+    for (Hook h : Hook.values()) {
+      if (h.name().equals(chain)) {
+        return Optional.of(h);
+      }
+    }
+    return Optional.empty();
   }
 
   private void checkAddress(String where, String option, Optional<IpPrefix> prefix, boolean negated, IpFamily family) {
@@ -394,6 +432,16 @@ final class RulesetValidator {
             + "; a restore file has one rule per line and cannot carry it");
         return;
       }
+      if (Character.isSurrogate(c)) {
+        if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+          i++;   // a well-formed pair: one character outside the BMP
+          continue;
+        }
+        error("text-unpaired-surrogate", where, what + " \"" + escape(text) + "\" contains an unpaired surrogate"
+            + String.format(" U+%04X", (int) c) + " at position " + (i + 1)
+            + "; it has no UTF-8 form and would be written as '?'");
+        return;
+      }
     }
   }
 
@@ -414,6 +462,10 @@ final class RulesetValidator {
     target.accept(new Target.Visitor<Void>() {
       @Override
       public Void visitVerdict(Verdict t) {
+        if (t == Verdict.DROP && table.name() == TableName.NAT) {
+          error("nat-drop", where, "-j DROP in the nat table: iptables refuses it (\"The nat table is not"
+              + " intended for filtering\"); drop the packets in the filter table instead");
+        }
         return null;
       }
 
