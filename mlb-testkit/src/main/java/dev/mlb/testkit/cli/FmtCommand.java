@@ -1,0 +1,154 @@
+package dev.mlb.testkit.cli;
+
+import dev.mlb.api.Finding;
+import dev.mlb.api.IpFamily;
+import dev.mlb.api.ParseException;
+import dev.mlb.api.ValidationException;
+import dev.mlb.iproute.IpBatchParser;
+import dev.mlb.iproute.IpBatchWriter;
+import dev.mlb.iproute.IpJsonParser;
+import dev.mlb.iproute.RoutingPlan;
+import dev.mlb.netfilter.ParsedRuleset;
+import dev.mlb.netfilter.RestoreParser;
+import dev.mlb.netfilter.RestoreWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code mlb fmt FILE}: reads a ruleset or a routing batch, validates it and prints its canonical
+ * form.
+ *
+ * <pre>{@code
+ * mlb fmt rules.v4                         # iptables-restore input, printed as iptables-save prints it
+ * mlb fmt --format ip6tables rules.v6
+ * mlb fmt --format ip-batch routes.batch   # ip -batch input, printed as mlb writes it
+ * mlb fmt --format ip-json -6 live.json    # ip -json rule show + ip -json route show table all
+ * cat rules.v4 | mlb fmt -
+ * }</pre>
+ *
+ * <p>Exit code 0 with the canonical text on standard output; 2 with the problems on standard error
+ * (each {@code FILE: line N, column M: ...} or {@code FILE: line N: error [...] ...}).
+ */
+@Command(
+    name = "fmt",
+    mixinStandardHelpOptions = true,
+    description = "Read a ruleset or routing batch, check it, and print its canonical form.")
+final class FmtCommand implements Callable<Integer> {
+
+  /** The input formats. */
+  enum Format {
+    iptables,
+    ip6tables,
+    ip_batch,
+    ip_json;
+
+    @Override
+    public String toString() {
+      return name().replace('_', '-');
+    }
+  }
+
+  @ParentCommand Main main;
+
+  @Parameters(index = "0", paramLabel = "FILE", description = "The file to read, or - for standard input.")
+  String file;
+
+  @Option(
+      names = "--format",
+      paramLabel = "FORMAT",
+      defaultValue = "iptables",
+      converter = FormatConverter.class,
+      description = "iptables (default), ip6tables, ip-batch or ip-json.")
+  Format format;
+
+  @Option(names = "-6", description = "The ip-batch or ip-json input is IPv6 (default: IPv4).")
+  boolean ipv6;
+
+  @Override
+  public Integer call() {
+    String text;
+    try {
+      byte[] bytes = file.equals("-") ? main.stdin.readAllBytes() : Files.readAllBytes(Path.of(file));
+      text = Input.decode(bytes);
+    } catch (IOException e) {
+      main.stderr.println("mlb fmt: " + file + ": " + describe(e));
+      return Main.INVALID;
+    }
+    String source = file.equals("-") ? "<stdin>" : file;
+    try {
+      String out = switch (format) {
+        case iptables -> rules(source, text, IpFamily.V4);
+        case ip6tables -> rules(source, text, IpFamily.V6);
+        case ip_batch -> routes(IpBatchParser.parse(source, text, family()));
+        case ip_json -> routes(IpJsonParser.parseOutput(source, text, family()).withoutKernelEntries());
+      };
+      if (out == null) {
+        return Main.INVALID;
+      }
+      main.stdout.print(out);
+      main.stdout.flush();
+      return 0;
+    } catch (ParseException e) {
+      main.stderr.println(source + ": " + e.getMessage());
+      return Main.INVALID;
+    } catch (ValidationException e) {
+      e.findings().forEach(f -> main.stderr.println(source + ": " + f));
+      return Main.INVALID;
+    }
+  }
+
+  private IpFamily family() {
+    return ipv6 ? IpFamily.V6 : IpFamily.V4;
+  }
+
+  /** The canonical rules, or null after printing the errors. */
+  private String rules(String source, String text, IpFamily family) {
+    ParsedRuleset parsed = RestoreParser.parseWithLines(source, text, family);
+    boolean failed = false;
+    for (Finding f : parsed.ruleset().validate()) {
+      main.stderr.println(source + ": " + parsed.describe(f));
+      failed |= f.isError();
+    }
+    return failed ? null : RestoreWriter.render(parsed.ruleset());
+  }
+
+  /** The canonical batch, or null after printing the errors. */
+  private String routes(RoutingPlan plan) {
+    List<Finding> findings = plan.validate();
+    boolean failed = false;
+    for (Finding f : findings) {
+      main.stderr.println((file.equals("-") ? "<stdin>" : file) + ": " + f);
+      failed |= f.isError();
+    }
+    return failed ? null : IpBatchWriter.render(plan);
+  }
+
+  private static String describe(IOException e) {
+    if (e instanceof NoSuchFileException) {
+      return "no such file";
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+
+  /** Reads {@code ip-batch} as well as {@code ip_batch}. */
+  static final class FormatConverter implements picocli.CommandLine.ITypeConverter<Format> {
+    @Override
+    public Format convert(String value) {
+      for (Format f : Format.values()) {
+        if (f.toString().equals(value)) {
+          return f;
+        }
+      }
+      throw new picocli.CommandLine.TypeConversionException(
+          "unknown format \"" + value + "\"; expected iptables, ip6tables, ip-batch or ip-json");
+    }
+  }
+}

@@ -1,0 +1,40 @@
+package dev.mlb.testkit.cli;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/** Reads input text strictly: bytes that are not UTF-8 are an error, never silently replaced. */
+final class Input {
+  private Input() {}
+
+  /**
+   * The text of {@code bytes}.
+   *
+   * @throws IOException naming the line and column of the first byte that is not UTF-8
+   */
+  static String decode(byte[] bytes) throws IOException {
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    CharBuffer out = CharBuffer.allocate(bytes.length + 1);
+    CoderResult result = decoder.decode(in, out, true);
+    if (result.isError()) {
+      int bad = in.position();
+      out.flip();
+      String before = out.toString();
+      int line = 1 + (int) before.chars().filter(c -> c == '\n').count();
+      int column = before.length() - before.lastIndexOf('\n');
+      throw new IOException("line " + line + ", column " + column + ": byte 0x"
+          + Integer.toHexString(bytes[bad] & 0xff) + " is not UTF-8; expected UTF-8 text");
+    }
+    decoder.flush(out);
+    out.flip();
+    return out.toString();
+  }
+}
