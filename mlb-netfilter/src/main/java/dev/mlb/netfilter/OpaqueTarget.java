@@ -3,6 +3,7 @@ package dev.mlb.netfilter;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableSet;
 import java.util.List;
 
 /**
@@ -15,10 +16,14 @@ import java.util.List;
  * <p>mlb treats the kernel's well-known terminating targets (REJECT, DNAT, REDIRECT, NETMAP,
  * QUEUE, NFQUEUE, TPROXY, SYNPROXY) as ending traversal, and every other as going on.
  *
+ * <p>As for {@link OpaqueMatch}, {@code quoted} names the arguments that were written in double
+ * quotes; they are written back so.
+ *
  * @param name the target's name
  * @param arguments its options and values, in order, quotes removed
+ * @param quoted the indexes of the arguments that were quoted
  */
-public record OpaqueTarget(String name, ImmutableList<String> arguments)
+public record OpaqueTarget(String name, ImmutableList<String> arguments, ImmutableSet<Integer> quoted)
     implements Target {
 
   /** Targets of the kernel that end traversal. */
@@ -28,6 +33,16 @@ public record OpaqueTarget(String name, ImmutableList<String> arguments)
   public OpaqueTarget {
     checkArgument(name != null && !name.isEmpty(), "target name is empty");
     arguments = ImmutableList.copyOf(arguments);
+    quoted = RestoreWriter.quotedArguments(arguments, quoted);
+    for (int i : quoted) {
+      checkArgument(i >= 0 && i < arguments.size(), "quoted index %s is outside the %s arguments", i,
+          arguments.size());
+    }
+  }
+
+  /** The target with arguments written bare where they can be. */
+  public OpaqueTarget(String name, ImmutableList<String> arguments) {
+    this(name, arguments, ImmutableSet.of());
   }
 
   public static OpaqueTarget of(String name, String... arguments) {

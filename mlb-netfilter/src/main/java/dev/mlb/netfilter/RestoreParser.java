@@ -427,8 +427,15 @@ public final class RestoreParser {
 
   // ---------------------------------------------------------------- tokens
 
-  /** One word of a line and the 1-based column where it starts. */
-  record Token(String text, int column) {}
+  /**
+   * One word of a line, the 1-based column where it starts, and whether any of it was written in
+   * double quotes (kept for arguments of unmodelled modules, which render back as written).
+   */
+  record Token(String text, int column, boolean quoted) {
+    Token(String text, int column) {
+      this(text, column, false);
+    }
+  }
 
   /** Splits a line into words as iptables-restore's add_param_to_argv does. */
   private List<Token> tokenize(String text) {
@@ -448,7 +455,7 @@ public final class RestoreParser {
           escaped = true;
         } else if (c == '"') {
           quoted = false;
-          out.add(new Token(word.toString(), start + 1));
+          out.add(new Token(word.toString(), start + 1, true));
           word.setLength(0);
           start = -1;
         } else {
@@ -482,6 +489,30 @@ public final class RestoreParser {
       out.add(new Token(word.toString(), start + 1));
     }
     return out;
+  }
+
+  /** An unmodelled module with its words as written: the values, and which were quoted. */
+  private static OpaqueMatch opaqueMatch(String name, List<Token> words) {
+    return new OpaqueMatch(name, texts(words), quotedIndexes(words));
+  }
+
+  /** An unmodelled target with its words as written. */
+  private static OpaqueTarget opaqueTarget(String name, List<Token> words) {
+    return new OpaqueTarget(name, texts(words), quotedIndexes(words));
+  }
+
+  private static ImmutableList<String> texts(List<Token> words) {
+    return words.stream().map(Token::text).collect(ImmutableList.toImmutableList());
+  }
+
+  private static ImmutableSet<Integer> quotedIndexes(List<Token> words) {
+    ImmutableSet.Builder<Integer> quoted = ImmutableSet.builder();
+    for (int i = 0; i < words.size(); i++) {
+      if (words.get(i).quoted()) {
+        quoted.add(i);
+      }
+    }
+    return quoted.build();
   }
 
   // ---------------------------------------------------------------- errors
@@ -690,9 +721,9 @@ public final class RestoreParser {
         if (swallowing() && !isTerminator(t.text)
             && !(t.text.startsWith("-") && owner(t.text) != null)) {
           if (bang != null) {
-            raw().add(bang.text);
+            raw().add(bang);
           }
-          raw().add(t.text);
+          raw().add(t);
           continue;
         }
         int first = pos - 1;
@@ -720,7 +751,7 @@ public final class RestoreParser {
       return latest instanceof OpaqueModuleParser || latest instanceof OpaqueTargetParser;
     }
 
-    private List<String> raw() {
+    private List<Token> raw() {
       return latest instanceof ModuleParser m ? m.raw : ((TargetParser) latest).raw;
     }
 
@@ -803,9 +834,9 @@ public final class RestoreParser {
           latest = m;
           if (m.opaque) {
             if (bang != null) {
-              m.raw.add(bang.text);
+              m.raw.add(bang);
             }
-            m.raw.add(w);
+            m.raw.add(t);
             return;
           }
           if (m.knows(w)) {
@@ -1093,7 +1124,7 @@ public final class RestoreParser {
         }
       }
       for (ModuleParser m : modules) {
-        rule.addMatches(m.opaque ? OpaqueMatch.of(m.name, m.raw) : m.finish());
+        rule.addMatches(m.opaque ? opaqueMatch(m.name, m.raw) : m.finish());
         if (m.name.equals("tcp") || m.name.equals("udp")) {
           Protocol wanted = m.name.equals("tcp") ? Protocol.TCP : Protocol.UDP;
           if (!wanted.equals(protocol) || protocolNegated) {
@@ -1104,7 +1135,7 @@ public final class RestoreParser {
         }
       }
       if (targetParser != null) {
-        rule.target(targetParser.opaque ? OpaqueTarget.of(targetParser.name, targetParser.raw)
+        rule.target(targetParser.opaque ? opaqueTarget(targetParser.name, targetParser.raw)
             : targetParser.finish());
       } else if (simpleTarget != null) {
         rule.target(simpleTarget);
@@ -1144,7 +1175,7 @@ public final class RestoreParser {
     final String name;
     final Token at;
     /** The words so far, as written; the arguments if the module becomes opaque. */
-    final List<String> raw = new ArrayList<>();
+    final List<Token> raw = new ArrayList<>();
     final Map<String, Token> given = new HashMap<>();
     /** The rule the module belongs to. */
     RuleParser rule;
@@ -1188,12 +1219,12 @@ public final class RestoreParser {
         // argument, the unmodelled ones say how many.
         opaque = true;
         if (bang != null) {
-          raw.add(bang.text);
+          raw.add(bang);
         }
-        raw.add(t.text);
+        raw.add(t);
         int arguments = unmodelled().getOrDefault(t.text, 1);
         for (int i = 0; i < arguments; i++) {
-          raw.add(rule.argumentOf(t).text);
+          raw.add(rule.argumentOf(t));
         }
         return;
       }
@@ -1208,11 +1239,11 @@ public final class RestoreParser {
       Token arg = rule.argumentOf(t);
       optionNegated = bang != null;
       if (bang != null) {
-        raw.add(bang.text);
+        raw.add(bang);
         negated = true;
       }
-      raw.add(t.text);
-      raw.add(arg.text);
+      raw.add(t);
+      raw.add(arg);
       value(c, t, arg);
     }
 
@@ -1248,7 +1279,7 @@ public final class RestoreParser {
 
     @Override
     Match finish() {
-      return OpaqueMatch.of(name, raw);
+      return opaqueMatch(name, raw);
     }
   }
 
@@ -1692,7 +1723,7 @@ public final class RestoreParser {
   private abstract class TargetParser {
     final String name;
     final Token at;
-    final List<String> raw = new ArrayList<>();
+    final List<Token> raw = new ArrayList<>();
     final Map<String, Token> given = new HashMap<>();
     boolean opaque;
 
@@ -1720,9 +1751,9 @@ public final class RestoreParser {
     void option(Token t, RuleParser rule) {
       if (unmodelled().containsKey(t.text)) {
         opaque = true;
-        raw.add(t.text);
+        raw.add(t);
         for (int i = 0; i < unmodelled().get(t.text); i++) {
-          raw.add(rule.argumentOf(t).text);
+          raw.add(rule.argumentOf(t));
         }
         return;
       }
@@ -1730,11 +1761,11 @@ public final class RestoreParser {
         throw error(t, "-j " + name + ": option " + quoted(t.text) + " can only be given once");
       }
       given.put(t.text, t);
-      raw.add(t.text);
+      raw.add(t);
       Token arg = null;
       if (!flags().contains(t.text)) {
         arg = rule.argumentOf(t);
-        raw.add(arg.text);
+        raw.add(arg);
       }
       value(t, arg, rule);
     }
@@ -1760,7 +1791,7 @@ public final class RestoreParser {
 
     @Override
     Target finish() {
-      return OpaqueTarget.of(name, raw);
+      return opaqueTarget(name, raw);
     }
   }
 

@@ -1,11 +1,13 @@
 package dev.mlb.netfilter;
 
+import com.google.common.collect.ImmutableSortedSet;
 import dev.mlb.api.Finding;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.Mark;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.ValidationException;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -96,13 +98,7 @@ public final class RestoreWriter {
       return;
     }
     out.append('"');
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (c == '"' || c == '\\' || c == '\'') {
-        out.append('\\');
-      }
-      out.append(c);
-    }
+    appendEscaped(out, value);
     out.append('"');
   }
 
@@ -111,29 +107,54 @@ public final class RestoreWriter {
   }
 
   /**
-   * Appends a verbatim argument so that {@code iptables-restore} reads it back as the same single
-   * token: bare unless it is empty or holds a blank or a double quote.
+   * The quoted indexes of {@code arguments}: those given, and every argument that cannot be
+   * written bare (empty, or holding a blank or a double quote), sorted.
    */
-  static void appendVerbatim(StringBuilder out, String token) {
-    out.append(' ');
-    boolean needsQuotes = token.isEmpty();
-    for (int i = 0; i < token.length() && !needsQuotes; i++) {
-      char c = token.charAt(i);
-      needsQuotes = c == ' ' || c == '\t' || c == '"';
+  static ImmutableSortedSet<Integer> quotedArguments(List<String> arguments, Set<Integer> quoted) {
+    ImmutableSortedSet.Builder<Integer> all = ImmutableSortedSet.naturalOrder();
+    all.addAll(quoted);
+    for (int i = 0; i < arguments.size(); i++) {
+      if (needsQuotes(arguments.get(i))) {
+        all.add(i);
+      }
     }
-    if (!needsQuotes) {
-      out.append(token);
-      return;
+    return all.build();
+  }
+
+  private static boolean needsQuotes(String token) {
+    if (token.isEmpty()) {
+      return true;
     }
-    out.append('"');
     for (int i = 0; i < token.length(); i++) {
       char c = token.charAt(i);
-      if (c == '"' || c == '\\') {
+      if (c == ' ' || c == '\t' || c == '"') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Appends the arguments of an unmodelled module or target: quoted ones as iptables-save quotes. */
+  private static void appendArguments(StringBuilder out, List<String> arguments, Set<Integer> quoted) {
+    for (int i = 0; i < arguments.size(); i++) {
+      if (quoted.contains(i)) {
+        out.append(" \"");
+        appendEscaped(out, arguments.get(i));
+        out.append('"');
+      } else {
+        out.append(' ').append(arguments.get(i));
+      }
+    }
+  }
+
+  private static void appendEscaped(StringBuilder out, String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '"' || c == '\\' || c == '\'') {
         out.append('\\');
       }
       out.append(c);
     }
-    out.append('"');
   }
 
   private static String hex(long v) {
@@ -225,9 +246,7 @@ public final class RestoreWriter {
 
     @Override
     public Void visitOpaque(OpaqueMatch m) {
-      for (String arg : m.arguments()) {
-        appendVerbatim(out, arg);
-      }
+      appendArguments(out, m.arguments(), m.quoted());
       return null;
     }
   }
@@ -329,9 +348,7 @@ public final class RestoreWriter {
     @Override
     public Void visitOpaque(OpaqueTarget t) {
       out.append(" -j ").append(t.name());
-      for (String arg : t.arguments()) {
-        appendVerbatim(out, arg);
-      }
+      appendArguments(out, t.arguments(), t.quoted());
       return null;
     }
   }

@@ -414,13 +414,60 @@ final class RulesetValidator {
     @Override
     public Void visitOpaque(OpaqueMatch m) {
       checkName(where, "match module", m.module());
-      for (String arg : m.arguments()) {
-        checkText(where, "-m " + m.module() + " argument", arg);
+      checkArguments(where, "-m " + m.module(), m.arguments());
+      if (MODELLED_MODULES.contains(m.module())) {
+        Rule probe = Rule.builder().from(rule).matches(List.of(m)).target(Optional.empty()).build();
+        checkReadsBack(where, "-m " + m.module(), probe);
       }
       warning("opaque-match", where, "-m " + m.module()
           + " is kept verbatim; mlb does not check or simulate it");
       return null;
     }
+  }
+
+  /** Words that iptables reads as part of the rule's structure wherever they stand. */
+  private static final Set<String> STRUCTURE_WORDS = Set.of(
+      "-m", "--match", "-j", "--jump", "-g", "--goto", "-s", "--source", "--src", "-d", "--destination",
+      "--dst", "-i", "--in-interface", "-o", "--out-interface", "-p", "--protocol", "-A", "--append",
+      "-I", "--insert", "-N", "--new-chain", "-P", "--policy", "-c", "--set-counters", "-4", "-6",
+      "--ipv4", "--ipv6", "-f", "--fragment");
+
+  /** Modules and targets the parser models: an opaque one of these names may read back as modelled. */
+  private static final Set<String> MODELLED_MODULES = Set.of(
+      "state", "conntrack", "connmark", "mark", "statistic", "tcp", "udp", "multiport", "comment");
+  private static final Set<String> MODELLED_TARGETS = Set.of(
+      "ACCEPT", "DROP", "RETURN", "MARK", "CONNMARK", "MASQUERADE", "SNAT");
+
+  private void checkArguments(String where, String what, List<String> arguments) {
+    for (String arg : arguments) {
+      checkText(where, what + " argument", arg);
+      if (STRUCTURE_WORDS.contains(arg)) {
+        error("opaque-argument-structure", where, what + " argument \"" + arg
+            + "\" is an option of the rule itself; iptables would read it so, quoted or not");
+      }
+    }
+  }
+
+  /** An unmodelled module or target with a modelled name must read back as itself. */
+  private void checkReadsBack(String where, String what, Rule probe) {
+    checkReadsBack(where, what, probe, TableName.MANGLE);
+  }
+
+  private void checkReadsBack(String where, String what, Rule probe, TableName table) {
+    String text = "*" + table.id() + "\n:c - [0:0]\n-A c" + RestoreWriter.renderRule(probe) + "\nCOMMIT\n";
+    String readBack;
+    try {
+      Rule back = RestoreParser.parse("probe", text, ruleset.family()).table(table)
+          .flatMap(t -> t.chain("c")).map(c -> c.rules().get(0)).orElseThrow();
+      if (back.equals(probe)) {
+        return;
+      }
+      readBack = "reads back as" + RestoreWriter.renderRule(back);
+    } catch (dev.mlb.api.ParseException e) {
+      readBack = "does not read back: " + e.problem();
+    }
+    error("opaque-not-verbatim", where, what + " kept verbatim as \"" + RestoreWriter.renderRule(probe).strip()
+        + "\" " + readBack + "; build the modelled match or target instead");
   }
 
   private void checkText(String where, String what, String text) {
@@ -565,8 +612,10 @@ final class RulesetValidator {
       @Override
       public Void visitOpaque(OpaqueTarget t) {
         checkName(where, "target", t.name());
-        for (String arg : t.arguments()) {
-          checkText(where, "-j " + t.name() + " argument", arg);
+        checkArguments(where, "-j " + t.name(), t.arguments());
+        if (MODELLED_TARGETS.contains(t.name())) {
+          Rule probe = Rule.builder().from(rule).matches(List.of()).target(t).build();
+          checkReadsBack(where, "-j " + t.name(), probe, table.name());
         }
         if (TARGET_NAMES.contains(t.name())) {
           warning("opaque-target", where, "-j " + t.name()

@@ -279,4 +279,31 @@ class ValidationTest {
         assertThrows(IllegalStateException.class,
             () -> table(TableName.FILTER, Chain.builder().name("a").policy(Policy.DROP).build())).getMessage());
   }
+
+  @Test
+  void opaqueArgumentsCannotCarryRuleStructure() {
+    Ruleset r = ruleset(IpFamily.V4, table(TableName.FILTER, chain("INPUT",
+        Rule.builder().addMatches(OpaqueMatch.of("limit", "--limit", "5/sec", "-j", "DROP")).build())));
+    assertEquals(
+        List.of("error [opaque-argument-structure] table filter, chain INPUT, rule 1: -m limit argument \"-j\" is an"
+            + " option of the rule itself; iptables would read it so, quoted or not"),
+        errors(r));
+  }
+
+  @Test
+  void opaqueItemsWithModelledNamesMustReadBackAsThemselves() {
+    Ruleset r = ruleset(IpFamily.V4, table(TableName.MANGLE, chain("PREROUTING",
+        Rule.builder().addMatches(OpaqueMatch.of("state", "--state", "NEW")).build(),
+        Rule.builder().target(OpaqueTarget.of("MARK", "--set-mark", "1")).build(),
+        Rule.builder().addMatches(OpaqueMatch.of("conntrack", "--ctdir", "ORIGINAL")).build())));
+    assertEquals(
+        List.of(
+            "error [opaque-not-verbatim] table mangle, chain PREROUTING, rule 1: -m state kept verbatim as"
+                + " \"-m state --state NEW\" reads back as -m state --state NEW; build the modelled match or"
+                + " target instead",
+            "error [opaque-not-verbatim] table mangle, chain PREROUTING, rule 2: -j MARK kept verbatim as"
+                + " \"-j MARK --set-mark 1\" reads back as -j MARK --set-xmark 0x1/0xffffffff; build the modelled"
+                + " match or target instead"),
+        errors(r));
+  }
 }
