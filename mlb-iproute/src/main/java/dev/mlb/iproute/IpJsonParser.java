@@ -126,8 +126,10 @@ public final class IpJsonParser {
     return out;
   }
 
+  /** Where the value the reader has just peeked at starts (its position is one past that character). */
   private static int[] position(JsonReader reader) {
-    return positionOf(reader.toString());
+    int[] at = positionOf(reader.toString());
+    return new int[] {at[0], Math.max(1, at[1] - 1)};
   }
 
   private static int[] positionOf(String text) {
