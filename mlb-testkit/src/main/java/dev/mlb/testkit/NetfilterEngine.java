@@ -101,6 +101,8 @@ final class NetfilterEngine {
 
   /** The location of the rule or policy that dropped the last packet. */
   String dropWhere;
+  /** Why: the rule's DROP, or the policy. */
+  String dropReason;
 
   NetfilterEngine(Ruleset ruleset, SplittableRandom random, Function<String, IpAddress> interfaceAddress) {
     this.random = random;
@@ -193,7 +195,7 @@ final class NetfilterEngine {
             i++;
             continue;
           case ACCEPT:
-            if (trace != null) {
+            if (trace != null && target instanceof Verdict) {
               trace.add("  " + c.where(i) + ": match -> ACCEPT");
             }
             return Outcome.ACCEPT;
@@ -202,6 +204,7 @@ final class NetfilterEngine {
               trace.add("  " + c.where(i) + ": match -> DROP");
             }
             dropWhere = c.where(i);
+            dropReason = "the rule matched and its target is DROP";
             return Outcome.DROP;
           case RETURN:
             if (trace != null) {
@@ -259,6 +262,7 @@ final class NetfilterEngine {
     }
     if (builtin.policy == Policy.DROP) {
       dropWhere = builtin.table.id() + " " + builtin.name + " policy DROP";
+      dropReason = "no rule accepted the packet, and the chain's policy is DROP";
       return Outcome.DROP;
     }
     return Outcome.ACCEPT;

@@ -499,7 +499,7 @@ public final class Simulator {
 
   private boolean hook(TableName table, Hook hook, Pkt p, Run run) {
     if (netfilter.traverse(table, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
-      return run.lose(netfilter.dropWhere, "dropped there");
+      return run.lose(netfilter.dropWhere, netfilter.dropReason);
     }
     return true;
   }
@@ -536,7 +536,7 @@ public final class Simulator {
       c.dstNatDecided = true;
       p.natTo = null;
       if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
-        return run.lose(netfilter.dropWhere, "dropped there");
+        return run.lose(netfilter.dropWhere, netfilter.dropReason);
       }
       if (p.natTo != null) {
         throw new SimulationException(p.natWhere + ": source NAT in nat " + hook + " is not possible");
@@ -557,7 +557,7 @@ public final class Simulator {
     if (!c.srcNatDecided && !p.reply) {
       p.natTo = null;
       if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
-        return run.lose(netfilter.dropWhere, "dropped there");
+        return run.lose(netfilter.dropWhere, netfilter.dropReason);
       }
       c.srcNatDecided = true;
       if (p.natTo == null) {
