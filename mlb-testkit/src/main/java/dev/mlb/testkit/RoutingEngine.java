@@ -71,38 +71,41 @@ final class RoutingEngine {
 
   RoutingEngine(Topology topology, RoutingPlan plan) {
     this.topology = topology;
-    // Rules: the plan's, in order; one without priority gets (lowest non-zero priority so far) - 1,
-    // as the kernel's fib_default_rule_pref does. Then the three default rules unless already there.
+    // Rules: the kernel's three default rules, then the plan's in order (a plan rule equal to a
+    // default one is that rule, not a second copy). A rule without priority gets the priority of
+    // the second rule in the list less one, or 0 (the kernel's fib_default_rule_pref).
+    List<RuleEntry> defaults = new ArrayList<>(List.of(
+        defaultRule(0, RoutingTable.LOCAL), defaultRule(32766, RoutingTable.MAIN),
+        defaultRule(32767, RoutingTable.DEFAULT)));
+    List<Long> priorities = new ArrayList<>(List.of(0L, 32766L, 32767L));
     List<RuleEntry> planned = new ArrayList<>();
-    long lowest = 32766;
-    boolean hasLocal = false;
-    boolean hasMain = false;
-    boolean hasDefault = false;
     for (IpRule r : plan.rules()) {
       long prio;
       if (r.priority().isPresent()) {
         prio = r.priority().getAsLong();
       } else {
-        prio = Math.max(0, lowest - 1);
+        prio = priorities.size() >= 2 && priorities.get(1) != 0 ? priorities.get(1) - 1 : 0;
       }
-      if (prio > 0) {
-        lowest = Math.min(lowest, prio);
+      RuleEntry entry = new RuleEntry(prio, r);
+      int same = -1;
+      for (int k = 0; k < defaults.size(); k++) {
+        RuleEntry d = defaults.get(k);
+        if (d.priority() == prio && r.equals(IpRule.builder().priority(prio).protocol(r.protocol())
+            .action(((RuleAction.Lookup) d.rule().action())).build())) {
+          same = k;
+        }
       }
-      hasLocal |= isDefault(r, prio, 0, RoutingTable.LOCAL);
-      hasMain |= isDefault(r, prio, 32766, RoutingTable.MAIN);
-      hasDefault |= isDefault(r, prio, 32767, RoutingTable.DEFAULT);
-      planned.add(new RuleEntry(prio, r));
+      if (same >= 0) {
+        defaults.remove(same);
+        planned.add(entry);
+        continue;
+      }
+      planned.add(entry);
+      priorities.add(prio);
+      priorities.sort(null);
     }
-    if (!hasLocal) {
-      rules.add(defaultRule(0, RoutingTable.LOCAL));
-    }
+    rules.addAll(defaults);
     rules.addAll(planned);
-    if (!hasMain) {
-      rules.add(defaultRule(32766, RoutingTable.MAIN));
-    }
-    if (!hasDefault) {
-      rules.add(defaultRule(32767, RoutingTable.DEFAULT));
-    }
     // Stable: ties keep the order of addition (the kernel inserts after rules of equal priority).
     rules.sort(Comparator.comparingLong(RuleEntry::priority));
 
@@ -114,11 +117,6 @@ final class RoutingEngine {
     for (Route r : plan.routes()) {
       tables.computeIfAbsent(r.table().id(), k -> new ArrayList<>()).add(r);
     }
-  }
-
-  private static boolean isDefault(IpRule r, long prio, long want, RoutingTable table) {
-    return prio == want
-        && r.equals(IpRule.builder().priority(prio).protocol(r.protocol()).action(RuleAction.lookup(table)).build());
   }
 
   private static RuleEntry defaultRule(long prio, RoutingTable table) {
