@@ -370,11 +370,8 @@ public final class Simulator {
       run.lose(d.where, d.reason);
       return null;
     }
-    if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
-      throw new SimulationException("the router sending to its own address " + p.dst + " is not modelled");
-    }
-    p.out = d.dev;
-    run.step("out " + d.dev + ": " + p + ", mark 0x0");
+    p.out = d.kind == RoutingEngine.Decision.Kind.LOCAL ? "lo" : d.dev;
+    run.step("out " + p.out + ": " + p + ", mark 0x0");
     if (!hook(TableName.RAW, Hook.OUTPUT, p, run)) {
       return null;
     }
@@ -402,6 +399,9 @@ public final class Simulator {
         return null;
       }
     }
+    if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
+      throw new SimulationException("the router sending to its own address " + p.dst + " is not modelled");
+    }
     if (!hook(TableName.FILTER, Hook.OUTPUT, p, run)
         || !hook(TableName.SECURITY, Hook.OUTPUT, p, run)
         || !hook(TableName.MANGLE, Hook.POSTROUTING, p, run)
@@ -418,10 +418,7 @@ public final class Simulator {
       run.lose(d.where, d.reason);
       return null;
     }
-    if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
-      throw new SimulationException("the router sending to its own address " + p.dst + " is not modelled");
-    }
-    p.out = d.dev;
+    p.out = d.kind == RoutingEngine.Decision.Kind.LOCAL ? "lo" : d.dev;
     return d;
   }
 
