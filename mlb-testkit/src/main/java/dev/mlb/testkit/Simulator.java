@@ -111,7 +111,7 @@ public final class Simulator {
 
   /** Runs one flow. */
   public FlowResult run(Flow flow) {
-    return simulate(flow, false).result();
+    return simulate(flow, Mode.RESULT).result();
   }
 
   /** Runs the flows in order, each to its end before the next. */
@@ -125,8 +125,19 @@ public final class Simulator {
 
   /** Runs one flow and returns the path of every packet. Advances the state like {@link #run}. */
   public Trace trace(Flow flow) {
-    return simulate(flow, true);
+    return simulate(flow, Mode.TRACE);
   }
+
+  /**
+   * Runs one flow like {@link #trace} but without the steps: each packet's description, uplink and
+   * loss only. As cheap as {@link #run}; for checks over many flows (stickiness, per-packet uplinks).
+   */
+  public Trace outline(Flow flow) {
+    return simulate(flow, Mode.OUTLINE);
+  }
+
+  /** How much to record: the result only, each packet without steps, or everything. */
+  private enum Mode { RESULT, OUTLINE, TRACE }
 
   // ---------------------------------------------------------------- the flow
 
@@ -157,16 +168,25 @@ public final class Simulator {
   /** What happens to one packet. */
   private static final class Run {
     final int number;
-    String description;
+    final String kind;
+    /** The packet as sent (the source is filled in once the router has chosen it). */
+    final Pkt sent;
     final List<String> steps;
     RoutingEngine.Decision route;
     InterfaceName uplink;
     PacketLoss loss;
 
-    Run(int number, String description, boolean tracing) {
+    Run(int number, String kind, Pkt p, boolean tracing) {
       this.number = number;
-      this.description = description;
+      this.kind = kind;
+      this.sent = new Pkt(p.protocol, p.src, p.sport, p.dst, p.dport);
       this.steps = tracing ? new ArrayList<>() : null;
+    }
+
+    /** {@code SYN 192.0.2.100:40000 -> 203.0.113.10:443}. */
+    String description() {
+      return kind + " " + (sent.src == null ? "router" : sent.src.toString()) + ":" + sent.sport
+          + " -> " + sent.dst + ":" + sent.dport;
     }
 
     void step(String s) {
@@ -176,7 +196,7 @@ public final class Simulator {
     }
 
     boolean lose(String where, String reason) {
-      loss = new PacketLoss(number, description, where, reason);
+      loss = new PacketLoss(number, description(), where, reason);
       return false;
     }
   }
@@ -184,7 +204,7 @@ public final class Simulator {
   /** Where the router sent a packet: delivered locally, or out of a device. */
   private record Egress(boolean local, String dev) {}
 
-  private Trace simulate(Flow flow, boolean tracing) {
+  private Trace simulate(Flow flow, Mode mode) {
     End opener;
     End acceptor;
     switch (flow.origin()) {
@@ -221,7 +241,7 @@ public final class Simulator {
         End from = forward[k] ? opener : acceptor;
         End to = forward[k] ? acceptor : opener;
         Pkt p = new Pkt(flow.protocol(), from.address, from.port, from.peer, from.peerPort);
-        Run run = new Run(k + 1, describe(script[k], p), tracing);
+        Run run = new Run(k + 1, script[k], p, mode == Mode.TRACE);
         boolean ok = transmit(flow, p, from, to, run);
         if (k == 0) {
           flowConn = p.conn;
@@ -229,8 +249,11 @@ public final class Simulator {
             flowUplink = Optional.ofNullable(run.uplink);
           }
         }
-        packets.add(new Trace.Packet(run.number, run.description, from.describe(),
-            run.steps == null ? List.of() : run.steps, Optional.ofNullable(run.uplink), Optional.ofNullable(run.loss)));
+        if (mode != Mode.RESULT) {
+          packets.add(new Trace.Packet(run.number, run.description(), from.describe(),
+              run.steps == null ? List.of() : run.steps, Optional.ofNullable(run.uplink),
+              Optional.ofNullable(run.loss)));
+        }
         if (!ok) {
           loss = run.loss;
           break;
@@ -249,16 +272,14 @@ public final class Simulator {
     return new Trace(result, packets);
   }
 
-  private static String describe(String kind, Pkt p) {
-    return kind + " " + (p.src == null ? "router" : p.src.toString()) + ":" + p.sport + " -> " + p.dst + ":" + p.dport;
-  }
-
   /** Sends {@code p} from one end towards the other; false (with the run's loss) if it is lost. */
   private boolean transmit(Flow flow, Pkt p, End from, End to, Run run) {
     Egress egress;
     switch (from.place) {
       case LAN -> {
-        run.step("LAN client sends it to the router on " + topology.lanInterface());
+        if (run.steps != null) {
+          run.step("LAN client sends it to the router on " + topology.lanInterface());
+        }
         egress = receive(p, topology.lanInterface().name(), run);
       }
       case INTERNET -> {
@@ -272,11 +293,15 @@ public final class Simulator {
           String why = topology.lanAddress().network().contains(p.dst)
               ? " (the flow left without source NAT)"
               : " (it is the address of no uplink)";
-          run.step("the server cannot reach " + p.dst);
+          if (run.steps != null) {
+            run.step("the server cannot reach " + p.dst);
+          }
           return run.lose(from.name + " " + from.address, from.name + " has no route back to " + p.dst + why);
         }
         run.uplink = up.get().iface();
-        run.step(from.name + " sends it through the provider on " + up.get().iface() + ", which owns " + p.dst);
+        if (run.steps != null) {
+          run.step(from.name + " sends it through the provider on " + up.get().iface() + ", which owns " + p.dst);
+        }
         egress = receive(p, up.get().iface().name(), run);
       }
       case ROUTER -> egress = send(p, from, run);
@@ -293,7 +318,9 @@ public final class Simulator {
     p.in = in;
     p.out = null;
     p.mark = 0;
-    run.step("in " + in + ": " + p + ", mark 0x0");
+    if (run.steps != null) {
+      run.step("in " + in + ": " + p + ", mark 0x0");
+    }
     if (!hook(TableName.RAW, Hook.PREROUTING, p, run)) {
       return null;
     }
@@ -359,8 +386,10 @@ public final class Simulator {
       }
       p.src = src;
       from.address = src;
-      run.description = run.description.replaceFirst("^(\\S+) router:", "$1 " + src + ":");
-      run.step("source address " + src + " (" + why + "); route looked up again with it");
+      run.sent.src = src;
+      if (run.steps != null) {
+        run.step("source address " + src + " (" + why + "); route looked up again with it");
+      }
       d = routing.lookup(p.src, p.dst, 0, "lo", p.protocol, p.sport, p.dport, run.steps);
     } else {
       d = routing.lookup(p.src, p.dst, 0, "lo", p.protocol, p.sport, p.dport, run.steps);
@@ -371,7 +400,9 @@ public final class Simulator {
       return null;
     }
     p.out = d.kind == RoutingEngine.Decision.Kind.LOCAL ? "lo" : d.dev;
-    run.step("out " + p.out + ": " + p + ", mark 0x0");
+    if (run.steps != null) {
+      run.step("out " + p.out + ": " + p + ", mark 0x0");
+    }
     if (!hook(TableName.RAW, Hook.OUTPUT, p, run)) {
       return null;
     }
@@ -381,8 +412,10 @@ public final class Simulator {
       return null;
     }
     if (p.mark != markBefore) {
-      run.step("mark changed " + NetfilterEngine.hex(markBefore) + " -> " + NetfilterEngine.hex(p.mark)
-          + " in mangle OUTPUT: re-route (the source " + p.src + " stays)");
+      if (run.steps != null) {
+        run.step("mark changed " + NetfilterEngine.hex(markBefore) + " -> " + NetfilterEngine.hex(p.mark)
+            + " in mangle OUTPUT: re-route (the source " + p.src + " stays)");
+      }
       d = reroute(p, run);
       if (d == null) {
         return null;
@@ -393,7 +426,9 @@ public final class Simulator {
       return null;
     }
     if (!p.dst.equals(dstBefore)) {
-      run.step("destination changed in nat OUTPUT: re-route");
+      if (run.steps != null) {
+        run.step("destination changed in nat OUTPUT: re-route");
+      }
       d = reroute(p, run);
       if (d == null) {
         return null;
@@ -441,18 +476,24 @@ public final class Simulator {
       Topology.Uplink u = up.get();
       run.uplink = u.iface();
       if (!p.src.equals(u.ip())) {
-        run.step("provider on " + u.iface() + ": source " + p.src + " is not " + u.iface() + "'s address "
-            + u.ip() + ": dropped");
+        if (run.steps != null) {
+          run.step("provider on " + u.iface() + ": source " + p.src + " is not " + u.iface() + "'s address "
+              + u.ip() + ": dropped");
+        }
         return run.lose("provider on " + u.iface(), providerReason(p, u, run));
       }
-      run.step("provider on " + u.iface() + ": source " + p.src + " is " + u.iface() + "'s address: passed on");
+      if (run.steps != null) {
+        run.step("provider on " + u.iface() + ": source " + p.src + " is " + u.iface() + "'s address: passed on");
+      }
       place = Place.INTERNET;
       placeName = "internet beyond " + u.iface();
     }
     if (to.place == place && p.dst.equals(to.address) && p.dport == to.port) {
       to.peer = p.src;
       to.peerPort = p.sport;
-      run.step("delivered to " + to.describe());
+      if (run.steps != null) {
+        run.step("delivered to " + to.describe());
+      }
       return true;
     }
     String what = switch (place) {
@@ -460,7 +501,9 @@ public final class Simulator {
       case LAN -> "no LAN host of this flow is " + p.dst + ":" + p.dport;
       case INTERNET -> "nothing answers at " + p.dst + ":" + p.dport;
     };
-    run.step(what);
+    if (run.steps != null) {
+      run.step(what);
+    }
     return run.lose(placeName, what + "; the packet was meant for " + to.describe()
         + (run.route != null ? "; it was routed by " + routeText(run) : ""));
   }
@@ -518,12 +561,16 @@ public final class Simulator {
       flowConns.add(c);
       p.conn = c;
       p.reply = false;
-      run.step("conntrack: new connection " + t.src() + ":" + t.sport() + " -> " + t.dst() + ":" + t.dport()
-          + ", state NEW, ctmark 0x0");
+      if (run.steps != null) {
+        run.step("conntrack: new connection " + t.src() + ":" + t.sport() + " -> " + t.dst() + ":" + t.dport()
+            + ", state NEW, ctmark 0x0");
+      }
       return;
     }
-    run.step("conntrack: " + (p.reply ? "reply" : "original") + " direction, state " + p.state() + ", ctmark "
-        + NetfilterEngine.hex(c.ctmark));
+    if (run.steps != null) {
+      run.step("conntrack: " + (p.reply ? "reply" : "original") + " direction, state " + p.state() + ", ctmark "
+          + NetfilterEngine.hex(c.ctmark));
+    }
   }
 
   /** nat PREROUTING / OUTPUT: the DNAT decision on a first packet; de-SNAT of replies. */
@@ -538,11 +585,15 @@ public final class Simulator {
       if (p.natTo != null) {
         throw new SimulationException(p.natWhere + ": source NAT in nat " + hook + " is not possible");
       }
-      run.step("nat " + hook + ": no destination NAT (null binding fixed)");
+      if (run.steps != null) {
+        run.step("nat " + hook + ": no destination NAT (null binding fixed)");
+      }
       return true;
     }
     if (p.reply && c.isSourceNatted() && p.dst.equals(c.srcNat)) {
-      run.step("nat " + hook + ": reply de-NAT, destination " + p.dst + " -> " + c.original.src());
+      if (run.steps != null) {
+        run.step("nat " + hook + ": reply de-NAT, destination " + p.dst + " -> " + c.original.src());
+      }
       p.dst = c.original.src();
     }
     return true;
@@ -559,7 +610,9 @@ public final class Simulator {
       c.srcNatDecided = true;
       if (p.natTo == null) {
         c.srcNatWhere = "nat " + hook + ": no rule matched";
-        run.step("nat " + hook + ": no source NAT (null binding fixed for the connection)");
+        if (run.steps != null) {
+          run.step("nat " + hook + ": no source NAT (null binding fixed for the connection)");
+        }
         return true;
       }
       c.srcNat = p.natTo;
@@ -567,12 +620,16 @@ public final class Simulator {
       byReply.remove(c.reply);
       c.reply = new Tuple(c.original.protocol(), c.original.dst(), c.original.dport(), p.natTo, c.original.sport());
       byReply.put(c.reply, c);
-      run.step("nat " + hook + ": source " + p.src + " -> " + p.natTo + " (binding fixed for the connection)");
+      if (run.steps != null) {
+        run.step("nat " + hook + ": source " + p.src + " -> " + p.natTo + " (binding fixed for the connection)");
+      }
       p.src = p.natTo;
       return true;
     }
     if (!p.reply && c.srcNat != null && !p.src.equals(c.srcNat)) {
-      run.step("nat " + hook + ": source " + p.src + " -> " + c.srcNat + " (the connection's binding)");
+      if (run.steps != null) {
+        run.step("nat " + hook + ": source " + p.src + " -> " + c.srcNat + " (the connection's binding)");
+      }
       p.src = c.srcNat;
     }
     return true;
