@@ -409,6 +409,7 @@ final class NetfilterEngine {
     public TargetAction visitSetMark(SetMark t) {
       long before = p.mark;
       p.mark = t.apply(p.mark);
+      p.markWhere = chain.where(rule);
       if (trace != null) {
         trace.add("  " + chain.where(rule) + ": match -> mark " + hex(before) + " -> " + hex(p.mark));
       }
@@ -449,6 +450,7 @@ final class NetfilterEngine {
       }
       long before = p.mark;
       p.mark = t.apply(before, p.conn.ctmark);
+      p.markWhere = chain.where(rule);
       if (trace != null) {
         trace.add("  " + chain.where(rule) + ": match -> mark " + hex(before) + " -> " + hex(p.mark)
             + " (restored from ctmark " + hex(p.conn.ctmark) + ")");

@@ -12,6 +12,8 @@ final class Pkt {
   IpAddress dst;
   int dport;
   long mark;
+  /** The rule that last wrote the mark, or null while no rule did. */
+  String markWhere;
   /** Input interface name, or null (locally generated). */
   String in;
   /** Output interface name, or null (before routing, locally delivered). */

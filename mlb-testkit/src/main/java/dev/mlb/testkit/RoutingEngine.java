@@ -55,6 +55,8 @@ final class RoutingEngine {
     String where;
     String reason;
     long mark;
+    /** The rule that last wrote the packet's mark before this lookup, if any. */
+    String markWhere;
 
     /** {@code ip rule 100 "from all fwmark 0x1 lookup 1", route "default via ... table 1"}. */
     String describe() {

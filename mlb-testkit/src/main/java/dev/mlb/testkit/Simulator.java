@@ -330,9 +330,10 @@ public final class Simulator {
     }
     RoutingEngine.Decision d =
         routing.lookup(p.src, p.dst, p.mark, in, p.protocol, p.sport, p.dport, run.steps);
+    d.markWhere = p.markWhere;
     run.route = d;
     if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
-      run.lose(d.where, d.reason);
+      run.lose(d.where, d.reason + markNote(d));
       return null;
     }
     if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
@@ -362,9 +363,10 @@ public final class Simulator {
     RoutingEngine.Decision d;
     if (p.src == null) {
       RoutingEngine.Decision first = routing.lookup(null, p.dst, 0, "lo", p.protocol, p.sport, p.dport, run.steps);
+    first.markWhere = p.markWhere;
       run.route = first;
       if (first.kind == RoutingEngine.Decision.Kind.LOSS) {
-        run.lose(first.where, first.reason);
+        run.lose(first.where, first.reason + markNote(first));
         return null;
       }
       IpAddress src;
@@ -391,12 +393,14 @@ public final class Simulator {
         run.step("source address " + src + " (" + why + "); route looked up again with it");
       }
       d = routing.lookup(p.src, p.dst, 0, "lo", p.protocol, p.sport, p.dport, run.steps);
+      d.markWhere = p.markWhere;
     } else {
       d = routing.lookup(p.src, p.dst, 0, "lo", p.protocol, p.sport, p.dport, run.steps);
+      d.markWhere = p.markWhere;
     }
     run.route = d;
     if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
-      run.lose(d.where, d.reason);
+      run.lose(d.where, d.reason + markNote(d));
       return null;
     }
     p.out = d.kind == RoutingEngine.Decision.Kind.LOCAL ? "lo" : d.dev;
@@ -448,9 +452,10 @@ public final class Simulator {
 
   private RoutingEngine.Decision reroute(Pkt p, Run run) {
     RoutingEngine.Decision d = routing.lookup(p.src, p.dst, p.mark, "lo", p.protocol, p.sport, p.dport, run.steps);
+    d.markWhere = p.markWhere;
     run.route = d;
     if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
-      run.lose(d.where, d.reason);
+      run.lose(d.where, d.reason + markNote(d));
       return null;
     }
     p.out = d.kind == RoutingEngine.Decision.Kind.LOCAL ? "lo" : d.dev;
@@ -527,12 +532,17 @@ public final class Simulator {
     return b.toString();
   }
 
+  private static String markNote(RoutingEngine.Decision d) {
+    return d.markWhere == null ? "" : "; the mark was last written by " + d.markWhere;
+  }
+
   private static String routeText(Run run) {
     RoutingEngine.Decision d = run.route;
     if (d == null) {
       return "no routing decision";
     }
-    return d.describe() + " (packet mark " + NetfilterEngine.hex(d.mark) + ")";
+    return d.describe() + " (packet mark " + NetfilterEngine.hex(d.mark)
+        + (d.markWhere != null ? ", last written by " + d.markWhere : "") + ")";
   }
 
   // ---------------------------------------------------------------- hooks, conntrack, NAT

@@ -75,6 +75,10 @@ class SeedSimulationTest {
       assertTrue(loss.reason().contains(route), loss.reason());
       assertTrue(loss.reason().contains("source 203.0.113.10 is not " + uplink), loss.reason());
       assertTrue(loss.reason().contains("reply for the LAN host 192.0.2.100"), loss.reason());
+      String markRule = odd
+          ? "mangle PREROUTING rule 8 \"-m connmark --mark 0x1 -j MARK --set-xmark 0x1/0xffffffff\""
+          : "mangle PREROUTING rule 9 \"-m connmark --mark 0x2 -j MARK --set-xmark 0x2/0xffffffff\"";
+      assertTrue(loss.reason().contains("last written by " + markRule), loss.reason());
     }
   }
 
@@ -105,6 +109,8 @@ class SeedSimulationTest {
         assertEquals("provider on ppp1", loss.where());
         assertTrue(loss.reason().contains("ip rule 101 \"from all fwmark 0x2 lookup 2\""), loss.reason());
         assertTrue(loss.reason().contains("source 198.51.100.1 is not ppp1's address 198.51.100.17"), loss.reason());
+        assertTrue(loss.reason().contains("last written by mangle OUTPUT rule 1 \"-m state --state RELATED,ESTABLISHED"
+            + " -j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xffffffff\""), loss.reason());
         assertEquals(List.of(Optional.of(PPP0), Optional.of(PPP0), Optional.of(PPP1)), t.uplinks());
       }
     }
