@@ -27,11 +27,11 @@ final class PlanValidator {
 
   static List<Finding> validate(RoutingPlan plan) {
     PlanValidator v = new PlanValidator(plan);
+    v.routes(); // in the order the batch has them: routes, then rules
     v.rules();
-    v.routes();
     v.other();
     List<Finding> out = new ArrayList<>(v.findings);
-    out.sort(Comparator.comparing(Finding::severity)); // stable: plan order within a severity
+    out.sort(Comparator.comparing(Finding::severity)); // stable: batch order within a severity
     return List.copyOf(out);
   }
 
@@ -203,7 +203,9 @@ final class PlanValidator {
       }
       if (single && !r.nexthops().isEmpty()) {
         error("multipath-and-single-path", w,
-            "the route has both via/dev and nexthop clauses; give the paths only as nexthops");
+            "the route has both via/dev and nexthop clauses; the kernel refuses them unless they name the same"
+                + " path (Nexthop device index does not match RTA_OIF) and keeps only the nexthops. Give the paths"
+                + " only as nexthops");
       }
       if (r.type() == RouteType.UNICAST && !single && r.nexthops().isEmpty()) {
         error("route-without-path", w, "a unicast route needs via, dev or nexthop clauses (ip: No such device)");
@@ -216,6 +218,17 @@ final class PlanValidator {
             "a route through gateway " + r.via().get() + " cannot have scope " + r.effectiveScope()
                 + " (Nexthop has invalid gateway); leave the scope out or use global");
       }
+      if (r.family() == IpFamily.V6 && r.scope().isPresent()) {
+        warning("ipv6-scope", w,
+            "IPv6 routes have no scope; the kernel ignores scope " + r.scope().get() + " and reads back none");
+      }
+      r.src().filter(s -> s.family() == plan.family() && !plan.connected().isEmpty())
+          .filter(s -> plan.connected().values().stream().noneMatch(p -> p.address().equals(s)))
+          .ifPresent(s -> error("src-not-local", w,
+              "src " + s + " is not an address of any interface in the plan ("
+                  + plan.connected().values().stream().filter(p -> p.family() == s.family())
+                      .map(p -> p.address().toString()).collect(java.util.stream.Collectors.joining(", "))
+                  + "); the kernel refuses it (Invalid prefsrc address)"));
       if (r.via().isPresent() && !r.onlink()) {
         gateway(w, r.via().get(), r.dev(), "gateway");
         shadowed(w, r, r.via().get(), "gateway");

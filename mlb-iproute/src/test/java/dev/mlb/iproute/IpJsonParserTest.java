@@ -49,6 +49,22 @@ class IpJsonParserTest {
   }
 
   @Test
+  void oneTextWithBothOutputsReadsLikeTwo() {
+    String rules = Golden.read("uplinks.v4.rules.json");
+    String routes = Golden.read("uplinks.v4.routes.json");
+    assertEquals(IpJsonParser.parse(rules, routes, IpFamily.V4),
+        IpJsonParser.parseOutput("live.json", rules + routes, IpFamily.V4));
+  }
+
+  @Test
+  void oneTextNamesAnEntryThatIsNeitherRuleNorRoute() {
+    ParseException e = assertThrows(ParseException.class,
+        () -> IpJsonParser.parseOutput("live.json", "[{\"priority\":0,\"src\":\"all\",\"table\":\"local\"}]\n[{\"ifname\":\"lo\"}]\n", IpFamily.V4));
+    assertEquals("live.json: line 2, column 2: entries[1]: neither a rule (no \"priority\") nor a route (no \"dst\")\n"
+        + "  [[*]{\"ifname\":\"lo\"}]", e.describe());
+  }
+
+  @Test
   void keepsOnlyTheRequestedFamily() {
     String routes = "[{\"dst\":\"2001:db8::/32\",\"dev\":\"mlb0\",\"metric\":1024,\"flags\":[],\"pref\":\"medium\"},"
         + "{\"dst\":\"198.51.100.0/24\",\"dev\":\"mlb0\",\"scope\":\"link\",\"flags\":[]}]";

@@ -180,6 +180,29 @@ class IprouteKernelTest {
   }
 
   /**
+   * What {@code mlb fmt --format ip-json} does: the live state of one namespace, read with
+   * {@code ip -json}, becomes a batch that gives a second, fresh namespace exactly the same rules
+   * and routes (compared by {@code ip -json}).
+   */
+  @Test
+  void batchFromIpJsonRecreatesTheLiveState() {
+    KernelTests.requireKernel();
+    for (IpFamily f : IpFamily.values()) {
+      try (IprouteLab a = IprouteLab.create("iprjsona"); IprouteLab b = IprouteLab.create("iprjsonb")) {
+        assertEquals(0, a.batch(f, IpBatchWriter.render(uplinkPlan(f))).exitCode());
+        String rules = a.rulesJson(f);
+        String routes = a.routesJson(f);
+        RoutingPlan live = dev.mlb.iproute.IpJsonParser.parseOutput("a", rules + routes, f).withoutKernelEntries();
+        String batch = IpBatchWriter.render(live);
+        Netns.Result r = b.batch(f, batch);
+        assertEquals(0, r.exitCode(), batch + r.stderr());
+        assertEquals(rules, b.rulesJson(f));
+        assertEquals(routes, b.routesJson(f));
+      }
+    }
+  }
+
+  /**
    * Loads each of 100 generated plans per family into one namespace, checks the read-back model,
    * applies the batch again and checks nothing changed, then applies the undo batch and checks the
    * namespace is exactly as before, by {@code ip -json}.
