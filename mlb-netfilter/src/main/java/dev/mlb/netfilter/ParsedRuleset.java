@@ -54,4 +54,18 @@ public record ParsedRuleset(Ruleset ruleset, ImmutableMap<String, Integer> lines
   public OptionalInt lineOf(Finding finding) {
     return line(finding.location());
   }
+
+  /**
+   * The finding for a person reading the file: {@code line N: } and the finding's text, or the
+   * finding's text alone when it has no line.
+   *
+   * <pre>{@code
+   * parsed.describe(f)
+   * // line 4: error [interface-direction] table mangle, chain PREROUTING, rule 2: -o eth0 in chain ...
+   * }</pre>
+   */
+  public String describe(Finding finding) {
+    OptionalInt n = lineOf(finding);
+    return n.isPresent() ? "line " + n.getAsInt() + ": " + finding : finding.toString();
+  }
 }

@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
  * RestoreWriter.render(rules);   // the canonical form, as iptables-save prints it
  *
  * RestoreParser.parse("-", "*nat\n-A POSTROUTING -o ppp0 -j MASQ\nCOMMIT\n", IpFamily.V4);
- * // ParseException: line 2, column 29: -j MASQ: no chain "MASQ" in table nat and no target of that name; ...
+ * // ParseException: line 2, column 27: -j MASQ: no chain "MASQ" in table nat and no target of that name; ...
  * }</pre>
  *
  * <p>The parser follows {@code iptables-restore} 1.8.9 (nf_tables):
@@ -334,6 +334,9 @@ public final class RestoreParser {
       }
       case "-N", "--new-chain" -> {
         Token name = argument(words, i, cmd);
+        if (name.text.isEmpty()) {
+          throw error(name, "chain name is empty; expected " + cmd.text + " CHAIN");
+        }
         noMore(words, i + 1, cmd.text + " " + name.text);
         ChainDraft existing = table.chains.get(name.text);
         if (existing != null) {
@@ -348,7 +351,11 @@ public final class RestoreParser {
           throw error(name, "-P " + name.text + ": only built-in chains of table " + table.name.id()
               + " (" + join(hookNames(table.name), "and") + ") have a policy");
         }
-        Token policy = argument(words, i + 1, name);
+        if (i + 1 >= words.size()) {
+          throw error(lineText.length() + 1, "policy missing after -P " + name.text
+              + "; expected ACCEPT or DROP");
+        }
+        Token policy = words.get(i + 1);
         Policy p;
         if (policy.text.equals("ACCEPT")) {
           p = Policy.ACCEPT;
@@ -364,7 +371,12 @@ public final class RestoreParser {
           "--rename-chain", "-Z", "--zero", "-L", "--list", "-S", "--list-rules", "-C", "--check" ->
           throw error(cmd, "unsupported command " + cmd.text
               + "; mlb reads rulesets, which are built with -A, -I, -N and -P");
-      default -> throw error(cmd, "expected a command such as -A CHAIN, found \"" + cmd.text + "\"");
+      default -> {
+        if (cmd.text.equals("COMMIT")) {
+          throw error(cmd, "COMMIT must stand alone on its line, without blanks or anything else");
+        }
+        throw error(cmd, "expected a command such as -A CHAIN, found \"" + cmd.text + "\"");
+      }
     }
   }
 
@@ -711,6 +723,20 @@ public final class RestoreParser {
       }
       if (isCommand(w)) {
         throw error(t, "unexpected command " + w + "; one line holds one command");
+      }
+      if (w.equals("-c") || w.equals("--set-counters")) {
+        // Counters, like a leading [PACKETS:BYTES]: checked for form and ignored.
+        if (bang != null) {
+          throw error(bang, "\"!\" cannot negate " + w);
+        }
+        for (int i = 0; i < 2; i++) {
+          Token n = argumentOf(t);
+          if (n.text.isEmpty() || !n.text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw error(n, "bad counter " + quoted(n.text) + " for " + w
+                + "; expected " + w + " PACKETS BYTES with two numbers");
+          }
+        }
+        return;
       }
       if (!w.startsWith("-") || w.equals("-")) {
         throw error(t, "unexpected argument \"" + w + "\"; expected an option");

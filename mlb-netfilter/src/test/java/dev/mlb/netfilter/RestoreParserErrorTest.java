@@ -120,6 +120,8 @@ class RestoreParserErrorTest {
     assertFileError("*mangle\n[*]-p tcp -A PREROUTING\nCOMMIT\n",
         "expected a command such as -A CHAIN, found \"-p\"");
     assertFileError("*mangle\n[*]-A\nCOMMIT\n", "option \"-A\" requires an argument");
+    assertFileError("*mangle\n[*]COMMIT \n",
+        "COMMIT must stand alone on its line, without blanks or anything else");
     assertFileError("*mangle\n-A PREROUTING -j ACCEPT\n-I PREROUTING [*]3 -j DROP\nCOMMIT\n",
         "rule number 3 for -I PREROUTING is out of range; expected 1 to 2");
     assertFileError("*mangle\n-I PREROUTING [*]0 -j DROP\nCOMMIT\n",
@@ -133,6 +135,8 @@ class RestoreParserErrorTest {
     assertFileError("*mangle\n-P [*]balance1 DROP\nCOMMIT\n",
         "-P balance1: only built-in chains of table mangle (PREROUTING, INPUT, FORWARD, OUTPUT"
             + " and POSTROUTING) have a policy");
+    assertFileError("*mangle\n-P PREROUTING[*]\nCOMMIT\n",
+        "policy missing after -P PREROUTING; expected ACCEPT or DROP");
     assertFileError("*mangle\n-P PREROUTING [*]REJECT\nCOMMIT\n",
         "unknown policy \"REJECT\"; expected ACCEPT or DROP");
     assertFileError("*mangle\n[1:2][*]\nCOMMIT\n",
@@ -157,6 +161,9 @@ class RestoreParserErrorTest {
     assertRuleError("-m comment --comment ab\"c d\"[*]e -j ACCEPT",
         "unexpected argument \"e\"; expected an option");
     assertRuleError("[*]foo", "unexpected argument \"foo\"; expected an option");
+    assertRuleError("-c 1 [*]x -j ACCEPT",
+        "bad counter \"x\" for -c; expected -c PACKETS BYTES with two numbers");
+    assertRuleError("-j ACCEPT [*]-c 1", "option \"-c\" requires an argument");
     assertRuleError("[*]-s", "option \"-s\" requires an argument");
     assertRuleError("-p tcp --dport 80 [*]81", "unexpected argument \"81\"; expected an option");
   }

@@ -30,6 +30,12 @@ class RestoreParserGoldenTest {
   }
 
   @Test
+  void fullIptablesSaveOutputWithHeaderFooterAndCountersIsRead() throws IOException {
+    Ruleset withCounters = RestoreParser.parse("seed-save-c.v4", resource("seed-save-c.v4"), IpFamily.V4);
+    assertEquals(resource("seed-save.v4"), RestoreWriter.render(withCounters));
+  }
+
+  @Test
   void handWrittenSeedParsesToTheSameRulesetAsItsSavedForm() throws IOException {
     Ruleset seed = RestoreParser.parse("seed-rules.v4", resource("seed-rules.v4"), IpFamily.V4);
     Ruleset saved = RestoreParser.parse("seed-save.v4", resource("seed-save.v4"), IpFamily.V4);
@@ -59,6 +65,15 @@ class RestoreParserGoldenTest {
                 Rule.builder().addMatches(StatisticMatch.nth(2, 1)).target(SetConnmark.set(2)).build())
             .build(),
         balance);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"rich.v4, rich-save.v4, V4", "rich.v6, rich-save.v6, V6"})
+  void everyModelledFormReadsAsTheRealToolsSaveIt(String input, String saved, IpFamily family)
+      throws IOException {
+    String expected = resource(saved);
+    assertEquals(expected, RestoreWriter.render(RestoreParser.parse(input, resource(input), family)));
+    assertEquals(expected, RestoreWriter.render(RestoreParser.parse(saved, expected, family)));
   }
 
   /** Parses one rule of {@code table}/{@code chain} and renders it again. */

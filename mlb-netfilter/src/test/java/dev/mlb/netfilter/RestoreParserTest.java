@@ -115,6 +115,13 @@ class RestoreParserTest {
   }
 
   @Test
+  void countersInsideTheRuleAreIgnored() {
+    assertEquals(Rule.builder().target(Verdict.ACCEPT).build(), prerouting("-c 10 2000 -j ACCEPT"));
+    assertEquals(Rule.builder().target(Verdict.ACCEPT).build(),
+        prerouting("-j ACCEPT --set-counters 0 0"));
+  }
+
+  @Test
   void builtinPolicyDashKeepsAccept() {
     Table t = RestoreParser.parse("-", "*raw\n:OUTPUT - [0:0]\nCOMMIT\n", IpFamily.V4)
         .table(TableName.RAW).orElseThrow();
@@ -154,6 +161,19 @@ class RestoreParserTest {
     Finding unused = findings.stream().filter(f -> f.code().equals("chain-unused")).findFirst()
         .orElseThrow();
     assertEquals(OptionalInt.of(2), p.lineOf(unused));
+    assertEquals("line 4: error [interface-direction] table mangle, chain PREROUTING, rule 2: "
+        + iface.message(), p.describe(iface));
+    Finding elsewhere = Finding.warning("x", "policy", "not from the file");
+    assertEquals("warning [x] policy: not from the file", p.describe(elsewhere));
+  }
+
+  @Test
+  void javadocExampleError() {
+    dev.mlb.api.ParseException e = org.junit.jupiter.api.Assertions.assertThrows(
+        dev.mlb.api.ParseException.class,
+        () -> RestoreParser.parse("-", "*nat\n-A POSTROUTING -o ppp0 -j MASQ\nCOMMIT\n", IpFamily.V4));
+    assertTrue(e.getMessage().startsWith("line 2, column 27: -j MASQ: no chain \"MASQ\" in table nat"
+        + " and no target of that name; "), e.getMessage());
   }
 
   // ------------------------------------------------------------------ header
