@@ -48,8 +48,9 @@ import java.util.SplittableRandom;
  * <p><b>Hooks.</b> Forwarded: raw, mangle and nat PREROUTING, routing, mangle, filter and security
  * FORWARD, mangle and nat POSTROUTING. Locally delivered: the PREROUTING chains, routing, mangle,
  * filter and security INPUT, nat INPUT. Locally generated: a route lookup with mark 0 first (it
- * chooses the source: the route's {@code src}, else the output device's address; as the kernel's
- * {@code ip_route_connect} does, the route is then looked up again with that source), raw OUTPUT,
+ * has no source yet, so {@code from} selectors see 0.0.0.0; it chooses the source: the route's
+ * {@code src}, else the output device's address; as the kernel's {@code ip_route_connect} does,
+ * the route is then looked up again with that source, and so is every later packet), raw OUTPUT,
  * conntrack, mangle OUTPUT (a changed mark re-routes; the source stays), nat, filter and security
  * OUTPUT, mangle and nat POSTROUTING. Tables the ruleset lacks accept. The raw table sees packets
  * before conntrack: there {@code -m state} sees INVALID and {@code -m connmark} never matches.
