@@ -297,7 +297,7 @@ final class NetfilterEngine {
   }
 
   private static boolean prefixTest(IpPrefix prefix, IpAddress address) {
-    return prefix.contains(address);
+    return Tuple.contains(prefix, address);
   }
 
   private final class MatchEval implements Match.Visitor<Boolean> {

@@ -315,8 +315,8 @@ final class RoutingEngine {
 
   private static boolean selects(IpRule r, IpAddress src, IpAddress dst, long mark, String iif,
       Protocol protocol, int sport, int dport) {
-    boolean hit = (r.from().isEmpty() || r.from().get().contains(src))
-        && (r.to().isEmpty() || r.to().get().contains(dst))
+    boolean hit = (r.from().isEmpty() || Tuple.contains(r.from().get(), src))
+        && (r.to().isEmpty() || Tuple.contains(r.to().get(), dst))
         && (r.fwmark().isEmpty() || r.fwmark().get().matches(mark))
         && (r.iif().isEmpty() || r.iif().get().name().equals(iif))
         // No socket is bound to a device, so the flow's output interface is unset: oif never matches.
@@ -334,7 +334,7 @@ final class RoutingEngine {
     }
     Route best = null;
     for (Route r : routes) {
-      if (r.family() != IpFamily.V4 || !r.destination().network().contains(dst)) {
+      if (r.family() != IpFamily.V4 || !Tuple.contains(r.destination(), dst)) {
         continue;
       }
       if (best == null
