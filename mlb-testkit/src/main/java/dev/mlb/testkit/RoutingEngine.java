@@ -293,7 +293,8 @@ final class RoutingEngine {
       if (dev.isEmpty()) {
         d.kind = Decision.Kind.LOSS;
         d.where = "route \"" + route + "\"";
-        d.reason = "its gateway is on no link of the topology (chosen by " + e.where() + ")";
+        d.reason = (d.via.isPresent() ? "its gateway " + d.via.get() + " is on no link of the topology"
+            : "it names no device") + " (chosen by " + e.where() + ")";
         return d;
       }
       d.dev = dev.get().name();

@@ -262,6 +262,13 @@ class PolicyRoutingTest {
   }
 
   @Test
+  void gatewayOnNoLinkIsALoss() {
+    PacketLoss loss = sim("", "route replace default via 10.9.9.9").run(Sim.lanTcp(40000, 443)).loss().get();
+    assertEquals("route \"default via 10.9.9.9\"", loss.where());
+    assertTrue(loss.reason().startsWith("its gateway 10.9.9.9 is on no link of the topology"), loss.reason());
+  }
+
+  @Test
   void routeToAnInterfaceOutsideTheTopologyIsALoss() {
     Simulator s = sim("", "route replace default dev tun0");
     FlowResult r = s.run(Sim.lanTcp(40000, 443));
