@@ -16,6 +16,12 @@ final class Conn {
   IpAddress srcNat;
   /** Where the source-NAT decision was taken, for messages. */
   String srcNatWhere = "";
+  /**
+   * The interface a MASQUERADE binding was made for (the kernel's masq_index), or null. An
+   * original-direction packet leaving POSTROUTING through another interface is dropped and the
+   * entry deleted (nf_nat_oif_changed).
+   */
+  String masqueradeDev;
 
   Conn(Tuple original) {
     this.original = original;

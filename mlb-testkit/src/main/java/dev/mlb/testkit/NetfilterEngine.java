@@ -478,6 +478,7 @@ final class NetfilterEngine {
       }
       p.natTo = address;
       p.natWhere = chain.where(rule);
+      p.natMasquerade = true;
       if (trace != null) {
         trace.add("  " + chain.where(rule) + ": match -> MASQUERADE to " + address + " (address of " + p.out + ")");
       }
@@ -489,6 +490,7 @@ final class NetfilterEngine {
       requireNat("SNAT");
       p.natTo = t.first();
       p.natWhere = chain.where(rule);
+      p.natMasquerade = false;
       if (trace != null) {
         trace.add("  " + chain.where(rule) + ": match -> SNAT to " + t.first());
       }

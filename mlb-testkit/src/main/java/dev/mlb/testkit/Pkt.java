@@ -26,6 +26,8 @@ final class Pkt {
   IpAddress natTo;
   /** Where the NAT target was, for messages. */
   String natWhere;
+  /** Whether that NAT target was MASQUERADE. */
+  boolean natMasquerade;
 
   Pkt(Protocol protocol, IpAddress src, int sport, IpAddress dst, int dport) {
     this.protocol = protocol;

@@ -62,7 +62,9 @@ import java.util.SplittableRandom;
  * only by a connection's first packet; if no NAT rule matches, the null binding is fixed for good.
  * MASQUERADE takes the output interface's address from the topology; SNAT the first address of its
  * range; ports are kept. Replies get their destination rewritten back at nat PREROUTING (or
- * OUTPUT), before routing. DNAT, REDIRECT and other targets kept verbatim are not modelled and
+ * OUTPUT), before routing. As in the kernel (nf_nat_oif_changed), an original-direction packet of a
+ * masqueraded connection that leaves through another interface than the one it was masqueraded
+ * on is dropped and the connection deleted; SNAT and the null binding have no such check. DNAT, REDIRECT and other targets kept verbatim are not modelled and
  * throw {@link SimulationException} when a packet reaches them (LOG, NFLOG, TRACE and ULOG are
  * no-ops); so do match modules kept verbatim.
  *
@@ -615,6 +617,7 @@ public final class Simulator {
     Conn c = p.conn;
     if (!c.srcNatDecided && !p.reply) {
       p.natTo = null;
+      p.natMasquerade = false;
       if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
         return run.lose(netfilter.dropWhere, netfilter.dropReason);
       }
@@ -628,6 +631,9 @@ public final class Simulator {
       }
       c.srcNat = p.natTo;
       c.srcNatWhere = p.natWhere;
+      if (p.natMasquerade && hook == Hook.POSTROUTING) {
+        c.masqueradeDev = p.out;
+      }
       byReply.remove(c.reply);
       c.reply = new Tuple(c.original.protocol(), c.original.dst(), c.original.dport(), p.natTo, c.original.sport());
       byReply.put(c.reply, c);
@@ -636,6 +642,17 @@ public final class Simulator {
       }
       p.src = p.natTo;
       return true;
+    }
+    if (hook == Hook.POSTROUTING && !p.reply && c.masqueradeDev != null && !c.masqueradeDev.equals(p.out)) {
+      if (run.steps != null) {
+        run.step("nat POSTROUTING: the connection was masqueraded on " + c.masqueradeDev + ", this packet leaves "
+            + p.out + ": dropped, conntrack entry deleted");
+      }
+      byOriginal.remove(c.original);
+      byReply.remove(c.reply);
+      return run.lose("nat POSTROUTING", "the connection was masqueraded on " + c.masqueradeDev + " ("
+          + c.srcNatWhere + ") and this packet leaves " + p.out + ", routed by " + routeText(run)
+          + "; the kernel drops it and deletes the conntrack entry (nf_nat_oif_changed)");
     }
     if (!p.reply && c.srcNat != null && !p.src.equals(c.srcNat)) {
       if (run.steps != null) {

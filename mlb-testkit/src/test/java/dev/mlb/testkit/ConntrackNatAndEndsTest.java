@@ -62,6 +62,26 @@ class ConntrackNatAndEndsTest {
     assertEquals(List.of(Optional.of(Sim.PPP0), Optional.of(Sim.PPP0), Optional.of(Sim.PPP1)), t.uplinks());
   }
 
+  // Same re-route from packet 3 on. Masqueraded on ppp0, the connection is killed when a packet
+  // leaves ppp1 (nf_nat_oif_changed): lost at nat POSTROUTING. SNAT to the same address has no
+  // such check: the packet leaves ppp1 with ppp0's address and provider ppp1 drops it.
+  @Test
+  void masqueradedConnectionLeavingAnotherInterfaceIsKilled() {
+    String mangle = "*mangle\n:OUTPUT ACCEPT [0:0]\n"
+        + "-A OUTPUT -m state --state ESTABLISHED -j MARK --set-xmark 0x2/0xffffffff\nCOMMIT\n";
+    String masq = mangle + "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o ppp+ -j MASQUERADE\nCOMMIT\n";
+    Trace t = sim(masq, MARK2_TO_PPP1).trace(Sim.routerTcp(50000, 80));
+    PacketLoss loss = t.result().loss().get();
+    assertEquals(3, loss.packet(), t.toString());
+    assertEquals("nat POSTROUTING", loss.where());
+    assertEquals(List.of(Optional.of(Sim.PPP0), Optional.of(Sim.PPP0), Optional.empty()), t.uplinks());
+    String snat = mangle + "*nat\n:POSTROUTING ACCEPT [0:0]\n"
+        + "-A POSTROUTING -o ppp0 -j SNAT --to-source 198.51.100.1\nCOMMIT\n";
+    PacketLoss snatLoss = sim(snat, MARK2_TO_PPP1).run(Sim.routerTcp(50000, 80)).loss().get();
+    assertEquals(3, snatLoss.packet());
+    assertEquals("provider on ppp1", snatLoss.where());
+  }
+
   @Test
   void lanFlowWithoutNatIsDroppedByTheProvider() {
     String rules = "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o ppp1 -j MASQUERADE\nCOMMIT\n";
