@@ -25,11 +25,20 @@ import java.util.SplittableRandom;
  *
  * <pre>{@code
  * Simulator sim = Simulator.of(Topology.standard(2), ruleset, plan, 42);
- * FlowResult r = sim.run(Flow.fromLan(IpAddress.parse("192.0.2.100"), 40000, Protocol.TCP,
- *     IpAddress.parse("203.0.113.10"), 443));
- * r.uplink();                      // Optional[ppp0]
- * System.out.println(sim.trace(flow));   // every rule and routing decision, packet by packet
+ * Flow flow = Flow.fromLan(IpAddress.parse("192.0.2.100"), 40000, Protocol.TCP,
+ *     IpAddress.parse("203.0.113.10"), 443);
+ * FlowResult r = sim.run(flow);
+ * r.uplink();                                  // Optional[ppp0]
+ * System.out.println(sim.trace(flow));         // the next flow, every rule and routing decision
+ * sim.outline(flow).uplinks();                 // the uplink of each packet of one more flow
  * }</pre>
+ *
+ * <p><b>Flows.</b> TCP: SYN, SYN-ACK, ACK, data each way, FIN each way, ACK (8 packets); UDP:
+ * request, reply, request, reply. Each packet is sent by one end and must reach the other; the
+ * first packet lost ends the flow ({@link FlowResult#loss()}; no retransmissions are simulated).
+ * The answering end replies to the address and port it saw the last packet come from; the router
+ * answers inbound connections from the address they came to (as a TCP listener, or a UDP server
+ * bound to that address, does).
  *
  * <p>A simulator is stateful, as a router is: the nth counters of the ruleset start fresh when it
  * is built and advance with every evaluation, {@code -m statistic --mode random} draws from a
@@ -64,14 +73,16 @@ import java.util.SplittableRandom;
  * range; ports are kept. Replies get their destination rewritten back at nat PREROUTING (or
  * OUTPUT), before routing. As in the kernel (nf_nat_oif_changed), an original-direction packet of a
  * masqueraded connection that leaves through another interface than the one it was masqueraded
- * on is dropped and the connection deleted; SNAT and the null binding have no such check. DNAT, REDIRECT and other targets kept verbatim are not modelled and
- * throw {@link SimulationException} when a packet reaches them (LOG, NFLOG, TRACE and ULOG are
- * no-ops); so do match modules kept verbatim.
+ * on is dropped and the connection deleted; SNAT and the null binding have no such check. DNAT,
+ * REDIRECT and other targets kept verbatim are not modelled and throw {@link SimulationException}
+ * when a packet reaches them (LOG, NFLOG, TRACE and ULOG are no-ops); so do match modules kept
+ * verbatim.
  *
  * <p><b>Routing.</b> Besides the plan's, the kernel's rules 0 {@code lookup local}, 32766
  * {@code lookup main} and 32767 {@code lookup default} (unless the plan has them), the connected
  * routes of the LAN and every uplink in main, and the router's addresses in local. A plan rule
- * without priority gets the lowest non-zero priority so far minus one, as the kernel gives it.
+ * without priority gets the priority of the second rule in the list less one (or 0), as the
+ * kernel's {@code fib_default_rule_pref} gives it; equal priorities keep the order of addition.
  * {@code iif} is the input interface, {@code lo} for locally generated packets; no socket is bound
  * to a device, so {@code oif} rules never match; every device is in interface group 0.
  * Multipath routes pick a nexthop by a deterministic hash of (source, destination), weighted; the
