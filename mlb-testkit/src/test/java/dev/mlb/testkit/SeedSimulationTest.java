@@ -132,6 +132,9 @@ class SeedSimulationTest {
       assertEquals(Optional.of(up), t.result().uplink());
       assertEquals(OptionalLong.of(up.equals(PPP0) ? 1 : 2), t.result().mark());
       t.uplinks().forEach(u -> assertEquals(Optional.of(up), u, t.toString()));
+      FlowResult udp = sim.run(Flow.inbound(up, Sim.SERVER, 33001, dev.mlb.api.Protocol.UDP, address, 53));
+      assertTrue(udp.completed(), udp.toString());
+      assertEquals(OptionalLong.of(up.equals(PPP0) ? 1 : 2), udp.mark());
     }
   }
 
