@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Properties over generated weighted configurations (2 to 8 uplinks, weights 1 to 4, marks in the
- * mask 0xff00 beside an unrelated bit): an exact nth cascade through terminating sub-chains, with
- * connmark restore, inbound stickiness and MASQUERADE on every uplink.
+ * mask 0xff00 beside an unrelated bit): an exact nth cascade through terminating sub-chains, shared
+ * by LAN flows (PREROUTING) and router flows (OUTPUT), with connmark restore, inbound stickiness and
+ * MASQUERADE on every uplink.
  *
  * <p>The cascade has one rule per slot j = 0 .. W-1 (W the sum of the weights):
  * {@code --every W-j --packet 0}, jumping to the chain of the slot's uplink, which ends in ACCEPT.
@@ -46,6 +47,7 @@ class SimulatorPropertiesTest {
     }
     b.append("-A OUTPUT -m conntrack --ctstate RELATED,ESTABLISHED"
         + " -j CONNMARK --restore-mark --nfmask 0xff00 --ctmask 0xff00\n");
+    b.append("-A OUTPUT -p tcp -m tcp --dport 80 -m conntrack --ctstate NEW -j balance\n");
     for (int j = 0; j < total; j++) {
       b.append("-A balance -m statistic --mode nth --every ").append(total - j).append(" --packet 0 -j up")
           .append(slots.get(j)).append('\n');
@@ -90,18 +92,25 @@ class SimulatorPropertiesTest {
     return slots;
   }
 
-  /** Pattern value v: below 60 a LAN TCP flow, below 80 a LAN UDP flow, else inbound on uplink v mod n. */
+  /**
+   * Pattern value v: below 50 a LAN TCP flow, below 70 a LAN UDP flow, below 85 a router TCP flow
+   * to port 80 (balanced by OUTPUT: the MARK in the uplink chain changes the mark, so the first
+   * packet is re-routed and masqueraded on its uplink), else inbound on uplink v mod n.
+   */
   private static Flow flow(int index, int v, Topology t) {
     int n = t.uplinks().size();
-    if (v < 60) {
+    if (v < 50) {
       return Sim.lanTcp(40000 + index, 443);
-    } else if (v < 80) {
+    } else if (v < 70) {
       return Sim.lanUdp(40000 + index, 53);
+    } else if (v < 85) {
+      return Sim.routerTcp(40000 + index, 80);
     }
     Topology.Uplink u = t.uplinks().get(v % n);
     return Flow.inbound(u.iface(), Sim.SERVER, 40000 + index, Protocol.TCP, u.ip(), 22);
   }
 
+  // LAN and router flows take slots in the order they run: balanced flow m goes to slot m mod W.
   @Test
   void exactNthSplitsAreStickyAndComplete() {
     qt().withExamples(150).withFixedSeed(4L)
@@ -111,11 +120,11 @@ class SimulatorPropertiesTest {
           Topology topology = Topology.standard(weights.size());
           Simulator sim = Simulator.of(topology, Sim.rules(ruleset(weights)), Sim.plan(plan(weights.size(), true)), 1);
           List<Integer> slots = slots(weights);
-          int lanFlows = 0;
+          int balanced = 0;
           for (int k = 0; k < pattern.size(); k++) {
             Flow f = flow(k, pattern.get(k), topology);
-            int uplink = f.origin() == Flow.Origin.LAN
-                ? slots.get(lanFlows++ % slots.size())
+            int uplink = f.origin() != Flow.Origin.INBOUND
+                ? slots.get(balanced++ % slots.size())
                 : Integer.parseInt(f.inboundUplink().get().name().substring(3));
             Trace t = sim.outline(f);
             InterfaceName want = InterfaceName.of("ppp" + uplink);
@@ -141,12 +150,16 @@ class SimulatorPropertiesTest {
           Topology topology = Topology.standard(weights.size());
           Simulator sim = Simulator.of(topology, Sim.rules(ruleset(weights)), Sim.plan(plan(weights.size(), false)), 1);
           List<Integer> slots = slots(weights);
-          int lanFlows = 0;
+          int balanced = 0;
           for (int k = 0; k < pattern.size(); k++) {
             Flow f = flow(k, pattern.get(k), topology);
             FlowResult r = sim.run(f);
-            if (f.origin() == Flow.Origin.LAN) {
-              int uplink = slots.get(lanFlows++ % slots.size());
+            if (f.origin() == Flow.Origin.ROUTER) {
+              // Router flows and their replies never consult the LAN-reply rule.
+              balanced++;
+              assertTrue(r.completed(), r.toString());
+            } else if (f.origin() == Flow.Origin.LAN) {
+              int uplink = slots.get(balanced++ % slots.size());
               assertEquals(2, r.loss().map(PacketLoss::packet).orElse(0), r.toString());
               assertEquals("provider on ppp" + uplink, r.loss().get().where(), r.toString());
               assertTrue(r.loss().get().reason().contains(
