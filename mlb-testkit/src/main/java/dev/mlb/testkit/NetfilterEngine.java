@@ -340,6 +340,9 @@ final class NetfilterEngine {
     public Boolean visitStatistic(StatisticMatch m) {
       boolean hit;
       if (m.mode() instanceof Statistic.Nth nth) {
+        if (nth.every() == 0) {
+          throw new SimulationException(chain.where(rule) + ": --every 0 is refused by iptables; validate the ruleset");
+        }
         long k = chain.counters[rule][match]++;
         hit = nth.matches(k);
       } else {
