@@ -320,6 +320,20 @@ public final class BalancingCheck {
     return out;
   }
 
+  /**
+   * {@code ppp0 0x1 (ip rule 100 "from all fwmark 0x1 lookup 1", route "..."), ppp1 ...}: each
+   * uplink's mark and where it was learnt, or a sentence saying no mark designates any uplink.
+   */
+  public String describeUplinkMarks() {
+    if (marks.isEmpty()) {
+      return "none (" + marksText() + ")";
+    }
+    StringBuilder b = new StringBuilder();
+    marks.forEach((u, d) -> b.append(b.length() == 0 ? "" : ", ").append(u).append(' ').append(d.mark())
+        .append(" (").append(d.source()).append(')'));
+    return b.toString();
+  }
+
   /** The split strategy property 2 assumes. */
   public Strategy strategy() {
     return strategy;

@@ -22,7 +22,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Multi-uplink load balancing for Linux: canonical rulesets and routing batches.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, SimulateCommand.class, CheckCommand.class, TraceCommand.class})
 public final class Main implements Runnable {
   /** Exit code for invalid input or usage. */
   static final int INVALID = 2;
@@ -46,7 +46,7 @@ public final class Main implements Runnable {
     CommandLine cli = new CommandLine(new Main(stdin, stdout, stderr));
     cli.setOut(new PrintWriter(stdout, true, StandardCharsets.UTF_8));
     cli.setErr(new PrintWriter(stderr, true, StandardCharsets.UTF_8));
-    cli.setExitCodeExceptionMapper(e -> 1);
+    cli.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? INVALID : 1);
     cli.getCommandSpec().exitCodeOnInvalidInput(INVALID);
     return cli.execute(args);
   }
