@@ -63,7 +63,7 @@ import java.util.OptionalLong;
  * designates an uplink, in order (LAN and router alike, since they may share nth counters), for
  * {@link Strategy#NTH} every prefix of length L gives uplink i between {@code L*w_i/W - max(w)} and
  * {@code L*w_i/W + max(w)} flows; for {@link Strategy#RANDOM} the totals are within 4.5 standard
- * of the binomial mean. 3: for every flow, every packet that touched an uplink touched
+ * deviations (plus 0.5) of the binomial mean. 3: for every flow, every packet that touched an uplink touched
  * the flow's uplink, and no packet after the first is lost. 4: a LAN or router flow whose mark
  * designates an uplink first leaves through it, and no packet it sends is dropped by a provider for
  * its source address. 5: every reply of a LAN flow reaches the LAN client. 6: every answer to an
