@@ -206,7 +206,7 @@ public final class BalancingCheck {
       return this;
     }
 
-    /** How many router flows to generate (default: half the LAN flows). */
+    /** How many router flows to generate (default: as many as LAN flows). */
     public Builder routerFlows(int count) {
       checkArgument(count >= 0, "negative flow count %s", count);
       this.routerFlows = count;
@@ -274,7 +274,7 @@ public final class BalancingCheck {
     FlowGenerator gen = FlowGenerator.of(topology, seed);
     int weightSum = weights.values().stream().mapToInt(Integer::intValue).sum();
     int lanCount = b.lanFlows >= 0 ? b.lanFlows : Math.max(16, 4 * weightSum);
-    int routerCount = b.routerFlows >= 0 ? b.routerFlows : lanCount / 2;
+    int routerCount = b.routerFlows >= 0 ? b.routerFlows : lanCount;
     Traffic router = b.routerTraffic != null ? b.routerTraffic
         : !balancedRouter.isEmpty() ? balancedRouter.get(0)
         : !balancedLan.isEmpty() ? balancedLan.get(0)

@@ -51,9 +51,9 @@ class SeedDefectsCheckTest {
   @Test
   void generatedFlowsCoverLanRouterAndInboundOnEveryUplink() {
     List<Flow> flows = seed().flows();
-    // 16 LAN (4 x weight sum 2, at least 16), 8 router, 2 inbound per uplink.
+    // 16 LAN (4 x weight sum 2, at least 16), as many router flows, 2 inbound per uplink.
     assertEquals(16, flows.stream().filter(f -> f.origin() == Flow.Origin.LAN).count());
-    assertEquals(8, flows.stream().filter(f -> f.origin() == Flow.Origin.ROUTER).count());
+    assertEquals(16, flows.stream().filter(f -> f.origin() == Flow.Origin.ROUTER).count());
     for (String up : List.of("ppp0", "ppp1")) {
       assertEquals(2, flows.stream().filter(f -> f.inboundUplink().equals(java.util.Optional.of(InterfaceName.of(up))))
           .count());
@@ -116,7 +116,7 @@ class SeedDefectsCheckTest {
     assertTrue(m.contains("property 3 (every packet of a flow, both directions, keeps the flow's uplink) violated by"), m);
     assertTrue(m.contains("property 4 (a flow leaves through the uplink its mark designates, with that uplink's address)"
         + " violated by"), m);
-    assertTrue(m.contains("property 5 (replies to LAN hosts are delivered to the LAN) violated by 16 flows of 28"), m);
+    assertTrue(m.contains("property 5 (replies to LAN hosts are delivered to the LAN) violated by 16 flows of 36"), m);
     assertTrue(!m.contains("property 1 ") && !m.contains("property 2 ") && !m.contains("property 6 "), m);
     // The traces: the SYN-ACK routed by table 1 or 2; the router flow's ACK dropped at nat POSTROUTING.
     assertTrue(m.contains("=> LOST at provider on ppp"), m);

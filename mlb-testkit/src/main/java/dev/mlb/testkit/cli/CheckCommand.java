@@ -44,7 +44,7 @@ final class CheckCommand extends ScenarioCommand {
   List<String> excludes = new ArrayList<>();
 
   @Option(names = "--flows", paramLabel = "N", defaultValue = "-1",
-      description = "LAN flows to generate (default: 4 times the weight sum, at least 16); router flows are half.")
+      description = "LAN flows to generate (default: 4 times the weight sum, at least 16); as many router flows.")
   int flows;
 
   @Option(names = "--strategy", paramLabel = "nth|random",
