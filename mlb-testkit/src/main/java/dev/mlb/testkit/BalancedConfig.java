@@ -32,14 +32,18 @@ import java.util.Set;
  * bits wide from {@code shift}; bit 0x1 is foreign (another user of the mark field sets it on every
  * packet from the LAN, and it is outside the mask). mangle PREROUTING: set the foreign bit on LAN
  * packets; excluded destinations RETURN; a NEW connection arriving on uplink i gets connmark i;
- * NEW LAN flows of the balanced traffic jump to {@code mlb-balance}; then
+ * NEW LAN flows of each balanced traffic jump to {@code mlb-balance}; then
  * {@code CONNMARK --restore-mark} under the mask copies the connmark into the packet mark (for NEW
  * and later packets alike). mangle OUTPUT: excluded destinations RETURN; NEW router flows of the
  * router traffic jump to {@code mlb-balance}; the same restore. {@code mlb-balance}: a RETURN guard
  * for connections that already have an uplink mark ({@code -m connmark ! --mark 0/MASK}), then one
- * non-terminating rule per slot k = 0..W-1 (W the weight sum):
- * {@code -m statistic --mode nth --every W --packet k -j CONNMARK --set-xmark MARK/MASK}, uplink i
- * filling w_i consecutive slots; every rule sees every balanced flow, so flow m gets slot m mod W.
+ * rule per slot k = 0..W-1 (W the weight sum), uplink i filling w_i consecutive slots, in one of two
+ * exact forms ({@link NthStyle}): {@link NthStyle#SLOTS}, non-terminating
+ * {@code -m statistic --mode nth --every W --packet k -j CONNMARK --set-xmark MARK/MASK} (every rule
+ * sees every balanced flow), or {@link NthStyle#CASCADE}, {@code --every W-k --packet 0} jumping to a
+ * chain per uplink that sets the connmark and the mark and ends in ACCEPT (rule k sees only the
+ * W-k flows per period that rules 0..k-1 left, and takes the first). Either way balanced flow m
+ * (LAN and router flows count alike) gets slot m mod W.
  * nat POSTROUTING: MASQUERADE out of every uplink. Routing: {@code to LAN lookup main} before the
  * fwmark rules (replies to the LAN), {@code fwmark MARK/MASK lookup T_i} per uplink with a default
  * route via its gateway in table T_i, and main's default via uplink 0.
@@ -50,11 +54,12 @@ import java.util.Set;
  * @param width the mark field's width in bits, enough for the number of uplinks plus one
  * @param tableBase the first uplink's routing table (uplink i uses {@code tableBase + i})
  * @param priorityBase the first fwmark rule's priority (the LAN-reply rule is 10 below)
- * @param lan the LAN traffic that is balanced
+ * @param lan the LAN traffic that is balanced, at least one
  * @param router the router-originated traffic that is balanced
  * @param excluded destinations that are never balanced
  * @param defects the mistakes put back (empty: the correct configuration)
  * @param defectUplink the uplink a one-uplink defect is about
+ * @param nth the form of the nth rules
  */
 public record BalancedConfig(
     Topology topology,
@@ -63,14 +68,23 @@ public record BalancedConfig(
     int width,
     int tableBase,
     int priorityBase,
-    Traffic lan,
+    List<Traffic> lan,
     Traffic router,
     List<IpPrefix> excluded,
     Set<Defect> defects,
-    int defectUplink) {
+    int defectUplink,
+    NthStyle nth) {
 
   /** The foreign mark bit another user of the mark field sets on LAN packets. */
   public static final long FOREIGN_BIT = 0x1;
+
+  /** The two exact forms of the nth rules. */
+  public enum NthStyle {
+    /** {@code --every W --packet k} per slot, non-terminating CONNMARK targets. */
+    SLOTS,
+    /** {@code --every W-k --packet 0} per slot, jumping to per-uplink chains that end in ACCEPT. */
+    CASCADE
+  }
 
   /** Known mistakes in balancing configurations. */
   public enum Defect {
@@ -78,7 +92,10 @@ public record BalancedConfig(
     NO_RESTORE,
     /** (b) No {@code to LAN lookup main} rule: replies to the LAN follow their fwmark into an uplink table. */
     NO_LAN_REPLY_RULE,
-    /** (c) The nth rules jump to per-uplink chains that end in ACCEPT: later nth rules miss evaluations. */
+    /**
+     * (c) {@code --every W --packet k} rules jump to per-uplink chains that end in ACCEPT (the seed's
+     * form with terminating targets): later nth rules miss evaluations.
+     */
     TERMINATING_NTH,
     /** (d) No MASQUERADE out of uplink {@code defectUplink}. */
     NO_NAT_ON_ONE_UPLINK,
@@ -98,6 +115,8 @@ public record BalancedConfig(
     checkArgument((long) n + 1 <= 1L << width, "%s bits are too few for %s uplinks", width, n);
     checkArgument(defectUplink >= 0 && defectUplink < n, "defect uplink %s of %s", defectUplink, n);
     weights = ImmutableList.copyOf(weights);
+    checkArgument(!lan.isEmpty(), "no balanced LAN traffic");
+    lan = ImmutableList.copyOf(lan);
     excluded = ImmutableList.copyOf(excluded);
     defects = Sets.immutableEnumSet(defects);
   }
@@ -108,7 +127,7 @@ public record BalancedConfig(
     more.addAll(defects);
     more.add(defect);
     return new BalancedConfig(topology, weights, shift, width, tableBase, priorityBase, lan, router, excluded, more,
-        defectUplink);
+        defectUplink, nth);
   }
 
   /** The mask of the mark field. */
@@ -138,7 +157,8 @@ public record BalancedConfig(
     String lanIf = topology.lanInterface().name();
     StringBuilder b = new StringBuilder("*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n")
         .append(":FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:mlb-balance - [0:0]\n");
-    boolean terminating = defects.contains(Defect.TERMINATING_NTH);
+    boolean terminating = defects.contains(Defect.TERMINATING_NTH) || nth == NthStyle.CASCADE;
+    boolean cascade = nth == NthStyle.CASCADE && !defects.contains(Defect.TERMINATING_NTH);
     if (terminating) {
       for (int i = 0; i < n; i++) {
         b.append(":mlb-up").append(i).append(" - [0:0]\n");
@@ -154,8 +174,10 @@ public record BalancedConfig(
           .append(" -m conntrack --ctstate NEW -j CONNMARK --set-xmark ").append(hex(markValue(i))).append('/')
           .append(mask).append('\n');
     }
-    b.append("-A PREROUTING -i ").append(lanIf).append(" -p ").append(lan.protocol()).append(" -m multiport --dports ")
-        .append(ports(lan)).append(" -m conntrack --ctstate NEW -j mlb-balance\n");
+    for (Traffic t : lan) {
+      b.append("-A PREROUTING -i ").append(lanIf).append(" -p ").append(t.protocol()).append(" -m multiport --dports ")
+          .append(ports(t)).append(" -m conntrack --ctstate NEW -j mlb-balance\n");
+    }
     String restore = "-j CONNMARK --restore-mark --nfmask " + mask + " --ctmask " + mask + "\n";
     if (!defects.contains(Defect.NO_RESTORE)) {
       b.append("-A PREROUTING ").append(restore);
@@ -173,7 +195,8 @@ public record BalancedConfig(
     int slot = 0;
     for (int i = 0; i < n; i++) {
       for (int k = 0; k < weights.get(i); k++, slot++) {
-        b.append("-A mlb-balance -m statistic --mode nth --every ").append(total).append(" --packet ").append(slot);
+        b.append("-A mlb-balance -m statistic --mode nth --every ").append(cascade ? total - slot : total)
+            .append(" --packet ").append(cascade ? 0 : slot);
         if (terminating) {
           b.append(" -j mlb-up").append(i).append('\n');
         } else {
@@ -258,7 +281,8 @@ public record BalancedConfig(
    */
   public BalancingCheck.Builder check() {
     BalancingCheck.Builder b = BalancingCheck.builder(topology, ruleset(), plan())
-        .balancedLan(lan).balancedRouter(router).strategy(BalancingCheck.Strategy.NTH);
+        .balancedRouter(router).strategy(BalancingCheck.Strategy.NTH);
+    lan.forEach(b::balancedLan);
     for (int i = 0; i < weights.size(); i++) {
       b.weight(topology.uplinks().get(i).iface(), weights.get(i));
     }

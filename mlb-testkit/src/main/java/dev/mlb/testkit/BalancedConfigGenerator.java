@@ -22,8 +22,9 @@ import java.util.SplittableRandom;
  * <p>Topologies come from {@link TopologyGenerator}; weights are 1 to {@code maxWeight}; the mark
  * field is 4 to 8 bits wide at a shift of 1 to 24 (so masks vary and never cover the foreign bit
  * 0x1); tables start at 10 to 199 and rule priorities at 100 to 999; the LAN traffic is TCP to 1 to 4
- * ports of 22, 25, 80, 443, 8080 or UDP to 53, 123, 500; the router traffic is TCP 80 or 443; one
- * excluded destination of 203.0.113.128/25 (a /25 to /32) half of the time.
+ * ports of 22, 25, 80, 443, 8080, UDP to some of 53, 123, 500, or both; the router traffic is TCP 80
+ * or 443; one excluded destination of 203.0.113.128/25 (a /25 to /32) half of the time; the nth
+ * rules are {@link BalancedConfig.NthStyle#SLOTS} or {@link BalancedConfig.NthStyle#CASCADE}.
  */
 public final class BalancedConfigGenerator {
   private static final int[] TCP_PORTS = {22, 25, 80, 443, 8080};
@@ -53,7 +54,14 @@ public final class BalancedConfigGenerator {
     }
     int width = random.nextInt(4, 9);
     int shift = random.nextInt(1, 25);
-    Traffic lan = random.nextInt(4) == 0 ? pick(Protocol.UDP, UDP_PORTS, random) : pick(Protocol.TCP, TCP_PORTS, random);
+    List<Traffic> lan = new ArrayList<>();
+    int kinds = random.nextInt(4);
+    if (kinds != 0) {
+      lan.add(pick(Protocol.TCP, TCP_PORTS, random));
+    }
+    if (kinds != 1) {
+      lan.add(pick(Protocol.UDP, UDP_PORTS, random));
+    }
     Traffic router = Traffic.of(Protocol.TCP, random.nextBoolean() ? 80 : 443);
     List<IpPrefix> excluded = new ArrayList<>();
     if (random.nextBoolean()) {
@@ -61,7 +69,8 @@ public final class BalancedConfigGenerator {
       excluded.add(IpPrefix.parse("203.0.113.128/" + len).network());
     }
     return new BalancedConfig(topology, weights, shift, width, random.nextInt(10, 200), random.nextInt(100, 1000),
-        lan, router, excluded, EnumSet.noneOf(BalancedConfig.Defect.class), random.nextInt(n));
+        lan, router, excluded, EnumSet.noneOf(BalancedConfig.Defect.class), random.nextInt(n),
+        random.nextBoolean() ? BalancedConfig.NthStyle.SLOTS : BalancedConfig.NthStyle.CASCADE);
   }
 
   private static Traffic pick(Protocol protocol, int[] from, SplittableRandom random) {

@@ -115,7 +115,7 @@ class BalancingCheckTest {
     BalancedConfig a = g.generate(new SplittableRandom(5));
     BalancedConfig b = g.generate(new SplittableRandom(5));
     assertEquals(a.rulesText() + a.routesText(), b.rulesText() + b.routesText());
-    assertEquals(FlowGenerator.of(a.topology(), 3).lan(a.lan(), 20), FlowGenerator.of(a.topology(), 3).lan(a.lan(), 20));
+    assertEquals(FlowGenerator.of(a.topology(), 3).lan(a.lan().get(0), 20), FlowGenerator.of(a.topology(), 3).lan(a.lan().get(0), 20));
     assertNotEquals(a.rulesText(), g.generate(new SplittableRandom(6)).rulesText());
   }
 

@@ -9,6 +9,7 @@ import static org.quicktheories.generators.SourceDSL.lists;
 import dev.mlb.api.InterfaceName;
 import dev.mlb.api.Protocol;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -29,52 +30,21 @@ import org.junit.jupiter.api.Test;
  */
 class SimulatorPropertiesTest {
 
-  private static String ruleset(List<Integer> weights) {
-    int n = weights.size();
-    List<Integer> slots = slots(weights);
-    int total = slots.size();
-    StringBuilder b = new StringBuilder("*mangle\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:balance - [0:0]\n");
-    for (int i = 0; i < n; i++) {
-      b.append(":up").append(i).append(" - [0:0]\n");
-    }
-    b.append("-A PREROUTING -i eth0 -j MARK --set-xmark 0x1/0x1\n");
-    b.append("-A PREROUTING -m conntrack --ctstate RELATED,ESTABLISHED"
-        + " -j CONNMARK --restore-mark --nfmask 0xff00 --ctmask 0xff00\n");
-    b.append("-A PREROUTING -i eth0 -m conntrack --ctstate NEW -j balance\n");
-    for (int i = 0; i < n; i++) {
-      b.append("-A PREROUTING -i ppp").append(i).append(" -m conntrack --ctstate NEW -j CONNMARK --set-xmark ")
-          .append(mark(i)).append("/0xff00\n");
-    }
-    b.append("-A OUTPUT -m conntrack --ctstate RELATED,ESTABLISHED"
-        + " -j CONNMARK --restore-mark --nfmask 0xff00 --ctmask 0xff00\n");
-    b.append("-A OUTPUT -p tcp -m tcp --dport 80 -m conntrack --ctstate NEW -j balance\n");
-    for (int j = 0; j < total; j++) {
-      b.append("-A balance -m statistic --mode nth --every ").append(total - j).append(" --packet 0 -j up")
-          .append(slots.get(j)).append('\n');
-    }
-    for (int i = 0; i < n; i++) {
-      b.append("-A up").append(i).append(" -j CONNMARK --set-xmark ").append(mark(i)).append("/0xff00\n");
-      b.append("-A up").append(i).append(" -j MARK --set-xmark ").append(mark(i)).append("/0xff00\n");
-      b.append("-A up").append(i).append(" -j ACCEPT\n");
-    }
-    b.append("COMMIT\n*nat\n:POSTROUTING ACCEPT [0:0]\n");
-    for (int i = 0; i < n; i++) {
-      b.append("-A POSTROUTING -o ppp").append(i).append(" -j MASQUERADE\n");
-    }
-    return b.append("COMMIT\n").toString();
+  /**
+   * The generated configuration for {@code weights} ({@link BalancedConfig}, cascade form): uplink i
+   * of {@code Topology.standard(n)} has mark (i+1)&lt;&lt;8 under 0xff00 and table 10+i behind rule
+   * priority 100+i; LAN TCP 443 and UDP 53 and router TCP 80 are balanced.
+   */
+  private static BalancedConfig config(List<Integer> weights, boolean lanReplies) {
+    BalancedConfig c = new BalancedConfig(Topology.standard(weights.size()), weights, 8, 8, 10, 100,
+        List.of(Traffic.of(Protocol.TCP, 443), Traffic.of(Protocol.UDP, 53)), Traffic.of(Protocol.TCP, 80), List.of(),
+        EnumSet.noneOf(BalancedConfig.Defect.class), 0, BalancedConfig.NthStyle.CASCADE);
+    return lanReplies ? c : c.with(BalancedConfig.Defect.NO_LAN_REPLY_RULE);
   }
 
-  private static String[] plan(int n, boolean lanReplies) {
-    List<String> lines = new ArrayList<>();
-    if (lanReplies) {
-      lines.add("rule add priority 50 to 192.0.2.0/24 lookup main");
-    }
-    for (int i = 0; i < n; i++) {
-      lines.add("rule add priority " + (100 + i) + " fwmark " + mark(i) + "/0xff00 lookup " + (10 + i));
-      lines.add("route replace default via 198.51.100." + (16 * i + 2) + " dev ppp" + i + " table " + (10 + i));
-    }
-    lines.add("route replace default via 198.51.100.2 dev ppp0");
-    return lines.toArray(new String[0]);
+  private static Simulator simulator(List<Integer> weights, boolean lanReplies) {
+    BalancedConfig c = config(weights, lanReplies);
+    return Simulator.of(c.topology(), c.ruleset(), c.plan(), 1);
   }
 
   private static String mark(int uplink) {
@@ -118,7 +88,7 @@ class SimulatorPropertiesTest {
             lists().of(integers().between(0, 99)).ofSizeBetween(1, 40))
         .checkAssert((weights, pattern) -> {
           Topology topology = Topology.standard(weights.size());
-          Simulator sim = Simulator.of(topology, Sim.rules(ruleset(weights)), Sim.plan(plan(weights.size(), true)), 1);
+          Simulator sim = simulator(weights, true);
           List<Integer> slots = slots(weights);
           int balanced = 0;
           for (int k = 0; k < pattern.size(); k++) {
@@ -148,7 +118,7 @@ class SimulatorPropertiesTest {
             lists().of(integers().between(0, 99)).ofSizeBetween(1, 20))
         .checkAssert((weights, pattern) -> {
           Topology topology = Topology.standard(weights.size());
-          Simulator sim = Simulator.of(topology, Sim.rules(ruleset(weights)), Sim.plan(plan(weights.size(), false)), 1);
+          Simulator sim = simulator(weights, false);
           List<Integer> slots = slots(weights);
           int balanced = 0;
           for (int k = 0; k < pattern.size(); k++) {
@@ -199,8 +169,9 @@ class SimulatorPropertiesTest {
     Topology topology = Topology.standard(n);
     List<String> first = new ArrayList<>();
     List<String> second = new ArrayList<>();
-    Simulator a = Simulator.of(topology, Sim.rules(rules), Sim.plan(plan(n, true)), 77);
-    Simulator c = Simulator.of(topology, Sim.rules(rules), Sim.plan(plan(n, true)), 77);
+    dev.mlb.iproute.RoutingPlan plan = config(List.of(1, 1, 1, 1), true).plan();
+    Simulator a = Simulator.of(topology, Sim.rules(rules), plan, 77);
+    Simulator c = Simulator.of(topology, Sim.rules(rules), plan, 77);
     int flows = 1200;
     int[] counts = new int[n];
     for (int k = 0; k < flows; k++) {
