@@ -51,6 +51,10 @@ final class CheckCommand extends ScenarioCommand {
       description = "How the ruleset splits (default: random if it uses statistic random, else nth).")
   String strategy;
 
+  @Option(names = "--every-violation", description = "After each counterexample, list every other violating flow"
+      + " with its explanation, one line each.")
+  boolean everyViolation;
+
   @Override
   String name() {
     return "check";
@@ -103,6 +107,12 @@ final class CheckCommand extends ScenarioCommand {
         violated++;
         out().println("VIOLATED: " + p + " by " + vs.size() + " of " + all.size() + " flows");
         reports.append('\n').append(check.report(p, vs));
+        if (everyViolation) {
+          for (Violation v : vs.subList(1, vs.size())) {
+            reports.append("  also: flow #").append(v.flowIndex() + 1).append(' ').append(v.flow()).append(": ")
+                .append(v.explanation()).append('\n');
+          }
+        }
       }
     }
     out().print(reports);

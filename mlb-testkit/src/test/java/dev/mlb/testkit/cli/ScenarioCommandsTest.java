@@ -81,6 +81,19 @@ class ScenarioCommandsTest {
   }
 
   @Test
+  void checkCanListEveryViolatingFlow() {
+    Run r = mlb("check", SEED, SEED_ROUTES, "--proto", "tcp", "--ports", "22,25,80,443", "--every-violation");
+    assertEquals(1, r.code());
+    // Property 5: the first of 16 in full, the other 15 one line each, all naming their fwmark rule.
+    long also = r.out().lines().filter(l -> l.startsWith("  also: ") && l.contains("the reply did not reach the LAN host"))
+        .count();
+    assertEquals(15, also, r.out());
+    assertTrue(r.out().lines().filter(l -> l.startsWith("  also: ") && l.contains("the reply did not reach"))
+        .allMatch(l -> l.contains("by ip rule 100 \"from all fwmark 0x1 lookup 1\"")
+            || l.contains("by ip rule 101 \"from all fwmark 0x2 lookup 2\"")));
+  }
+
+  @Test
   void checkOnTheFixedSeedExitsZero() {
     Run r = mlb("check", FIXED, FIXED_ROUTES, "--proto", "tcp", "--ports", "22,25,80,443");
     assertEquals(0, r.code(), r.out() + r.err());
