@@ -107,6 +107,39 @@ class BalancingCheckTest {
     assertThrows(IllegalArgumentException.class, () -> c.counterexample(foreign));
   }
 
+  /** Three standard uplinks, weights 1, 2, 1, marks 0x10, 0x20, 0x30 under 0xf0, LAN tcp 443, router tcp 80. */
+  private static BalancedConfig three() {
+    return new BalancedConfig(Topology.standard(3), List.of(1, 2, 1), 4, 4, 10, 100,
+        List.of(Traffic.of(Protocol.TCP, 443)), Traffic.of(Protocol.TCP, 80), List.of(),
+        java.util.EnumSet.noneOf(BalancedConfig.Defect.class), 1, BalancedConfig.NthStyle.SLOTS);
+  }
+
+  @Test
+  void aHandWrittenConfigHoldsAndItsMutantsAreExplained() {
+    three().check().build().assertAll();
+    // No MASQUERADE on ppp1: its LAN flows leave with the client's address, its router flows with
+    // ppp0's (chosen before OUTPUT re-routed them); provider ppp1 drops both.
+    BalancingCheck noNat = three().with(BalancedConfig.Defect.NO_NAT_ON_ONE_UPLINK).check().build();
+    List<Violation> egress = noNat.violations(BalancingProperty.EGRESS_MATCHES_MARK);
+    assertTrue(!egress.isEmpty());
+    for (Violation v : egress) {
+      assertTrue(v.explanation().startsWith("it left without that uplink's source address: packet 1 (SYN "), v.explanation());
+      assertTrue(v.explanation().contains("lost at provider on ppp1: source "), v.explanation());
+      assertTrue(v.explanation().contains(v.flow().origin() == Flow.Origin.LAN
+          ? "the connection has no source NAT" : "is not ppp1's address 198.51.100.17"), v.explanation());
+    }
+    // ppp1's rules set ppp2's mark: the router answers connections arriving on ppp1 through ppp2.
+    BalancingCheck colliding = three().with(BalancedConfig.Defect.COLLIDING_MARKS).check().build();
+    List<Violation> inbound = colliding.violations(BalancingProperty.INBOUND_ANSWERED_ON_ARRIVAL);
+    assertEquals(2, inbound.size(), inbound.toString());
+    for (Violation v : inbound) {
+      assertEquals(java.util.Optional.of(InterfaceName.of("ppp1")), v.flow().inboundUplink());
+      assertTrue(v.explanation().startsWith("it arrived on ppp1 but packet 2 ("), v.explanation());
+      assertTrue(v.explanation().contains(") was answered through ppp2: packet 2"), v.explanation());
+      assertTrue(v.explanation().contains("ip rule 102 \"from all fwmark 0x30/0xf0 lookup 12\""), v.explanation());
+    }
+  }
+
   // ---------------------------------------------------------------- generators
 
   @Test
