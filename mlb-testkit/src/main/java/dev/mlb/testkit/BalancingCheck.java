@@ -69,6 +69,10 @@ import java.util.OptionalLong;
  * its source address. 5: every reply of a LAN flow reaches the LAN client. 6: every answer to an
  * inbound connection leaves through the uplink it arrived on and reaches the remote host. 7: LAN
  * and router flows that an exclusion matches have no mark that designates an uplink.
+ *
+ * <p>Limits: stickiness (3) is checked on the uplinks packets use, not on each packet's mark (the
+ * simulator's outline does not record marks; a counterexample trace shows them). A check runs its
+ * flows once, on first use, and keeps the outlines; it is not thread-safe.
  */
 public final class BalancingCheck {
 

@@ -115,6 +115,22 @@ class ScenarioCommandsTest {
     assertTrue(weighted.out().contains("VIOLATED: property 2 (marks split by weight)"), weighted.out());
   }
 
+  @Test
+  void checkOptionsFlowsStrategyAndRouterBalanced() {
+    Run small = mlb("check", FIXED, FIXED_ROUTES, "--ports", "80", "--flows", "4", "--router-balanced", "--seed", "7");
+    assertEquals(0, small.code(), small.out());
+    assertTrue(small.out().contains("\nflows: 4 LAN, 4 router, 4 inbound (seed 7)\n"), small.out());
+    // Under the random bound the exact alternation holds as well.
+    Run random = mlb("check", FIXED, FIXED_ROUTES, "--ports", "80", "--strategy", "random");
+    assertEquals(0, random.code(), random.out());
+    Run bad = mlb("check", FIXED, FIXED_ROUTES, "--strategy", "roundrobin");
+    assertEquals(2, bad.code());
+    assertEquals("mlb check: --strategy roundrobin: expected nth or random\n", bad.err());
+    Run many = mlb("check", FIXED, FIXED_ROUTES, "--flows", "99999");
+    assertEquals(2, many.code());
+    assertEquals("mlb check: --flows 99999: expected 0..25000\n", many.err());
+  }
+
   // ------------------------------------------------------------------ simulate
 
   @Test
