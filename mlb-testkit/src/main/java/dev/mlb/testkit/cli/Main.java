@@ -22,7 +22,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Multi-uplink load balancing for Linux: canonical rulesets and routing batches.",
-    subcommands = {FmtCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      FmtCommand.class,
+      SimulateCommand.class,
+      CheckCommand.class,
+      TraceCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main implements Runnable {
   /** Exit code for invalid input or usage. */
   static final int INVALID = 2;

@@ -1,0 +1,700 @@
+package dev.mlb.testkit;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkState;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import dev.mlb.api.InterfaceName;
+import dev.mlb.api.IpAddress;
+import dev.mlb.api.IpPrefix;
+import dev.mlb.api.Mark;
+import dev.mlb.api.Protocol;
+import dev.mlb.iproute.IpRule;
+import dev.mlb.iproute.RoutingPlan;
+import dev.mlb.netfilter.Chain;
+import dev.mlb.netfilter.Match;
+import dev.mlb.netfilter.Rule;
+import dev.mlb.netfilter.Ruleset;
+import dev.mlb.netfilter.Statistic;
+import dev.mlb.netfilter.StatisticMatch;
+import dev.mlb.netfilter.Table;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * The seven balancing properties of DESIGN.md as a library check, usable from any test framework:
+ * describe what must hold, run a flow sequence through the {@link Simulator}, and get the violations
+ * per property, or an {@link AssertionError} with a counterexample trace.
+ *
+ * <pre>{@code
+ * BalancingCheck check = BalancingCheck.builder(Topology.standard(2), ruleset, plan)
+ *     .balancedLan(Traffic.of(Protocol.TCP, 22, 25, 80, 443))   // properties 1 and 2
+ *     .balancedRouter(Traffic.of(Protocol.TCP, 80))
+ *     .weight(InterfaceName.of("ppp1"), 2)                         // default 1 each
+ *     .exclude(IpPrefix.parse("203.0.113.128/25"))                 // property 7
+ *     .build();
+ * check.violations(BalancingProperty.STICKY);                      // List<Violation>
+ * check.assertAll();                                               // AssertionError naming each broken property
+ * }</pre>
+ *
+ * <p><b>Uplink marks.</b> Which mark designates which uplink is asked of the routing plan unless
+ * given with {@link Builder#uplinkMark}: for each {@code fwmark} rule of the plan, in order, a
+ * packet from a LAN client to the server with exactly that mark is looked up; if that rule decides
+ * and the packet leaves through an uplink, the rule's value/mask designates that uplink (the first
+ * such rule per uplink wins). A flow's mark is its connection mark; it designates the uplinks whose
+ * value it has under their mask (a zero value designates nothing).
+ *
+ * <p><b>Flows.</b> Unless {@link Builder#flows} gives the sequence, it is generated with
+ * {@link FlowGenerator} from the seed and shuffled: {@code lanFlows} LAN flows of the balanced
+ * traffic, {@code routerFlows} router flows (of the balanced router traffic, else of the balanced
+ * LAN traffic), one TCP and one UDP connection arriving on every uplink, and for each exclusion
+ * two LAN flows and one router flow that it excludes. The flows run in one simulator, one after the
+ * other, as the kernel would see them; a counterexample re-runs the same sequence in a fresh
+ * simulator up to the offending flow and traces it, so nth counters match.
+ *
+ * <p><b>What each property checks.</b> 1: LAN (and router) flows of the balanced traffic, not
+ * excluded, have a connection mark that designates exactly one uplink. 2: over the flows whose mark
+ * designates an uplink, in order (LAN and router alike, since they may share nth counters), for
+ * {@link Strategy#NTH} every prefix of length L gives uplink i between {@code L*w_i/W - max(w)} and
+ * {@code L*w_i/W + max(w)} flows; for {@link Strategy#RANDOM} the totals are within 4.5 standard
+ * deviations (plus 0.5) of the binomial mean. 3: for every flow, every packet that touched an uplink touched
+ * the flow's uplink, and no packet after the first is lost. 4: a LAN or router flow whose mark
+ * designates an uplink first leaves through it, and no packet it sends is dropped by a provider for
+ * its source address. 5: every reply of a LAN flow reaches the LAN client. 6: every answer to an
+ * inbound connection leaves through the uplink it arrived on and reaches the remote host. 7: LAN
+ * and router flows that an exclusion matches have no mark that designates an uplink.
+ *
+ * <p>Limits: stickiness (3) is checked on the uplinks packets use, not on each packet's mark (the
+ * simulator's outline does not record marks; a counterexample trace shows them). A check runs its
+ * flows once, on first use, and keeps the outlines; it is not thread-safe.
+ */
+public final class BalancingCheck {
+
+  /** How the ruleset splits flows, which decides the bound of property 2. */
+  public enum Strategy {
+    /** {@code -m statistic --mode nth}: exact within the largest weight at every prefix. */
+    NTH,
+    /** {@code -m statistic --mode random}: within 4.5 standard deviations of the binomial mean. */
+    RANDOM
+  }
+
+  /** Standard deviations allowed for random splits. */
+  public static final double RANDOM_SIGMAS = 4.5;
+
+  private final Topology topology;
+  private final Ruleset ruleset;
+  private final RoutingPlan plan;
+  private final long seed;
+  private final ImmutableList<Traffic> balancedLan;
+  private final ImmutableList<Traffic> balancedRouter;
+  private final ImmutableList<IpPrefix> excludedDestinations;
+  private final ImmutableList<Traffic> excludedTraffic;
+  private final ImmutableMap<InterfaceName, Integer> weights;
+  private final ImmutableMap<InterfaceName, Designation> marks;
+  private final Strategy strategy;
+  private final ImmutableList<Flow> flows;
+  private List<Trace> outlines;
+
+  /** Which mark designates an uplink, and where that was learnt. */
+  private record Designation(Mark mark, String source) {}
+
+  private BalancingCheck(Builder b) {
+    this.topology = b.topology;
+    this.ruleset = b.ruleset;
+    this.plan = b.plan;
+    this.seed = b.seed;
+    this.balancedLan = ImmutableList.copyOf(b.balancedLan);
+    this.balancedRouter = ImmutableList.copyOf(b.balancedRouter);
+    this.excludedDestinations = ImmutableList.copyOf(b.excludedDestinations);
+    this.excludedTraffic = ImmutableList.copyOf(b.excludedTraffic);
+    Map<InterfaceName, Integer> w = new LinkedHashMap<>();
+    for (Topology.Uplink u : topology.uplinks()) {
+      w.put(u.iface(), b.weights.getOrDefault(u.iface(), 1));
+    }
+    this.weights = ImmutableMap.copyOf(w);
+    this.marks = designations(b.marks);
+    this.strategy = b.strategy != null ? b.strategy : (usesRandom(ruleset) ? Strategy.RANDOM : Strategy.NTH);
+    this.flows = b.flows != null ? ImmutableList.copyOf(b.flows) : generateFlows(b);
+  }
+
+  public static Builder builder(Topology topology, Ruleset ruleset, RoutingPlan plan) {
+    return new Builder(topology, ruleset, plan);
+  }
+
+  /** Describes a {@link BalancingCheck}. */
+  public static final class Builder {
+    private final Topology topology;
+    private final Ruleset ruleset;
+    private final RoutingPlan plan;
+    private long seed = 1;
+    private final List<Traffic> balancedLan = new ArrayList<>();
+    private final List<Traffic> balancedRouter = new ArrayList<>();
+    private final List<IpPrefix> excludedDestinations = new ArrayList<>();
+    private final List<Traffic> excludedTraffic = new ArrayList<>();
+    private final Map<InterfaceName, Integer> weights = new LinkedHashMap<>();
+    private final Map<InterfaceName, Mark> marks = new LinkedHashMap<>();
+    private Strategy strategy;
+    private List<Flow> flows;
+    private int lanFlows = -1;
+    private int routerFlows = -1;
+    private Traffic routerTraffic;
+
+    private Builder(Topology topology, Ruleset ruleset, RoutingPlan plan) {
+      checkArgument(topology != null && ruleset != null && plan != null, "topology, ruleset and plan are required");
+      this.topology = topology;
+      this.ruleset = ruleset;
+      this.plan = plan;
+    }
+
+    /** LAN traffic that must be balanced (properties 1 and 2); repeatable. */
+    public Builder balancedLan(Traffic traffic) {
+      balancedLan.add(traffic);
+      return this;
+    }
+
+    /** Router-originated traffic that must be balanced (property 1); repeatable. */
+    public Builder balancedRouter(Traffic traffic) {
+      balancedRouter.add(traffic);
+      return this;
+    }
+
+    /** Destinations that must never be balanced (property 7). */
+    public Builder exclude(IpPrefix destination) {
+      excludedDestinations.add(destination.network());
+      return this;
+    }
+
+    /** Traffic (protocol and ports) that must never be balanced (property 7). */
+    public Builder exclude(Traffic traffic) {
+      excludedTraffic.add(traffic);
+      return this;
+    }
+
+    /** The weight of {@code uplink}, 1 to 1000 (default 1). */
+    public Builder weight(InterfaceName uplink, int weight) {
+      checkArgument(topology.uplink(uplink).isPresent(), "%s is no uplink of the topology", uplink);
+      checkArgument(weight >= 1 && weight <= 1000, "weight %s of %s is outside 1..1000", weight, uplink);
+      weights.put(uplink, weight);
+      return this;
+    }
+
+    /** The mark that designates {@code uplink}, instead of asking the routing plan. */
+    public Builder uplinkMark(InterfaceName uplink, Mark mark) {
+      checkArgument(topology.uplink(uplink).isPresent(), "%s is no uplink of the topology", uplink);
+      marks.put(uplink, mark);
+      return this;
+    }
+
+    /** The split strategy (default: RANDOM if any rule uses {@code statistic --mode random}, else NTH). */
+    public Builder strategy(Strategy strategy) {
+      this.strategy = strategy;
+      return this;
+    }
+
+    /** The seed for the generated flows and the simulator's random numbers (default 1). */
+    public Builder seed(long seed) {
+      this.seed = seed;
+      return this;
+    }
+
+    /** How many LAN flows of the balanced traffic to generate (default: 4 times the weight sum, at least 16). */
+    public Builder lanFlows(int count) {
+      checkArgument(count >= 0, "negative flow count %s", count);
+      this.lanFlows = count;
+      return this;
+    }
+
+    /** How many router flows to generate (default: as many as LAN flows). */
+    public Builder routerFlows(int count) {
+      checkArgument(count >= 0, "negative flow count %s", count);
+      this.routerFlows = count;
+      return this;
+    }
+
+    /** The traffic of generated router flows (default: the balanced router traffic, else the LAN's). */
+    public Builder routerTraffic(Traffic traffic) {
+      this.routerTraffic = traffic;
+      return this;
+    }
+
+    /** Check exactly these flows, in this order, instead of generated ones. */
+    public Builder flows(List<Flow> flows) {
+      this.flows = List.copyOf(flows);
+      return this;
+    }
+
+    public BalancingCheck build() {
+      return new BalancingCheck(this);
+    }
+  }
+
+  // ---------------------------------------------------------------- setup
+
+  private ImmutableMap<InterfaceName, Designation> designations(Map<InterfaceName, Mark> given) {
+    Map<InterfaceName, Designation> out = new LinkedHashMap<>();
+    given.forEach((u, m) -> out.put(u, new Designation(m, "given")));
+    RoutingEngine routing = new RoutingEngine(topology, plan);
+    IpAddress client = topology.lanClients(1).get(0);
+    for (IpRule rule : plan.rules()) {
+      if (rule.fwmark().isEmpty() || rule.fwmark().get().value() == 0) {
+        continue;
+      }
+      Mark m = rule.fwmark().get();
+      RoutingEngine.Decision d = routing.lookup(client, topology.server(), m.value(),
+          topology.lanInterface().name(), Protocol.TCP, 40000, 443, null);
+      if (d.kind != RoutingEngine.Decision.Kind.FORWARD || d.rule == null || !d.rule.rule().equals(rule)) {
+        continue;
+      }
+      Optional<Topology.Uplink> up = topology.uplink(InterfaceName.of(d.dev));
+      if (up.isPresent() && !out.containsKey(up.get().iface())) {
+        out.put(up.get().iface(), new Designation(m, d.describe()));
+      }
+    }
+    return ImmutableMap.copyOf(out);
+  }
+
+  private static boolean usesRandom(Ruleset ruleset) {
+    for (Table t : ruleset.tables()) {
+      for (Chain c : t.chains()) {
+        for (Rule r : c.rules()) {
+          for (Match m : r.matches()) {
+            if (m instanceof StatisticMatch s && s.mode() instanceof Statistic.Random) {
+              return true;
+            }
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  private ImmutableList<Flow> generateFlows(Builder b) {
+    FlowGenerator gen = FlowGenerator.of(topology, seed);
+    int weightSum = weights.values().stream().mapToInt(Integer::intValue).sum();
+    int lanCount = b.lanFlows >= 0 ? b.lanFlows : Math.max(16, 4 * weightSum);
+    int routerCount = b.routerFlows >= 0 ? b.routerFlows : lanCount;
+    Traffic router = b.routerTraffic != null ? b.routerTraffic
+        : !balancedRouter.isEmpty() ? balancedRouter.get(0)
+        : !balancedLan.isEmpty() ? balancedLan.get(0)
+        : Traffic.of(Protocol.TCP, 80);
+    List<Flow> out = new ArrayList<>();
+    for (int i = 0; i < lanCount; i++) {
+      List<Traffic> lan = balancedLan.isEmpty() ? List.of(Traffic.of(Protocol.TCP, 80)) : balancedLan;
+      out.add(gen.lan(lan.get(i % lan.size())));
+    }
+    for (int i = 0; i < routerCount; i++) {
+      out.add(gen.router(router));
+    }
+    out.addAll(gen.inboundOnEveryUplink());
+    Traffic some = balancedLan.isEmpty() ? Traffic.of(Protocol.TCP, 80) : balancedLan.get(0);
+    for (IpPrefix p : excludedDestinations) {
+      IpAddress inside = p.address();
+      if (p.length() < 32) {
+        inside = new IpAddress(inside.family(), 0, inside.low() + 1);
+      }
+      out.add(gen.lan(some, inside));
+      out.add(gen.lan(some, inside));
+      out.add(gen.router(router, inside));
+    }
+    for (Traffic t : excludedTraffic) {
+      out.add(gen.lan(t));
+      out.add(gen.lan(t));
+      out.add(gen.router(t));
+    }
+    return ImmutableList.copyOf(gen.shuffle(out));
+  }
+
+  // ---------------------------------------------------------------- accessors
+
+  /** The flows checked, in the order they run. */
+  public List<Flow> flows() {
+    return flows;
+  }
+
+  /** Which mark designates which uplink (given, or learnt from the routing plan). */
+  public Map<InterfaceName, Mark> uplinkMarks() {
+    Map<InterfaceName, Mark> out = new LinkedHashMap<>();
+    marks.forEach((u, d) -> out.put(u, d.mark()));
+    return out;
+  }
+
+  /**
+   * {@code ppp0 0x1 (ip rule 100 "from all fwmark 0x1 lookup 1", route "..."), ppp1 ...}: each
+   * uplink's mark and where it was learnt, or a sentence saying no mark designates any uplink.
+   */
+  public String describeUplinkMarks() {
+    if (marks.isEmpty()) {
+      return "none (" + marksText() + ")";
+    }
+    StringBuilder b = new StringBuilder();
+    marks.forEach((u, d) -> b.append(b.length() == 0 ? "" : ", ").append(u).append(' ').append(d.mark())
+        .append(" (").append(d.source()).append(')'));
+    return b.toString();
+  }
+
+  /** The split strategy property 2 assumes. */
+  public Strategy strategy() {
+    return strategy;
+  }
+
+  /** Each flow's outline (result and per-packet uplinks and losses), running them once. */
+  public List<Trace> outlines() {
+    if (outlines == null) {
+      Simulator sim = Simulator.of(topology, ruleset, plan, seed);
+      List<Trace> out = new ArrayList<>(flows.size());
+      for (Flow f : flows) {
+        out.add(sim.outline(f));
+      }
+      outlines = ImmutableList.copyOf(out);
+    }
+    return outlines;
+  }
+
+  /** The flows' results, in order. */
+  public List<FlowResult> results() {
+    return outlines().stream().map(Trace::result).collect(ImmutableList.toImmutableList());
+  }
+
+  /**
+   * The counterexample of {@code v}: the same flow sequence in a fresh simulator, run up to the
+   * offending flow, which is traced.
+   */
+  public Trace counterexample(Violation v) {
+    checkArgument(v.flowIndex() < flows.size() && flows.get(v.flowIndex()).equals(v.flow()),
+        "violation %s is not of this check's flows", v);
+    Simulator sim = Simulator.of(topology, ruleset, plan, seed);
+    for (int i = 0; i < v.flowIndex(); i++) {
+      sim.run(flows.get(i));
+    }
+    return sim.trace(v.flow());
+  }
+
+  // ---------------------------------------------------------------- the properties
+
+  /** The violations of every property, in property order. */
+  public Map<BalancingProperty, List<Violation>> violations() {
+    Map<BalancingProperty, List<Violation>> out = new EnumMap<>(BalancingProperty.class);
+    for (BalancingProperty p : BalancingProperty.values()) {
+      out.put(p, violations(p));
+    }
+    return out;
+  }
+
+  /** The violations of {@code property}; empty when it holds. */
+  public List<Violation> violations(BalancingProperty property) {
+    List<Violation> out = new ArrayList<>();
+    List<Trace> traces = outlines();
+    if (property == BalancingProperty.SPLIT_BY_WEIGHT) {
+      split(traces, out);
+      return out;
+    }
+    for (int i = 0; i < traces.size(); i++) {
+      Trace t = traces.get(i);
+      Optional<String> why = switch (property) {
+        case ONE_UPLINK_MARK -> oneMark(t);
+        case STICKY -> sticky(t);
+        case EGRESS_MATCHES_MARK -> egress(t);
+        case LAN_REPLIES -> lanReplies(t);
+        case INBOUND_ANSWERED_ON_ARRIVAL -> inbound(t);
+        case EXCLUDED_NOT_BALANCED -> excluded(t);
+        case SPLIT_BY_WEIGHT -> throw new AssertionError();
+      };
+      int index = i;
+      why.ifPresent(w -> out.add(new Violation(property, index, t.result().flow(), w)));
+    }
+    return out;
+  }
+
+  /** Whether every property holds. */
+  public boolean holds() {
+    return violations().values().stream().allMatch(List::isEmpty);
+  }
+
+  /** Throws an {@link AssertionError} if any property is violated (see {@link #assertAll(BalancingProperty...)}). */
+  public void assertAll() {
+    assertAll(BalancingProperty.values());
+  }
+
+  /**
+   * Throws an {@link AssertionError} whose message names every violated property among
+   * {@code properties}, how many flows break it, the first one's explanation, and its
+   * counterexample trace.
+   */
+  public void assertAll(BalancingProperty... properties) {
+    StringBuilder b = new StringBuilder();
+    for (BalancingProperty p : properties) {
+      List<Violation> vs = violations(p);
+      if (!vs.isEmpty()) {
+        b.append(report(p, vs));
+      }
+    }
+    if (b.length() > 0) {
+      throw new AssertionError(b.toString());
+    }
+  }
+
+  /**
+   * The report of one violated property: {@code property N (...) violated by K of M flows},
+   * the first violation, and its counterexample trace.
+   */
+  public String report(BalancingProperty p, List<Violation> vs) {
+    checkState(!vs.isEmpty(), "no violations of %s to report", p);
+    Violation first = vs.get(0);
+    StringBuilder b = new StringBuilder();
+    b.append(p).append(" violated by ").append(vs.size()).append(vs.size() == 1 ? " flow" : " flows")
+        .append(" of ").append(flows.size()).append('\n');
+    b.append("  first: flow #").append(first.flowIndex() + 1).append(' ').append(first.flow()).append('\n');
+    b.append("  why: ").append(first.explanation()).append('\n');
+    b.append("  counterexample trace").append(first.flowIndex() == 0 ? ""
+        : first.flowIndex() == 1 ? " (flow #1 replayed first)"
+        : " (flows #1..#" + first.flowIndex() + " replayed first)").append(":\n");
+    for (String line : counterexample(first).toString().split("\n")) {
+      b.append("    ").append(line).append('\n');
+    }
+    return b.toString();
+  }
+
+  private boolean isSelected(Flow f) {
+    List<Traffic> balanced = switch (f.origin()) {
+      case LAN -> balancedLan;
+      case ROUTER -> balancedRouter;
+      case INBOUND -> List.of();
+    };
+    return balanced.stream().anyMatch(t -> t.matches(f)) && exclusion(f).isEmpty();
+  }
+
+  private Optional<String> exclusion(Flow f) {
+    if (f.origin() == Flow.Origin.INBOUND) {
+      return Optional.empty();
+    }
+    for (IpPrefix p : excludedDestinations) {
+      if (p.contains(f.server())) {
+        return Optional.of("destination " + p + " is excluded");
+      }
+    }
+    for (Traffic t : excludedTraffic) {
+      if (t.matches(f)) {
+        return Optional.of(t + " is excluded");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The uplinks whose mark {@code mark} has. */
+  private List<InterfaceName> designated(OptionalLong mark) {
+    List<InterfaceName> out = new ArrayList<>();
+    if (mark.isEmpty()) {
+      return out;
+    }
+    marks.forEach((u, d) -> {
+      if (d.mark().value() != 0 && d.mark().matches(mark.getAsLong())) {
+        out.add(u);
+      }
+    });
+    return out;
+  }
+
+  private String marksText() {
+    if (marks.isEmpty()) {
+      return "no fwmark rule of the routing plan routes to an uplink";
+    }
+    StringBuilder b = new StringBuilder("uplink marks: ");
+    String sep = "";
+    for (Map.Entry<InterfaceName, Designation> e : marks.entrySet()) {
+      b.append(sep).append(e.getKey()).append(' ').append(e.getValue().mark());
+      sep = ", ";
+    }
+    return b.toString();
+  }
+
+  private static String markText(OptionalLong mark) {
+    return mark.isPresent() ? "connmark " + Mark.hex(mark.getAsLong()) : "no connection mark";
+  }
+
+  private static String lossText(Trace t) {
+    return t.result().loss().map(PacketLoss::toString).orElse("");
+  }
+
+  private Optional<String> oneMark(Trace t) {
+    Flow f = t.result().flow();
+    if (f.origin() == Flow.Origin.INBOUND || !isSelected(f)) {
+      return Optional.empty();
+    }
+    List<InterfaceName> d = designated(t.result().mark());
+    if (d.size() == 1) {
+      return Optional.empty();
+    }
+    String what = d.isEmpty() ? "designates no uplink" : "designates " + d.size() + " uplinks " + d;
+    return Optional.of("it left with " + markText(t.result().mark()) + ", which " + what + " (" + marksText() + ")"
+        + (t.result().completed() ? "" : "; " + lossText(t)));
+  }
+
+  private void split(List<Trace> traces, List<Violation> out) {
+    List<InterfaceName> ups = List.copyOf(weights.keySet());
+    int total = weights.values().stream().mapToInt(Integer::intValue).sum();
+    int maxWeight = weights.values().stream().mapToInt(Integer::intValue).max().orElse(1);
+    int[] counts = new int[ups.size()];
+    int seen = 0;
+    int lastIndex = -1;
+    for (int i = 0; i < traces.size(); i++) {
+      Trace t = traces.get(i);
+      if (t.result().flow().origin() == Flow.Origin.INBOUND) {
+        continue;
+      }
+      List<InterfaceName> d = designated(t.result().mark());
+      if (d.size() != 1) {
+        continue;
+      }
+      counts[ups.indexOf(d.get(0))]++;
+      seen++;
+      lastIndex = i;
+      if (strategy == Strategy.NTH) {
+        for (int u = 0; u < ups.size(); u++) {
+          double expected = seen * (double) weights.get(ups.get(u)) / total;
+          if (Math.abs(counts[u] - expected) > maxWeight + 1e-9) {
+            out.add(new Violation(BalancingProperty.SPLIT_BY_WEIGHT, i, t.result().flow(),
+                "after " + seen + " balanced flows " + ups.get(u) + " has " + counts[u] + ", expected "
+                    + fmt(expected) + " +- " + maxWeight + " (weights " + weights + "; counts " + countsText(ups, counts)
+                    + "; " + marksText() + ")"));
+            return;
+          }
+        }
+      }
+    }
+    if (strategy == Strategy.RANDOM && seen > 0) {
+      for (int u = 0; u < ups.size(); u++) {
+        double p = weights.get(ups.get(u)) / (double) total;
+        double mean = seen * p;
+        double bound = RANDOM_SIGMAS * Math.sqrt(seen * p * (1 - p)) + 0.5;
+        if (Math.abs(counts[u] - mean) > bound) {
+          Trace t = traces.get(lastIndex);
+          out.add(new Violation(BalancingProperty.SPLIT_BY_WEIGHT, lastIndex, t.result().flow(),
+              "after " + seen + " balanced flows " + ups.get(u) + " has " + counts[u] + ", expected " + fmt(mean)
+                  + " +- " + fmt(bound) + " (" + RANDOM_SIGMAS + " standard deviations; weights " + weights
+                  + "; counts " + countsText(ups, counts) + ")"));
+          return;
+        }
+      }
+    }
+  }
+
+  private static String countsText(List<InterfaceName> ups, int[] counts) {
+    StringBuilder b = new StringBuilder();
+    for (int u = 0; u < ups.size(); u++) {
+      b.append(u == 0 ? "" : ", ").append(ups.get(u)).append(' ').append(counts[u]);
+    }
+    return b.toString();
+  }
+
+  private static String fmt(double d) {
+    return d == Math.rint(d) ? Long.toString((long) d) : String.format(java.util.Locale.ROOT, "%.2f", d);
+  }
+
+  private static boolean isReply(Flow f, Trace.Packet p) {
+    String opener = switch (f.origin()) {
+      case LAN -> "LAN client";
+      case ROUTER -> "router";
+      case INBOUND -> "remote host";
+    };
+    return !p.sender().startsWith(opener);
+  }
+
+  private Optional<String> sticky(Trace t) {
+    Optional<InterfaceName> flowUplink = t.result().uplink();
+    for (Trace.Packet p : t.packets()) {
+      if (p.uplink().isPresent() && flowUplink.isPresent() && !p.uplink().equals(flowUplink)) {
+        return Optional.of("packet " + p.number() + " (" + p.description() + ") used " + p.uplink().get()
+            + ", the flow's uplink is " + flowUplink.get() + p.loss().map(l -> "; " + l).orElse(""));
+      }
+      if (p.number() > 1 && p.loss().isPresent()) {
+        return Optional.of("a later packet did not keep the flow's path"
+            + flowUplink.map(u -> " (uplink " + u + ")").orElse("") + ": " + p.loss().get());
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Optional<String> egress(Trace t) {
+    Flow f = t.result().flow();
+    if (f.origin() == Flow.Origin.INBOUND) {
+      return Optional.empty();
+    }
+    List<InterfaceName> d = designated(t.result().mark());
+    if (d.size() == 1 && !t.packets().isEmpty()) {
+      Trace.Packet first = t.packets().get(0);
+      InterfaceName want = d.get(0);
+      if (first.uplink().isEmpty()) {
+        return Optional.of("its " + markText(t.result().mark()) + " designates " + want + " ("
+            + marks.get(want).source() + ") but its first packet never left: " + first.loss().map(Object::toString)
+            .orElse("it went to no uplink"));
+      }
+      if (!first.uplink().get().equals(want)) {
+        return Optional.of("it left " + first.uplink().get() + " but its " + markText(t.result().mark())
+            + " designates " + want + " (" + marks.get(want).source() + "): the packet mark did not carry the"
+            + " uplink mark when the packet was routed; copy the connmark into the packet mark before routing"
+            + (f.origin() == Flow.Origin.ROUTER ? " (for router flows in mangle OUTPUT, which re-routes)" : "")
+            + first.loss().map(l -> "; " + l).orElse(""));
+      }
+    }
+    for (Trace.Packet p : t.packets()) {
+      if (!isReply(f, p) && p.loss().isPresent() && p.loss().get().where().startsWith("provider on ")) {
+        return Optional.of("it left without that uplink's source address: " + p.loss().get());
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Optional<String> lanReplies(Trace t) {
+    Flow f = t.result().flow();
+    if (f.origin() != Flow.Origin.LAN) {
+      return Optional.empty();
+    }
+    for (Trace.Packet p : t.packets()) {
+      if (isReply(f, p) && p.loss().isPresent()) {
+        return Optional.of("the reply did not reach the LAN host " + f.client().get() + ": " + p.loss().get());
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Optional<String> inbound(Trace t) {
+    Flow f = t.result().flow();
+    if (f.origin() != Flow.Origin.INBOUND) {
+      return Optional.empty();
+    }
+    InterfaceName arrival = f.inboundUplink().get();
+    for (Trace.Packet p : t.packets()) {
+      if (!isReply(f, p)) {
+        continue;
+      }
+      if (p.uplink().isPresent() && !p.uplink().get().equals(arrival)) {
+        return Optional.of("it arrived on " + arrival + " but packet " + p.number() + " (" + p.description()
+            + ") was answered through " + p.uplink().get() + p.loss().map(l -> ": " + l).orElse(""));
+      }
+      if (p.loss().isPresent()) {
+        return Optional.of("it arrived on " + arrival + " but the answer was lost: " + p.loss().get());
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Optional<String> excluded(Trace t) {
+    Flow f = t.result().flow();
+    Optional<String> why = exclusion(f);
+    if (why.isEmpty()) {
+      return Optional.empty();
+    }
+    List<InterfaceName> d = designated(t.result().mark());
+    if (d.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(why.get() + ", but the flow was balanced: its " + markText(t.result().mark())
+        + " designates " + d);
+  }
+}
