@@ -1,0 +1,581 @@
+package dev.mlb.testkit.kernel;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import com.google.common.collect.ImmutableList;
+import dev.mlb.api.InterfaceName;
+import dev.mlb.api.IpAddress;
+import dev.mlb.api.IpFamily;
+import dev.mlb.api.IpPrefix;
+import dev.mlb.api.Protocol;
+import dev.mlb.iproute.IpBatchWriter;
+import dev.mlb.iproute.RoutingPlan;
+import dev.mlb.netfilter.RestoreWriter;
+import dev.mlb.netfilter.Ruleset;
+import dev.mlb.testkit.Flow;
+import dev.mlb.testkit.FlowResult;
+import dev.mlb.testkit.PacketLoss;
+import dev.mlb.testkit.Topology;
+import dev.mlb.testkit.Topology.Uplink;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A {@link Topology} built from network namespaces and veth pairs, with a ruleset and a routing
+ * plan loaded into its router by the real {@code iptables-restore} and {@code ip -batch}, driving
+ * real TCP and UDP flows and answering with the same {@link FlowResult} as the simulator.
+ *
+ * <pre>{@code
+ * try (KernelLab lab = KernelLab.start(Topology.standard(2), rulesText, routesBatch)) {
+ *   FlowResult r = lab.run(Flow.fromLan(IpAddress.parse("192.0.2.100"), 40000, Protocol.TCP,
+ *       IpAddress.parse("203.0.113.10"), 443));
+ *   r.outcome();   // "ppp0": the server saw the flow come from ppp0's address
+ *   r.mark();      // OptionalLong[1]: the connection's ctmark in the router, from conntrack
+ * }
+ * }</pre>
+ *
+ * <p>The namespaces (all made by {@link Netns}, deleted by {@link #close()} and by a failed
+ * {@code start}):
+ * <ul>
+ *   <li><b>router</b>: the topology's LAN interface and uplinks under their own names, with their
+ *       addresses; {@code ip_forward=1}; {@code rp_filter=0} on all, default and every interface
+ *       (reverse-path filtering would otherwise drop replies a policy routes asymmetrically, which
+ *       hides what the rules do). The rules and routes under test are loaded here, after the
+ *       interfaces are up. Nothing else is configured in it.
+ *   <li><b>lan</b>: the LAN clients' addresses on one veth (added as flows need them), default route
+ *       via the router's LAN address.
+ *   <li><b>provider i</b> per uplink: the uplink's gateway address on the link to the router (for an
+ *       uplink without a gateway: no address, proxy ARP, and a host route to the router's address),
+ *       a /30 from 203.0.113.128/25 towards the server, a default route towards the server,
+ *       {@code ip_forward=1}, and ingress filtering: {@code iptables -A FORWARD -i LINK ! -s
+ *       UPLINK-ADDRESS -j DROP}. The drop counters are read to say where a packet died.
+ *   <li><b>server</b>: the server address (and any other flow endpoint) on its loopback, one link per
+ *       provider, and a route to each uplink's link prefix via that uplink's provider: replies go
+ *       back through the provider owning their destination. No route to the LAN: a flow that leaves
+ *       without NAT cannot be answered, as on the internet. Conntrack is switched on (a rule that
+ *       only counts) so the lab can tell whether a packet reached it.
+ * </ul>
+ *
+ * <p>Flows run strictly one after another in the given order, each finished before the next
+ * starts, since nth rules count. A {@link Peer} process in the LAN, router and server namespaces
+ * runs the clients and listeners (started once). Each flow uses its own client port; running the
+ * same five-tuple twice in one lab is refused (the kernel would still hold the first one's
+ * connection). After each flow the lab reads the connection from the router's conntrack table:
+ * its {@code mark=} is the result's mark, its reply tuple tells which uplink's address NAT chose.
+ *
+ * <p>{@link FlowResult#uplink()}: for LAN and router flows the uplink whose address the server saw
+ * as the source (providers forward nothing else); for a failed one, the uplink whose address the
+ * router's NAT put on it, else the provider that dropped it. For inbound flows the uplink the
+ * connection arrived on. Packet numbers in {@link PacketLoss}: TCP 1 SYN, 2 SYN-ACK, 3 ACK (with
+ * the request right after), 5 the reply, 7 the server's FIN; UDP 1 and 3 the requests, 2 and 4
+ * the replies.
+ *
+ * <p>Unsupported for now: IPv6; inbound flows to an address that is not on the inbound uplink's
+ * link (the server routes by destination).
+ */
+public final class KernelLab implements AutoCloseable {
+  /** How long each step of a flow may take, and how namespaces are named. */
+  public record Options(Duration stepTimeout) {
+    public Options {
+      checkArgument(stepTimeout != null && !stepTimeout.isNegative() && !stepTimeout.isZero()
+          && stepTimeout.toMillis() <= 30_000, "step timeout %s is outside (0, 30 s]", stepTimeout);
+    }
+
+    /** Steps wait 1500 ms. */
+    public static Options defaults() {
+      return new Options(Duration.ofMillis(Peer.DEFAULT_TIMEOUT_MS));
+    }
+  }
+
+  private static final String ROUTER_LINK = "r0";
+  private static final String LAN_LINK = "r0";
+  private static final IpPrefix SERVER_LINKS = IpPrefix.parse("203.0.113.128/25");
+  private static final Duration SETUP = Duration.ofSeconds(20);
+  private static final Pattern MARK = Pattern.compile("\\bmark=(\\d+)");
+  private static final Pattern TUPLE = Pattern.compile("src=(\\S+) dst=(\\S+)");
+
+  private final Topology topology;
+  private final Options options;
+  private final List<Netns> namespaces = new ArrayList<>();
+  private final List<PeerProcess> peers = new ArrayList<>();
+  private Netns router;
+  private Netns lan;
+  private Netns server;
+  private final Map<InterfaceName, Netns> providers = new HashMap<>();
+  private PeerProcess lanPeer;
+  private PeerProcess routerPeer;
+  private PeerProcess serverPeer;
+  private final Set<String> listening = new HashSet<>();
+  private final Set<IpAddress> lanAddresses = new HashSet<>();
+  private final Set<IpAddress> serverAddresses = new HashSet<>();
+  private final Set<String> usedTuples = new HashSet<>();
+  private final Map<InterfaceName, Long> providerDrops = new HashMap<>();
+  private boolean closed;
+
+  private KernelLab(Topology topology, Options options) {
+    this.topology = topology;
+    this.options = options;
+  }
+
+  /**
+   * Builds the lab and loads {@code rules} ({@code iptables-restore} input) and {@code routes}
+   * ({@code ip -batch} input) into its router.
+   *
+   * @throws KernelUnavailableException if namespaces cannot be made here
+   * @throws IllegalStateException if a tool refuses the rules or routes (with its message)
+   */
+  public static KernelLab start(Topology topology, String rules, String routes) {
+    return start(topology, rules, routes, Options.defaults());
+  }
+
+  /** {@link #start(Topology, String, String)} for mlb's models, rendered by mlb's writers. */
+  public static KernelLab start(Topology topology, Ruleset rules, RoutingPlan routes) {
+    return start(topology, rules, routes, Options.defaults());
+  }
+
+  /** {@link #start(Topology, Ruleset, RoutingPlan)} with options. */
+  public static KernelLab start(Topology topology, Ruleset rules, RoutingPlan routes, Options options) {
+    checkArgument(rules.family() == IpFamily.V4, "the kernel lab is IPv4 only; the ruleset is %s", rules.family());
+    checkArgument(routes.family() == IpFamily.V4, "the kernel lab is IPv4 only; the routing plan is %s",
+        routes.family());
+    return start(topology, RestoreWriter.render(rules), IpBatchWriter.render(routes), options);
+  }
+
+  /** {@link #start(Topology, String, String)} with options. */
+  public static KernelLab start(Topology topology, String rules, String routes, Options options) {
+    checkArgument(topology != null && rules != null && routes != null && options != null, "null argument");
+    KernelLab lab = new KernelLab(topology, options);
+    try {
+      lab.build(rules, routes);
+      return lab;
+    } catch (RuntimeException e) {
+      try {
+        lab.close();
+      } catch (RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  /** The topology the lab was built from. */
+  public Topology topology() {
+    return topology;
+  }
+
+  /** The router's namespace, for reading state (e.g. {@code iptables-save -c}); do not reconfigure it. */
+  public Netns router() {
+    return router;
+  }
+
+  /** The names of every namespace this lab made, deleted by {@link #close()}. */
+  public List<String> namespaceNames() {
+    return namespaces.stream().map(Netns::name).toList();
+  }
+
+  // ------------------------------------------------------------------ setup
+
+  private Netns ns(String purpose) {
+    Netns n = Netns.create(purpose);
+    namespaces.add(n);
+    return n;
+  }
+
+  private void build(String rules, String routes) {
+    List<Uplink> uplinks = topology.uplinks();
+    checkArgument(uplinks.size() <= 32, "the kernel lab has room for 32 uplinks, not %s", uplinks.size());
+    checkArgument(!SERVER_LINKS.contains(topology.server()),
+        "the server address %s lies in %s, which the lab uses for its provider links", topology.server(), SERVER_LINKS);
+    router = ns("labrouter");
+    lan = ns("lablan");
+    server = ns("labserver");
+    for (int i = 0; i < uplinks.size(); i++) {
+      providers.put(uplinks.get(i).iface(), ns("labprov" + i));
+    }
+    // Start the peers' JVMs now; they come up while the namespaces are wired.
+    lanPeer = startPeer(lan);
+    routerPeer = startPeer(router);
+    serverPeer = startPeer(server);
+
+    // Router: LAN side.
+    String lanIf = topology.lanInterface().name();
+    router.run("ip", "link", "add", lanIf, "type", "veth", "peer", "name", LAN_LINK, "netns", lan.name()).check();
+    router.run("ip", "addr", "add", topology.lanAddress().toString(), "dev", lanIf).check();
+    router.run("ip", "link", "set", lanIf, "up").check();
+    lan.run("ip", "link", "set", LAN_LINK, "up").check();
+
+    // Providers, their links to the router and to the server.
+    server.run("ip", "addr", "add", topology.server() + "/32", "dev", "lo").check();
+    serverAddresses.add(topology.server());
+    for (int i = 0; i < uplinks.size(); i++) {
+      Uplink u = uplinks.get(i);
+      Netns p = providers.get(u.iface());
+      String up = u.iface().name();
+      router.run("ip", "link", "add", up, "type", "veth", "peer", "name", ROUTER_LINK, "netns", p.name()).check();
+      router.run("ip", "addr", "add", u.address().toString(), "dev", up).check();
+      router.run("ip", "link", "set", up, "up").check();
+      if (u.gateway().isPresent()) {
+        p.run("ip", "addr", "add", u.gateway().get() + "/" + u.address().length(), "dev", ROUTER_LINK).check();
+      } else {
+        // A point-to-point uplink: the provider answers ARP for everything behind it.
+        sysctl(p, "net/ipv4/conf/" + ROUTER_LINK + "/proxy_arp", "1");
+      }
+      p.run("ip", "link", "set", ROUTER_LINK, "up").check();
+      if (u.gateway().isEmpty()) {
+        p.run("ip", "route", "add", u.ip() + "/32", "dev", ROUTER_LINK).check();
+      }
+      String serverLink = "p" + i;
+      IpAddress providerSide = serverLinkAddress(i, 1);
+      IpAddress serverSide = serverLinkAddress(i, 2);
+      p.run("ip", "link", "add", "s0", "type", "veth", "peer", "name", serverLink, "netns", server.name()).check();
+      p.run("ip", "addr", "add", providerSide + "/30", "dev", "s0").check();
+      p.run("ip", "link", "set", "s0", "up").check();
+      p.run("ip", "route", "add", "default", "via", serverSide.toString()).check();
+      sysctl(p, "net/ipv4/ip_forward", "1");
+      sysctl(p, "net/ipv4/conf/all/rp_filter", "0");
+      sysctl(p, "net/ipv4/conf/default/rp_filter", "0");
+      p.run("iptables-restore").stdin("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+          + "-A FORWARD -i " + ROUTER_LINK + " ! -s " + u.ip() + "/32 -j DROP\nCOMMIT\n").check();
+      providerDrops.put(u.iface(), 0L);
+      server.run("ip", "addr", "add", serverSide + "/30", "dev", serverLink).check();
+      server.run("ip", "link", "set", serverLink, "up").check();
+      server.run("ip", "route", "add", u.address().network().toString(), "via", providerSide.toString()).check();
+    }
+    // The server: conntrack on (a counting rule), so the lab can see what reached it.
+    server.run("iptables-restore").stdin("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+        + "-A INPUT -m conntrack --ctstate NEW\nCOMMIT\n").check();
+
+    // LAN: one client address to start with, default route via the router.
+    ensureLanAddress(topology.lanClients(1).get(0));
+    lan.run("ip", "route", "add", "default", "via", topology.lanAddress().address().toString()).check();
+
+    // Router: forwarding, no reverse-path filter, then the rules and routes under test.
+    sysctl(router, "net/ipv4/ip_forward", "1");
+    sysctl(router, "net/ipv4/conf/all/rp_filter", "0");
+    sysctl(router, "net/ipv4/conf/default/rp_filter", "0");
+    sysctl(router, "net/ipv4/conf/" + lanIf + "/rp_filter", "0");
+    for (Uplink u : uplinks) {
+      sysctl(router, "net/ipv4/conf/" + u.iface().name() + "/rp_filter", "0");
+    }
+    Netns.Result restored = router.run("iptables-restore").stdin(rules).timeout(SETUP).run();
+    if (restored.exitCode() != 0) {
+      throw new IllegalStateException("iptables-restore refused the rules: " + restored.stderr().strip());
+    }
+    Netns.Result batch = router.run("ip", "-4", "-batch", "-").stdin(routes).timeout(SETUP).run();
+    if (batch.exitCode() != 0) {
+      throw new IllegalStateException("ip -batch refused the routes: " + batch.stderr().strip());
+    }
+    for (PeerProcess p : List.of(lanPeer, routerPeer, serverPeer)) {
+      p.awaitReady(SETUP);
+    }
+  }
+
+  private PeerProcess startPeer(Netns ns) {
+    PeerProcess p = PeerProcess.start(ns);
+    peers.add(p);
+    return p;
+  }
+
+  private static IpAddress serverLinkAddress(int link, int host) {
+    return new IpAddress(IpFamily.V4, 0, SERVER_LINKS.address().low() + 4L * link + host);
+  }
+
+  private static void sysctl(Netns ns, String key, String value) {
+    ns.run("sysctl", "-q", "-w", key + "=" + value).check();
+  }
+
+  private void ensureLanAddress(IpAddress client) {
+    checkArgument(topology.lanAddress().network().contains(client),
+        "LAN client %s is not in the LAN %s", client, topology.lanAddress().network());
+    checkArgument(!client.equals(topology.lanAddress().address()), "LAN client %s is the router's own address", client);
+    if (lanAddresses.add(client)) {
+      lan.run("ip", "addr", "add", client + "/" + topology.lanAddress().length(), "dev", LAN_LINK).check();
+    }
+  }
+
+  private void ensureServerAddress(IpAddress address) {
+    checkArgument(!SERVER_LINKS.contains(address) && !topology.lanAddress().network().contains(address)
+        && topology.uplinkOnLink(address).isEmpty(),
+        "%s cannot be an internet address in the lab (it is on the LAN, an uplink, or in %s)", address, SERVER_LINKS);
+    if (serverAddresses.add(address)) {
+      server.run("ip", "addr", "add", address + "/32", "dev", "lo").check();
+      // UDP listeners bind per address: let them bind the new one on their next use.
+      listening.removeIf(k -> k.startsWith("server udp "));
+    }
+  }
+
+  private void ensureListening(String where, PeerProcess peer, Protocol protocol, int port) {
+    String proto = protocol.equals(Protocol.TCP) ? "tcp" : "udp";
+    if (listening.add(where + " " + proto + " " + port)) {
+      String answer = peer.request(proto + "-server " + port, SETUP);
+      if (!answer.startsWith("listening ")) {
+        listening.remove(where + " " + proto + " " + port);
+        throw new IllegalStateException("cannot listen on " + proto + " port " + port + " in the " + where + ": " + answer);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ flows
+
+  /** Runs every flow in order, each finished before the next starts. */
+  public List<FlowResult> runAll(List<Flow> flows) {
+    List<FlowResult> out = new ArrayList<>();
+    for (Flow f : flows) {
+      out.add(run(f));
+    }
+    return out;
+  }
+
+  /** Runs one flow to its end (or its time limits) and reports what happened. */
+  public FlowResult run(Flow flow) {
+    if (closed) {
+      throw new IllegalStateException("the kernel lab is closed");
+    }
+    checkArgument(flow.server().family() == IpFamily.V4, "the kernel lab is IPv4 only: %s", flow);
+    String proto = flow.protocol().equals(Protocol.TCP) ? "tcp" : "udp";
+    PeerProcess clientPeer;
+    String src;
+    switch (flow.origin()) {
+      case LAN -> {
+        ensureLanAddress(flow.client().get());
+        ensureServerAddress(flow.server());
+        ensureListening("server", serverPeer, flow.protocol(), flow.serverPort());
+        clientPeer = lanPeer;
+        src = flow.client().get().toString();
+      }
+      case ROUTER -> {
+        ensureServerAddress(flow.server());
+        ensureListening("server", serverPeer, flow.protocol(), flow.serverPort());
+        clientPeer = routerPeer;
+        src = "-";
+      }
+      case INBOUND -> {
+        Uplink u = topology.uplink(flow.inboundUplink().get()).orElseThrow(() -> new IllegalArgumentException(
+            "inbound uplink " + flow.inboundUplink().get() + " is not in the topology"));
+        checkArgument(u.address().network().contains(flow.server()),
+            "the kernel lab sends an inbound flow on %s only to an address on its link %s, not %s",
+            u.iface(), u.address().network(), flow.server());
+        ensureServerAddress(flow.client().get());
+        ensureListening("router", routerPeer, flow.protocol(), flow.serverPort());
+        clientPeer = serverPeer;
+        src = flow.client().get().toString();
+      }
+      default -> throw new AssertionError(flow.origin());
+    }
+    String tuple = proto + " " + src + " " + flow.clientPort() + " " + flow.server() + " " + flow.serverPort();
+    checkArgument(usedTuples.add(tuple),
+        "this lab already ran a flow %s; give each flow its own client port", tuple);
+
+    long step = options.stepTimeout().toMillis();
+    String answer = clientPeer.request(
+        proto + "-client " + src + " " + flow.clientPort() + " " + flow.server() + " " + flow.serverPort() + " " + step,
+        Duration.ofMillis(4 * step + 10_000));
+    if (!answer.startsWith("result ")) {
+      throw new IllegalStateException("the client for " + flow + " failed: " + answer);
+    }
+    Map<String, String> r = parseResult(answer);
+    Optional<String> ct = conntrack(router, flow, proto);
+    OptionalLong mark = ct.flatMap(KernelLab::markOf).map(OptionalLong::of).orElse(OptionalLong.empty());
+
+    if ("true".equals(r.get("ok"))) {
+      Optional<InterfaceName> uplink = switch (flow.origin()) {
+        case LAN, ROUTER -> endpoint(r.get("seen")).flatMap(topology::uplinkWithAddress).map(Uplink::iface);
+        case INBOUND -> flow.inboundUplink();
+      };
+      return new FlowResult(flow, uplink, mark, true, Optional.empty());
+    }
+    return failed(flow, r, ct, mark);
+  }
+
+  private FlowResult failed(Flow flow, Map<String, String> r, Optional<String> ct, OptionalLong mark) {
+    Map<InterfaceName, Long> drops = newProviderDrops();
+    Optional<InterfaceName> dropper = drops.keySet().stream().findFirst();
+    Optional<InterfaceName> uplink = switch (flow.origin()) {
+      case LAN, ROUTER -> ct.flatMap(KernelLab::replyDestination).flatMap(topology::uplinkWithAddress)
+          .map(Uplink::iface).or(() -> dropper);
+      case INBOUND -> ct.isPresent() ? flow.inboundUplink() : Optional.empty();
+    };
+    boolean tcp = flow.protocol().equals(Protocol.TCP);
+    String step = r.getOrDefault("step", "?");
+    String error = r.getOrDefault("error", "");
+    boolean replied = ct.isPresent() && !ct.get().contains("[UNREPLIED]");
+    String client = flow.client().map(IpAddress::toString).orElse("router");
+    String fwd = client + ":" + flow.clientPort() + " -> " + flow.server() + ":" + flow.serverPort();
+    String back = flow.server() + ":" + flow.serverPort() + " -> " + client + ":" + flow.clientPort();
+    int packet;
+    String description;
+    if (tcp && step.equals("connect") || !tcp && step.equals("reply1")) {
+      // The first packet or its answer. Which, the router's and server's conntrack tell.
+      boolean atServer = flow.origin() != Flow.Origin.INBOUND && reachedServer(flow);
+      if (ct.isEmpty() || !replied && !atServer && flow.origin() != Flow.Origin.INBOUND) {
+        packet = 1;
+      } else {
+        packet = 2;
+      }
+      description = tcp ? (packet == 1 ? "SYN " + fwd : "SYN-ACK " + back)
+          : (packet == 1 ? "request " + fwd : "reply " + back);
+      if (error.startsWith("refused")) {
+        packet = 2;
+        description = "RST instead of SYN-ACK " + back;
+      }
+    } else if (tcp && (step.equals("send") || step.equals("reply"))) {
+      boolean ours = !drops.isEmpty();
+      packet = ours ? 3 : 5;
+      description = ours ? "ACK and request " + fwd : "reply " + back;
+    } else if (tcp && step.equals("close")) {
+      packet = 7;
+      description = "FIN " + back;
+    } else if (!tcp && step.equals("reply2")) {
+      packet = drops.isEmpty() ? 4 : 3;
+      description = packet == 3 ? "second request " + fwd : "second reply " + back;
+    } else {
+      packet = 1;
+      description = "first packet " + fwd;
+    }
+    List<String> where = new ArrayList<>();
+    drops.forEach((u, n) -> where.add("provider on " + u + " dropped " + n + " packet(s) at its ingress filter (source not "
+        + topology.uplink(u).get().ip() + ")"));
+    if (ct.isEmpty()) {
+      where.add("router conntrack: no entry (the first packet never reached the router's conntrack)");
+    } else {
+      where.add("router conntrack: " + ct.get().replaceAll("\\s+", " ").strip());
+      if (packet == 2 && replied && flow.origin() != Flow.Origin.INBOUND) {
+        routeOfReply(flow, ct.get(), mark).ifPresent(route -> where.add("router routes the reply: " + route));
+      }
+    }
+    return new FlowResult(flow, uplink, mark, false, Optional.of(new PacketLoss(
+        packet, description, String.join("; ", where), "client step " + step + ": " + error)));
+  }
+
+  /** The router's own routing decision for the reply, as {@code ip route get} shows it. */
+  private Optional<String> routeOfReply(Flow flow, String ct, OptionalLong mark) {
+    Matcher m = TUPLE.matcher(ct);
+    if (!m.find() || !m.find()) {
+      return Optional.empty();
+    }
+    String replySrc = m.group(1);
+    String replyDst = m.group(2);
+    Optional<Uplink> in = topology.uplinkWithAddress(IpAddress.parse(replyDst));
+    if (in.isEmpty() || flow.client().isEmpty()) {
+      return Optional.empty();
+    }
+    List<String> cmd = new ArrayList<>(List.of("ip", "-4", "route", "get", flow.client().get().toString(),
+        "from", replySrc, "iif", in.get().iface().name()));
+    mark.ifPresent(v -> cmd.addAll(List.of("mark", Long.toString(v))));
+    Netns.Result got = router.run(cmd).run();
+    String text = (got.exitCode() == 0 ? got.stdout() : got.stderr()).replaceAll("\\s+", " ").strip();
+    return Optional.of("(" + String.join(" ", cmd.subList(1, cmd.size())) + ") " + text);
+  }
+
+  /** Whether the server's conntrack saw the flow (any source address, same ports). */
+  private boolean reachedServer(Flow flow) {
+    String proto = flow.protocol().equals(Protocol.TCP) ? "tcp" : "udp";
+    Netns.Result r = server.run("conntrack", "-L", "-p", proto, "--orig-port-src", Integer.toString(flow.clientPort()),
+        "--orig-port-dst", Integer.toString(flow.serverPort()), "--orig-dst", flow.server().toString()).run();
+    return r.stdout().lines().anyMatch(l -> l.contains("src="));
+  }
+
+  /** Provider drop counters that grew since the last look. */
+  private Map<InterfaceName, Long> newProviderDrops() {
+    Map<InterfaceName, Long> grew = new java.util.LinkedHashMap<>();
+    for (Uplink u : topology.uplinks()) {
+      Netns.Result r = providers.get(u.iface()).run("iptables", "-w", "-L", "FORWARD", "-v", "-x", "-n").run();
+      long now = r.stdout().lines().map(String::strip).filter(l -> l.contains("DROP"))
+          .mapToLong(l -> Long.parseLong(l.split("\\s+")[0])).sum();
+      long before = providerDrops.getOrDefault(u.iface(), 0L);
+      providerDrops.put(u.iface(), now);
+      if (now > before) {
+        grew.put(u.iface(), now - before);
+      }
+    }
+    return grew;
+  }
+
+  private static Optional<String> conntrack(Netns ns, Flow flow, String proto) {
+    List<String> cmd = new ArrayList<>(List.of("conntrack", "-L", "-p", proto,
+        "--orig-port-src", Integer.toString(flow.clientPort()),
+        "--orig-port-dst", Integer.toString(flow.serverPort()),
+        "--orig-dst", flow.server().toString()));
+    flow.client().ifPresent(c -> cmd.addAll(List.of("--orig-src", c.toString())));
+    Netns.Result r = ns.run(cmd).run();
+    return r.stdout().lines().filter(l -> l.contains("src=")).findFirst();
+  }
+
+  private static Optional<Long> markOf(String ct) {
+    Matcher m = MARK.matcher(ct);
+    return m.find() ? Optional.of(Long.parseLong(m.group(1))) : Optional.empty();
+  }
+
+  /** The destination of the reply tuple: the address NAT gave the flow (or its own source). */
+  private static Optional<IpAddress> replyDestination(String ct) {
+    Matcher m = TUPLE.matcher(ct);
+    if (m.find() && m.find()) {
+      return Optional.of(IpAddress.parse(m.group(2)));
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<IpAddress> endpoint(String hostPort) {
+    if (hostPort == null || !hostPort.contains(":")) {
+      return Optional.empty();
+    }
+    return Optional.of(IpAddress.parse(hostPort.substring(0, hostPort.lastIndexOf(':'))));
+  }
+
+  static Map<String, String> parseResult(String line) {
+    Map<String, String> out = new HashMap<>();
+    String rest = line;
+    int e = rest.indexOf(" error=");
+    if (e >= 0) {
+      out.put("error", rest.substring(e + " error=".length()));
+      rest = rest.substring(0, e);
+    }
+    for (String w : rest.split(" ")) {
+      int eq = w.indexOf('=');
+      if (eq > 0) {
+        out.put(w.substring(0, eq), w.substring(eq + 1));
+      }
+    }
+    return out;
+  }
+
+  /** Stops the peers and deletes every namespace, even after a failed start. Safe to call twice. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (PeerProcess p : peers) {
+      try {
+        p.close();
+      } catch (RuntimeException ignored) {
+        // The namespace's close kills what is left.
+      }
+    }
+    RuntimeException first = null;
+    for (Netns n : ImmutableList.copyOf(namespaces).reverse()) {
+      try {
+        n.close();
+      } catch (RuntimeException e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+}

@@ -1,0 +1,160 @@
+package dev.mlb.testkit.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mlb.api.InterfaceName;
+import dev.mlb.api.IpAddress;
+import dev.mlb.api.Protocol;
+import dev.mlb.testkit.Flow;
+import dev.mlb.testkit.FlowResult;
+import dev.mlb.testkit.Topology;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernel lab against the real kernel: the seed with its defects fixed balances and answers;
+ * the seed as posted loses every balanced LAN connection at its SYN-ACK.
+ */
+class KernelLabTest {
+  static final IpAddress SERVER = IpAddress.parse("203.0.113.10");
+  static final IpAddress CLIENT = IpAddress.parse("192.0.2.100");
+  static final KernelLab.Options FAST = new KernelLab.Options(Duration.ofMillis(800));
+
+  /** The seed as posted (examples/seed-rules.v4). */
+  static String seed() throws IOException {
+    return Files.readString(Path.of("examples", "seed-rules.v4"), StandardCharsets.UTF_8);
+  }
+
+  /** The seed plus the copy of the connmark into the mark for locally generated packets. */
+  static String fixedSeed() throws IOException {
+    String seed = seed();
+    int commit = seed.indexOf("COMMIT");
+    return seed.substring(0, commit)
+        + "-A OUTPUT -m connmark --mark 0x1 -j MARK --set-xmark 0x1/0xffffffff\n"
+        + "-A OUTPUT -m connmark --mark 0x2 -j MARK --set-xmark 0x2/0xffffffff\n"
+        + seed.substring(commit);
+  }
+
+  static final String OBVIOUS_ROUTES = """
+      rule add fwmark 0x1 lookup 1 pref 100
+      rule add fwmark 0x2 lookup 2 pref 101
+      route replace default via 198.51.100.2 dev ppp0 table 1
+      route replace default via 198.51.100.18 dev ppp1 table 2
+      route replace default via 198.51.100.2 dev ppp0
+      """;
+
+  static final String FIXED_ROUTES = "rule add to 192.0.2.0/24 lookup main pref 50\n" + OBVIOUS_ROUTES;
+
+  static List<Flow> lanTcp(int firstPort, int count, int dport) {
+    List<Flow> flows = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      flows.add(Flow.fromLan(CLIENT, firstPort + i, Protocol.TCP, SERVER, dport));
+    }
+    return flows;
+  }
+
+  @Test
+  void fixedSeedBalancesLanFlowsAnswersInboundAndLeavesUnbalancedUdpOnTheMainRoute() throws IOException {
+    KernelTests.requireKernel();
+    List<String> names;
+    try (KernelLab lab = KernelLab.start(Topology.standard(2), fixedSeed(), FIXED_ROUTES, FAST)) {
+      names = lab.namespaceNames();
+      List<FlowResult> lan = lab.runAll(lanTcp(40000, 6, 443));
+      lan.forEach(System.out::println);
+      assertEquals(List.of("ppp0", "ppp1", "ppp0", "ppp1", "ppp0", "ppp1"),
+          lan.stream().map(FlowResult::outcome).toList());
+      for (int i = 0; i < lan.size(); i++) {
+        assertEquals(OptionalLong.of(i % 2 + 1), lan.get(i).mark(), lan.get(i).toString());
+      }
+
+      for (int i = 0; i < 2; i++) {
+        InterfaceName up = InterfaceName.of("ppp" + i);
+        IpAddress routerAddress = lab.topology().uplink(up).get().ip();
+        FlowResult in = lab.run(Flow.inbound(up, SERVER, 41000 + i, Protocol.TCP, routerAddress, 22));
+        System.out.println(in);
+        assertTrue(in.completed(), in.toString());
+        assertEquals("ppp" + i, in.outcome());
+        assertEquals(OptionalLong.of(i + 1), in.mark());
+      }
+
+      List<FlowResult> udp = lab.runAll(List.of(
+          Flow.fromLan(CLIENT, 42000, Protocol.UDP, SERVER, 53),
+          Flow.fromLan(IpAddress.parse("192.0.2.101"), 42001, Protocol.UDP, SERVER, 53)));
+      udp.forEach(System.out::println);
+      for (FlowResult r : udp) {
+        assertEquals("ppp0", r.outcome(), r.toString());
+        assertEquals(OptionalLong.of(0), r.mark());
+      }
+
+      List<FlowResult> local = lab.runAll(List.of(
+          Flow.fromRouter(Protocol.TCP, 43000, SERVER, 80),
+          Flow.fromRouter(Protocol.TCP, 43001, SERVER, 80),
+          Flow.fromRouter(Protocol.TCP, 43002, SERVER, 80),
+          Flow.fromRouter(Protocol.TCP, 43003, SERVER, 80)));
+      local.forEach(r -> System.out.println("fixed seed, router-originated: " + r));
+      // balance1's nth counter is shared by the LAN and router jumps; 6 LAN flows were counted.
+      assertEquals(List.of("ppp0", "ppp1", "ppp0", "ppp1"), local.stream().map(FlowResult::outcome).toList());
+    }
+    assertNoneLeft(names);
+  }
+
+  @Test
+  void seedAsPostedLosesEveryBalancedLanConnectionAtItsSynAck() throws IOException {
+    KernelTests.requireKernel();
+    List<String> names;
+    try (KernelLab lab = KernelLab.start(Topology.standard(2), seed(), OBVIOUS_ROUTES, FAST)) {
+      names = lab.namespaceNames();
+      List<FlowResult> lan = lab.runAll(lanTcp(40000, 4, 443));
+      lan.forEach(r -> System.out.println("seed as posted: " + r));
+      for (int i = 0; i < lan.size(); i++) {
+        FlowResult r = lan.get(i);
+        assertFalse(r.completed(), r.toString());
+        assertEquals(2, r.loss().get().packet(), r.toString());
+        assertEquals(OptionalLong.of(i % 2 + 1), r.mark(), r.toString());
+        assertEquals("ppp" + (i % 2), r.uplink().get().name(), r.toString());
+      }
+      List<FlowResult> local = lab.runAll(List.of(
+          Flow.fromRouter(Protocol.TCP, 43000, SERVER, 80),
+          Flow.fromRouter(Protocol.TCP, 43001, SERVER, 80),
+          Flow.fromRouter(Protocol.TCP, 43002, SERVER, 80),
+          Flow.fromRouter(Protocol.TCP, 43003, SERVER, 80)));
+      local.forEach(r -> System.out.println("seed as posted, router-originated: " + r));
+    }
+    assertNoneLeft(names);
+  }
+
+  @Test
+  void aRulesetTheKernelRefusesDeletesTheNamespacesItMade() {
+    KernelTests.requireKernel();
+    List<String> before = listNamespaces();
+    IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> KernelLab.start(Topology.standard(1), "*mangle\n-A NOSUCHCHAIN -j ACCEPT\nCOMMIT\n", "", FAST));
+    assertTrue(e.getMessage().startsWith("iptables-restore refused the rules"), e.getMessage());
+    List<String> after = listNamespaces();
+    after.removeAll(before);
+    assertTrue(after.stream().noneMatch(n -> n.startsWith("mlb-lab")), "left behind: " + after);
+  }
+
+  static void assertNoneLeft(List<String> names) {
+    assertFalse(names.isEmpty());
+    List<String> left = listNamespaces();
+    left.retainAll(names);
+    assertEquals(List.of(), left, "namespaces left behind");
+  }
+
+  static List<String> listNamespaces() {
+    String out = Netns.Command.of("ip", "netns", "list").check().stdout();
+    List<String> names = new ArrayList<>();
+    out.lines().map(l -> l.split("\\s+")[0]).filter(s -> !s.isEmpty()).forEach(names::add);
+    return names;
+  }
+}
