@@ -206,66 +206,80 @@ public final class KernelLab implements AutoCloseable {
     routerPeer = startPeer(router);
     serverPeer = startPeer(server);
 
-    // Router: LAN side.
+    // Every namespace is wired with one ip -batch, one sysctl and at most one iptables-restore:
+    // each command through ip netns exec costs some 30 ms.
     String lanIf = topology.lanInterface().name();
-    router.run("ip", "link", "add", lanIf, "type", "veth", "peer", "name", LAN_LINK, "netns", lan.name()).check();
-    router.run("ip", "addr", "add", topology.lanAddress().toString(), "dev", lanIf).check();
-    router.run("ip", "link", "set", lanIf, "up").check();
-    lan.run("ip", "link", "set", LAN_LINK, "up").check();
-
-    // Providers, their links to the router and to the server.
-    server.run("ip", "addr", "add", topology.server() + "/32", "dev", "lo").check();
+    Batch r = new Batch();
+    r.add("link add", lanIf, "type veth peer name", LAN_LINK, "netns", lan.name());
+    r.add("addr add", topology.lanAddress().toString(), "dev", lanIf);
+    r.add("link set", lanIf, "up");
+    Batch s = new Batch();
+    s.add("addr add", topology.server() + "/32", "dev lo");
     serverAddresses.add(topology.server());
+    List<Batch> prov = new ArrayList<>();
     for (int i = 0; i < uplinks.size(); i++) {
       Uplink u = uplinks.get(i);
       Netns p = providers.get(u.iface());
       String up = u.iface().name();
-      router.run("ip", "link", "add", up, "type", "veth", "peer", "name", ROUTER_LINK, "netns", p.name()).check();
-      router.run("ip", "addr", "add", u.address().toString(), "dev", up).check();
-      router.run("ip", "link", "set", up, "up").check();
+      r.add("link add", up, "type veth peer name", ROUTER_LINK, "netns", p.name());
+      r.add("addr add", u.address().toString(), "dev", up);
+      r.add("link set", up, "up");
+      Batch b = new Batch();
+      prov.add(b);
       if (u.gateway().isPresent()) {
-        p.run("ip", "addr", "add", u.gateway().get() + "/" + u.address().length(), "dev", ROUTER_LINK).check();
-      } else {
-        // A point-to-point uplink: the provider answers ARP for everything behind it.
-        sysctl(p, "net/ipv4/conf/" + ROUTER_LINK + "/proxy_arp", "1");
+        b.add("addr add", u.gateway().get() + "/" + u.address().length(), "dev", ROUTER_LINK);
       }
-      p.run("ip", "link", "set", ROUTER_LINK, "up").check();
+      b.add("link set", ROUTER_LINK, "up");
       if (u.gateway().isEmpty()) {
-        p.run("ip", "route", "add", u.ip() + "/32", "dev", ROUTER_LINK).check();
+        // A point-to-point uplink: a host route back, and proxy ARP for everything behind it.
+        b.add("route add", u.ip() + "/32", "dev", ROUTER_LINK);
       }
       String serverLink = "p" + i;
       IpAddress providerSide = serverLinkAddress(i, 1);
       IpAddress serverSide = serverLinkAddress(i, 2);
-      p.run("ip", "link", "add", "s0", "type", "veth", "peer", "name", serverLink, "netns", server.name()).check();
-      p.run("ip", "addr", "add", providerSide + "/30", "dev", "s0").check();
-      p.run("ip", "link", "set", "s0", "up").check();
-      p.run("ip", "route", "add", "default", "via", serverSide.toString()).check();
-      sysctl(p, "net/ipv4/ip_forward", "1");
-      sysctl(p, "net/ipv4/conf/all/rp_filter", "0");
-      sysctl(p, "net/ipv4/conf/default/rp_filter", "0");
+      b.add("link add s0 type veth peer name", serverLink, "netns", server.name());
+      b.add("addr add", providerSide + "/30", "dev s0");
+      b.add("link set s0 up");
+      b.add("route add default via", serverSide.toString());
+      s.add("addr add", serverSide + "/30", "dev", serverLink);
+      s.add("link set", serverLink, "up");
+      s.add("route add", u.address().network().toString(), "via", providerSide.toString());
+    }
+    r.load(router);
+    for (int i = 0; i < uplinks.size(); i++) {
+      Uplink u = uplinks.get(i);
+      Netns p = providers.get(u.iface());
+      prov.get(i).load(p);
+      sysctl(p, "net/ipv4/ip_forward=1", "net/ipv4/conf/all/rp_filter=0", "net/ipv4/conf/default/rp_filter=0",
+          "net/ipv4/conf/" + ROUTER_LINK + "/rp_filter=0",
+          "net/ipv4/conf/" + ROUTER_LINK + "/proxy_arp=" + (u.gateway().isPresent() ? 0 : 1),
+          "net/ipv4/neigh/" + ROUTER_LINK + "/proxy_delay=0");
       p.run("iptables-restore").stdin("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
           + "-A FORWARD -i " + ROUTER_LINK + " ! -s " + u.ip() + "/32 -j DROP\nCOMMIT\n").check();
       providerDrops.put(u.iface(), 0L);
-      server.run("ip", "addr", "add", serverSide + "/30", "dev", serverLink).check();
-      server.run("ip", "link", "set", serverLink, "up").check();
-      server.run("ip", "route", "add", u.address().network().toString(), "via", providerSide.toString()).check();
     }
-    // The server: conntrack on (a counting rule), so the lab can see what reached it.
+    s.load(server);
+    // The server: conntrack on (a rule that only counts), so the lab can see what reached it.
     server.run("iptables-restore").stdin("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
         + "-A INPUT -m conntrack --ctstate NEW\nCOMMIT\n").check();
 
     // LAN: one client address to start with, default route via the router.
-    ensureLanAddress(topology.lanClients(1).get(0));
-    lan.run("ip", "route", "add", "default", "via", topology.lanAddress().address().toString()).check();
+    IpAddress first = topology.lanClients(1).get(0);
+    checkLanClient(first);
+    lanAddresses.add(first);
+    Batch l = new Batch();
+    l.add("link set", LAN_LINK, "up");
+    l.add("addr add", first + "/" + topology.lanAddress().length(), "dev", LAN_LINK);
+    l.add("route add default via", topology.lanAddress().address().toString());
+    l.load(lan);
 
     // Router: forwarding, no reverse-path filter, then the rules and routes under test.
-    sysctl(router, "net/ipv4/ip_forward", "1");
-    sysctl(router, "net/ipv4/conf/all/rp_filter", "0");
-    sysctl(router, "net/ipv4/conf/default/rp_filter", "0");
-    sysctl(router, "net/ipv4/conf/" + lanIf + "/rp_filter", "0");
+    List<String> keys = new ArrayList<>(List.of("net/ipv4/ip_forward=1", "net/ipv4/conf/all/rp_filter=0",
+        "net/ipv4/conf/default/rp_filter=0", "net/ipv4/conf/" + lanIf + "/rp_filter=0"));
     for (Uplink u : uplinks) {
-      sysctl(router, "net/ipv4/conf/" + u.iface().name() + "/rp_filter", "0");
+      keys.add("net/ipv4/conf/" + u.iface().name() + "/rp_filter=0");
     }
+    sysctl(router, keys.toArray(String[]::new));
     Netns.Result restored = router.run("iptables-restore").stdin(rules).timeout(SETUP).run();
     if (restored.exitCode() != 0) {
       throw new IllegalStateException("iptables-restore refused the rules: " + restored.stderr().strip());
@@ -289,14 +303,36 @@ public final class KernelLab implements AutoCloseable {
     return new IpAddress(IpFamily.V4, 0, SERVER_LINKS.address().low() + 4L * link + host);
   }
 
-  private static void sysctl(Netns ns, String key, String value) {
-    ns.run("sysctl", "-q", "-w", key + "=" + value).check();
+  private static void sysctl(Netns ns, String... settings) {
+    List<String> cmd = new ArrayList<>(List.of("sysctl", "-q", "-w"));
+    cmd.addAll(List.of(settings));
+    ns.run(cmd).check();
   }
 
-  private void ensureLanAddress(IpAddress client) {
+  /** The lines of one {@code ip -batch} for one namespace. */
+  private static final class Batch {
+    private final StringBuilder text = new StringBuilder();
+
+    void add(String... words) {
+      text.append(String.join(" ", words)).append('\n');
+    }
+
+    void load(Netns ns) {
+      Netns.Result r = ns.run("ip", "-batch", "-").stdin(text.toString()).timeout(SETUP).run();
+      if (r.exitCode() != 0) {
+        throw new IllegalStateException("wiring " + ns + " failed: " + r.stderr().strip() + "\nbatch:\n" + text);
+      }
+    }
+  }
+
+  private void checkLanClient(IpAddress client) {
     checkArgument(topology.lanAddress().network().contains(client),
         "LAN client %s is not in the LAN %s", client, topology.lanAddress().network());
     checkArgument(!client.equals(topology.lanAddress().address()), "LAN client %s is the router's own address", client);
+  }
+
+  private void ensureLanAddress(IpAddress client) {
+    checkLanClient(client);
     if (lanAddresses.add(client)) {
       lan.run("ip", "addr", "add", client + "/" + topology.lanAddress().length(), "dev", LAN_LINK).check();
     }

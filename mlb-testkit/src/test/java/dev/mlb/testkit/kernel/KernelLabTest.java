@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mlb.api.InterfaceName;
 import dev.mlb.api.IpAddress;
+import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Protocol;
 import dev.mlb.testkit.Flow;
 import dev.mlb.testkit.FlowResult;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
@@ -66,9 +68,12 @@ class KernelLabTest {
   void fixedSeedBalancesLanFlowsAnswersInboundAndLeavesUnbalancedUdpOnTheMainRoute() throws IOException {
     KernelTests.requireKernel();
     List<String> names;
+    long t0 = System.nanoTime();
     try (KernelLab lab = KernelLab.start(Topology.standard(2), fixedSeed(), FIXED_ROUTES, FAST)) {
       names = lab.namespaceNames();
+      long t1 = System.nanoTime();
       List<FlowResult> lan = lab.runAll(lanTcp(40000, 6, 443));
+      System.out.printf("lab start %d ms, 6 LAN flows %d ms%n", (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
       lan.forEach(System.out::println);
       assertEquals(List.of("ppp0", "ppp1", "ppp0", "ppp1", "ppp0", "ppp1"),
           lan.stream().map(FlowResult::outcome).toList());
@@ -101,9 +106,11 @@ class KernelLabTest {
           Flow.fromRouter(Protocol.TCP, 43002, SERVER, 80),
           Flow.fromRouter(Protocol.TCP, 43003, SERVER, 80)));
       local.forEach(r -> System.out.println("fixed seed, router-originated: " + r));
+      t0 = System.nanoTime();
       // balance1's nth counter is shared by the LAN and router jumps; 6 LAN flows were counted.
       assertEquals(List.of("ppp0", "ppp1", "ppp0", "ppp1"), local.stream().map(FlowResult::outcome).toList());
     }
+    System.out.printf("lab close %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     assertNoneLeft(names);
   }
 
@@ -130,6 +137,32 @@ class KernelLabTest {
       local.forEach(r -> System.out.println("seed as posted, router-originated: " + r));
     }
     assertNoneLeft(names);
+  }
+
+  @Test
+  void pointToPointUplinksWithoutGatewaysBalanceToo() throws IOException {
+    KernelTests.requireKernel();
+    Topology p2p = Topology.builder()
+        .addUplinks(new Topology.Uplink(InterfaceName.of("ppp0"), IpPrefix.parse("198.51.100.1/32"), Optional.empty()))
+        .addUplinks(new Topology.Uplink(InterfaceName.of("ppp1"), IpPrefix.parse("198.51.100.17/32"), Optional.empty()))
+        .build();
+    String routes = """
+        rule add to 192.0.2.0/24 lookup main pref 50
+        rule add fwmark 0x1 lookup 1 pref 100
+        rule add fwmark 0x2 lookup 2 pref 101
+        route replace default dev ppp0 table 1
+        route replace default dev ppp1 table 2
+        route replace default dev ppp0
+        """;
+    try (KernelLab lab = KernelLab.start(p2p, fixedSeed(), routes, FAST)) {
+      List<FlowResult> lan = lab.runAll(lanTcp(40000, 4, 80));
+      lan.forEach(r -> System.out.println("point-to-point: " + r));
+      assertEquals(List.of("ppp0", "ppp1", "ppp0", "ppp1"), lan.stream().map(FlowResult::outcome).toList());
+      FlowResult in = lab.run(Flow.inbound(InterfaceName.of("ppp1"), SERVER, 41000, Protocol.UDP,
+          IpAddress.parse("198.51.100.17"), 5353));
+      System.out.println("point-to-point: " + in);
+      assertEquals("ppp1", in.outcome());
+    }
   }
 
   @Test
