@@ -1,0 +1,1860 @@
+package dev.mlb.netfilter;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import com.google.common.collect.ImmutableSet;
+import dev.mlb.api.InterfaceName;
+import dev.mlb.api.IpAddress;
+import dev.mlb.api.IpFamily;
+import dev.mlb.api.IpPrefix;
+import dev.mlb.api.Mark;
+import dev.mlb.api.ParseException;
+import dev.mlb.api.PortRange;
+import dev.mlb.api.Protocol;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads {@code iptables-restore} input (and {@code iptables-save} output) into a {@link Ruleset}.
+ *
+ * <pre>{@code
+ * Ruleset rules = RestoreParser.parse("rules.v4", Files.readString(path), IpFamily.V4);
+ * RestoreWriter.render(rules);   // the canonical form, as iptables-save prints it
+ *
+ * RestoreParser.parse("-", "*nat\n-A POSTROUTING -o ppp0 -j MASQ\nCOMMIT\n", IpFamily.V4);
+ * // ParseException: line 2, column 27: -j MASQ: no chain "MASQ" in table nat and no target of that name; ...
+ * }</pre>
+ *
+ * <p>The parser follows {@code iptables-restore} 1.8.9 (nf_tables):
+ * <ul>
+ *   <li>Lines: a line starting with {@code #} is a comment, an empty line is skipped, {@code *table}
+ *       opens a table that a line {@code COMMIT} closes, {@code :CHAIN POLICY [p:b]} declares a chain,
+ *       every other line is one command ({@code -A}, {@code -I}, {@code -N} or {@code -P}), optionally
+ *       after {@code [p:b]} counters. Counter values are checked for form and ignored. A line
+ *       break may be {@code \n} or {@code \r\n} (mlb is lenient here; iptables would keep the
+ *       {@code \r} as part of the last word).
+ *   <li>Words are split at blanks and tabs. A {@code "} opens a quoted part in which {@code \x}
+ *       stands for {@code x}; the closing {@code "} also ends the word (so {@code "a"b} is two words,
+ *       as in iptables). Outside quotes a backslash and {@code '} are ordinary characters.
+ *   <li>Options follow iptables: the header options {@code -s -d -i -o -p} in any order, each at
+ *       most once and negatable with {@code !}; {@code -m MODULE} and its options; {@code -p tcp
+ *       --dport 80} loads {@code -m tcp} implicitly; an option goes to the most recently loaded
+ *       module that knows it; {@code -j}/{@code -g} and the target's options.
+ *   <li>Input forms are normalized to what {@code iptables-save} prints: {@code --set-mark 1} is
+ *       {@code --set-xmark 0x1/0xffffffff}, {@code --state new,est} is {@code NEW,ESTABLISHED}.
+ *   <li>Modules mlb does not model ({@code -m limit ...}), and modelled modules used with options
+ *       mlb does not model ({@code -m tcp --syn}, {@code -m conntrack --ctdir ...}), are kept
+ *       verbatim as {@link OpaqueMatch}; target extensions mlb does not model become an
+ *       {@link OpaqueTarget} with every remaining word.
+ *   <li>A chain must be declared ({@code :CHAIN} or {@code -N}) before a rule is added to it or jumps
+ *       to it, as iptables-nft requires. {@code -j NAME} for a name that is neither a declared chain
+ *       nor a target extension of iptables 1.8.9 is an error. The same table twice is an error
+ *       (iptables would flush and reload it).
+ * </ul>
+ *
+ * <p>Errors are {@link ParseException}s with the line, the column where the offending word starts
+ * and what was expected. Whole-ruleset problems (loops, targets in the wrong chain, unused chains)
+ * are left to {@link Ruleset#validate()}; {@link #parseWithLines} gives the line of every rule so
+ * that its findings can name lines too.
+ *
+ * <p>Not supported: service names for ports, host names for addresses, address lists
+ * ({@code -s a,b}), abbreviated long options and {@code --option=value}, commands other than
+ * {@code -A -I -N -P}, and {@code -f}.
+ */
+public final class RestoreParser {
+
+  /** Target extensions of iptables 1.8.9 that mlb keeps verbatim. */
+  static final ImmutableSet<String> KNOWN_TARGETS =
+      ImmutableSet.of(
+          "AUDIT", "CHECKSUM", "CLASSIFY", "CLUSTERIP", "CONNSECMARK", "CT", "DNAT", "DNPT", "DSCP",
+          "ECN", "HL", "HMARK", "IDLETIMER", "LED", "LOG", "NETMAP", "NFLOG", "NFQUEUE", "NOTRACK",
+          "QUEUE", "RATEEST", "REDIRECT", "REJECT", "SECMARK", "SET", "SNPT", "SYNPROXY", "TCPMSS",
+          "TCPOPTSTRIP", "TEE", "TOS", "TPROXY", "TRACE", "TTL", "ULOG");
+
+  private static final Pattern COUNTERS = Pattern.compile("\\[[0-9]+:[0-9]+\\]");
+  private static final Pattern DECIMAL = Pattern.compile("[0-9]*\\.?[0-9]*([eE][+-]?[0-9]+)?");
+
+  private final String source;
+  private final IpFamily family;
+  private final Map<TableName, Integer> tableLines = new HashMap<>();
+  private final List<Table> tables = new ArrayList<>();
+  private final ImmutableMap.Builder<String, Integer> locations = ImmutableMap.builder();
+
+  /** The current line. */
+  private int lineNo;
+
+  private String lineText = "";
+
+  /** The open table, or null between tables. */
+  private TableDraft table;
+
+  private RestoreParser(String source, IpFamily family) {
+    this.source = source == null ? "" : source;
+    this.family = family;
+  }
+
+  /**
+   * Parses restore input.
+   *
+   * @param source the file name, or {@code "-"} for standard input; used in messages
+   * @param text the whole input
+   * @param family the family of the ruleset: {@code V4} for iptables, {@code V6} for ip6tables
+   * @throws ParseException naming the line, the column and what was expected
+   */
+  public static Ruleset parse(String source, String text, IpFamily family) {
+    return parseWithLines(source, text, family).ruleset();
+  }
+
+  /**
+   * Parses restore input and also returns the line of every rule and declared chain, keyed by the
+   * location texts of {@link Ruleset#validate()}.
+   *
+   * @throws ParseException naming the line, the column and what was expected
+   */
+  public static ParsedRuleset parseWithLines(String source, String text, IpFamily family) {
+    if (text == null) {
+      throw new IllegalArgumentException("text is null");
+    }
+    if (family == null) {
+      throw new IllegalArgumentException("family is null");
+    }
+    return new RestoreParser(source, family).run(text);
+  }
+
+  // ---------------------------------------------------------------- lines
+
+  private ParsedRuleset run(String text) {
+    List<String> lines = splitLines(text);
+    for (int i = 0; i < lines.size(); i++) {
+      lineNo = i + 1;
+      lineText = lines.get(i);
+      line(lineText);
+    }
+    if (table != null) {
+      lineNo = table.line;
+      lineText = table.lineText;
+      throw error(1, "table " + table.name.id()
+          + " is never committed; expected a line \"COMMIT\" before the end of the input");
+    }
+    Ruleset ruleset = Ruleset.builder().family(family).addAllTables(tables).build();
+    return new ParsedRuleset(ruleset, locations.buildKeepingLast());
+  }
+
+  /** Splits at {@code \n}; a {@code \r} right before it belongs to the line break. */
+  private static List<String> splitLines(String text) {
+    List<String> lines = new ArrayList<>();
+    int start = 0;
+    while (start < text.length()) {
+      int nl = text.indexOf('\n', start);
+      int end = nl < 0 ? text.length() : nl;
+      int cut = nl > start && text.charAt(nl - 1) == '\r' ? nl - 1 : end;
+      lines.add(text.substring(start, cut));
+      start = end + 1;
+    }
+    return lines;
+  }
+
+  private void line(String text) {
+    if (text.isEmpty() || text.charAt(0) == '#') {
+      return;
+    }
+    char first = text.charAt(0);
+    if (first == '*') {
+      startTable(text);
+      return;
+    }
+    if (table == null) {
+      if (text.equals("COMMIT")) {
+        throw error(1, "COMMIT without a table; expected a table such as *mangle before it");
+      }
+      throw error(1, "expected a table such as *mangle, *nat or *filter before this line");
+    }
+    if (text.equals("COMMIT")) {
+      commit();
+    } else if (first == ':') {
+      declareChain(tokenize(text));
+    } else {
+      command(tokenize(text));
+    }
+  }
+
+  private void startTable(String text) {
+    if (table != null) {
+      throw error(1, "COMMIT expected: table " + table.name.id() + " (line " + table.line
+          + ") is still open");
+    }
+    List<Token> words = tokenize(text);
+    String id = words.get(0).text.substring(1);
+    if (id.isEmpty()) {
+      throw error(2, "table name missing after \"*\"; expected " + tableList());
+    }
+    Optional<TableName> name = TableName.fromId(id);
+    if (name.isEmpty()) {
+      throw error(2, "unknown table \"" + id + "\"; expected " + tableList());
+    }
+    if (words.size() > 1) {
+      throw error(words.get(1), "unexpected \"" + words.get(1).text + "\" after *" + id
+          + "; expected nothing more on the line");
+    }
+    Integer earlier = tableLines.put(name.get(), lineNo);
+    if (earlier != null) {
+      throw error(2, "table " + id + " appears twice (first at line " + earlier
+          + "); iptables-restore would flush and reload it, mlb expects each table once");
+    }
+    table = new TableDraft(name.get(), lineNo, lineText);
+  }
+
+  private static String tableList() {
+    List<String> ids = new ArrayList<>();
+    for (TableName t : TableName.values()) {
+      ids.add(t.id());
+    }
+    return join(ids, "or");
+  }
+
+  private void commit() {
+    Table.Builder b = Table.builder().name(table.name);
+    for (ChainDraft c : table.chains.values()) {
+      Chain.Builder cb = Chain.builder().name(c.name).addAllRules(c.rules);
+      if (c.policy != null) {
+        cb.policy(c.policy);
+      }
+      b.addChains(cb.build());
+      if (c.line > 0) {
+        locations.put(RulesetValidator.location(table.name, c.name), c.line);
+      }
+      for (int i = 0; i < c.ruleLines.size(); i++) {
+        locations.put(RulesetValidator.location(table.name, c.name, i + 1), c.ruleLines.get(i));
+      }
+    }
+    tables.add(b.build());
+    table = null;
+  }
+
+  private void declareChain(List<Token> words) {
+    Token first = words.get(0);
+    String name = first.text.substring(1);
+    if (name.isEmpty()) {
+      throw error(first.column, "chain name missing after \":\"; expected :CHAIN POLICY [0:0]");
+    }
+    Token nameToken = new Token(name, first.column + 1);
+    boolean builtin = table.name.isBuiltin(name);
+    if (words.size() < 2) {
+      throw error(lineText.length() + 1, "policy missing after chain \"" + name + "\"; expected "
+          + (builtin ? "ACCEPT or DROP" : "\"-\" (a user chain has no policy)"));
+    }
+    Token policyToken = words.get(1);
+    String policy = policyToken.text;
+    Policy p = null;
+    if (builtin) {
+      if (policy.equals("ACCEPT")) {
+        p = Policy.ACCEPT;
+      } else if (policy.equals("DROP")) {
+        p = Policy.DROP;
+      } else if (!policy.equals("-")) {
+        throw error(policyToken, "unknown policy \"" + policy + "\" for built-in chain " + name
+            + "; expected ACCEPT or DROP");
+      }
+    } else if (!policy.equals("-")) {
+      throw error(policyToken, "chain \"" + name + "\" is a user chain, which has no policy;"
+          + " expected \"-\" instead of \"" + policy + "\"");
+    }
+    if (words.size() > 2) {
+      checkCounters(words.get(2));
+    }
+    if (words.size() > 3) {
+      throw error(words.get(3), "unexpected \"" + words.get(3).text
+          + "\" after the counters; expected nothing more on the line");
+    }
+    ChainDraft existing = table.chains.get(name);
+    if (existing != null && (!builtin || existing.line > 0)) {
+      throw error(nameToken, "chain \"" + name + "\" is declared twice in table " + table.name.id()
+          + (existing.line > 0 ? " (first at line " + existing.line + ")" : ""));
+    }
+    ChainDraft c = existing != null ? existing : table.addUser(name);
+    c.line = lineNo;
+    if (p != null) {
+      c.policy = p;
+    }
+  }
+
+  private void checkCounters(Token t) {
+    if (!COUNTERS.matcher(t.text).matches()) {
+      throw error(t, "bad counters \"" + t.text + "\"; expected [PACKETS:BYTES] such as [0:0]");
+    }
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  private void command(List<Token> words) {
+    if (words.isEmpty()) {
+      throw error(1, "the line holds only blanks; expected a command such as -A CHAIN");
+    }
+    int i = 0;
+    if (lineText.charAt(0) == '[') {
+      checkCounters(words.get(0));
+      i++;
+      if (words.size() == 1) {
+        throw error(lineText.length() + 1, "expected a command such as -A CHAIN after the counters");
+      }
+    }
+    Token cmd = words.get(i++);
+    switch (cmd.text) {
+      case "-A", "--append" -> {
+        ChainDraft chain = existingChain(words, i, cmd);
+        Rule rule = new RuleParser(words, i + 1).parse();
+        chain.rules.add(rule);
+        chain.ruleLines.add(lineNo);
+      }
+      case "-I", "--insert" -> {
+        ChainDraft chain = existingChain(words, i, cmd);
+        int at = i + 1;
+        int position = 1;
+        if (at < words.size() && !words.get(at).text.isEmpty()
+            && words.get(at).text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+          Token pos = words.get(at++);
+          long n = pos.text.length() > 9 ? Long.MAX_VALUE : Long.parseLong(pos.text);
+          if (n < 1 || n > chain.rules.size() + 1) {
+            throw error(pos, "rule number " + pos.text + " for -I " + chain.name
+                + " is out of range; expected 1 to " + (chain.rules.size() + 1));
+          }
+          position = (int) n;
+        }
+        Rule rule = new RuleParser(words, at).parse();
+        chain.rules.add(position - 1, rule);
+        chain.ruleLines.add(position - 1, lineNo);
+      }
+      case "-N", "--new-chain" -> {
+        Token name = argument(words, i, cmd);
+        noMore(words, i + 1, cmd.text + " " + name.text);
+        ChainDraft existing = table.chains.get(name.text);
+        if (existing != null) {
+          throw error(name, "chain \"" + name.text + "\" already exists in table " + table.name.id()
+              + (existing.line > 0 ? " (declared at line " + existing.line + ")" : " (built-in)"));
+        }
+        table.addUser(name.text).line = lineNo;
+      }
+      case "-P", "--policy" -> {
+        Token name = argument(words, i, cmd);
+        if (!table.name.isBuiltin(name.text)) {
+          throw error(name, "-P " + name.text + ": only built-in chains of table " + table.name.id()
+              + " (" + join(hookNames(table.name), "and") + ") have a policy");
+        }
+        Token policy = argument(words, i + 1, name);
+        Policy p;
+        if (policy.text.equals("ACCEPT")) {
+          p = Policy.ACCEPT;
+        } else if (policy.text.equals("DROP")) {
+          p = Policy.DROP;
+        } else {
+          throw error(policy, "unknown policy \"" + policy.text + "\"; expected ACCEPT or DROP");
+        }
+        noMore(words, i + 2, "-P " + name.text + " " + policy.text);
+        table.chains.get(name.text).policy = p;
+      }
+      case "-D", "--delete", "-R", "--replace", "-F", "--flush", "-X", "--delete-chain", "-E",
+          "--rename-chain", "-Z", "--zero", "-L", "--list", "-S", "--list-rules", "-C", "--check" ->
+          throw error(cmd, "unsupported command " + cmd.text
+              + "; mlb reads rulesets, which are built with -A, -I, -N and -P");
+      default -> {
+        if (cmd.text.equals("COMMIT")) {
+          throw error(cmd, "COMMIT must stand alone on its line, without blanks or anything else");
+        }
+        throw error(cmd, "expected a command such as -A CHAIN, found \"" + cmd.text + "\"");
+      }
+    }
+  }
+
+  private ChainDraft existingChain(List<Token> words, int i, Token cmd) {
+    Token name = argument(words, i, cmd);
+    ChainDraft chain = table.chains.get(name.text);
+    if (chain == null) {
+      throw error(name, "chain \"" + name.text + "\" does not exist in table " + table.name.id()
+          + "; declare it with \":" + name.text + " - [0:0]\" or \"-N " + name.text
+          + "\" before this line");
+    }
+    return chain;
+  }
+
+  private Token argument(List<Token> words, int i, Token option) {
+    if (i >= words.size()) {
+      throw error(option, "option \"" + option.text + "\" requires an argument");
+    }
+    return words.get(i);
+  }
+
+  private void noMore(List<Token> words, int i, String what) {
+    if (i < words.size()) {
+      throw error(words.get(i), "unexpected \"" + words.get(i).text + "\" after " + what
+          + "; expected nothing more on the line");
+    }
+  }
+
+  private static List<String> hookNames(TableName t) {
+    List<String> names = new ArrayList<>();
+    for (Hook h : t.hooks()) {
+      names.add(h.name());
+    }
+    return names;
+  }
+
+  // ---------------------------------------------------------------- tokens
+
+  /** One word of a line and the 1-based column where it starts. */
+  record Token(String text, int column) {}
+
+  /** Splits a line into words as iptables-restore's add_param_to_argv does. */
+  private List<Token> tokenize(String text) {
+    List<Token> out = new ArrayList<>();
+    StringBuilder word = new StringBuilder();
+    int start = -1;
+    boolean quoted = false;
+    boolean escaped = false;
+    int quoteColumn = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (quoted) {
+        if (escaped) {
+          word.append(c);
+          escaped = false;
+        } else if (c == '\\') {
+          escaped = true;
+        } else if (c == '"') {
+          quoted = false;
+          out.add(new Token(word.toString(), start + 1));
+          word.setLength(0);
+          start = -1;
+        } else {
+          word.append(c);
+        }
+        continue;
+      }
+      if (c == '"') {
+        quoted = true;
+        quoteColumn = i + 1;
+        if (start < 0) {
+          start = i;
+        }
+      } else if (c == ' ' || c == '\t') {
+        if (start >= 0) {
+          out.add(new Token(word.toString(), start + 1));
+          word.setLength(0);
+          start = -1;
+        }
+      } else {
+        if (start < 0) {
+          start = i;
+        }
+        word.append(c);
+      }
+    }
+    if (quoted) {
+      throw error(quoteColumn, "unterminated quote: no closing \" before the end of the line");
+    }
+    if (start >= 0) {
+      out.add(new Token(word.toString(), start + 1));
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- errors
+
+  private ParseException error(int column, String problem) {
+    return new ParseException(source, lineNo, Math.max(column, 1), problem, lineText);
+  }
+
+  private ParseException error(Token at, String problem) {
+    return error(at.column, problem);
+  }
+
+  private static String join(List<String> items, String last) {
+    if (items.size() == 1) {
+      return items.get(0);
+    }
+    return String.join(", ", items.subList(0, items.size() - 1)) + " " + last + " "
+        + items.get(items.size() - 1);
+  }
+
+  private static String quoted(String text) {
+    return "\"" + text + "\"";
+  }
+
+  // ---------------------------------------------------------------- tables and chains
+
+  private static final class TableDraft {
+    final TableName name;
+    final int line;
+    final String lineText;
+    final Map<String, ChainDraft> chains = new LinkedHashMap<>();
+
+    TableDraft(TableName name, int line, String lineText) {
+      this.name = name;
+      this.line = line;
+      this.lineText = lineText;
+      for (Hook h : name.hooks()) {
+        chains.put(h.name(), new ChainDraft(h.name()));
+      }
+    }
+
+    ChainDraft addUser(String chain) {
+      ChainDraft c = new ChainDraft(chain);
+      chains.put(chain, c);
+      return c;
+    }
+  }
+
+  private static final class ChainDraft {
+    final String name;
+    Policy policy;
+    int line;
+    final List<Rule> rules = new ArrayList<>();
+    final List<Integer> ruleLines = new ArrayList<>();
+
+    ChainDraft(String name) {
+      this.name = name;
+    }
+  }
+
+  // ---------------------------------------------------------------- numbers
+
+  /** strtoul(text, &end, 0) over the whole text, at most {@code max}; -1 if not such a number. */
+  static long unsigned(String text, long max) {
+    if (text.isEmpty()) {
+      return -1;
+    }
+    int radix = 10;
+    int start = 0;
+    if (text.length() > 2 && text.charAt(0) == '0' && (text.charAt(1) == 'x' || text.charAt(1) == 'X')) {
+      radix = 16;
+      start = 2;
+    } else if (text.length() > 1 && text.charAt(0) == '0') {
+      radix = 8;
+      start = 1;
+    }
+    long value = 0;
+    for (int i = start; i < text.length(); i++) {
+      char c = text.charAt(i);
+      int digit = c < 128 ? Character.digit(c, radix) : -1;
+      if (digit < 0) {
+        return -1;
+      }
+      value = value * radix + digit;
+      if (value > max) {
+        return -1;
+      }
+    }
+    return value;
+  }
+
+  // ---------------------------------------------------------------- one rule
+
+  /** The header options. */
+  private enum Header {
+    SOURCE("-s"),
+    DESTINATION("-d"),
+    IN("-i"),
+    OUT("-o"),
+    PROTOCOL("-p"),
+    FRAGMENT("-f");
+
+    final String flag;
+
+    Header(String flag) {
+      this.flag = flag;
+    }
+
+    static Header of(String option) {
+      return switch (option) {
+        case "-s", "--source", "--src" -> SOURCE;
+        case "-d", "--destination", "--dst" -> DESTINATION;
+        case "-i", "--in-interface" -> IN;
+        case "-o", "--out-interface" -> OUT;
+        case "-p", "--protocol" -> PROTOCOL;
+        case "-f", "--fragment" -> FRAGMENT;
+        default -> null;
+      };
+    }
+  }
+
+  private static boolean isCommand(String word) {
+    return switch (word) {
+      case "-A", "--append", "-I", "--insert", "-N", "--new-chain", "-P", "--policy", "-D",
+          "--delete", "-R", "--replace", "-F", "--flush", "-X", "--delete-chain", "-E",
+          "--rename-chain", "-Z", "--zero", "-L", "--list", "-S", "--list-rules", "-C", "--check" ->
+          true;
+      default -> false;
+    };
+  }
+
+  private static boolean isModuleFlag(String word) {
+    return word.equals("-m") || word.equals("--match");
+  }
+
+  private static boolean isJumpFlag(String word) {
+    return word.equals("-j") || word.equals("--jump");
+  }
+
+  private static boolean isGotoFlag(String word) {
+    return word.equals("-g") || word.equals("--goto");
+  }
+
+  /** Parses the words of one rule after {@code -A CHAIN}. */
+  private final class RuleParser {
+    private final List<Token> words;
+    private int pos;
+    private final Rule.Builder rule = Rule.builder();
+    private final Set<Header> seen = EnumSet.noneOf(Header.class);
+    private Protocol protocol;
+    private boolean protocolNegated;
+    private final List<ModuleParser> modules = new ArrayList<>();
+    /** Exactly one of these is set once -j or -g was read. */
+    private Target simpleTarget;
+    private TargetParser targetParser;
+    private Token targetToken;
+
+    RuleParser(List<Token> words, int pos) {
+      this.words = words;
+      this.pos = pos;
+    }
+
+    private boolean more() {
+      return pos < words.size();
+    }
+
+    private Token next() {
+      return words.get(pos++);
+    }
+
+    private Token peek() {
+      return more() ? words.get(pos) : null;
+    }
+
+    /** The argument of {@code option}, or an error if the line ends. */
+    Token argumentOf(Token option) {
+      if (!more()) {
+        throw error(option, "option \"" + option.text + "\" requires an argument");
+      }
+      return next();
+    }
+
+    Rule parse() {
+      while (more()) {
+        Token t = next();
+        Token bang = null;
+        if (t.text.equals("!")) {
+          bang = t;
+          if (!more()) {
+            throw error(bang, "\"!\" at the end of the rule; expected an option after it");
+          }
+          t = next();
+          if (t.text.equals("!")) {
+            throw error(t, "multiple \"!\" flags not allowed");
+          }
+        }
+        if (swallowing()) {
+          if (!(isTerminator(t.text))) {
+            if (bang != null) {
+              raw().add(bang.text);
+            }
+            raw().add(t.text);
+            continue;
+          }
+        }
+        word(t, bang);
+      }
+      return finish();
+    }
+
+    /** Whether the words go verbatim to an opaque target or to the last module, if opaque. */
+    private boolean swallowing() {
+      if (targetParser != null) {
+        return targetParser.opaque;
+      }
+      return simpleTarget == null && !modules.isEmpty() && modules.get(modules.size() - 1).opaque;
+    }
+
+    private List<String> raw() {
+      return targetParser != null ? targetParser.raw : modules.get(modules.size() - 1).raw;
+    }
+
+    private boolean isTerminator(String word) {
+      if (targetParser != null) {
+        return false;
+      }
+      return isModuleFlag(word) || isJumpFlag(word) || isGotoFlag(word) || Header.of(word) != null;
+    }
+
+    private void word(Token t, Token bang) {
+      String w = t.text;
+      Header h = Header.of(w);
+      if (h != null) {
+        header(h, t, bang);
+        return;
+      }
+      if (isModuleFlag(w) || isJumpFlag(w) || isGotoFlag(w)) {
+        if (bang != null) {
+          throw error(bang, "\"!\" cannot negate " + w + "; put it before an option of the match");
+        }
+        if (isModuleFlag(w)) {
+          Token name = argumentOf(t);
+          if (name.text.isEmpty()) {
+            throw error(name, "match name is empty; expected a module such as state or tcp");
+          }
+          modules.add(module(name.text, t));
+        } else {
+          target(t, argumentOf(t));
+        }
+        return;
+      }
+      if (isCommand(w)) {
+        throw error(t, "unexpected command " + w + "; one line holds one command");
+      }
+      if (!w.startsWith("-") || w.equals("-")) {
+        throw error(t, "unexpected argument \"" + w + "\"; expected an option");
+      }
+      option(t, bang);
+    }
+
+    private void option(Token t, Token bang) {
+      String w = t.text;
+      if (targetParser != null && targetParser.knows(w)) {
+        if (bang != null) {
+          throw error(bang, "\"!\" cannot negate " + w + "; options of -j " + targetParser.name
+              + " cannot be negated");
+        }
+        targetParser.option(t, this);
+        return;
+      }
+      for (int i = modules.size() - 1; i >= 0; i--) {
+        ModuleParser m = modules.get(i);
+        if (m.knows(w)) {
+          m.option(t, bang, this);
+          return;
+        }
+      }
+      // iptables loads the protocol's match for an option nobody knows: -p tcp --dport 80.
+      if (protocol != null && targetParser == null && simpleTarget == null) {
+        String match = protocolMatch(protocol);
+        if (match != null && modules.stream().noneMatch(m -> m.name.equals(match))) {
+          ModuleParser m = module(match, t);
+          modules.add(m);
+          if (m.opaque) {
+            if (bang != null) {
+              m.raw.add(bang.text);
+            }
+            m.raw.add(w);
+            return;
+          }
+          if (m.knows(w)) {
+            m.option(t, bang, this);
+            return;
+          }
+        }
+      }
+      throw unknownOption(t);
+    }
+
+    private ParseException unknownOption(Token t) {
+      String w = t.text;
+      if (targetParser != null) {
+        return error(t, "unknown option " + quoted(w) + " for -j " + targetParser.name + "; expected "
+            + join(targetParser.options(), "or"));
+      }
+      if (simpleTarget != null) {
+        return error(t, "unknown option " + quoted(w) + "; " + targetToken.text + " "
+            + simpleTarget.name() + " takes no options and no match of this rule knows it");
+      }
+      for (int i = modules.size() - 1; i >= 0; i--) {
+        ModuleParser m = modules.get(i);
+        if (!m.opaque) {
+          return error(t, "unknown option " + quoted(w) + " for -m " + m.name + "; expected "
+              + join(m.options(), "or"));
+        }
+      }
+      String hint = "";
+      if (PortParser.OPTIONS.containsKey(w)) {
+        hint = " (" + w + " needs -p tcp or -p udp before it)";
+      }
+      return error(t, "unknown option " + quoted(w)
+          + "; expected -s, -d, -i, -o, -p, -m MATCH, -j TARGET or -g CHAIN" + hint);
+    }
+
+    // ------------------------------------------------------------ header
+
+    private void header(Header h, Token t, Token bang) {
+      if (h == Header.FRAGMENT) {
+        throw error(bang != null ? bang : t, "-f (fragments) is not supported by mlb");
+      }
+      if (!seen.add(h)) {
+        throw error(t, "multiple " + h.flag + " flags not allowed");
+      }
+      Token arg = argumentOf(t);
+      boolean negated = bang != null;
+      switch (h) {
+        case SOURCE -> {
+          rule.source(prefix(t, arg));
+          rule.sourceNegated(negated);
+        }
+        case DESTINATION -> {
+          rule.destination(prefix(t, arg));
+          rule.destinationNegated(negated);
+        }
+        case IN -> {
+          rule.in(iface(arg));
+          rule.inNegated(negated);
+        }
+        case OUT -> {
+          rule.out(iface(arg));
+          rule.outNegated(negated);
+        }
+        case PROTOCOL -> {
+          if (Protocol.isAny(arg.text)) {
+            if (negated) {
+              throw error(bang, "! -p " + arg.text + " would match no packet; iptables refuses it");
+            }
+            return;
+          }
+          try {
+            protocol = Protocol.parse(arg.text);
+          } catch (IllegalArgumentException e) {
+            throw error(arg, e.getMessage());
+          }
+          protocolNegated = negated;
+          rule.protocol(protocol);
+          rule.protocolNegated(negated);
+        }
+        default -> throw new AssertionError(h);
+      }
+    }
+
+    private InterfaceName iface(Token arg) {
+      try {
+        return InterfaceName.of(arg.text);
+      } catch (IllegalArgumentException e) {
+        throw error(arg, e.getMessage());
+      }
+    }
+
+    private IpPrefix prefix(Token option, Token arg) {
+      String text = arg.text;
+      String flag = option.text;
+      if (text.indexOf(',') >= 0) {
+        throw error(arg, flag + " " + text + ": address lists are not supported;"
+            + " write one rule per address");
+      }
+      int slash = text.indexOf('/');
+      IpAddress address = address(arg, slash < 0 ? text : text.substring(0, slash));
+      checkFamily(arg, flag + " " + text, address);
+      if (slash < 0) {
+        return IpPrefix.host(address);
+      }
+      String mask = text.substring(slash + 1);
+      if (mask.indexOf('.') >= 0 || mask.indexOf(':') >= 0) {
+        IpAddress m = address(arg, mask);
+        if (m.family() != address.family()) {
+          throw error(arg, flag + " " + text + ": the netmask " + mask
+              + " is not of the address's family");
+        }
+        int length = contiguousLength(m);
+        if (length < 0) {
+          throw error(arg, flag + " " + text + ": non-contiguous netmask " + mask
+              + " is not supported; expected a prefix length or a mask of leading ones");
+        }
+        return IpPrefix.of(address, length);
+      }
+      try {
+        return IpPrefix.parse(text);
+      } catch (IllegalArgumentException e) {
+        throw error(arg, flag + " " + e.getMessage());
+      }
+    }
+
+    private IpAddress address(Token arg, String text) {
+      try {
+        return IpAddress.parse(text);
+      } catch (IllegalArgumentException e) {
+        throw error(arg, e.getMessage());
+      }
+    }
+
+    void checkFamily(Token arg, String what, IpAddress address) {
+      if (address.family() != family) {
+        throw error(arg, what + ": " + familyName(address.family()) + " address in an "
+            + familyName(family) + " ruleset");
+      }
+    }
+
+    // ------------------------------------------------------------ target
+
+    private void target(Token flag, Token name) {
+      if (simpleTarget != null || targetParser != null) {
+        throw error(flag, "multiple -j/-g flags not allowed; the rule already has "
+            + targetToken.text + " " + (simpleTarget != null ? simpleTarget.name() : targetParser.name));
+      }
+      targetToken = flag;
+      String n = name.text;
+      boolean isChain = table.chains.containsKey(n);
+      if (isGotoFlag(flag.text)) {
+        if (!isChain) {
+          throw error(name, flag.text + " " + n + ": no chain \"" + n + "\" in table "
+              + table.name.id() + "; declare it (\":" + n + " - [0:0]\" or \"-N " + n
+              + "\") before the rules that use it");
+        }
+        simpleTarget = new Goto(n);
+        return;
+      }
+      switch (n) {
+        case "ACCEPT" -> simpleTarget = Verdict.ACCEPT;
+        case "DROP" -> simpleTarget = Verdict.DROP;
+        case "RETURN" -> simpleTarget = Verdict.RETURN;
+        default -> {
+          if (isChain) {
+            simpleTarget = new Jump(n);
+          } else if (n.equals("MARK")) {
+            targetParser = new MarkTargetParser(name, false);
+          } else if (n.equals("CONNMARK")) {
+            targetParser = new MarkTargetParser(name, true);
+          } else if (n.equals("MASQUERADE")) {
+            targetParser = new MasqueradeParser(name);
+          } else if (n.equals("SNAT")) {
+            targetParser = new SnatParser(name);
+          } else if (KNOWN_TARGETS.contains(n)) {
+            targetParser = new OpaqueTargetParser(name);
+          } else if (n.isEmpty()) {
+            throw error(name, "target name is empty; expected a chain or a target such as ACCEPT");
+          } else {
+            throw error(name, flag.text + " " + n + ": no chain \"" + n + "\" in table "
+                + table.name.id() + " and no target of that name; declare the chain (\":" + n
+                + " - [0:0]\" or \"-N " + n + "\") before the rules that use it");
+          }
+        }
+      }
+    }
+
+    // ------------------------------------------------------------ modules
+
+    private ModuleParser module(String name, Token at) {
+      return switch (name) {
+        case "state" -> new StateParser(at, false);
+        case "conntrack" -> new StateParser(at, true);
+        case "connmark" -> new MarkMatchParser(at, true);
+        case "mark" -> new MarkMatchParser(at, false);
+        case "statistic" -> new StatisticParser(at);
+        case "tcp" -> new PortParser(at, Protocol.TCP);
+        case "udp" -> new PortParser(at, Protocol.UDP);
+        case "multiport" -> new MultiportParser(at);
+        case "comment" -> new CommentParser(at);
+        default -> {
+          ModuleParser m = new OpaqueModuleParser(name, at);
+          m.opaque = true;
+          yield m;
+        }
+      };
+    }
+
+    private Rule finish() {
+      for (ModuleParser m : modules) {
+        rule.addMatches(m.opaque ? OpaqueMatch.of(m.name, m.raw) : m.finish());
+        if (m.name.equals("tcp") || m.name.equals("udp")) {
+          Protocol wanted = m.name.equals("tcp") ? Protocol.TCP : Protocol.UDP;
+          if (!wanted.equals(protocol) || protocolNegated) {
+            throw error(m.at, "-m " + m.name + " needs -p " + m.name + " in the same rule"
+                + (protocol == null ? "" : " (not " + (protocolNegated ? "! " : "") + "-p "
+                    + protocol + ")"));
+          }
+        }
+      }
+      if (targetParser != null) {
+        rule.target(targetParser.opaque ? OpaqueTarget.of(targetParser.name, targetParser.raw)
+            : targetParser.finish());
+      } else if (simpleTarget != null) {
+        rule.target(simpleTarget);
+      }
+      return rule.build();
+    }
+  }
+
+  /** Which match iptables loads for an option after {@code -p PROTOCOL}. */
+  private static String protocolMatch(Protocol p) {
+    return switch (p.number()) {
+      case 6 -> "tcp";
+      case 17 -> "udp";
+      case 1 -> "icmp";
+      case 58 -> "icmp6";
+      case 132 -> "sctp";
+      case 33 -> "dccp";
+      default -> null;
+    };
+  }
+
+  /** The prefix length of a netmask of leading ones, or -1 if the mask has holes. */
+  static int contiguousLength(IpAddress mask) {
+    IpAddress ones = mask.family() == IpFamily.V4 ? IpAddress.v4(-1) : IpAddress.v6(-1L, -1L);
+    int length = Long.bitCount(mask.high()) + Long.bitCount(mask.low());
+    return ones.masked(length).equals(mask) ? length : -1;
+  }
+
+  private static String familyName(IpFamily f) {
+    return f == IpFamily.V4 ? "IPv4" : "IPv6";
+  }
+
+  // ---------------------------------------------------------------- match modules
+
+  /** One {@code -m MODULE} of a rule while its options are read. */
+  private abstract class ModuleParser {
+    final String name;
+    final Token at;
+    /** The words so far, as written; the arguments if the module becomes opaque. */
+    final List<String> raw = new ArrayList<>();
+    final Map<String, Token> given = new HashMap<>();
+    /** Whether any option was negated. */
+    boolean negated;
+    /** Whether the option being read was negated. */
+    boolean optionNegated;
+    boolean opaque;
+
+    ModuleParser(String name, Token at) {
+      this.name = name;
+      this.at = at;
+    }
+
+    /** The option's canonical name if this module models it, else null. */
+    abstract String canonical(String option);
+
+    /** Real options of the module that mlb does not model; they make the module opaque. */
+    Set<String> unmodelled() {
+      return Set.of();
+    }
+
+    /** The options for messages. */
+    abstract List<String> options();
+
+    /** Whether the canonical option takes {@code !}. */
+    abstract boolean negatable(String option);
+
+    /** Reads the canonical option's argument. */
+    abstract void value(String option, Token optionToken, Token arg);
+
+    abstract Match finish();
+
+    boolean knows(String option) {
+      return canonical(option) != null || unmodelled().contains(option);
+    }
+
+    void option(Token t, Token bang, RuleParser rule) {
+      if (opaque || unmodelled().contains(t.text)) {
+        opaque = true;
+        if (bang != null) {
+          raw.add(bang.text);
+        }
+        raw.add(t.text);
+        while (rule.more() && !rule.peek().text.startsWith("-") && !rule.peek().text.equals("!")) {
+          raw.add(rule.next().text);
+        }
+        return;
+      }
+      String c = canonical(t.text);
+      if (bang != null && !negatable(c)) {
+        throw error(bang, "-m " + name + ": option " + quoted(t.text) + " cannot be negated");
+      }
+      if (given.containsKey(c)) {
+        throw error(t, "-m " + name + ": option " + quoted(c) + " can only be given once");
+      }
+      given.put(c, t);
+      Token arg = rule.argumentOf(t);
+      optionNegated = bang != null;
+      if (bang != null) {
+        raw.add(bang.text);
+        negated = true;
+      }
+      raw.add(t.text);
+      raw.add(arg.text);
+      value(c, t, arg);
+    }
+
+    void require(String option) {
+      if (!given.containsKey(option)) {
+        throw error(at, "-m " + name + " needs " + option);
+      }
+    }
+  }
+
+  private final class OpaqueModuleParser extends ModuleParser {
+    OpaqueModuleParser(String name, Token at) {
+      super(name, at);
+    }
+
+    @Override
+    String canonical(String option) {
+      return null;
+    }
+
+    @Override
+    List<String> options() {
+      return List.of();
+    }
+
+    @Override
+    boolean negatable(String option) {
+      return true;
+    }
+
+    @Override
+    void value(String option, Token optionToken, Token arg) {}
+
+    @Override
+    Match finish() {
+      return OpaqueMatch.of(name, raw);
+    }
+  }
+
+  /** {@code -m state --state} and {@code -m conntrack --ctstate}. */
+  private final class StateParser extends ModuleParser {
+    private final boolean conntrack;
+    private final EnumSet<ConnState> states = EnumSet.noneOf(ConnState.class);
+
+    StateParser(Token at, boolean conntrack) {
+      super(conntrack ? "conntrack" : "state", at);
+      this.conntrack = conntrack;
+    }
+
+    private String option() {
+      return conntrack ? "--ctstate" : "--state";
+    }
+
+    @Override
+    String canonical(String option) {
+      return option.equals(option()) ? option : null;
+    }
+
+    @Override
+    Set<String> unmodelled() {
+      return conntrack
+          ? Set.of("--ctproto", "--ctorigsrc", "--ctorigdst", "--ctreplsrc", "--ctrepldst",
+              "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport", "--ctrepldstport",
+              "--ctstatus", "--ctexpire", "--ctdir")
+          : Set.of();
+    }
+
+    @Override
+    List<String> options() {
+      return conntrack
+          ? List.of("--ctstate", "--ctproto", "--ctorigsrc", "--ctorigdst", "--ctreplsrc",
+              "--ctrepldst", "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport",
+              "--ctrepldstport", "--ctstatus", "--ctexpire", "--ctdir")
+          : List.of("--state");
+    }
+
+    @Override
+    boolean negatable(String option) {
+      return true;
+    }
+
+    @Override
+    void value(String option, Token optionToken, Token arg) {
+      String list = arg.text;
+      String[] parts = list.split(",", -1);
+      for (String p : parts) {
+        Optional<ConnState> s = ConnState.lookup(p);
+        if (s.isEmpty() || (!conntrack && !s.get().isStateMatchState())) {
+          String expected = conntrack
+              ? "INVALID, NEW, ESTABLISHED, RELATED, UNTRACKED, SNAT or DNAT"
+              : "INVALID, NEW, ESTABLISHED, RELATED or UNTRACKED";
+          throw error(arg, (p.isEmpty() ? "empty state" : "unknown state " + quoted(p)) + " in "
+              + option + " " + list + "; expected a comma-separated list of " + expected
+              + " (or a prefix of one)");
+        }
+        states.add(s.get());
+      }
+    }
+
+    @Override
+    Match finish() {
+      if (states.isEmpty()) {
+        throw error(at, "-m " + name + " needs " + option());
+      }
+      ImmutableSet<ConnState> set = ImmutableSet.copyOf(states);
+      return conntrack ? new ConntrackMatch(set, negated) : new StateMatch(set, negated);
+    }
+  }
+
+  /** {@code -m mark --mark} and {@code -m connmark --mark}. */
+  private final class MarkMatchParser extends ModuleParser {
+    private final boolean connmark;
+    private Mark mark;
+
+    MarkMatchParser(Token at, boolean connmark) {
+      super(connmark ? "connmark" : "mark", at);
+      this.connmark = connmark;
+    }
+
+    @Override
+    String canonical(String option) {
+      return option.equals("--mark") ? option : null;
+    }
+
+    @Override
+    List<String> options() {
+      return List.of("--mark");
+    }
+
+    @Override
+    boolean negatable(String option) {
+      return true;
+    }
+
+    @Override
+    void value(String option, Token optionToken, Token arg) {
+      mark = parseMark(arg, "--mark");
+    }
+
+    @Override
+    Match finish() {
+      require("--mark");
+      return connmark ? new ConnmarkMatch(mark, negated) : new MarkMatch(mark, negated);
+    }
+  }
+
+  private Mark parseMark(Token arg, String option) {
+    try {
+      return Mark.parse(arg.text);
+    } catch (IllegalArgumentException e) {
+      throw error(arg, "bad value for " + option + ": " + e.getMessage());
+    }
+  }
+
+  private long parseU32(Token arg, String option) {
+    long v = unsigned(arg.text, Mark.FULL_MASK);
+    if (v < 0) {
+      throw error(arg, "bad value " + quoted(arg.text) + " for " + option
+          + "; expected an unsigned 32-bit number (0 to 4294967295, 0x hex or 0 octal)");
+    }
+    return v;
+  }
+
+  /** {@code -m statistic}. */
+  private final class StatisticParser extends ModuleParser {
+    private String mode;
+    private long every;
+    private long packet;
+    private double probability;
+
+    StatisticParser(Token at) {
+      super("statistic", at);
+    }
+
+    @Override
+    String canonical(String option) {
+      return options().contains(option) ? option : null;
+    }
+
+    @Override
+    List<String> options() {
+      return List.of("--mode", "--every", "--packet", "--probability");
+    }
+
+    @Override
+    boolean negatable(String option) {
+      return option.equals("--every") || option.equals("--probability");
+    }
+
+    @Override
+    void value(String option, Token optionToken, Token arg) {
+      switch (option) {
+        case "--mode" -> {
+          if (!arg.text.equals("nth") && !arg.text.equals("random")) {
+            throw error(arg, "unknown mode " + quoted(arg.text) + " for -m statistic; expected nth or random");
+          }
+          mode = arg.text;
+        }
+        case "--every" -> {
+          every = parseU32(arg, "--every");
+          if (every == 0) {
+            throw error(arg, "--every 0 is out of range; expected 1 to 4294967295");
+          }
+          exclusive(optionToken, "--every", "--probability");
+        }
+        case "--packet" -> {
+          packet = parseU32(arg, "--packet");
+          exclusive(optionToken, "--packet", "--probability");
+        }
+        case "--probability" -> {
+          if (!DECIMAL.matcher(arg.text).matches() || arg.text.chars().noneMatch(Character::isDigit)) {
+            throw error(arg, "bad value " + quoted(arg.text)
+                + " for --probability; expected a decimal number from 0 to 1");
+          }
+          probability = Double.parseDouble(arg.text);
+          if (!(probability >= 0 && probability <= 1)) {
+            throw error(arg, "--probability " + arg.text + " is out of range; expected 0 to 1");
+          }
+          exclusive(optionToken, "--probability", "--every");
+          exclusive(optionToken, "--probability", "--packet");
+        }
+        default -> throw new AssertionError(option);
+      }
+    }
+
+    private void exclusive(Token at, String option, String other) {
+      if (given.containsKey(other)) {
+        throw error(at, "option " + quoted(option) + " cannot be used together with " + quoted(other));
+      }
+    }
+
+    @Override
+    Match finish() {
+      if (mode == null) {
+        throw error(at, "-m statistic needs --mode nth or --mode random");
+      }
+      if (mode.equals("nth")) {
+        if (given.containsKey("--probability")) {
+          throw error(given.get("--probability"), "option \"--probability\" is for --mode random, not --mode nth");
+        }
+        if (given.containsKey("--every") && !given.containsKey("--packet")) {
+          throw error(given.get("--every"), "option \"--every\" also requires \"--packet\"");
+        }
+        if (given.containsKey("--packet") && !given.containsKey("--every")) {
+          throw error(given.get("--packet"), "option \"--packet\" also requires \"--every\"");
+        }
+        if (!given.containsKey("--every")) {
+          throw error(given.get("--mode"), "--mode nth needs --every N and --packet P");
+        }
+        if (packet >= every) {
+          throw error(given.get("--packet"), "--packet " + packet + " is not below --every " + every
+              + "; expected 0 to " + (every - 1));
+        }
+        return new StatisticMatch(new Statistic.Nth(every, packet), negated);
+      }
+      for (String o : List.of("--every", "--packet")) {
+        if (given.containsKey(o)) {
+          throw error(given.get(o), "option " + quoted(o) + " is for --mode nth, not --mode random");
+        }
+      }
+      if (!given.containsKey("--probability")) {
+        throw error(given.get("--mode"), "--mode random needs --probability P");
+      }
+      return new StatisticMatch(Statistic.Random.ofProbability(probability), negated);
+    }
+  }
+
+  /** {@code -m tcp} and {@code -m udp}. */
+  private final class PortParser extends ModuleParser {
+    static final Map<String, String> OPTIONS =
+        Map.of(
+            "--sport", "--sport",
+            "--source-port", "--sport",
+            "--dport", "--dport",
+            "--destination-port", "--dport");
+
+    private final Protocol protocol;
+    private PortCriterion source;
+    private PortCriterion destination;
+
+    PortParser(Token at, Protocol protocol) {
+      super(protocol.toString(), at);
+      this.protocol = protocol;
+    }
+
+    @Override
+    String canonical(String option) {
+      return OPTIONS.get(option);
+    }
+
+    @Override
+    Set<String> unmodelled() {
+      return protocol.equals(Protocol.TCP) ? Set.of("--tcp-flags", "--syn", "--tcp-option") : Set.of();
+    }
+
+    @Override
+    List<String> options() {
+      return protocol.equals(Protocol.TCP)
+          ? List.of("--sport", "--dport", "--tcp-flags", "--syn", "--tcp-option")
+          : List.of("--sport", "--dport");
+    }
+
+    @Override
+    boolean negatable(String option) {
+      return true;
+    }
+
+    @Override
+    void value(String option, Token optionToken, Token arg) {
+      PortCriterion c = new PortCriterion(portRange(arg, option), optionNegated);
+      if (option.equals("--sport")) {
+        source = c;
+      } else {
+        destination = c;
+      }
+    }
+
+    @Override
+    Match finish() {
+      return new PortMatch(protocol, Optional.ofNullable(source), Optional.ofNullable(destination));
+    }
+  }
+
+  /** {@code N}, {@code A:B}, {@code A:} or {@code :B}, as -m tcp reads it. */
+  private PortRange portRange(Token arg, String option) {
+    String text = arg.text;
+    int colon = text.indexOf(':');
+    if (colon < 0) {
+      int p = port(arg, option, text);
+      return PortRange.of(p);
+    }
+    String a = text.substring(0, colon);
+    String b = text.substring(colon + 1);
+    int first = a.isEmpty() ? 0 : port(arg, option, a);
+    int last = b.isEmpty() ? 65535 : port(arg, option, b);
+    if (first > last) {
+      throw error(arg, "port range " + text + " for " + option
+          + " is empty; expected FIRST:LAST with FIRST not above LAST");
+    }
+    return PortRange.of(first, last);
+  }
+
+  private int port(Token arg, String option, String text) {
+    long p = unsigned(text, 65535);
+    if (p < 0) {
+      throw error(arg, "bad port " + quoted(text) + " in " + option + " " + arg.text
+          + "; expected a number from 0 to 65535 (service names are not supported)");
+    }
+    return (int) p;
+  }
+
+  /** {@code -m multiport}. */
+  private final class MultiportParser extends ModuleParser {
+    private MultiportMatch.Direction direction;
+    private final List<PortRange> ports = new ArrayList<>();
+
+    MultiportParser(Token at) {
+      super("multiport", at);
+    }
+
+    @Override
+    String canonical(String option) {
+      return switch (option) {
+        case "--sports", "--source-ports" -> "--sports";
+        case "--dports", "--destination-ports" -> "--dports";
+        case "--ports" -> "--ports";
+        default -> null;
+      };
+    }
+
+    @Override
+    List<String> options() {
+      return List.of("--sports", "--dports", "--ports");
+    }
+
+    @Override
+    boolean negatable(String option) {
+      return true;
+    }
+
+    @Override
+    void value(String option, Token optionToken, Token arg) {
+      if (direction != null) {
+        throw error(optionToken, "-m multiport takes only one of --sports, --dports and --ports");
+      }
+      direction = switch (option) {
+        case "--sports" -> MultiportMatch.Direction.SOURCE;
+        case "--dports" -> MultiportMatch.Direction.DESTINATION;
+        default -> MultiportMatch.Direction.EITHER;
+      };
+      int slots = 0;
+      for (String p : arg.text.split(",", -1)) {
+        if (p.isEmpty()) {
+          throw error(arg, "empty port in " + option + " " + arg.text
+              + "; expected a comma-separated list of ports and FIRST:LAST ranges");
+        }
+        int colon = p.indexOf(':');
+        PortRange r;
+        if (colon < 0) {
+          r = PortRange.of(port(arg, option, p));
+        } else {
+          int first = port(arg, option, p.substring(0, colon));
+          int last = port(arg, option, p.substring(colon + 1));
+          if (first > last) {
+            throw error(arg, "port range " + p + " in " + option
+                + " is empty; expected FIRST:LAST with FIRST not above LAST");
+          }
+          r = PortRange.of(first, last);
+        }
+        slots += r.isSingle() ? 1 : 2;
+        ports.add(r);
+      }
+      if (slots > MultiportMatch.MAX_PORTS) {
+        throw error(arg, option + " lists " + slots + " ports (a range counts as two); -m multiport"
+            + " allows at most " + MultiportMatch.MAX_PORTS);
+      }
+    }
+
+    @Override
+    Match finish() {
+      if (direction == null) {
+        throw error(at, "-m multiport needs --sports, --dports or --ports");
+      }
+      return new MultiportMatch(direction, ImmutableList.copyOf(ports), negated);
+    }
+  }
+
+  /** {@code -m comment --comment TEXT}. */
+  private final class CommentParser extends ModuleParser {
+    private String text;
+
+    CommentParser(Token at) {
+      super("comment", at);
+    }
+
+    @Override
+    String canonical(String option) {
+      return option.equals("--comment") ? option : null;
+    }
+
+    @Override
+    List<String> options() {
+      return List.of("--comment");
+    }
+
+    @Override
+    boolean negatable(String option) {
+      return false;
+    }
+
+    @Override
+    void value(String option, Token optionToken, Token arg) {
+      text = arg.text;
+    }
+
+    @Override
+    Match finish() {
+      require("--comment");
+      return new CommentMatch(text);
+    }
+  }
+
+  // ---------------------------------------------------------------- targets
+
+  /** A target extension ({@code -j NAME}) while its options are read. */
+  private abstract class TargetParser {
+    final String name;
+    final Token at;
+    final List<String> raw = new ArrayList<>();
+    final Map<String, Token> given = new HashMap<>();
+    boolean opaque;
+
+    TargetParser(Token at) {
+      this.name = at.text;
+      this.at = at;
+    }
+
+    abstract List<String> options();
+
+    /** Options that take no argument. */
+    Set<String> flags() {
+      return Set.of();
+    }
+
+    /** Real options that mlb does not model; they make the target opaque. */
+    Set<String> unmodelled() {
+      return Set.of();
+    }
+
+    boolean knows(String option) {
+      return options().contains(option) || unmodelled().contains(option);
+    }
+
+    void option(Token t, RuleParser rule) {
+      if (unmodelled().contains(t.text)) {
+        opaque = true;
+        raw.add(t.text);
+        return;
+      }
+      if (given.containsKey(t.text)) {
+        throw error(t, "-j " + name + ": option " + quoted(t.text) + " can only be given once");
+      }
+      given.put(t.text, t);
+      raw.add(t.text);
+      Token arg = null;
+      if (!flags().contains(t.text)) {
+        arg = rule.argumentOf(t);
+        raw.add(arg.text);
+      }
+      value(t, arg, rule);
+    }
+
+    abstract void value(Token option, Token arg, RuleParser rule);
+
+    abstract Target finish();
+  }
+
+  private final class OpaqueTargetParser extends TargetParser {
+    OpaqueTargetParser(Token at) {
+      super(at);
+      opaque = true;
+    }
+
+    @Override
+    List<String> options() {
+      return List.of();
+    }
+
+    @Override
+    void value(Token option, Token arg, RuleParser rule) {}
+
+    @Override
+    Target finish() {
+      return OpaqueTarget.of(name, raw);
+    }
+  }
+
+  /** {@code -j MARK} and {@code -j CONNMARK}. */
+  private final class MarkTargetParser extends TargetParser {
+    private static final List<String> OPERATIONS =
+        List.of("--set-xmark", "--set-mark", "--and-mark", "--or-mark", "--xor-mark");
+    private final boolean connmark;
+    private Token operation;
+    private long value;
+    private long mask;
+    private final Map<String, Long> masks = new HashMap<>();
+
+    MarkTargetParser(Token at, boolean connmark) {
+      super(at);
+      this.connmark = connmark;
+    }
+
+    @Override
+    List<String> options() {
+      if (!connmark) {
+        return OPERATIONS;
+      }
+      List<String> all = new ArrayList<>(OPERATIONS);
+      all.addAll(List.of("--save-mark", "--restore-mark", "--nfmask", "--ctmask", "--mask"));
+      return all;
+    }
+
+    @Override
+    Set<String> flags() {
+      return Set.of("--save-mark", "--restore-mark");
+    }
+
+    @Override
+    Set<String> unmodelled() {
+      return connmark ? Set.of("--left-shift-mark", "--right-shift-mark") : Set.of();
+    }
+
+    private String operations() {
+      List<String> ops = new ArrayList<>(OPERATIONS);
+      if (connmark) {
+        ops.add("--save-mark");
+        ops.add("--restore-mark");
+      }
+      return join(ops, "or");
+    }
+
+    @Override
+    void value(Token option, Token arg, RuleParser rule) {
+      String o = option.text;
+      boolean isMask = o.equals("--nfmask") || o.equals("--ctmask") || o.equals("--mask");
+      if (isMask) {
+        if (o.equals("--mask") && (given.containsKey("--nfmask") || given.containsKey("--ctmask"))
+            || !o.equals("--mask") && given.containsKey("--mask")) {
+          throw error(option, "-j CONNMARK: --mask sets both --nfmask and --ctmask;"
+              + " it cannot be combined with them");
+        }
+        masks.put(o, parseU32(arg, o));
+        return;
+      }
+      if (operation != null) {
+        throw error(option, "-j " + name + ": " + o + " cannot be combined with " + operation.text
+            + "; expected exactly one of " + operations());
+      }
+      operation = option;
+      switch (o) {
+        case "--set-xmark" -> {
+          Mark m = parseMark(arg, o);
+          value = m.value();
+          mask = m.mask();
+        }
+        case "--set-mark" -> {
+          Mark m = parseMark(arg, o);
+          value = m.value();
+          mask = m.mask() | m.value();
+        }
+        case "--and-mark" -> {
+          value = 0;
+          mask = ~parseU32(arg, o) & Mark.FULL_MASK;
+        }
+        case "--or-mark" -> {
+          value = parseU32(arg, o);
+          mask = value;
+        }
+        case "--xor-mark" -> {
+          value = parseU32(arg, o);
+          mask = 0;
+        }
+        default -> { } // --save-mark, --restore-mark: masks are read in finish()
+      }
+    }
+
+    private long maskOption(String option) {
+      return masks.getOrDefault(option, masks.getOrDefault("--mask", Mark.FULL_MASK));
+    }
+
+    @Override
+    Target finish() {
+      if (operation == null) {
+        throw error(at, "-j " + name + " needs one of " + operations());
+      }
+      String op = operation.text;
+      boolean save = op.equals("--save-mark");
+      boolean restore = op.equals("--restore-mark");
+      if (!save && !restore) {
+        for (String m : List.of("--nfmask", "--ctmask", "--mask")) {
+          if (given.containsKey(m)) {
+            throw error(given.get(m), "-j CONNMARK: " + m
+                + " only goes with --save-mark or --restore-mark, not with " + op);
+          }
+        }
+        return connmark ? new SetConnmark(value, mask) : new SetMark(value, mask);
+      }
+      long nf = maskOption("--nfmask");
+      long ct = maskOption("--ctmask");
+      return save ? new SaveConnmark(nf, ct) : new RestoreConnmark(nf, ct);
+    }
+  }
+
+  /** {@code P} or {@code P-Q}, as the NAT targets read ports. */
+  private PortRange natPorts(Token arg, String option, String text, int min) {
+    int dash = text.indexOf('-');
+    String a = dash < 0 ? text : text.substring(0, dash);
+    String b = dash < 0 ? a : text.substring(dash + 1);
+    long first = unsigned(a, 65535);
+    long last = unsigned(b, 65535);
+    if (first < min || last < min) {
+      throw error(arg, "bad port " + quoted(first < min ? a : b) + " in " + option + " " + arg.text
+          + "; expected P or P-Q with ports from " + min + " to 65535");
+    }
+    if (first > last) {
+      throw error(arg, "port range " + text + " in " + option
+          + " is empty; expected P-Q with P not above Q");
+    }
+    return PortRange.of((int) first, (int) last);
+  }
+
+  /** {@code -j MASQUERADE}. */
+  private final class MasqueradeParser extends TargetParser {
+    private PortRange ports;
+
+    MasqueradeParser(Token at) {
+      super(at);
+    }
+
+    @Override
+    List<String> options() {
+      return List.of("--to-ports", "--random", "--random-fully");
+    }
+
+    @Override
+    Set<String> flags() {
+      return Set.of("--random", "--random-fully");
+    }
+
+    @Override
+    void value(Token option, Token arg, RuleParser rule) {
+      if (option.text.equals("--to-ports")) {
+        ports = natPorts(arg, "--to-ports", arg.text, 0);
+      }
+    }
+
+    @Override
+    Target finish() {
+      return new Masquerade(Optional.ofNullable(ports), given.containsKey("--random"),
+          given.containsKey("--random-fully"));
+    }
+  }
+
+  /** {@code -j SNAT}. */
+  private final class SnatParser extends TargetParser {
+    private IpAddress first;
+    private IpAddress last;
+    private PortRange ports;
+
+    SnatParser(Token at) {
+      super(at);
+    }
+
+    @Override
+    List<String> options() {
+      return List.of("--to-source", "--random", "--random-fully", "--persistent");
+    }
+
+    @Override
+    Set<String> flags() {
+      return Set.of("--random", "--random-fully", "--persistent");
+    }
+
+    @Override
+    void value(Token option, Token arg, RuleParser rule) {
+      if (!option.text.equals("--to-source")) {
+        return;
+      }
+      String text = arg.text;
+      String addresses = text;
+      String portText = null;
+      if (text.startsWith("[")) {
+        int close = text.indexOf(']');
+        if (close < 0) {
+          throw error(arg, "--to-source " + text + ": missing \"]\"; expected [ADDR[-ADDR]]:P[-Q]");
+        }
+        addresses = text.substring(1, close);
+        String rest = text.substring(close + 1);
+        if (!rest.isEmpty()) {
+          if (rest.charAt(0) != ':' || rest.length() == 1) {
+            throw error(arg, "--to-source " + text + ": expected \":PORT\" after \"]\"");
+          }
+          portText = rest.substring(1);
+        }
+      } else if (family == IpFamily.V4) {
+        int colon = text.indexOf(':');
+        if (colon >= 0 && text.indexOf(':', colon + 1) < 0) {
+          addresses = text.substring(0, colon);
+          portText = text.substring(colon + 1);
+        }
+      }
+      int dash = addresses.indexOf('-');
+      String a = dash < 0 ? addresses : addresses.substring(0, dash);
+      String b = dash < 0 ? a : addresses.substring(dash + 1);
+      if (a.isEmpty()) {
+        throw error(arg, "--to-source " + text + ": the address is missing; expected "
+            + (family == IpFamily.V4 ? "ADDR[-ADDR][:P[-Q]]" : "ADDR[-ADDR] or [ADDR[-ADDR]]:P[-Q]"));
+      }
+      first = rule.address(arg, a);
+      last = rule.address(arg, b);
+      rule.checkFamily(arg, "--to-source " + text, first);
+      rule.checkFamily(arg, "--to-source " + text, last);
+      if (first.compareTo(last) > 0) {
+        throw error(arg, "--to-source " + text
+            + ": the address range is empty; the first address must not exceed the last");
+      }
+      if (portText != null) {
+        ports = natPorts(arg, "--to-source", portText, 1);
+      }
+    }
+
+    @Override
+    Target finish() {
+      if (first == null) {
+        throw error(at, "-j SNAT needs --to-source ADDR[-ADDR][:P[-Q]]");
+      }
+      return new Snat(first, last, Optional.ofNullable(ports), given.containsKey("--random"),
+          given.containsKey("--random-fully"), given.containsKey("--persistent"));
+    }
+  }
+}
