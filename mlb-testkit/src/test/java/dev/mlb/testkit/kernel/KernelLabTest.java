@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mlb.api.InterfaceName;
 import dev.mlb.api.IpAddress;
+import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Protocol;
+import dev.mlb.iproute.IpBatchParser;
+import dev.mlb.netfilter.RestoreParser;
 import dev.mlb.testkit.Flow;
 import dev.mlb.testkit.FlowResult;
 import dev.mlb.testkit.Topology;
@@ -69,7 +72,10 @@ class KernelLabTest {
     KernelTests.requireKernel();
     List<String> names;
     long t0 = System.nanoTime();
-    try (KernelLab lab = KernelLab.start(Topology.standard(2), fixedSeed(), FIXED_ROUTES, FAST)) {
+    // The model overload: parsed by mlb, rendered by mlb's writers, loaded by the real tools.
+    try (KernelLab lab = KernelLab.start(Topology.standard(2),
+        RestoreParser.parse("fixed seed", fixedSeed(), IpFamily.V4),
+        IpBatchParser.parse("fixed routes", FIXED_ROUTES, IpFamily.V4), FAST)) {
       names = lab.namespaceNames();
       long t1 = System.nanoTime();
       List<FlowResult> lan = lab.runAll(lanTcp(40000, 6, 443));
@@ -135,6 +141,20 @@ class KernelLabTest {
           Flow.fromRouter(Protocol.TCP, 43002, SERVER, 80),
           Flow.fromRouter(Protocol.TCP, 43003, SERVER, 80)));
       local.forEach(r -> System.out.println("seed as posted, router-originated: " + r));
+      // Every router flow ends up on ppp0 with ctmark 1. A flow that balance1 gives ctmark 2 leaves
+      // ppp0 (no MARK in OUTPUT), its first ACK restores mark 2 and is re-routed to ppp1, and
+      // MASQUERADE's changed-output-interface check kills the connection and drops the packet. The
+      // next packet starts a new conntrack entry (NEW, picked up mid-stream) that passes balance1
+      // again: 4 flows, 7 evaluations of balance1 from OUTPUT.
+      for (FlowResult r : local) {
+        assertTrue(r.completed(), r.toString());
+        assertEquals("ppp0", r.outcome());
+        assertEquals(OptionalLong.of(1), r.mark());
+      }
+      String output = lab.router().run("iptables", "-t", "mangle", "-L", "OUTPUT", "-v", "-x", "-n").check().stdout();
+      long evaluations = output.lines().map(String::strip).filter(l -> l.contains("balance1"))
+          .mapToLong(l -> Long.parseLong(l.split("\\s+")[0])).sum();
+      assertEquals(7, evaluations, output);
     }
     assertNoneLeft(names);
   }
