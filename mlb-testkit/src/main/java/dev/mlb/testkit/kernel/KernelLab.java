@@ -57,7 +57,9 @@ import java.util.regex.Pattern;
  *       uplink without a gateway: no address, proxy ARP, and a host route to the router's address),
  *       a /30 from 203.0.113.128/25 towards the server, a default route towards the server,
  *       {@code ip_forward=1}, and ingress filtering: {@code iptables -A FORWARD -i LINK ! -s
- *       UPLINK-ADDRESS -j DROP}. The drop counters are read to say where a packet died.
+ *       UPLINK-ADDRESS -j DROP}. Where {@code nft} is installed, an nftables set just before that
+ *       rule records the addresses, protocol and ports of each packet it drops, so a failed flow
+ *       says which of its packets which provider dropped.
  *   <li><b>server</b>: the server address (and any other flow endpoint) on its loopback, one link per
  *       provider, and a route to each uplink's link prefix via that uplink's provider: replies go
  *       back through the provider owning their destination. No route to the LAN: a flow that leaves
@@ -83,16 +85,24 @@ import java.util.regex.Pattern;
  * link (the server routes by destination).
  */
 public final class KernelLab implements AutoCloseable {
-  /** How long each step of a flow may take, and how namespaces are named. */
+  /**
+   * How long each step of a flow (connect, reply, close; each UDP round) may take.
+   *
+   * <p>The default, 900 ms, stays below Linux's initial retransmission timeout of 1 s on purpose: a
+   * failed connect then sends exactly one SYN. A retransmitted SYN is still a NEW packet to
+   * conntrack and would walk the {@code --state NEW} rules again, advancing nth counters once more
+   * than the simulator's one-SYN flow does. Longer limits are allowed (up to 30 s) but make failed
+   * flows slower and their rule traversals differ.
+   */
   public record Options(Duration stepTimeout) {
     public Options {
       checkArgument(stepTimeout != null && !stepTimeout.isNegative() && !stepTimeout.isZero()
           && stepTimeout.toMillis() <= 30_000, "step timeout %s is outside (0, 30 s]", stepTimeout);
     }
 
-    /** Steps wait 1500 ms. */
+    /** Steps wait 900 ms. */
     public static Options defaults() {
-      return new Options(Duration.ofMillis(Peer.DEFAULT_TIMEOUT_MS));
+      return new Options(Duration.ofMillis(900));
     }
   }
 
@@ -101,6 +111,10 @@ public final class KernelLab implements AutoCloseable {
   private static final IpPrefix SERVER_LINKS = IpPrefix.parse("203.0.113.128/25");
   private static final Duration SETUP = Duration.ofSeconds(20);
   private static final Pattern MARK = Pattern.compile("\\bmark=(\\d+)");
+  /** Whether {@code nft} is here to record what providers drop (package nftables; optional). */
+  private static final boolean RECORDER = KernelSupport.onPath("nft");
+  private static final Pattern DROPPED = Pattern.compile(
+      "(\\d+\\.\\d+\\.\\d+\\.\\d+) \\. (\\d+\\.\\d+\\.\\d+\\.\\d+) \\. (\\w+) \\. (\\d+) \\. (\\d+)");
   private static final Pattern TUPLE = Pattern.compile("src=(\\S+) dst=(\\S+)");
 
   private final Topology topology;
@@ -118,7 +132,6 @@ public final class KernelLab implements AutoCloseable {
   private final Set<IpAddress> lanAddresses = new HashSet<>();
   private final Set<IpAddress> serverAddresses = new HashSet<>();
   private final Set<String> usedTuples = new HashSet<>();
-  private final Map<InterfaceName, Long> providerDrops = new HashMap<>();
   private boolean closed;
 
   private KernelLab(Topology topology, Options options) {
@@ -153,6 +166,13 @@ public final class KernelLab implements AutoCloseable {
   /** {@link #start(Topology, String, String)} with options. */
   public static KernelLab start(Topology topology, String rules, String routes, Options options) {
     checkArgument(topology != null && rules != null && routes != null && options != null, "null argument");
+    KernelSupport.unavailableReason().ifPresent(why -> {
+      throw new KernelUnavailableException(why);
+    });
+    if (!KernelSupport.onPath("conntrack")) {
+      throw new KernelUnavailableException("conntrack is not installed (apt-get install -y conntrack); "
+          + "the kernel lab reads each flow's mark from it");
+    }
     KernelLab lab = new KernelLab(topology, options);
     try {
       lab.build(rules, routes);
@@ -256,7 +276,14 @@ public final class KernelLab implements AutoCloseable {
           "net/ipv4/neigh/" + ROUTER_LINK + "/proxy_delay=0");
       p.run("iptables-restore").stdin("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
           + "-A FORWARD -i " + ROUTER_LINK + " ! -s " + u.ip() + "/32 -j DROP\nCOMMIT\n").check();
-      providerDrops.put(u.iface(), 0L);
+      // A recorder before the filter: which packets it drops, by addresses, protocol and ports.
+      if (RECORDER) {
+        p.run("nft", "-f", "-").stdin("table ip mlblab {\n"
+          + "  set dropped { type ipv4_addr . ipv4_addr . inet_proto . inet_service . inet_service; size 65535; flags dynamic; }\n"
+          + "  chain forward {\n    type filter hook forward priority -1; policy accept;\n"
+          + "    iifname \"" + ROUTER_LINK + "\" ip saddr != " + u.ip() + " meta l4proto { tcp, udp } "
+          + "add @dropped { ip saddr . ip daddr . meta l4proto . th sport . th dport }\n  }\n}\n").check();
+      }
     }
     s.load(server);
     // The server: conntrack on (a rule that only counts), so the lab can see what reached it.
@@ -432,59 +459,78 @@ public final class KernelLab implements AutoCloseable {
     return failed(flow, r, ct, mark);
   }
 
+  /** A packet of the flow that a provider's ingress filter dropped; {@code forward}: client to server. */
+  private record Drop(InterfaceName uplink, String packet, boolean forward) {}
+
   private FlowResult failed(Flow flow, Map<String, String> r, Optional<String> ct, OptionalLong mark) {
-    Map<InterfaceName, Long> drops = newProviderDrops();
-    Optional<InterfaceName> dropper = drops.keySet().stream().findFirst();
+    List<Drop> drops = providerDrops(flow);
+    Optional<InterfaceName> forwardDropper = drops.stream().filter(Drop::forward).map(Drop::uplink).findFirst();
+    Optional<Drop> replyDrop = drops.stream().filter(d -> !d.forward()).findFirst();
     Optional<InterfaceName> uplink = switch (flow.origin()) {
       case LAN, ROUTER -> ct.flatMap(KernelLab::replyDestination).flatMap(topology::uplinkWithAddress)
-          .map(Uplink::iface).or(() -> dropper);
+          .map(Uplink::iface).or(() -> forwardDropper);
       case INBOUND -> ct.isPresent() ? flow.inboundUplink() : Optional.empty();
     };
     boolean tcp = flow.protocol().equals(Protocol.TCP);
+    boolean inbound = flow.origin() == Flow.Origin.INBOUND;
     String step = r.getOrDefault("step", "?");
     String error = r.getOrDefault("error", "");
     boolean replied = ct.isPresent() && !ct.get().contains("[UNREPLIED]");
     String client = flow.client().map(IpAddress::toString).orElse("router");
     String fwd = client + ":" + flow.clientPort() + " -> " + flow.server() + ":" + flow.serverPort();
     String back = flow.server() + ":" + flow.serverPort() + " -> " + client + ":" + flow.clientPort();
+    List<String> where = new ArrayList<>();
     int packet;
     String description;
     if (tcp && step.equals("connect") || !tcp && step.equals("reply1")) {
-      // The first packet or its answer. Which, the router's and server's conntrack tell.
-      boolean atServer = flow.origin() != Flow.Origin.INBOUND && reachedServer(flow);
-      if (ct.isEmpty() || !replied && !atServer && flow.origin() != Flow.Origin.INBOUND) {
-        packet = 1;
-      } else {
-        packet = 2;
-      }
-      description = tcp ? (packet == 1 ? "SYN " + fwd : "SYN-ACK " + back)
-          : (packet == 1 ? "request " + fwd : "reply " + back);
       if (error.startsWith("refused")) {
         packet = 2;
-        description = "RST instead of SYN-ACK " + back;
+      } else if (replyDrop.isPresent()) {
+        packet = 2;
+      } else if (forwardDropper.isPresent()) {
+        packet = 1;
+      } else if (ct.isEmpty()) {
+        packet = 1;
+        where.add(inbound ? "between the internet host and the router" : "between the client and the router");
+      } else if (replied) {
+        packet = 2;
+        where.add(inbound ? "after the router (it answered; the answer did not arrive)"
+            : "in the router, after its conntrack saw the reply");
+      } else if (inbound) {
+        packet = 2;
+        where.add("in the router: it did not answer (the reply never passed its conntrack)");
+      } else if (reachedServer(flow)) {
+        packet = 2;
+        where.add("between the server and the router (the server saw packet 1; the router saw no reply)");
+      } else {
+        packet = 1;
+        where.add("between the router and the server (the server never saw it)");
       }
+      description = error.startsWith("refused") ? "RST instead of SYN-ACK " + back
+          : tcp ? (packet == 1 ? "SYN " + fwd : "SYN-ACK " + back)
+          : (packet == 1 ? "request " + fwd : "reply " + back);
     } else if (tcp && (step.equals("send") || step.equals("reply"))) {
-      boolean ours = !drops.isEmpty();
-      packet = ours ? 3 : 5;
-      description = ours ? "ACK and request " + fwd : "reply " + back;
+      packet = forwardDropper.isPresent() && replyDrop.isEmpty() ? 3 : 5;
+      description = packet == 3 ? "ACK and request " + fwd : "reply " + back;
     } else if (tcp && step.equals("close")) {
-      packet = 7;
-      description = "FIN " + back;
+      packet = forwardDropper.isPresent() ? 6 : 7;
+      description = packet == 6 ? "FIN " + fwd : "FIN " + back;
     } else if (!tcp && step.equals("reply2")) {
-      packet = drops.isEmpty() ? 4 : 3;
+      packet = forwardDropper.isPresent() && replyDrop.isEmpty() ? 3 : 4;
       description = packet == 3 ? "second request " + fwd : "second reply " + back;
     } else {
       packet = 1;
       description = "first packet " + fwd;
     }
-    List<String> where = new ArrayList<>();
-    drops.forEach((u, n) -> where.add("provider on " + u + " dropped " + n + " packet(s) at its ingress filter (source not "
-        + topology.uplink(u).get().ip() + ")"));
+    for (Drop d : drops) {
+      where.add(0, "provider on " + d.uplink() + ": ingress filter dropped " + d.packet() + " (source is not "
+          + topology.uplink(d.uplink()).get().ip() + ")");
+    }
     if (ct.isEmpty()) {
-      where.add("router conntrack: no entry (the first packet never reached the router's conntrack)");
+      where.add("router conntrack: no entry");
     } else {
       where.add("router conntrack: " + ct.get().replaceAll("\\s+", " ").strip());
-      if (packet == 2 && replied && flow.origin() != Flow.Origin.INBOUND) {
+      if (packet == 2 && replied && !inbound) {
         routeOfReply(flow, ct.get(), mark).ifPresent(route -> where.add("router routes the reply: " + route));
       }
     }
@@ -520,20 +566,33 @@ public final class KernelLab implements AutoCloseable {
     return r.stdout().lines().anyMatch(l -> l.contains("src="));
   }
 
-  /** Provider drop counters that grew since the last look. */
-  private Map<InterfaceName, Long> newProviderDrops() {
-    Map<InterfaceName, Long> grew = new java.util.LinkedHashMap<>();
-    for (Uplink u : topology.uplinks()) {
-      Netns.Result r = providers.get(u.iface()).run("iptables", "-w", "-L", "FORWARD", "-v", "-x", "-n").run();
-      long now = r.stdout().lines().map(String::strip).filter(l -> l.contains("DROP"))
-          .mapToLong(l -> Long.parseLong(l.split("\\s+")[0])).sum();
-      long before = providerDrops.getOrDefault(u.iface(), 0L);
-      providerDrops.put(u.iface(), now);
-      if (now > before) {
-        grew.put(u.iface(), now - before);
+  /**
+   * The flow's packets that providers dropped, from the set each provider's recorder fills (the
+   * packets its ingress filter is about to drop: addresses, protocol, ports).
+   */
+  private List<Drop> providerDrops(Flow flow) {
+    List<Drop> out = new ArrayList<>();
+    String proto = flow.protocol().equals(Protocol.TCP) ? "tcp" : "udp";
+    for (Uplink u : RECORDER ? topology.uplinks() : List.<Uplink>of()) {
+      Netns.Result r = providers.get(u.iface()).run("nft", "list", "set", "ip", "mlblab", "dropped").run();
+      Matcher m = DROPPED.matcher(r.stdout());
+      while (m.find()) {
+        if (!m.group(3).equals(proto) && !m.group(3).equals(Integer.toString(flow.protocol().number()))) {
+          continue;
+        }
+        IpAddress src = IpAddress.parse(m.group(1));
+        IpAddress dst = IpAddress.parse(m.group(2));
+        int sport = Integer.parseInt(m.group(4));
+        int dport = Integer.parseInt(m.group(5));
+        String text = proto + " " + src + ":" + sport + " -> " + dst + ":" + dport;
+        if (dst.equals(flow.server()) && dport == flow.serverPort() && sport == flow.clientPort()) {
+          out.add(new Drop(u.iface(), text, true));
+        } else if (src.equals(flow.server()) && sport == flow.serverPort() && dport == flow.clientPort()) {
+          out.add(new Drop(u.iface(), text, false));
+        }
       }
     }
-    return grew;
+    return out;
   }
 
   private static Optional<String> conntrack(Netns ns, Flow flow, String proto) {

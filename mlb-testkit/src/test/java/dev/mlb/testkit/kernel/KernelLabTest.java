@@ -160,6 +160,41 @@ class KernelLabTest {
   }
 
   @Test
+  void aFailedFlowSaysWhichPacketWhichProviderDropped() throws IOException {
+    KernelTests.requireKernel();
+    // The seed without NAT and without restoring the mark for the router's own packets.
+    String seed = seed();
+    String rules = seed.substring(0, seed.indexOf("*nat"))
+        .replace("-A OUTPUT -m state --state ESTABLISHED,RELATED -j CONNMARK --restore-mark\n", "");
+    try (KernelLab lab = KernelLab.start(Topology.standard(2), rules, FIXED_ROUTES, FAST)) {
+      List<FlowResult> lan = lab.runAll(lanTcp(40000, 2, 443));
+      lan.forEach(r -> System.out.println("no NAT: " + r));
+      for (int i = 0; i < 2; i++) {
+        FlowResult r = lan.get(i);
+        assertFalse(r.completed());
+        assertEquals("ppp" + i, r.uplink().get().name(), r.toString());
+        assertEquals(1, r.loss().get().packet(), r.toString());
+        assertTrue(r.loss().get().where().startsWith("provider on ppp" + i + ": ingress filter dropped tcp 192.0.2.100:"
+            + (40000 + i) + " -> 203.0.113.10:443"), r.toString());
+      }
+      // Arrives on ppp1; the answer has mark 0, takes the main table's default route and is
+      // dropped by the provider on ppp0.
+      FlowResult in = lab.run(Flow.inbound(InterfaceName.of("ppp1"), SERVER, 41000, Protocol.TCP,
+          IpAddress.parse("198.51.100.17"), 22));
+      System.out.println("no OUTPUT restore: " + in);
+      assertFalse(in.completed());
+      assertEquals("ppp1", in.uplink().get().name());
+      assertEquals(OptionalLong.of(2), in.mark());
+      assertEquals(2, in.loss().get().packet(), in.toString());
+      assertTrue(in.loss().get().where().startsWith("provider on ppp0: ingress filter dropped tcp 198.51.100.17:22"),
+          in.toString());
+      // Not balanced, from the router's own address: no NAT needed.
+      FlowResult dns = lab.run(Flow.fromRouter(Protocol.UDP, 42000, SERVER, 53));
+      assertEquals("ppp0", dns.outcome(), dns.toString());
+    }
+  }
+
+  @Test
   void pointToPointUplinksWithoutGatewaysBalanceToo() throws IOException {
     KernelTests.requireKernel();
     Topology p2p = Topology.builder()
