@@ -88,10 +88,11 @@ public final class KernelLab implements AutoCloseable {
   /**
    * How long each step of a flow (connect, reply, close; each UDP round) may take.
    *
-   * <p>The default, 900 ms, stays below Linux's initial retransmission timeout of 1 s on purpose: a
+   * <p>The default, 800 ms, stays below Linux's initial retransmission timeout of 1 s on purpose: a
    * failed connect then sends exactly one SYN. A retransmitted SYN is still a NEW packet to
    * conntrack and would walk the {@code --state NEW} rules again, advancing nth counters once more
-   * than the simulator's one-SYN flow does. Longer limits are allowed (up to 30 s) but make failed
+   * than the simulator's one-SYN flow does (measured: with 1500 ms, a flow whose SYN a provider
+   * dropped passed an unguarded nth rule pair twice and ended with the other mark). Longer limits are allowed (up to 30 s) but make failed
    * flows slower and their rule traversals differ.
    */
   public record Options(Duration stepTimeout) {
@@ -100,9 +101,9 @@ public final class KernelLab implements AutoCloseable {
           && stepTimeout.toMillis() <= 30_000, "step timeout %s is outside (0, 30 s]", stepTimeout);
     }
 
-    /** Steps wait 900 ms. */
+    /** Steps wait 800 ms. */
     public static Options defaults() {
-      return new Options(Duration.ofMillis(900));
+      return new Options(Duration.ofMillis(800));
     }
   }
 

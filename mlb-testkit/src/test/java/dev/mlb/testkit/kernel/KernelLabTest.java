@@ -195,6 +195,21 @@ class KernelLabTest {
   }
 
   @Test
+  void withTheDefaultTimeoutAFailedConnectSendsOneSynSoNthCountsOnce() throws IOException {
+    KernelTests.requireKernel();
+    // No NAT (providers drop every SYN) and no guard in balance1: a retransmitted SYN, still NEW
+    // to conntrack, would pass the nth rules again and flip the flow's mark.
+    String seed = seed();
+    String rules = seed.substring(0, seed.indexOf("*nat")).replace("-A balance1 -m connmark ! --mark 0 -j RETURN\n", "");
+    try (KernelLab lab = KernelLab.start(Topology.standard(2), rules, OBVIOUS_ROUTES)) {
+      List<FlowResult> lan = lab.runAll(lanTcp(40000, 2, 80));
+      lan.forEach(r -> System.out.println("unguarded: " + r));
+      assertEquals(List.of(OptionalLong.of(1), OptionalLong.of(2)), lan.stream().map(FlowResult::mark).toList());
+      assertEquals(List.of("failed", "failed"), lan.stream().map(FlowResult::outcome).toList());
+    }
+  }
+
+  @Test
   void pointToPointUplinksWithoutGatewaysBalanceToo() throws IOException {
     KernelTests.requireKernel();
     Topology p2p = Topology.builder()
