@@ -122,6 +122,8 @@ public final class KernelLab implements AutoCloseable {
   private final Options options;
   private final List<Netns> namespaces = new ArrayList<>();
   private final List<PeerProcess> peers = new ArrayList<>();
+  private final Map<Netns, NsShell> shells = new HashMap<>();
+  private Thread shutdownHook;
   private Netns router;
   private Netns lan;
   private Netns server;
@@ -175,6 +177,9 @@ public final class KernelLab implements AutoCloseable {
           + "the kernel lab reads each flow's mark from it");
     }
     KernelLab lab = new KernelLab(topology, options);
+    // A test run stopped half-way (Ctrl-C, a killed JVM with a chance to run hooks) still deletes them.
+    lab.shutdownHook = new Thread(lab::close, "kernel-lab-cleanup");
+    Runtime.getRuntime().addShutdownHook(lab.shutdownHook);
     try {
       lab.build(rules, routes);
       return lab;
@@ -400,7 +405,7 @@ public final class KernelLab implements AutoCloseable {
   }
 
   /** Runs one flow to its end (or its time limits) and reports what happened. */
-  public FlowResult run(Flow flow) {
+  public synchronized FlowResult run(Flow flow) {
     if (closed) {
       throw new IllegalStateException("the kernel lab is closed");
     }
@@ -447,7 +452,7 @@ public final class KernelLab implements AutoCloseable {
       throw new IllegalStateException("the client for " + flow + " failed: " + answer);
     }
     Map<String, String> r = parseResult(answer);
-    Optional<String> ct = conntrack(router, flow, proto);
+    Optional<String> ct = conntrack(flow, proto);
     OptionalLong mark = ct.flatMap(KernelLab::markOf).map(OptionalLong::of).orElse(OptionalLong.empty());
 
     if ("true".equals(r.get("ok"))) {
@@ -554,16 +559,17 @@ public final class KernelLab implements AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of("ip", "-4", "route", "get", flow.client().get().toString(),
         "from", replySrc, "iif", in.get().iface().name()));
     mark.ifPresent(v -> cmd.addAll(List.of("mark", Long.toString(v))));
-    Netns.Result got = router.run(cmd).run();
-    String text = (got.exitCode() == 0 ? got.stdout() : got.stderr()).replaceAll("\\s+", " ").strip();
+    Netns.Result got = query(router, cmd);
+    String text = got.stdout().replaceAll("\\s+", " ").strip();
     return Optional.of("(" + String.join(" ", cmd.subList(1, cmd.size())) + ") " + text);
   }
 
   /** Whether the server's conntrack saw the flow (any source address, same ports). */
   private boolean reachedServer(Flow flow) {
     String proto = flow.protocol().equals(Protocol.TCP) ? "tcp" : "udp";
-    Netns.Result r = server.run("conntrack", "-L", "-p", proto, "--orig-port-src", Integer.toString(flow.clientPort()),
-        "--orig-port-dst", Integer.toString(flow.serverPort()), "--orig-dst", flow.server().toString()).run();
+    Netns.Result r = query(server, List.of("conntrack", "-L", "-p", proto, "--orig-port-src",
+        Integer.toString(flow.clientPort()), "--orig-port-dst", Integer.toString(flow.serverPort()),
+        "--orig-dst", flow.server().toString()));
     return r.stdout().lines().anyMatch(l -> l.contains("src="));
   }
 
@@ -575,7 +581,7 @@ public final class KernelLab implements AutoCloseable {
     List<Drop> out = new ArrayList<>();
     String proto = flow.protocol().equals(Protocol.TCP) ? "tcp" : "udp";
     for (Uplink u : RECORDER ? topology.uplinks() : List.<Uplink>of()) {
-      Netns.Result r = providers.get(u.iface()).run("nft", "list", "set", "ip", "mlblab", "dropped").run();
+      Netns.Result r = query(providers.get(u.iface()), List.of("nft", "list", "set", "ip", "mlblab", "dropped"));
       Matcher m = DROPPED.matcher(r.stdout());
       while (m.find()) {
         if (!m.group(3).equals(proto) && !m.group(3).equals(Integer.toString(flow.protocol().number()))) {
@@ -596,14 +602,20 @@ public final class KernelLab implements AutoCloseable {
     return out;
   }
 
-  private static Optional<String> conntrack(Netns ns, Flow flow, String proto) {
+  private Optional<String> conntrack(Flow flow, String proto) {
     List<String> cmd = new ArrayList<>(List.of("conntrack", "-L", "-p", proto,
         "--orig-port-src", Integer.toString(flow.clientPort()),
         "--orig-port-dst", Integer.toString(flow.serverPort()),
         "--orig-dst", flow.server().toString()));
     flow.client().ifPresent(c -> cmd.addAll(List.of("--orig-src", c.toString())));
-    Netns.Result r = ns.run(cmd).run();
+    Netns.Result r = query(router, cmd);
     return r.stdout().lines().filter(l -> l.contains("src=")).findFirst();
+  }
+
+  /** A read-only command in {@code ns}, through the shell kept open there. */
+  private Netns.Result query(Netns ns, List<String> command) {
+    NsShell sh = shells.computeIfAbsent(ns, NsShell::start);
+    return sh.run(command, SETUP);
   }
 
   private static Optional<Long> markOf(String ct) {
@@ -646,11 +658,25 @@ public final class KernelLab implements AutoCloseable {
 
   /** Stops the peers and deletes every namespace, even after a failed start. Safe to call twice. */
   @Override
-  public void close() {
+  public synchronized void close() {
     if (closed) {
       return;
     }
     closed = true;
+    if (shutdownHook != null && Thread.currentThread() != shutdownHook) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(shutdownHook);
+      } catch (IllegalStateException ignored) {
+        // The JVM is shutting down; the hook runs this anyway.
+      }
+    }
+    for (NsShell sh : shells.values()) {
+      try {
+        sh.close();
+      } catch (RuntimeException ignored) {
+        // The namespace's close kills what is left.
+      }
+    }
     for (PeerProcess p : peers) {
       try {
         p.close();
