@@ -78,11 +78,19 @@ import java.util.regex.Pattern;
  * as the source (providers forward nothing else); for a failed one, the uplink whose address the
  * router's NAT put on it, else the provider that dropped it. For inbound flows the uplink the
  * connection arrived on. Packet numbers in {@link PacketLoss}: TCP 1 SYN, 2 SYN-ACK, 3 ACK (with
- * the request right after), 5 the reply, 7 the server's FIN; UDP 1 and 3 the requests, 2 and 4
- * the replies.
+ * the request right after), 5 the reply, 6 the client's FIN, 7 the server's FIN; UDP 1 and 3 the
+ * requests, 2 and 4 the replies. {@link PacketLoss#where()} lists what the lab observed: the
+ * provider whose ingress filter dropped a packet of the flow (and which), the router's conntrack
+ * entry, and for a lost reply the router's own {@code ip route get} for it. Where nothing dropped it
+ * visibly, it says between which namespaces it vanished.
+ *
+ * <p>What the kernel does that a one-packet-per-step model might not: a masqueraded connection
+ * whose later packet is routed out another interface is killed by NAT (the packet is dropped), and
+ * the next packet starts a new conntrack entry that walks the NEW rules again; the lab shows the
+ * result as it is (the new entry's mark, the uplink the server finally saw).
  *
  * <p>Unsupported for now: IPv6; inbound flows to an address that is not on the inbound uplink's
- * link (the server routes by destination).
+ * link (the server routes by destination); LAN flows to the router's own addresses.
  */
 public final class KernelLab implements AutoCloseable {
   /**
@@ -92,8 +100,8 @@ public final class KernelLab implements AutoCloseable {
    * failed connect then sends exactly one SYN. A retransmitted SYN is still a NEW packet to
    * conntrack and would walk the {@code --state NEW} rules again, advancing nth counters once more
    * than the simulator's one-SYN flow does (measured: with 1500 ms, a flow whose SYN a provider
-   * dropped passed an unguarded nth rule pair twice and ended with the other mark). Longer limits are allowed (up to 30 s) but make failed
-   * flows slower and their rule traversals differ.
+   * dropped passed an unguarded nth rule pair twice and ended with the other mark). Longer limits
+   * are allowed (up to 30 s) but make failed flows slower and their rule traversals differ.
    */
   public record Options(Duration stepTimeout) {
     public Options {

@@ -59,7 +59,7 @@ public final class Peer {
   private final Set<Integer> tcpPorts = Collections.synchronizedSet(new HashSet<>());
   private final Set<String> udpBound = Collections.synchronizedSet(new HashSet<>());
 
-  private Peer(PrintStream out) {
+  Peer(PrintStream out) {
     this.out = out;
   }
 
