@@ -221,6 +221,48 @@ class KernelLabTest {
   }
 
   @Test
+  void eightUplinksTakeTurnsAndAnswerInboundOnEach() {
+    KernelTests.requireKernel();
+    int n = 8;
+    Topology t = Topology.standard(n);
+    StringBuilder rules = new StringBuilder("*mangle\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:balance - [0:0]\n"
+        + "-A PREROUTING -m state --state ESTABLISHED,RELATED -j CONNMARK --restore-mark\n"
+        + "-A OUTPUT -m state --state ESTABLISHED,RELATED -j CONNMARK --restore-mark\n"
+        + "-A balance -m connmark ! --mark 0 -j RETURN\n");
+    StringBuilder nat = new StringBuilder("*nat\n:POSTROUTING ACCEPT [0:0]\n");
+    StringBuilder routes = new StringBuilder("rule add to 192.0.2.0/24 lookup main pref 50\n");
+    for (int i = 0; i < n; i++) {
+      rules.append("-A PREROUTING -i ppp").append(i).append(" -m state --state NEW -j CONNMARK --set-mark ")
+          .append(i + 1).append('\n');
+      rules.append("-A balance -m statistic --mode nth --every ").append(n).append(" --packet ").append(i)
+          .append(" -j CONNMARK --set-mark ").append(i + 1).append('\n');
+      nat.append("-A POSTROUTING -o ppp").append(i).append(" -j MASQUERADE\n");
+      routes.append("rule add fwmark ").append(i + 1).append(" lookup ").append(i + 1).append(" pref ").append(100 + i)
+          .append("\nroute replace default via ").append(t.uplinks().get(i).gateway().get()).append(" dev ppp").append(i)
+          .append(" table ").append(i + 1).append('\n');
+    }
+    rules.append("-A PREROUTING -i eth0 -p tcp --dport 80 -m state --state NEW -j balance\n")
+        .append("-A PREROUTING -m state --state NEW -j CONNMARK --restore-mark\n")
+        .append("-A OUTPUT -m state --state NEW -j CONNMARK --restore-mark\nCOMMIT\n");
+    routes.append("route replace default via 198.51.100.2 dev ppp0\n");
+    long t0 = System.nanoTime();
+    try (KernelLab lab = KernelLab.start(t, rules + nat.toString() + "COMMIT\n", routes.toString())) {
+      System.out.printf("8 uplinks: lab start %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+      List<FlowResult> lan = lab.runAll(lanTcp(40000, 2 * n, 80));
+      for (int i = 0; i < lan.size(); i++) {
+        assertEquals("ppp" + i % n, lan.get(i).outcome(), lan.get(i).toString());
+        assertEquals(OptionalLong.of(i % n + 1), lan.get(i).mark());
+      }
+      for (int i = 0; i < n; i++) {
+        Topology.Uplink u = t.uplinks().get(i);
+        FlowResult in = lab.run(Flow.inbound(u.iface(), SERVER, 41000 + i, Protocol.TCP, u.ip(), 22));
+        assertEquals("ppp" + i, in.outcome(), in.toString());
+        assertEquals(OptionalLong.of(i + 1), in.mark());
+      }
+    }
+  }
+
+  @Test
   void pointToPointUplinksWithoutGatewaysBalanceToo() throws IOException {
     KernelTests.requireKernel();
     Topology p2p = Topology.builder()
