@@ -109,15 +109,18 @@ public final class IpBatchParser {
     BatchReader.Word at = new BatchReader.Word(d.text(), d.line(), 1, d.lineText());
     if (parts.length == 3 && parts[0].equals("table")) {
       RoutingTable t = value(at, "#mlb: table", parts[1], RoutingTable::parse);
-      if (tableNames.containsKey(t) || tableNames.containsValue(parts[2])) {
-        throw error(at, "table " + t + " or name \"" + parts[2] + "\" is named twice; expected each once");
+      if (tableNames.containsKey(t)) {
+        throw error(at, "table " + t + " is already named \"" + tableNames.get(t) + "\"; expected one name per table");
       }
-      tableNames.put(t, parts[2]);
+      if (tableNames.containsValue(parts[2])) {
+        throw error(at, "table name \"" + parts[2] + "\" is already used; expected one table per name");
+      }
       try {
         RoutingPlan.builder().family(family).putTableNames(t, parts[2]).build();
       } catch (IllegalArgumentException e) {
         throw error(at, e.getMessage());
       }
+      tableNames.put(t, parts[2]);
     } else if (parts.length == 3 && parts[0].equals("connected")) {
       InterfaceName dev = value(at, "#mlb: connected", parts[1], InterfaceName::of);
       IpPrefix prefix = value(at, "#mlb: connected", parts[2], IpPrefix::parse);
@@ -128,11 +131,11 @@ public final class IpBatchParser {
     }
   }
 
-  private static <T> T value(BatchReader.Word at, String keyword, String text, Function<String, T> parser) {
+  private <T> T value(BatchReader.Word at, String keyword, String text, Function<String, T> parser) {
     try {
       return parser.apply(text);
     } catch (IllegalArgumentException e) {
-      throw new ParseException("", at.line(), at.column(), keyword + ": " + e.getMessage(), at.lineText());
+      throw error(at, keyword + ": " + e.getMessage());
     }
   }
 
@@ -176,7 +179,7 @@ public final class IpBatchParser {
   private BatchReader.Word next(List<BatchReader.Word> w, int i, String what) {
     if (i >= w.size()) {
       BatchReader.Word last = w.get(w.size() - 1);
-      BatchReader.Word end = new BatchReader.Word("", last.line(), last.column() + last.text().length() + 1, last.lineText());
+      BatchReader.Word end = new BatchReader.Word("", last.line(), last.column() + last.text().length(), last.lineText());
       throw error(end, "the command ends after \"" + last.text() + "\"; expected " + what);
     }
     return w.get(i);
@@ -451,7 +454,7 @@ public final class IpBatchParser {
     }
     if (!haveDst) {
       BatchReader.Word last = w.get(w.size() - 1);
-      throw error(new BatchReader.Word("", last.line(), last.column() + last.text().length() + 1, last.lineText()),
+      throw error(new BatchReader.Word("", last.line(), last.column() + last.text().length(), last.lineText()),
           "route " + v + " has no destination; expected a prefix or default");
     }
     plan.addRoutes(b.build());

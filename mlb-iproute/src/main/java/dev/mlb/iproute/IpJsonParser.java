@@ -1,12 +1,13 @@
 package dev.mlb.iproute;
 
 import com.google.common.collect.ImmutableSet;
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import dev.mlb.api.InterfaceName;
 import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpFamily;
@@ -90,6 +91,30 @@ public final class IpJsonParser {
     return plan.build();
   }
 
+  /**
+   * Parses one text holding {@code ip -json rule show} and/or {@code ip -json route show table all}
+   * output, one array after the other (as {@code { ip -json rule show; ip -json route show table
+   * all; } > FILE} writes them): an entry with a {@code priority} is a rule, one with a {@code dst}
+   * a route. This is what {@code mlb fmt --format ip-json FILE} reads.
+   *
+   * @throws ParseException naming the line and column of the offending entry
+   */
+  public static RoutingPlan parseOutput(String source, String json, IpFamily family) {
+    IpJsonParser p = new IpJsonParser(source, family);
+    RoutingPlan.Builder plan = RoutingPlan.builder().family(family);
+    for (Entry e : p.entries("entries", json)) {
+      if (e.object().has("priority")) {
+        p.rule(e, plan);
+      } else if (e.object().has("dst")) {
+        p.route(e, plan);
+      } else {
+        throw new ParseException(source, e.line(), e.column(),
+            e.name() + ": neither a rule (no \"priority\") nor a route (no \"dst\")", e.text());
+      }
+    }
+    return plan.build();
+  }
+
   private record Entry(String name, JsonObject object, int line, int column, String text) {}
 
   private List<Entry> entries(String what, String json) {
@@ -99,35 +124,47 @@ public final class IpJsonParser {
     }
     String[] lines = json.split("\n", -1);
     try (JsonReader reader = new JsonReader(new StringReader(json))) {
-      JsonArray array;
-      JsonElement root = JsonParser.parseString(json);
-      if (!root.isJsonArray()) {
-        throw new ParseException(source, 1, 1, what + ": expected a JSON array as ip -json prints it", lines[0]);
-      }
-      array = root.getAsJsonArray();
-      reader.beginArray();
+      reader.setStrictness(Strictness.LENIENT); // several top-level arrays, one after the other
       int i = 0;
-      while (reader.hasNext()) {
+      while (reader.peek() != JsonToken.END_DOCUMENT) {
         int[] at = position(reader);
-        JsonElement e = array.get(i);
-        reader.skipValue();
-        String name = what + "[" + i + "]";
-        if (!e.isJsonObject()) {
-          throw new ParseException(source, at[0], at[1], name + ": expected a JSON object", lines[at[0] - 1]);
+        if (reader.peek() != JsonToken.BEGIN_ARRAY) {
+          throw new ParseException(source, at[0], at[1],
+              what + ": expected a JSON array as ip -json prints it", lines[at[0] - 1]);
         }
-        out.add(new Entry(name, e.getAsJsonObject(), at[0], at[1], lines[at[0] - 1]));
-        i++;
+        reader.beginArray();
+        while (reader.hasNext()) {
+          at = position(reader);
+          JsonElement e = JsonParser.parseReader(reader);
+          String name = what + "[" + i + "]";
+          if (!e.isJsonObject()) {
+            throw new ParseException(source, at[0], at[1], name + ": expected a JSON object", lines[at[0] - 1]);
+          }
+          out.add(new Entry(name, e.getAsJsonObject(), at[0], at[1], lines[at[0] - 1]));
+          i++;
+        }
+        reader.endArray();
       }
-    } catch (JsonParseException | IOException e) {
+    } catch (JsonParseException | IOException | IllegalStateException e) {
       int[] at = positionOf(e.getMessage());
-      throw new ParseException(source, at[0], at[1], what + ": not valid JSON: " + e.getMessage(),
+      throw new ParseException(source, at[0], at[1], what + ": not valid JSON: " + firstLine(e.getMessage()),
           lines[Math.min(at[0], lines.length) - 1]);
     }
     return out;
   }
 
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "";
+    }
+    int nl = message.indexOf('\n');
+    return nl < 0 ? message : message.substring(0, nl);
+  }
+
+  /** Where the value the reader has just peeked at starts (its position is one past that character). */
   private static int[] position(JsonReader reader) {
-    return positionOf(reader.toString());
+    int[] at = positionOf(reader.toString());
+    return new int[] {at[0], Math.max(1, at[1] - 1)};
   }
 
   private static int[] positionOf(String text) {
@@ -315,7 +352,15 @@ public final class IpJsonParser {
     if (destination.family() != family) {
       return;
     }
-    RouteType type = has(e, "type") ? value(e, "type", RouteType::parse) : RouteType.UNICAST;
+    RouteType type = RouteType.UNICAST;
+    if (has(e, "type")) {
+      try {
+        type = RouteType.parse(string(e, "type"));
+      } catch (IllegalArgumentException x) {
+        plan.addUnmodelledJson(e.object().toString()); // nat, xresolve, ...
+        return;
+      }
+    }
     List<String> flags = flags(e, e.object());
     boolean v6Medium = !has(e, "pref") || string(e, "pref").equals("medium");
     if (unknownKeys(e, ROUTE_KEYS) || !v6Medium || flags.stream().anyMatch(f -> !f.equals("onlink"))) {

@@ -6,6 +6,7 @@ import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Mark;
+import dev.mlb.api.PortRange;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -26,11 +27,11 @@ final class PlanValidator {
 
   static List<Finding> validate(RoutingPlan plan) {
     PlanValidator v = new PlanValidator(plan);
+    v.routes(); // in the order the batch has them: routes, then rules
     v.rules();
-    v.routes();
     v.other();
     List<Finding> out = new ArrayList<>(v.findings);
-    out.sort(Comparator.comparing(Finding::severity)); // stable: plan order within a severity
+    out.sort(Comparator.comparing(Finding::severity)); // stable: batch order within a severity
     return List.copyOf(out);
   }
 
@@ -90,6 +91,13 @@ final class PlanValidator {
             .ifPresent(
                 d -> error("interface-wildcard", w,
                     "interface \"" + d + "\" ends in '+', but ip rule takes one literal interface name"));
+      }
+      for (Optional<PortRange> ports : List.of(r.sport(), r.dport())) {
+        ports.filter(p -> p.first() == 0 || p.last() == 65535)
+            .ifPresent(p -> error("rule-port-range", w,
+                (ports == r.sport() ? "sport " : "dport ") + IpBatchWriter.ports(p)
+                    + " includes port " + (p.first() == 0 ? 0 : 65535)
+                    + "; ip rule takes ports 1 to 65534 (the kernel refuses: Invalid port range)"));
       }
       if (r.priority().isEmpty()) {
         warning("rule-priority-missing", w,
@@ -195,7 +203,9 @@ final class PlanValidator {
       }
       if (single && !r.nexthops().isEmpty()) {
         error("multipath-and-single-path", w,
-            "the route has both via/dev and nexthop clauses; give the paths only as nexthops");
+            "the route has both via/dev and nexthop clauses; the kernel refuses them unless they name the same"
+                + " path (Nexthop device index does not match RTA_OIF) and keeps only the nexthops. Give the paths"
+                + " only as nexthops");
       }
       if (r.type() == RouteType.UNICAST && !single && r.nexthops().isEmpty()) {
         error("route-without-path", w, "a unicast route needs via, dev or nexthop clauses (ip: No such device)");
@@ -208,12 +218,25 @@ final class PlanValidator {
             "a route through gateway " + r.via().get() + " cannot have scope " + r.effectiveScope()
                 + " (Nexthop has invalid gateway); leave the scope out or use global");
       }
+      if (r.family() == IpFamily.V6 && r.scope().isPresent()) {
+        warning("ipv6-scope", w,
+            "IPv6 routes have no scope; the kernel ignores scope " + r.scope().get() + " and reads back none");
+      }
+      r.src().filter(s -> s.family() == plan.family() && !plan.connected().isEmpty())
+          .filter(s -> plan.connected().values().stream().noneMatch(p -> p.address().equals(s)))
+          .ifPresent(s -> error("src-not-local", w,
+              "src " + s + " is not an address of any interface in the plan ("
+                  + plan.connected().values().stream().filter(p -> p.family() == s.family())
+                      .map(p -> p.address().toString()).collect(java.util.stream.Collectors.joining(", "))
+                  + "); the kernel refuses it (Invalid prefsrc address)"));
       if (r.via().isPresent() && !r.onlink()) {
         gateway(w, r.via().get(), r.dev(), "gateway");
+        shadowed(w, r, r.via().get(), "gateway");
       }
       for (Nexthop n : r.nexthops()) {
         if (n.via().isPresent() && !n.onlink()) {
           gateway(w, n.via().get(), n.dev(), "nexthop gateway");
+          shadowed(w, r, n.via().get(), "nexthop gateway");
         }
         if (n.onlink() && n.via().isEmpty()) {
           error("onlink-without-gateway", w, "nexthop onlink needs a gateway (via)");
@@ -230,6 +253,33 @@ final class PlanValidator {
         error("route-duplicate", w,
             "the route has the same table, destination and metric as " + where(routes.get(first), first)
                 + "; route replace keeps only the last one. Give them different metrics or merge them");
+      }
+    }
+  }
+
+  /**
+   * IPv4 looks a gateway up in the route's own table first (fib_check_nh_v4_gw), among routes of
+   * scope link or host; a broadcast, multicast or anycast route found there makes it invalid. On a
+   * second run every route of the plan is present, so the order in the plan does not matter.
+   */
+  private void shadowed(String w, Route route, IpAddress via, String what) {
+    if (plan.family() != IpFamily.V4 || route.table().equals(RoutingTable.MAIN)) {
+      return;
+    }
+    List<Route> routes = plan.routes();
+    for (int j = 0; j < routes.size(); j++) {
+      Route o = routes.get(j);
+      if (o != route
+          && o.table().equals(route.table())
+          && o.effectiveScope().number() >= RouteScope.LINK.number()
+          && o.type() != RouteType.UNICAST
+          && o.type() != RouteType.LOCAL
+          && o.destination().contains(via)) {
+        error("gateway-shadowed", w,
+            what + " " + via + " lies in " + where(o, j) + ", a " + o.type() + " route of scope "
+                + o.effectiveScope() + " in the same table, where the kernel looks the gateway up first"
+                + " (Nexthop has invalid gateway)");
+        return;
       }
     }
   }

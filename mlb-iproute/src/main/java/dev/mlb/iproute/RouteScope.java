@@ -7,7 +7,8 @@ import static com.google.common.base.Preconditions.checkArgument;
  *
  * <pre>{@code
  * RouteScope.parse("link");            // link (253)
- * RouteScope.parse("200").toString();  // "200"
+ * RouteScope.parse("200").toString();  // "site"
+ * RouteScope.parse("100").toString();  // "100"
  * RouteScope.GLOBAL.toString();        // "global"
  * }</pre>
  *

@@ -95,7 +95,8 @@ public abstract class RoutingPlan {
 
   /**
    * Everything that would make {@code ip -batch} fail, or the plan not do what it says: errors
-   * first, in plan order, each naming the rule, route or line it is about. An empty list means the
+   * first, then warnings; within each, routes before rules (the batch order) in plan order, each naming
+   * the route, rule or line it is about. An empty list means the
    * plan renders and loads.
    */
   public List<Finding> validate() {

@@ -221,8 +221,9 @@ public final class RoutingPlanGenerator {
   }
 
   private static PortRange ports(SplittableRandom random) {
-    int first = 1 + random.nextInt(65535);
-    return random.nextBoolean() ? PortRange.of(first) : PortRange.of(first, first + random.nextInt(65536 - first));
+    // The kernel takes ports 1 to 65534 in ip rules.
+    int first = 1 + random.nextInt(65534);
+    return random.nextBoolean() ? PortRange.of(first) : PortRange.of(first, first + random.nextInt(65535 - first));
   }
 
   private void routes(SplittableRandom random, RoutingPlan.Builder plan, RouteProtocol owner, List<RoutingTable> tables) {
@@ -272,7 +273,13 @@ public final class RoutingPlanGenerator {
           RouteType[] reject = {RouteType.UNREACHABLE, RouteType.BLACKHOLE, RouteType.PROHIBIT, RouteType.THROW};
           b.type(reject[random.nextInt(reject.length)]);
           break;
-        default: // local or broadcast
+        default: // local or broadcast, never for the whole family (it would cover the gateways)
+          if (dst.length() == 0) {
+            b.destination(IpPrefix.parse(family == IpFamily.V4 ? "203.0.113.128/25" : "2001:db8:ff::/48"));
+            if (!keys.add(List.of(table, b.build().destination(), metric))) {
+              continue;
+            }
+          }
           b.type(family == IpFamily.V4 && random.nextBoolean() ? RouteType.BROADCAST : RouteType.LOCAL).dev(DEVICES.get(dev));
           break;
       }
