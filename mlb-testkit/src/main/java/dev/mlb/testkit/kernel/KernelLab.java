@@ -19,6 +19,7 @@ import dev.mlb.testkit.Topology;
 import dev.mlb.testkit.Topology.Uplink;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -26,8 +27,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 
 /**
  * A {@link Topology} built from network namespaces and veth pairs, with a ruleset and a routing
@@ -128,7 +134,7 @@ public final class KernelLab implements AutoCloseable {
 
   private final Topology topology;
   private final Options options;
-  private final List<Netns> namespaces = new ArrayList<>();
+  private final List<Netns> namespaces = Collections.synchronizedList(new ArrayList<>());
   private final List<PeerProcess> peers = new ArrayList<>();
   private final Map<Netns, NsShell> shells = new HashMap<>();
   private Thread shutdownHook;
@@ -229,28 +235,35 @@ public final class KernelLab implements AutoCloseable {
     checkArgument(uplinks.size() <= 32, "the kernel lab has room for 32 uplinks, not %s", uplinks.size());
     checkArgument(!SERVER_LINKS.contains(topology.server()),
         "the server address %s lies in %s, which the lab uses for its provider links", topology.server(), SERVER_LINKS);
-    router = ns("labrouter");
-    lan = ns("lablan");
-    server = ns("labserver");
+    List<String> purposes = new ArrayList<>(List.of("labrouter", "lablan", "labserver"));
     for (int i = 0; i < uplinks.size(); i++) {
-      providers.put(uplinks.get(i).iface(), ns("labprov" + i));
+      purposes.add("labprov" + i);
+    }
+    Netns[] made = new Netns[purposes.size()];
+    parallel(IntStream.range(0, made.length)
+        .<Runnable>mapToObj(i -> () -> made[i] = ns(purposes.get(i))).toList());
+    router = made[0];
+    lan = made[1];
+    server = made[2];
+    for (int i = 0; i < uplinks.size(); i++) {
+      providers.put(uplinks.get(i).iface(), made[3 + i]);
     }
     // Start the peers' JVMs now; they come up while the namespaces are wired.
     lanPeer = startPeer(lan);
     routerPeer = startPeer(router);
     serverPeer = startPeer(server);
 
-    // Every namespace is wired with one ip -batch, one sysctl and at most one iptables-restore:
-    // each command through ip netns exec costs some 30 ms.
+    // Every namespace is wired by one shell script (ip -batch, sysctl, iptables-restore, nft):
+    // each command through ip netns exec costs 30 ms or more (it remounts /sys).
     String lanIf = topology.lanInterface().name();
-    Batch r = new Batch();
+    Script r = new Script();
     r.add("link add", lanIf, "type veth peer name", LAN_LINK, "netns", lan.name());
     r.add("addr add", topology.lanAddress().toString(), "dev", lanIf);
     r.add("link set", lanIf, "up");
-    Batch s = new Batch();
+    Script s = new Script();
     s.add("addr add", topology.server() + "/32", "dev lo");
     serverAddresses.add(topology.server());
-    List<Batch> prov = new ArrayList<>();
+    List<Script> prov = new ArrayList<>();
     for (int i = 0; i < uplinks.size(); i++) {
       Uplink u = uplinks.get(i);
       Netns p = providers.get(u.iface());
@@ -258,7 +271,7 @@ public final class KernelLab implements AutoCloseable {
       r.add("link add", up, "type veth peer name", ROUTER_LINK, "netns", p.name());
       r.add("addr add", u.address().toString(), "dev", up);
       r.add("link set", up, "up");
-      Batch b = new Batch();
+      Script b = new Script();
       prov.add(b);
       if (u.gateway().isPresent()) {
         b.add("addr add", u.gateway().get() + "/" + u.address().length(), "dev", ROUTER_LINK);
@@ -279,48 +292,29 @@ public final class KernelLab implements AutoCloseable {
       s.add("link set", serverLink, "up");
       s.add("route add", u.address().network().toString(), "via", providerSide.toString());
     }
+    // Router: forwarding, no reverse-path filter.
+    r.sysctl("net/ipv4/ip_forward=1", "net/ipv4/conf/all/rp_filter=0", "net/ipv4/conf/default/rp_filter=0",
+        "net/ipv4/conf/" + lanIf + "/rp_filter=0");
+    for (Uplink u : uplinks) {
+      r.sysctl("net/ipv4/conf/" + u.iface().name() + "/rp_filter=0");
+    }
     r.load(router);
+    // The providers and the LAN are independent of each other: wire them side by side.
+    List<Runnable> tasks = new ArrayList<>();
     for (int i = 0; i < uplinks.size(); i++) {
       Uplink u = uplinks.get(i);
       Netns p = providers.get(u.iface());
-      prov.get(i).load(p);
-      sysctl(p, "net/ipv4/ip_forward=1", "net/ipv4/conf/all/rp_filter=0", "net/ipv4/conf/default/rp_filter=0",
-          "net/ipv4/conf/" + ROUTER_LINK + "/rp_filter=0",
-          "net/ipv4/conf/" + ROUTER_LINK + "/proxy_arp=" + (u.gateway().isPresent() ? 0 : 1),
-          "net/ipv4/neigh/" + ROUTER_LINK + "/proxy_delay=0");
-      p.run("iptables-restore").stdin("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
-          + "-A FORWARD -i " + ROUTER_LINK + " ! -s " + u.ip() + "/32 -j DROP\nCOMMIT\n").check();
-      // A recorder before the filter: which packets it drops, by addresses, protocol and ports.
-      if (RECORDER) {
-        p.run("nft", "-f", "-").stdin("table ip mlblab {\n"
-          + "  set dropped { type ipv4_addr . ipv4_addr . inet_proto . inet_service . inet_service; size 65535; flags dynamic; }\n"
-          + "  chain forward {\n    type filter hook forward priority -1; policy accept;\n"
-          + "    iifname \"" + ROUTER_LINK + "\" ip saddr != " + u.ip() + " meta l4proto { tcp, udp } "
-          + "add @dropped { ip saddr . ip daddr . meta l4proto . th sport . th dport }\n  }\n}\n").check();
-      }
+      Script b = prov.get(i);
+      tasks.add(() -> wireProvider(u, p, b));
     }
-    s.load(server);
+    tasks.add(() -> wireLan());
+    parallel(tasks);
     // The server: conntrack on (a rule that only counts), so the lab can see what reached it.
-    server.run("iptables-restore").stdin("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
-        + "-A INPUT -m conntrack --ctstate NEW\nCOMMIT\n").check();
+    s.feed("iptables-restore", "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+        + "-A INPUT -m conntrack --ctstate NEW\nCOMMIT\n");
+    s.load(server);
 
-    // LAN: one client address to start with, default route via the router.
-    IpAddress first = topology.lanClients(1).get(0);
-    checkLanClient(first);
-    lanAddresses.add(first);
-    Batch l = new Batch();
-    l.add("link set", LAN_LINK, "up");
-    l.add("addr add", first + "/" + topology.lanAddress().length(), "dev", LAN_LINK);
-    l.add("route add default via", topology.lanAddress().address().toString());
-    l.load(lan);
-
-    // Router: forwarding, no reverse-path filter, then the rules and routes under test.
-    List<String> keys = new ArrayList<>(List.of("net/ipv4/ip_forward=1", "net/ipv4/conf/all/rp_filter=0",
-        "net/ipv4/conf/default/rp_filter=0", "net/ipv4/conf/" + lanIf + "/rp_filter=0"));
-    for (Uplink u : uplinks) {
-      keys.add("net/ipv4/conf/" + u.iface().name() + "/rp_filter=0");
-    }
-    sysctl(router, keys.toArray(String[]::new));
+    // Then the rules and routes under test, each on its own so that a refusal says which.
     Netns.Result restored = router.run("iptables-restore").stdin(rules).timeout(SETUP).run();
     if (restored.exitCode() != 0) {
       throw new IllegalStateException("iptables-restore refused the rules: " + restored.stderr().strip());
@@ -334,6 +328,66 @@ public final class KernelLab implements AutoCloseable {
     }
   }
 
+  private void wireProvider(Uplink u, Netns p, Script b) {
+    b.sysctl("net/ipv4/ip_forward=1", "net/ipv4/conf/all/rp_filter=0", "net/ipv4/conf/default/rp_filter=0",
+        "net/ipv4/conf/" + ROUTER_LINK + "/rp_filter=0",
+        "net/ipv4/conf/" + ROUTER_LINK + "/proxy_arp=" + (u.gateway().isPresent() ? 0 : 1),
+        "net/ipv4/neigh/" + ROUTER_LINK + "/proxy_delay=0");
+    b.feed("iptables-restore", "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+        + "-A FORWARD -i " + ROUTER_LINK + " ! -s " + u.ip() + "/32 -j DROP\nCOMMIT\n");
+    // A recorder before the filter: which packets it drops, by addresses, protocol and ports.
+    if (RECORDER) {
+      b.feed("nft -f -", "table ip mlblab {\n"
+        + "  set dropped { type ipv4_addr . ipv4_addr . inet_proto . inet_service . inet_service; size 65535; flags dynamic; }\n"
+        + "  chain forward {\n    type filter hook forward priority -1; policy accept;\n"
+        + "    iifname \"" + ROUTER_LINK + "\" ip saddr != " + u.ip() + " meta l4proto { tcp, udp } "
+        + "add @dropped { ip saddr . ip daddr . meta l4proto . th sport . th dport }\n  }\n}\n");
+    }
+    b.load(p);
+  }
+
+  private void wireLan() {
+    // LAN: one client address to start with, default route via the router.
+    IpAddress first = topology.lanClients(1).get(0);
+    checkLanClient(first);
+    lanAddresses.add(first);
+    Script l = new Script();
+    l.add("link set", LAN_LINK, "up");
+    l.add("addr add", first + "/" + topology.lanAddress().length(), "dev", LAN_LINK);
+    l.add("route add default via", topology.lanAddress().address().toString());
+    l.load(lan);
+  }
+
+  /** Runs the tasks side by side (at most four at a time) and rethrows the first failure. */
+  private static void parallel(List<Runnable> tasks) {
+    ExecutorService pool =
+        Executors.newFixedThreadPool(Math.min(4, Math.max(1, tasks.size())));
+    try {
+      List<Future<?>> futures = tasks.stream().<Future<?>>map(pool::submit).toList();
+      RuntimeException first = null;
+      for (Future<?> f : futures) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          RuntimeException r = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+          if (first == null) {
+            first = r;
+          } else {
+            first.addSuppressed(r);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while building the lab", e);
+        }
+      }
+      if (first != null) {
+        throw first;
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   private PeerProcess startPeer(Netns ns) {
     PeerProcess p = PeerProcess.start(ns);
     peers.add(p);
@@ -344,24 +398,44 @@ public final class KernelLab implements AutoCloseable {
     return new IpAddress(IpFamily.V4, 0, SERVER_LINKS.address().low() + 4L * link + host);
   }
 
-  private static void sysctl(Netns ns, String... settings) {
-    List<String> cmd = new ArrayList<>(List.of("sysctl", "-q", "-w"));
-    cmd.addAll(List.of(settings));
-    ns.run(cmd).check();
-  }
-
-  /** The lines of one {@code ip -batch} for one namespace. */
-  private static final class Batch {
-    private final StringBuilder text = new StringBuilder();
+  /**
+   * The wiring of one namespace as one {@code sh} script: an {@code ip -batch}, a {@code sysctl},
+   * then tools fed by here-documents. Words that name things (sysctl keys) are single-quoted.
+   */
+  private static final class Script {
+    private final StringBuilder ip = new StringBuilder();
+    private final List<String> sysctls = new ArrayList<>();
+    private final StringBuilder feeds = new StringBuilder();
 
     void add(String... words) {
-      text.append(String.join(" ", words)).append('\n');
+      ip.append(String.join(" ", words)).append('\n');
+    }
+
+    void sysctl(String... settings) {
+      sysctls.addAll(List.of(settings));
+    }
+
+    /** Runs {@code command} (fixed words) with {@code input} on its standard input. */
+    void feed(String command, String input) {
+      checkArgument(!input.contains("\nMLB_EOF\n"), "input contains the here-document end");
+      feeds.append(command).append(" <<'MLB_EOF'\n").append(input).append(input.endsWith("\n") ? "" : "\n")
+          .append("MLB_EOF\n");
     }
 
     void load(Netns ns) {
-      Netns.Result r = ns.run("ip", "-batch", "-").stdin(text.toString()).timeout(SETUP).run();
+      StringBuilder sh = new StringBuilder("set -e\n");
+      if (ip.length() > 0) {
+        sh.append("ip -batch - <<'MLB_EOF'\n").append(ip).append("MLB_EOF\n");
+      }
+      if (!sysctls.isEmpty()) {
+        sh.append("sysctl -q -w");
+        sysctls.forEach(k -> sh.append(" '").append(k.replace("'", "'\\''")).append('\''));
+        sh.append('\n');
+      }
+      sh.append(feeds);
+      Netns.Result r = ns.run("sh", "-c", sh.toString()).timeout(SETUP).run();
       if (r.exitCode() != 0) {
-        throw new IllegalStateException("wiring " + ns + " failed: " + r.stderr().strip() + "\nbatch:\n" + text);
+        throw new IllegalStateException("wiring " + ns + " failed: " + r.stderr().strip() + "\nscript:\n" + sh);
       }
     }
   }
@@ -375,7 +449,7 @@ public final class KernelLab implements AutoCloseable {
   private void ensureLanAddress(IpAddress client) {
     checkLanClient(client);
     if (lanAddresses.add(client)) {
-      lan.run("ip", "addr", "add", client + "/" + topology.lanAddress().length(), "dev", LAN_LINK).check();
+      checked(query(lan, List.of("ip", "addr", "add", client + "/" + topology.lanAddress().length(), "dev", LAN_LINK)));
     }
   }
 
@@ -384,7 +458,7 @@ public final class KernelLab implements AutoCloseable {
         && topology.uplinkOnLink(address).isEmpty(),
         "%s cannot be an internet address in the lab (it is on the LAN, an uplink, or in %s)", address, SERVER_LINKS);
     if (serverAddresses.add(address)) {
-      server.run("ip", "addr", "add", address + "/32", "dev", "lo").check();
+      checked(query(server, List.of("ip", "addr", "add", address + "/32", "dev", "lo")));
       // UDP listeners bind per address: let them bind the new one on their next use.
       listening.removeIf(k -> k.startsWith("server udp "));
     }
@@ -620,7 +694,13 @@ public final class KernelLab implements AutoCloseable {
     return r.stdout().lines().filter(l -> l.contains("src=")).findFirst();
   }
 
-  /** A read-only command in {@code ns}, through the shell kept open there. */
+  private static void checked(Netns.Result r) {
+    if (r.exitCode() != 0) {
+      throw new IllegalStateException(String.join(" ", r.command()) + " exited " + r.exitCode() + ": " + r.stdout().strip());
+    }
+  }
+
+  /** A small command in {@code ns}, through the shell kept open there. */
   private Netns.Result query(Netns ns, List<String> command) {
     NsShell sh = shells.computeIfAbsent(ns, NsShell::start);
     return sh.run(command, SETUP);

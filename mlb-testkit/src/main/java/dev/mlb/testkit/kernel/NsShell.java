@@ -14,9 +14,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A shell kept open inside a namespace, for the many small read-only commands the lab runs per
- * flow ({@code conntrack -L}, {@code nft list set}, {@code ip route get}): {@code ip netns exec}
- * costs some 30 ms per command, a command in an open shell a few.
+ * A shell kept open inside a namespace, for the many small commands the lab runs per flow
+ * ({@code conntrack -L}, {@code nft list set}, {@code ip route get}, adding a client address):
+ * {@code ip netns exec} costs 30 ms or more per command, a command in an open shell a few.
  *
  * <pre>{@code
  * NsShell sh = NsShell.start(router);
