@@ -183,6 +183,7 @@ public final class KernelLab implements AutoCloseable {
   /** {@link #start(Topology, String, String)} with options. */
   public static KernelLab start(Topology topology, String rules, String routes, Options options) {
     checkArgument(topology != null && rules != null && routes != null && options != null, "null argument");
+    checkTopology(topology);
     KernelSupport.unavailableReason().ifPresent(why -> {
       throw new KernelUnavailableException(why);
     });
@@ -224,6 +225,20 @@ public final class KernelLab implements AutoCloseable {
 
   // ------------------------------------------------------------------ setup
 
+  /** What the lab cannot build, before any namespace is made. */
+  static void checkTopology(Topology topology) {
+    List<Uplink> uplinks = topology.uplinks();
+    checkArgument(uplinks.size() <= 32, "the kernel lab has room for 32 uplinks, not %s", uplinks.size());
+    checkArgument(!SERVER_LINKS.contains(topology.server()),
+        "the server address %s lies in %s, which the lab uses for its provider links", topology.server(), SERVER_LINKS);
+    for (Uplink u : uplinks) {
+      checkArgument(!u.address().overlaps(SERVER_LINKS), "uplink %s (%s) overlaps %s, which the lab uses for its "
+          + "provider links", u.iface(), u.address(), SERVER_LINKS);
+    }
+    checkArgument(!topology.lanAddress().overlaps(SERVER_LINKS), "the LAN %s overlaps %s, which the lab uses for its "
+        + "provider links", topology.lanAddress(), SERVER_LINKS);
+  }
+
   private Netns ns(String purpose) {
     Netns n = Netns.create(purpose);
     namespaces.add(n);
@@ -232,9 +247,6 @@ public final class KernelLab implements AutoCloseable {
 
   private void build(String rules, String routes) {
     List<Uplink> uplinks = topology.uplinks();
-    checkArgument(uplinks.size() <= 32, "the kernel lab has room for 32 uplinks, not %s", uplinks.size());
-    checkArgument(!SERVER_LINKS.contains(topology.server()),
-        "the server address %s lies in %s, which the lab uses for its provider links", topology.server(), SERVER_LINKS);
     List<String> purposes = new ArrayList<>(List.of("labrouter", "lablan", "labserver"));
     for (int i = 0; i < uplinks.size(); i++) {
       purposes.add("labprov" + i);
