@@ -703,7 +703,15 @@ public final class KernelLab implements AutoCloseable {
         "--orig-dst", flow.server().toString()));
     flow.client().ifPresent(c -> cmd.addAll(List.of("--orig-src", c.toString())));
     Netns.Result r = query(router, cmd);
-    return r.stdout().lines().filter(l -> l.contains("src=")).findFirst();
+    // A router flow names no source: keep the entries that start at one of the router's addresses.
+    List<IpAddress> own = topology.routerAddresses();
+    return r.stdout().lines().filter(l -> l.contains("src=")).filter(l -> {
+      if (flow.client().isPresent()) {
+        return true;
+      }
+      Matcher m = TUPLE.matcher(l);
+      return m.find() && own.contains(IpAddress.parse(m.group(1)));
+    }).findFirst();
   }
 
   private static void checked(Netns.Result r) {
