@@ -95,8 +95,13 @@ import java.util.stream.IntStream;
  * the next packet starts a new conntrack entry that walks the NEW rules again; the lab shows the
  * result as it is (the new entry's mark, the uplink the server finally saw).
  *
+ * <p>A flow's listener runs where its destination lives: in the router for its own addresses (LAN
+ * hosts talking to the router, inbound flows), in the LAN for a LAN address (the router talking to
+ * a LAN host), else on the server. Flows that stay off the uplinks complete with no uplink
+ * ({@link FlowResult#outcome()} {@code local}).
+ *
  * <p>Unsupported for now: IPv6; inbound flows to an address that is not on the inbound uplink's
- * link (the server routes by destination); LAN flows to the router's own addresses.
+ * link (the server routes by destination); inbound port forwarding (DNAT to a LAN host).
  */
 public final class KernelLab implements AutoCloseable {
   /**
@@ -462,6 +467,7 @@ public final class KernelLab implements AutoCloseable {
     checkLanClient(client);
     if (lanAddresses.add(client)) {
       checked(query(lan, List.of("ip", "addr", "add", client + "/" + topology.lanAddress().length(), "dev", LAN_LINK)));
+      listening.removeIf(k -> k.startsWith("lan udp "));
     }
   }
 
@@ -510,14 +516,10 @@ public final class KernelLab implements AutoCloseable {
     switch (flow.origin()) {
       case LAN -> {
         ensureLanAddress(flow.client().get());
-        ensureServerAddress(flow.server());
-        ensureListening("server", serverPeer, flow.protocol(), flow.serverPort());
         clientPeer = lanPeer;
         src = flow.client().get().toString();
       }
       case ROUTER -> {
-        ensureServerAddress(flow.server());
-        ensureListening("server", serverPeer, flow.protocol(), flow.serverPort());
         clientPeer = routerPeer;
         src = "-";
       }
@@ -528,11 +530,22 @@ public final class KernelLab implements AutoCloseable {
             "the kernel lab sends an inbound flow on %s only to an address on its link %s, not %s",
             u.iface(), u.address().network(), flow.server());
         ensureServerAddress(flow.client().get());
-        ensureListening("router", routerPeer, flow.protocol(), flow.serverPort());
         clientPeer = serverPeer;
         src = flow.client().get().toString();
       }
       default -> throw new AssertionError(flow.origin());
+    }
+    // The listener lives where the destination address does: the router, a LAN host, or the internet.
+    IpAddress dst = flow.server();
+    if (topology.routerAddresses().contains(dst)) {
+      ensureListening("router", routerPeer, flow.protocol(), flow.serverPort());
+    } else if (topology.lanAddress().network().contains(dst)) {
+      checkArgument(flow.origin() != Flow.Origin.LAN, "a LAN flow to the LAN (%s) does not pass the router", dst);
+      ensureLanAddress(dst);
+      ensureListening("lan", lanPeer, flow.protocol(), flow.serverPort());
+    } else {
+      ensureServerAddress(dst);
+      ensureListening("server", serverPeer, flow.protocol(), flow.serverPort());
     }
     String tuple = proto + " " + src + " " + flow.clientPort() + " " + flow.server() + " " + flow.serverPort();
     checkArgument(usedTuples.add(tuple),

@@ -117,6 +117,18 @@ class KernelLabTest {
         assertEquals(OptionalLong.of(0), r.mark());
       }
 
+      // Off the uplinks: a LAN host to the router, the router to a LAN host.
+      List<FlowResult> inside = lab.runAll(List.of(
+          Flow.fromLan(CLIENT, 44000, Protocol.UDP, IpAddress.parse("192.0.2.1"), 53),
+          Flow.fromLan(CLIENT, 44001, Protocol.TCP, IpAddress.parse("192.0.2.1"), 22),
+          Flow.fromRouter(Protocol.TCP, 44002, IpAddress.parse("192.0.2.105"), 8080)));
+      inside.forEach(System.out::println);
+      assertEquals(List.of("local", "local", "local"), inside.stream().map(FlowResult::outcome).toList());
+      // The seed balances every NEW tcp/22 from eth0, also to the router itself: that flow takes an
+      // nth turn (mark 1); the pref 50 rule brings the router's answer back to the LAN.
+      assertEquals(List.of(OptionalLong.of(0), OptionalLong.of(1), OptionalLong.of(0)),
+          inside.stream().map(FlowResult::mark).toList());
+
       List<FlowResult> local = lab.runAll(List.of(
           Flow.fromRouter(Protocol.TCP, 43000, SERVER, 80),
           Flow.fromRouter(Protocol.TCP, 43001, SERVER, 80),
@@ -124,8 +136,8 @@ class KernelLabTest {
           Flow.fromRouter(Protocol.TCP, 43003, SERVER, 80)));
       local.forEach(r -> System.out.println("fixed seed, router-originated: " + r));
       t0 = System.nanoTime();
-      // balance1's nth counter is shared by the LAN and router jumps; 6 LAN flows were counted.
-      assertEquals(List.of("ppp0", "ppp1", "ppp0", "ppp1"), local.stream().map(FlowResult::outcome).toList());
+      // balance1's nth counter is shared by the LAN and router jumps; 47 LAN flows were counted.
+      assertEquals(List.of("ppp1", "ppp0", "ppp1", "ppp0"), local.stream().map(FlowResult::outcome).toList());
     }
     System.out.printf("lab close %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     assertNoneLeft(names);
@@ -166,6 +178,16 @@ class KernelLabTest {
       long evaluations = output.lines().map(String::strip).filter(l -> l.contains("balance1"))
           .mapToLong(l -> Long.parseLong(l.split("\\s+")[0])).sum();
       assertEquals(7, evaluations, output);
+
+      // ssh from the LAN to the router itself is balanced too (11th evaluation: mark 2), and
+      // without the pref 50 rule the router's SYN-ACK follows table 2 out of ppp1.
+      FlowResult ssh = lab.run(Flow.fromLan(CLIENT, 44000, Protocol.TCP, IpAddress.parse("192.0.2.1"), 22));
+      System.out.println("seed as posted, LAN to router: " + ssh);
+      assertFalse(ssh.completed());
+      assertEquals(OptionalLong.of(2), ssh.mark());
+      assertEquals(2, ssh.loss().get().packet());
+      assertTrue(ssh.loss().get().where().startsWith(
+          "provider on ppp1: ingress filter dropped tcp 192.0.2.1:22 -> 192.0.2.100:44000"), ssh.toString());
     }
     assertNoneLeft(names);
   }
