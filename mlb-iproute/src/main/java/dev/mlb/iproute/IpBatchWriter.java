@@ -31,7 +31,7 @@ import java.util.stream.Collectors;
  *   <li>the verbatim commands; unmodelled {@code ip -json} entries as comments.
  * </ol>
  * Each rule and route is written as {@code ip rule show} / {@code ip route show} print it
- * ({@code fwmark 0x1/0xff}, {@code sport 1024-65535}, hosts without {@code /32}, table and protocol
+ * ({@code fwmark 0x1/0xff}, {@code sport 1024-65000}, hosts without {@code /32}, table and protocol
  * names {@code ip} knows). Every user-supplied word is one batch token or is refused: interface names
  * are checked by {@link InterfaceName}, table names by the plan, and verbatim words are quoted the
  * way iproute2's {@code makeargs} reads them back.

@@ -1,7 +1,6 @@
 package dev.mlb.iproute;
 
 import dev.mlb.api.InterfaceName;
-import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Mark;
 import dev.mlb.api.MlbStyle;
@@ -34,6 +33,7 @@ import org.immutables.value.Value;
  */
 @Value.Immutable
 @MlbStyle
+@SuppressWarnings("immutables:from") // from() is the ip keyword; the builder's copy-from is not generated
 public abstract class IpRule {
 
   IpRule() {}
@@ -93,14 +93,6 @@ public abstract class IpRule {
   /** The line this rule was read from, if it was parsed; not part of equality. */
   @Value.Auxiliary
   public abstract OptionalInt line();
-
-  /** The family the prefixes imply, if any prefix is given. */
-  public Optional<IpFamily> impliedFamily() {
-    if (from().isPresent()) {
-      return Optional.of(from().get().family());
-    }
-    return to().map(IpPrefix::family);
-  }
 
   @Value.Check
   IpRule normalize() {

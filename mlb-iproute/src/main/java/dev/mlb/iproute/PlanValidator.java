@@ -73,7 +73,6 @@ final class PlanValidator {
 
   private void rules() {
     List<IpRule> rules = plan.rules();
-    Map<Long, Integer> byPriority = new HashMap<>();
     Optional<Integer> maskedAt = Optional.empty();
     for (int i = 0; i < rules.size(); i++) {
       if (rules.get(i).fwmark().filter(m -> !m.isFullMask()).isPresent()) {
@@ -143,29 +142,25 @@ final class PlanValidator {
                 + where(masked, maskedAt.get()) + " uses fwmark " + masked.fwmark().get()
                 + "; other bits of the mark make this rule miss. Give it the same mask");
       }
-      if (r.priority().isPresent()) {
-        Integer first = byPriority.putIfAbsent(r.priority().getAsLong(), i);
-        if (first != null) {
-          IpRule other = rules.get(first);
-          if (other.equals(r)) {
-            error("rule-duplicate", w,
-                "the rule repeats " + where(other, first)
-                    + "; the kernel refuses the second one (File exists) and the batch stops there");
-          } else {
-            warning("priority-duplicate", w,
-                "priority " + r.priority().getAsLong() + " is also used by " + where(other, first)
-                    + " with a different meaning; the kernel evaluates them in the order added. Give each rule its own priority");
-          }
+      int same = -1;
+      int equal = -1;
+      for (int k = 0; k < i; k++) {
+        if (rules.get(k).equals(r)) {
+          equal = k;
+          break;
         }
-      } else {
-        for (int j = 0; j < i; j++) {
-          if (rules.get(j).equals(r)) {
-            error("rule-duplicate", w,
-                "the rule repeats " + where(rules.get(j), j)
-                    + "; the kernel refuses the second one (File exists) and the batch stops there");
-            break;
-          }
+        if (same < 0 && r.priority().isPresent() && rules.get(k).priority().equals(r.priority())) {
+          same = k;
         }
+      }
+      if (equal >= 0) {
+        error("rule-duplicate", w,
+            "the rule repeats " + where(rules.get(equal), equal)
+                + "; the kernel refuses the second one (File exists) and the batch stops there");
+      } else if (same >= 0) {
+        warning("priority-duplicate", w,
+            "priority " + r.priority().getAsLong() + " is also used by " + where(rules.get(same), same)
+                + " with a different meaning; the kernel evaluates them in the order added. Give each rule its own priority");
       }
     }
   }
@@ -190,6 +185,7 @@ final class PlanValidator {
       List<InterfaceName> devs = new ArrayList<>();
       r.dev().ifPresent(devs::add);
       r.nexthops().forEach(n -> n.dev().ifPresent(devs::add));
+      devices(w, devs);
       for (InterfaceName d : devs) {
         if (d.isWildcard()) {
           error("interface-wildcard", w, "device \"" + d + "\" ends in '+', but a route takes one literal device name");
@@ -198,7 +194,7 @@ final class PlanValidator {
       boolean single = r.via().isPresent() || r.dev().isPresent();
       if (r.type().isReject() && (single || !r.nexthops().isEmpty())) {
         error("reject-route-with-path", w,
-            "a " + r.type() + " route takes no via, dev or nexthop; the kernel refuses it"
+            "a route of type " + r.type() + " takes no via, dev or nexthop; the kernel refuses it"
                 + " (Gateway, device and multipath can not be specified for this route type)");
       }
       if (single && !r.nexthops().isEmpty()) {
@@ -308,7 +304,26 @@ final class PlanValidator {
     }
   }
 
+  private void devices(String w, List<InterfaceName> devs) {
+    if (plan.connected().isEmpty()) {
+      return;
+    }
+    for (InterfaceName d : devs) {
+      if (!d.isWildcard() && !plan.connected().containsKey(d)) {
+        warning("device-unknown", w,
+            "dev " + d + " is not among the plan's interfaces (" + plan.connected().keySet().stream()
+                .map(InterfaceName::toString).collect(java.util.stream.Collectors.joining(", "))
+                + "); ip -batch stops with \"Cannot find device\" if it does not exist");
+      }
+    }
+  }
+
   private void other() {
+    if (plan.owner().isEmpty() && !plan.rules().isEmpty()) {
+      warning("no-owner", "plan",
+          "the plan has rules but no owner, so the batch cannot flush them first; applying it a second time"
+              + " fails with \"File exists\". Set an owner protocol and tag every rule with it");
+    }
     for (VerbatimCommand c : plan.verbatim()) {
       warning("verbatim", line(c.line() == 0 ? OptionalInt.empty() : OptionalInt.of(c.line())) + "verbatim command",
           "\"" + c + "\" is not modelled by mlb and not checked; it is written back unchanged");

@@ -29,7 +29,9 @@ class InvalidInputTest {
     if (findings.stream().anyMatch(Finding::isError)) {
       assertThrows(ValidationException.class, () -> IpBatchWriter.render(plan));
     }
-    return findings.stream().map(Finding::toString).collect(Collectors.toList());
+    // Most snippets have no owner; that warning has its own test below.
+    return findings.stream().filter(f -> !f.code().equals("no-owner")).map(Finding::toString)
+        .collect(Collectors.toList());
   }
 
   private static final String CONNECTED = "#mlb: connected mlb0 192.0.2.2/26\n";
@@ -185,6 +187,17 @@ class InvalidInputTest {
   }
 
   @Test
+  void duplicateRuleAfterAnotherWithTheSamePriority() {
+    assertEquals(List.of("error [rule-duplicate] line 3, rule 3 (priority 5): the rule repeats line 2, rule 2"
+            + " (priority 5); the kernel refuses the second one (File exists) and the batch stops there",
+            "warning [priority-duplicate] line 2, rule 2 (priority 5): priority 5 is also used by line 1, rule 1"
+                + " (priority 5) with a different meaning; the kernel evaluates them in the order added. Give each"
+                + " rule its own priority"),
+        findings("rule add priority 5 fwmark 1 lookup 7\nrule add priority 5 fwmark 2 lookup 7\n"
+            + "rule add priority 5 fwmark 2 lookup 7\n"));
+  }
+
+  @Test
   void duplicatePriorityWithDifferentMeaning() {
     assertEquals(List.of("warning [priority-duplicate] line 2, rule 2 (priority 5): priority 5 is also used by line 1,"
             + " rule 1 (priority 5) with a different meaning; the kernel evaluates them in the order added. Give each"
@@ -251,8 +264,8 @@ class InvalidInputTest {
 
   @Test
   void rejectRouteWithDevice() {
-    assertEquals(List.of("error [reject-route-with-path] line 1, route 1 (198.51.100.0/24 table 7): a unreachable"
-            + " route takes no via, dev or nexthop; the kernel refuses it (Gateway, device and multipath can not be"
+    assertEquals(List.of("error [reject-route-with-path] line 1, route 1 (198.51.100.0/24 table 7): a route of type"
+            + " unreachable takes no via, dev or nexthop; the kernel refuses it (Gateway, device and multipath can not be"
             + " specified for this route type)"),
         findings("route replace unreachable 198.51.100.0/24 dev mlb0 table 7\n"));
   }
@@ -305,6 +318,21 @@ class InvalidInputTest {
   }
 
   @Test
+  void rulesWithoutOwner() {
+    RoutingPlan plan = IpBatchParser.parse("bad.batch", "rule add priority 5 lookup 7\n", IpFamily.V4);
+    assertEquals(List.of(Finding.warning("no-owner", "plan", "the plan has rules but no owner, so the batch cannot"
+        + " flush them first; applying it a second time fails with \"File exists\". Set an owner protocol and tag"
+        + " every rule with it")), plan.validate());
+  }
+
+  @Test
+  void deviceNotAmongThePlansInterfaces() {
+    assertEquals(List.of("warning [device-unknown] line 2, route 1 (198.51.100.0/24 table 7): dev ppp9 is not among"
+            + " the plan's interfaces (mlb0); ip -batch stops with \"Cannot find device\" if it does not exist"),
+        findings(CONNECTED + "route replace 198.51.100.0/24 dev ppp9 table 7\n"));
+  }
+
+  @Test
   void sourceAddressNotOnAnyInterface() {
     assertEquals(List.of("error [src-not-local] line 2, route 1 (198.51.100.0/24 table 7): src 192.0.2.9 is not an"
             + " address of any interface in the plan (192.0.2.2); the kernel refuses it (Invalid prefsrc address)"),
@@ -319,6 +347,7 @@ class InvalidInputTest {
     ValidationException e = assertThrows(ValidationException.class, () -> IpBatchWriter.render(plan));
     assertEquals("1 error:\nerror [goto-backward] line 3, rule 3 (priority 9): goto 8 does not jump forward from"
         + " priority 9; the kernel refuses it (Backward goto not supported)", e.getMessage());
-    assertEquals(2, e.findings().size());
+    assertEquals(List.of("goto-backward", "fwmark-unmasked", "no-owner"),
+        e.findings().stream().map(Finding::code).collect(Collectors.toList()));
   }
 }
