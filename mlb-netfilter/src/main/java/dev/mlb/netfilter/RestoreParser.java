@@ -38,7 +38,8 @@ import java.util.regex.Pattern;
  *   <li>Lines: a line starting with {@code #} is a comment, an empty line is skipped, {@code *table}
  *       opens a table that a line {@code COMMIT} closes, {@code :CHAIN POLICY [p:b]} declares a chain,
  *       every other line is one command ({@code -A}, {@code -I}, {@code -N} or {@code -P}), optionally
- *       after {@code [p:b]} counters. Counter values are checked for form and ignored. A line
+ *       after {@code [p:b]} counters ({@code -c P B} inside the rule works too). Counter values
+ *       are checked for form and ignored. A line
  *       break may be {@code \n} or {@code \r\n} (mlb is lenient here; iptables would keep the
  *       {@code \r} as part of the last word).
  *   <li>Words are split at blanks and tabs. A {@code "} opens a quoted part in which {@code \x}
@@ -47,7 +48,9 @@ import java.util.regex.Pattern;
  *   <li>Options follow iptables: the header options {@code -s -d -i -o -p} in any order, each at
  *       most once and negatable with {@code !}; {@code -m MODULE} and its options; {@code -p tcp
  *       --dport 80} loads {@code -m tcp} implicitly; an option goes to the most recently loaded
- *       module that knows it; {@code -j}/{@code -g} and the target's options.
+ *       module that knows it (with iptables' twist for modules sharing an option name, see
+ *       {@code -m connmark --mark 1 -m mark --mark 2 -m connmark --mark 3}, which iptables refuses
+ *       too); {@code -j}/{@code -g} and the target's options.
  *   <li>Input forms are normalized to what {@code iptables-save} prints: {@code --set-mark 1} is
  *       {@code --set-xmark 0x1/0xffffffff}, {@code --state new,est} is {@code NEW,ESTABLISHED}.
  *   <li>Modules mlb does not model ({@code -m limit ...}), and modelled modules used with options
@@ -57,7 +60,8 @@ import java.util.regex.Pattern;
  *   <li>A chain must be declared ({@code :CHAIN} or {@code -N}) before a rule is added to it or jumps
  *       to it, as iptables-nft requires. {@code -j NAME} for a name that is neither a declared chain
  *       nor a target extension of iptables 1.8.9 is an error. The same table twice is an error
- *       (iptables would flush and reload it).
+ *       (iptables would flush and reload it). {@code -j DROP} and {@code -P CHAIN DROP} in the nat
+ *       table are errors, as in iptables.
  * </ul>
  *
  * <p>Errors are {@link ParseException}s with the line, the column where the offending word starts
@@ -66,8 +70,9 @@ import java.util.regex.Pattern;
  * that its findings can name lines too.
  *
  * <p>Not supported: service names for ports, host names for addresses, address lists
- * ({@code -s a,b}), abbreviated long options and {@code --option=value}, commands other than
- * {@code -A -I -N -P}, and {@code -f}.
+ * ({@code -s a,b}), non-contiguous netmasks, abbreviated long options and {@code --option=value},
+ * {@code -4}/{@code -6} line prefixes, commands other than {@code -A -I -N -P}, and {@code -f}. An
+ * unterminated quote is an error (iptables would read on into the line break).
  */
 public final class RestoreParser {
 
@@ -78,6 +83,10 @@ public final class RestoreParser {
           "ECN", "HL", "HMARK", "IDLETIMER", "LED", "LOG", "NETMAP", "NFLOG", "NFQUEUE", "NOTRACK",
           "QUEUE", "RATEEST", "REDIRECT", "REJECT", "SECMARK", "SET", "SNPT", "SYNPROXY", "TCPMSS",
           "TCPOPTSTRIP", "TEE", "TOS", "TPROXY", "TRACE", "TTL", "ULOG");
+
+  /** iptables refuses -j DROP and -P CHAIN DROP in the nat table (not a :CHAIN DROP line). */
+  private static final String NAT_DROP =
+      "the nat table is not meant for filtering; iptables refuses DROP there";
 
   private static final Pattern COUNTERS = Pattern.compile("\\[[0-9]+:[0-9]+\\]");
   private static final Pattern DECIMAL = Pattern.compile("[0-9]*\\.?[0-9]*([eE][+-]?[0-9]+)?");
@@ -310,7 +319,7 @@ public final class RestoreParser {
     switch (cmd.text) {
       case "-A", "--append" -> {
         ChainDraft chain = existingChain(words, i, cmd);
-        Rule rule = new RuleParser(words, i + 1).parse();
+        Rule rule = new RuleParser(chain.name, words, i + 1).parse();
         chain.rules.add(rule);
         chain.ruleLines.add(lineNo);
       }
@@ -328,12 +337,15 @@ public final class RestoreParser {
           }
           position = (int) n;
         }
-        Rule rule = new RuleParser(words, at).parse();
+        Rule rule = new RuleParser(chain.name, words, at).parse();
         chain.rules.add(position - 1, rule);
         chain.ruleLines.add(position - 1, lineNo);
       }
       case "-N", "--new-chain" -> {
         Token name = argument(words, i, cmd);
+        if (name.text.isEmpty()) {
+          throw error(name, "chain name is empty; expected " + cmd.text + " CHAIN");
+        }
         noMore(words, i + 1, cmd.text + " " + name.text);
         ChainDraft existing = table.chains.get(name.text);
         if (existing != null) {
@@ -348,7 +360,11 @@ public final class RestoreParser {
           throw error(name, "-P " + name.text + ": only built-in chains of table " + table.name.id()
               + " (" + join(hookNames(table.name), "and") + ") have a policy");
         }
-        Token policy = argument(words, i + 1, name);
+        if (i + 1 >= words.size()) {
+          throw error(lineText.length() + 1, "policy missing after -P " + name.text
+              + "; expected ACCEPT or DROP");
+        }
+        Token policy = words.get(i + 1);
         Policy p;
         if (policy.text.equals("ACCEPT")) {
           p = Policy.ACCEPT;
@@ -356,6 +372,9 @@ public final class RestoreParser {
           p = Policy.DROP;
         } else {
           throw error(policy, "unknown policy \"" + policy.text + "\"; expected ACCEPT or DROP");
+        }
+        if (p == Policy.DROP && table.name == TableName.NAT) {
+          throw error(policy, NAT_DROP);
         }
         noMore(words, i + 2, "-P " + name.text + " " + policy.text);
         table.chains.get(name.text).policy = p;
@@ -619,8 +638,17 @@ public final class RestoreParser {
     private Target simpleTarget;
     private TargetParser targetParser;
     private Token targetToken;
+    /** The words of the option read last, for messages. */
+    private String previous;
+    /** The extension loaded last: a module, a target parser or a simple target. */
+    private Object latest;
+    private final String chain;
+    /** {@code -i +} and {@code -o +}, which the model leaves out. */
+    private Token inToken;
+    private Token outToken;
 
-    RuleParser(List<Token> words, int pos) {
+    RuleParser(String chain, List<Token> words, int pos) {
+      this.chain = chain;
       this.words = words;
       this.pos = pos;
     }
@@ -659,37 +687,47 @@ public final class RestoreParser {
             throw error(t, "multiple \"!\" flags not allowed");
           }
         }
-        if (swallowing()) {
-          if (!(isTerminator(t.text))) {
-            if (bang != null) {
-              raw().add(bang.text);
-            }
-            raw().add(t.text);
-            continue;
+        if (swallowing() && !isTerminator(t.text)
+            && !(t.text.startsWith("-") && owner(t.text) != null)) {
+          if (bang != null) {
+            raw().add(bang.text);
           }
+          raw().add(t.text);
+          continue;
         }
+        int first = pos - 1;
         word(t, bang);
+        StringBuilder text = new StringBuilder();
+        for (int i = first; i < pos; i++) {
+          String w = words.get(i).text;
+          boolean blank = w.isEmpty() || w.indexOf(' ') >= 0 || w.indexOf('\t') >= 0;
+          text.append(i > first ? " " : "").append(blank ? quoted(w) : w);
+        }
+        previous = text.toString();
       }
       return finish();
     }
 
-    /** Whether the words go verbatim to an opaque target or to the last module, if opaque. */
+    /**
+     * Whether the extension loaded last is one mlb does not model (or a modelled one that met an
+     * option mlb does not model). It then takes every word, as its options and their values,
+     * except {@code -m}, {@code -j}, {@code -g}, the header options and options that a modelled
+     * module of the rule knows: iptables would parse those on as usual.
+     */
     private boolean swallowing() {
-      if (targetParser != null) {
-        return targetParser.opaque;
+      if (latest instanceof ModuleParser m) {
+        return m.opaque;
       }
-      return simpleTarget == null && !modules.isEmpty() && modules.get(modules.size() - 1).opaque;
+      return latest instanceof TargetParser tp && tp.opaque;
     }
 
     private List<String> raw() {
-      return targetParser != null ? targetParser.raw : modules.get(modules.size() - 1).raw;
+      return latest instanceof ModuleParser m ? m.raw : ((TargetParser) latest).raw;
     }
 
     private boolean isTerminator(String word) {
-      if (targetParser != null) {
-        return false;
-      }
-      return isModuleFlag(word) || isJumpFlag(word) || isGotoFlag(word) || Header.of(word) != null;
+      return isModuleFlag(word) || isJumpFlag(word) || isGotoFlag(word) || Header.of(word) != null
+          || word.equals("-c") || word.equals("--set-counters");
     }
 
     private void word(Token t, Token bang) {
@@ -708,7 +746,9 @@ public final class RestoreParser {
           if (name.text.isEmpty()) {
             throw error(name, "match name is empty; expected a module such as state or tcp");
           }
-          modules.add(module(name.text, t));
+          ModuleParser m = module(name.text, t);
+          modules.add(m);
+          latest = m;
         } else {
           target(t, argumentOf(t));
         }
@@ -717,8 +757,23 @@ public final class RestoreParser {
       if (isCommand(w)) {
         throw error(t, "unexpected command " + w + "; one line holds one command");
       }
+      if (w.equals("-c") || w.equals("--set-counters")) {
+        // Counters, like a leading [PACKETS:BYTES]: checked for form and ignored.
+        if (bang != null) {
+          throw error(bang, "\"!\" cannot negate " + w);
+        }
+        for (int i = 0; i < 2; i++) {
+          Token n = argumentOf(t);
+          if (n.text.isEmpty() || !n.text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw error(n, "bad counter " + quoted(n.text) + " for " + w
+                + "; expected " + w + " PACKETS BYTES with two numbers");
+          }
+        }
+        return;
+      }
       if (!w.startsWith("-") || w.equals("-")) {
-        throw error(t, "unexpected argument \"" + w + "\"; expected an option");
+        throw error(t, "unexpected argument " + quoted(w)
+            + (previous == null ? "" : " after " + previous) + "; expected an option");
       }
       option(t, bang);
     }
@@ -733,19 +788,18 @@ public final class RestoreParser {
         targetParser.option(t, this);
         return;
       }
-      for (int i = modules.size() - 1; i >= 0; i--) {
-        ModuleParser m = modules.get(i);
-        if (m.knows(w)) {
-          m.option(t, bang, this);
-          return;
-        }
+      ModuleParser owner = owner(w);
+      if (owner != null) {
+        owner.option(t, bang, this);
+        return;
       }
       // iptables loads the protocol's match for an option nobody knows: -p tcp --dport 80.
-      if (protocol != null && targetParser == null && simpleTarget == null) {
+      if (protocol != null) {
         String match = protocolMatch(protocol);
         if (match != null && modules.stream().noneMatch(m -> m.name.equals(match))) {
           ModuleParser m = module(match, t);
           modules.add(m);
+          latest = m;
           if (m.opaque) {
             if (bang != null) {
               m.raw.add(bang.text);
@@ -762,15 +816,61 @@ public final class RestoreParser {
       throw unknownOption(t);
     }
 
+    /**
+     * The module that gets option {@code option}, as iptables decides: getopt resolves the name to
+     * the module that was loaded first most recently among those that know it (a second
+     * {@code -m connmark} reuses the first one's options), and the option goes to the latest
+     * instance of that module. So in {@code -m connmark --mark 1 -m mark --mark 2 -m connmark
+     * --mark 3} the last {@code --mark} goes to {@code -m mark}, as in iptables.
+     */
+    private ModuleParser owner(String option) {
+      String name = null;
+      int firstLoad = -1;
+      for (int i = 0; i < modules.size(); i++) {
+        ModuleParser m = modules.get(i);
+        if (m.knows(option)) {
+          int first = firstLoad(m.name);
+          if (first > firstLoad) {
+            firstLoad = first;
+            name = m.name;
+          }
+        }
+      }
+      if (name == null) {
+        return null;
+      }
+      for (int i = modules.size() - 1; ; i--) {
+        if (modules.get(i).name.equals(name)) {
+          return modules.get(i);
+        }
+      }
+    }
+
+    /** Whether the rule so far has a port protocol that NAT targets accept: tcp, udp, sctp, dccp. */
+    boolean protocolHasPorts() {
+      return protocol != null && !protocolNegated
+          && Set.of(6, 17, 132, 33).contains(protocol.number());
+    }
+
+    private int firstLoad(String name) {
+      for (int i = 0; i < modules.size(); i++) {
+        if (modules.get(i).name.equals(name)) {
+          return i;
+        }
+      }
+      return -1;
+    }
+
     private ParseException unknownOption(Token t) {
       String w = t.text;
-      if (targetParser != null) {
-        return error(t, "unknown option " + quoted(w) + " for -j " + targetParser.name + "; expected "
-            + join(targetParser.options(), "or"));
+      // Name the options of the extension loaded last, if mlb models it.
+      if (latest instanceof TargetParser tp && !tp.opaque) {
+        return error(t, "unknown option " + quoted(w) + " for -j " + tp.name + "; expected "
+            + join(tp.options(), "or"));
       }
-      if (simpleTarget != null) {
+      if (latest instanceof Target target) {
         return error(t, "unknown option " + quoted(w) + "; " + targetToken.text + " "
-            + simpleTarget.name() + " takes no options and no match of this rule knows it");
+            + target.name() + " takes no options and no match of this rule knows it");
       }
       for (int i = modules.size() - 1; i >= 0; i--) {
         ModuleParser m = modules.get(i);
@@ -808,10 +908,12 @@ public final class RestoreParser {
           rule.destinationNegated(negated);
         }
         case IN -> {
+          inToken = arg.text.equals("+") && !negated ? t : null;
           rule.in(iface(arg));
           rule.inNegated(negated);
         }
         case OUT -> {
+          outToken = arg.text.equals("+") && !negated ? t : null;
           rule.out(iface(arg));
           rule.outNegated(negated);
         }
@@ -900,7 +1002,11 @@ public final class RestoreParser {
             + targetToken.text + " " + (simpleTarget != null ? simpleTarget.name() : targetParser.name));
       }
       targetToken = flag;
-      String n = name.text;
+      target(flag, name.text, name);
+      latest = targetParser != null ? targetParser : simpleTarget;
+    }
+
+    private void target(Token flag, String n, Token name) {
       boolean isChain = table.chains.containsKey(n);
       if (isGotoFlag(flag.text)) {
         if (!isChain) {
@@ -913,7 +1019,12 @@ public final class RestoreParser {
       }
       switch (n) {
         case "ACCEPT" -> simpleTarget = Verdict.ACCEPT;
-        case "DROP" -> simpleTarget = Verdict.DROP;
+        case "DROP" -> {
+          if (table.name == TableName.NAT) {
+            throw error(name, NAT_DROP);
+          }
+          simpleTarget = Verdict.DROP;
+        }
         case "RETURN" -> simpleTarget = Verdict.RETURN;
         default -> {
           if (isChain) {
@@ -961,6 +1072,19 @@ public final class RestoreParser {
     }
 
     private Rule finish() {
+      // "-i +" matches every packet and is left out of the model (as iptables-save leaves it out),
+      // so validation cannot see it; iptables refuses it where there is no such interface.
+      Optional<Hook> hook = table.name.hook(chain);
+      if (hook.isPresent()) {
+        if (inToken != null && !hook.get().hasInputInterface()) {
+          throw error(inToken, "Can't use -i with " + chain
+              + ": packets there have no input interface, so iptables refuses even -i +");
+        }
+        if (outToken != null && !hook.get().hasOutputInterface()) {
+          throw error(outToken, "Can't use -o with " + chain
+              + ": packets there have no output interface, so iptables refuses even -o +");
+        }
+      }
       for (ModuleParser m : modules) {
         rule.addMatches(m.opaque ? OpaqueMatch.of(m.name, m.raw) : m.finish());
         if (m.name.equals("tcp") || m.name.equals("udp")) {
@@ -1730,8 +1854,13 @@ public final class RestoreParser {
     }
   }
 
-  /** {@code P} or {@code P-Q}, as the NAT targets read ports. */
-  private PortRange natPorts(Token arg, String option, String text, int min) {
+  /** {@code P} or {@code P-Q}, as the NAT targets read ports (iptables 1.8.9 allows port 0). */
+  private PortRange natPorts(Token arg, String option, String text, RuleParser rule) {
+    if (!rule.protocolHasPorts()) {
+      throw error(arg, option + " " + arg.text + ": ports need -p tcp, -p udp, -p sctp or -p dccp"
+          + " (not negated) before them in the rule");
+    }
+    int min = 0;
     int dash = text.indexOf('-');
     String a = dash < 0 ? text : text.substring(0, dash);
     String b = dash < 0 ? a : text.substring(dash + 1);
@@ -1769,7 +1898,7 @@ public final class RestoreParser {
     @Override
     void value(Token option, Token arg, RuleParser rule) {
       if (option.text.equals("--to-ports")) {
-        ports = natPorts(arg, "--to-ports", arg.text, 0);
+        ports = natPorts(arg, "--to-ports", arg.text, rule);
       }
     }
 
@@ -1844,7 +1973,7 @@ public final class RestoreParser {
             + ": the address range is empty; the first address must not exceed the last");
       }
       if (portText != null) {
-        ports = natPorts(arg, "--to-source", portText, 1);
+        ports = natPorts(arg, "--to-source", portText, rule);
       }
     }
 

@@ -135,6 +135,8 @@ class RestoreParserErrorTest {
     assertFileError("*mangle\n-P [*]balance1 DROP\nCOMMIT\n",
         "-P balance1: only built-in chains of table mangle (PREROUTING, INPUT, FORWARD, OUTPUT"
             + " and POSTROUTING) have a policy");
+    assertFileError("*mangle\n-P PREROUTING[*]\nCOMMIT\n",
+        "policy missing after -P PREROUTING; expected ACCEPT or DROP");
     assertFileError("*mangle\n-P PREROUTING [*]REJECT\nCOMMIT\n",
         "unknown policy \"REJECT\"; expected ACCEPT or DROP");
     assertFileError("*mangle\n[1:2][*]\nCOMMIT\n",
@@ -154,13 +156,19 @@ class RestoreParserErrorTest {
         "unterminated quote: no closing \" before the end of the line");
     // iptables: Bad argument `q''. Single quotes are ordinary characters.
     assertRuleError("-m comment --comment 'single [*]q' -j ACCEPT",
-        "unexpected argument \"q'\"; expected an option");
+        "unexpected argument \"q'\" after --comment 'single; expected an option");
     // The closing quote ends the word, as in iptables ("Bad argument `e'").
     assertRuleError("-m comment --comment ab\"c d\"[*]e -j ACCEPT",
-        "unexpected argument \"e\"; expected an option");
+        "unexpected argument \"e\" after --comment \"abc d\"; expected an option");
     assertRuleError("[*]foo", "unexpected argument \"foo\"; expected an option");
+    assertRuleError("-c 1 [*]x -j ACCEPT",
+        "bad counter \"x\" for -c; expected -c PACKETS BYTES with two numbers");
+    assertRuleError("-j ACCEPT [*]-c 1", "option \"-c\" requires an argument");
     assertRuleError("[*]-s", "option \"-s\" requires an argument");
-    assertRuleError("-p tcp --dport 80 [*]81", "unexpected argument \"81\"; expected an option");
+    assertRuleError("-p tcp --dport 80 [*]81",
+        "unexpected argument \"81\" after --dport 80; expected an option");
+    assertRuleError("-j MASQUERADE --random [*]yes",
+        "unexpected argument \"yes\" after --random; expected an option");
   }
 
   @Test
@@ -287,6 +295,12 @@ class RestoreParserErrorTest {
         + " or DNAT (or a prefix of one)");
     assertRuleError("[*]-m state -j ACCEPT", "-m state needs --state");
     assertRuleError("[*]-m conntrack -j ACCEPT", "-m conntrack needs --ctstate");
+    // iptables: "mark: option "--mark" can only be used once." The third --mark goes to -m mark,
+    // because a second -m connmark reuses the options of the first, and mark's were added later.
+    assertRuleError("-m connmark --mark 1 -m mark --mark 2 -m connmark [*]--mark 3",
+        "-m mark: option \"--mark\" can only be given once");
+    // iptables: "mark: option "--mark" must be specified".
+    assertRuleError("[*]-m mark -m connmark --mark 1", "-m mark needs --mark");
     assertRuleError("-m state --state NEW [*]--state EST",
         "-m state: option \"--state\" can only be given once");
   }
@@ -351,6 +365,8 @@ class RestoreParserErrorTest {
     assertRuleError("-j ACCEPT [*]-g balance1",
         "multiple -j/-g flags not allowed; the rule already has -j ACCEPT");
     assertRuleError("[*]-j", "option \"-j\" requires an argument");
+    assertRuleError("-j LOG --log-prefix x [*]-j ACCEPT",
+        "multiple -j/-g flags not allowed; the rule already has -j LOG");
     // The chain must be declared before the rule, as iptables-nft requires.
     assertFileError("*mangle\n-A PREROUTING -j [*]later\n:later - [0:0]\nCOMMIT\n",
         "-j later: no chain \"later\" in table mangle and no target of that name; declare the chain"
@@ -386,6 +402,21 @@ class RestoreParserErrorTest {
 
   @Test
   void natTargets() {
+    // iptables: The "nat" table is not intended for filtering, the use of DROP is therefore inhibited.
+    assertNatError("-p tcp -j [*]DROP",
+        "the nat table is not meant for filtering; iptables refuses DROP there");
+    assertFileError("*nat\n-P OUTPUT [*]DROP\nCOMMIT\n",
+        "the nat table is not meant for filtering; iptables refuses DROP there");
+    // iptables: Need TCP, UDP, SCTP or DCCP with port specification (-p must come first).
+    assertNatError("-j MASQUERADE --to-ports [*]1000 -p tcp", "--to-ports 1000: ports need -p tcp,"
+        + " -p udp, -p sctp or -p dccp (not negated) before them in the rule");
+    assertNatError("! -p tcp -j SNAT --to-source [*]192.0.2.1:80", "--to-source 192.0.2.1:80: ports"
+        + " need -p tcp, -p udp, -p sctp or -p dccp (not negated) before them in the rule");
+    // iptables: Can't use -i with POSTROUTING. The model leaves "-i +" out, so the parser checks it.
+    assertNatError("[*]-i + -j MASQUERADE", "Can't use -i with POSTROUTING: packets there have no"
+        + " input interface, so iptables refuses even -i +");
+    assertFileError("*mangle\n-A PREROUTING [*]-o + -j ACCEPT\nCOMMIT\n", "Can't use -o with"
+        + " PREROUTING: packets there have no output interface, so iptables refuses even -o +");
     assertNatError("-p tcp -j MASQUERADE --to-ports [*]2000-1000",
         "port range 2000-1000 in --to-ports is empty; expected P-Q with P not above Q");
     assertNatError("-p tcp -j MASQUERADE --to-ports [*]x",
@@ -395,8 +426,10 @@ class RestoreParserErrorTest {
     assertNatError("-j [*]SNAT", "-j SNAT needs --to-source ADDR[-ADDR][:P[-Q]]");
     assertNatError("-j SNAT --to-source [*]192.0.2.9-192.0.2.1", "--to-source 192.0.2.9-192.0.2.1:"
         + " the address range is empty; the first address must not exceed the last");
-    assertNatError("-p tcp -j SNAT --to-source [*]192.0.2.1:0", "bad port \"0\" in --to-source"
-        + " 192.0.2.1:0; expected P or P-Q with ports from 1 to 65535");
+    assertNatError("-p tcp -j SNAT --to-source [*]192.0.2.1:65536", "bad port \"65536\" in"
+        + " --to-source 192.0.2.1:65536; expected P or P-Q with ports from 0 to 65535");
+    assertNatError("-p tcp -j SNAT --to-source [*]192.0.2.1:9-8", "port range 9-8 in --to-source"
+        + " is empty; expected P-Q with P not above Q");
     assertNatError("-j SNAT --to-source 192.0.2.1 --random [*]--random",
         "-j SNAT: option \"--random\" can only be given once");
     assertNatError("-j SNAT --to-source [*]2001:db8::1",

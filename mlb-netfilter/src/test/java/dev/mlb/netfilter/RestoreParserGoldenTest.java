@@ -30,6 +30,12 @@ class RestoreParserGoldenTest {
   }
 
   @Test
+  void fullIptablesSaveOutputWithHeaderFooterAndCountersIsRead() throws IOException {
+    Ruleset withCounters = RestoreParser.parse("seed-save-c.v4", resource("seed-save-c.v4"), IpFamily.V4);
+    assertEquals(resource("seed-save.v4"), RestoreWriter.render(withCounters));
+  }
+
+  @Test
   void handWrittenSeedParsesToTheSameRulesetAsItsSavedForm() throws IOException {
     Ruleset seed = RestoreParser.parse("seed-rules.v4", resource("seed-rules.v4"), IpFamily.V4);
     Ruleset saved = RestoreParser.parse("seed-save.v4", resource("seed-save.v4"), IpFamily.V4);

@@ -115,6 +115,21 @@ class RestoreParserTest {
   }
 
   @Test
+  void countersInsideTheRuleAreIgnored() {
+    assertEquals(Rule.builder().target(Verdict.ACCEPT).build(), prerouting("-c 10 2000 -j ACCEPT"));
+    assertEquals(Rule.builder().target(Verdict.ACCEPT).build(),
+        prerouting("-j ACCEPT --set-counters 0 0"));
+  }
+
+  @Test
+  void natChainsMayBeDeclaredWithPolicyDrop() {
+    // iptables-restore 1.8.9 loads ":POSTROUTING DROP" in nat (only -P and -j DROP are refused).
+    Table nat = RestoreParser.parse("-", "*nat\n:POSTROUTING DROP [0:0]\nCOMMIT\n", IpFamily.V4)
+        .table(TableName.NAT).orElseThrow();
+    assertEquals(Optional.of(Policy.DROP), nat.chain("POSTROUTING").orElseThrow().policy());
+  }
+
+  @Test
   void builtinPolicyDashKeepsAccept() {
     Table t = RestoreParser.parse("-", "*raw\n:OUTPUT - [0:0]\nCOMMIT\n", IpFamily.V4)
         .table(TableName.RAW).orElseThrow();
@@ -219,6 +234,13 @@ class RestoreParserTest {
         prerouting("-m state -m connmark --state NEW --mark 1").matches());
     assertEquals(List.of(MarkMatch.of(Mark.of(1)), ConnmarkMatch.of(Mark.of(2))),
         prerouting("-m mark --mark 1 -m connmark --mark 2").matches());
+    // Verified with iptables-restore 1.8.9: these load, each --mark to the module before it.
+    assertEquals(List.of(ConnmarkMatch.of(Mark.of(1)), ConnmarkMatch.of(Mark.of(3)), MarkMatch.of(Mark.of(2))),
+        prerouting("-m connmark --mark 1 -m connmark --mark 3 -m mark --mark 2").matches());
+    assertEquals(List.of(MarkMatch.of(Mark.of(2)), ConnmarkMatch.of(Mark.of(1)), ConnmarkMatch.of(Mark.of(3))),
+        prerouting("-m mark --mark 2 -m connmark --mark 1 -m connmark --mark 3").matches());
+    assertEquals(List.of(ConnmarkMatch.of(Mark.of(1)), MarkMatch.of(Mark.of(2)), MarkMatch.of(Mark.of(3))),
+        prerouting("-m connmark --mark 1 -m mark --mark 2 -m mark --mark 3").matches());
   }
 
   @Test
@@ -333,10 +355,29 @@ class RestoreParserTest {
   }
 
   @Test
-  void opaqueTargetTakesEveryRemainingWord() {
-    assertEquals(Rule.builder().target(OpaqueTarget.of("REJECT", "--reject-with", "tcp-reset", "-m",
-            "state")).build(),
-        rules(IpFamily.V4, "filter", "INPUT", "-j REJECT --reject-with tcp-reset -m state").get(0));
+  void unmodelledExtensionsTakeTheWordsNobodyElseKnows() {
+    // As in iptables, -m, -j, -g, header options and options of modelled modules are parsed on.
+    assertEquals(Rule.builder().addMatches(StateMatch.of(ConnState.NEW))
+            .target(OpaqueTarget.of("REJECT", "--reject-with", "tcp-reset")).build(),
+        rules(IpFamily.V4, "filter", "INPUT", "-j REJECT --reject-with tcp-reset -m state --state NEW")
+            .get(0));
+    // iptables-save prints this one as -m connmark ! --mark 0x0 -j LOG --log-prefix "x y".
+    assertEquals(Rule.builder().addMatches(ConnmarkMatch.not(Mark.of(0)))
+            .target(OpaqueTarget.of("LOG", "--log-prefix", "x y")).build(),
+        prerouting("-j LOG --log-prefix \"x y\" -m connmark ! --mark 0"));
+    assertEquals(Rule.builder().addMatches(OpaqueMatch.of("owner", "!", "--uid-owner", "0"))
+            .target(Masquerade.plain()).build(),
+        rules(IpFamily.V4, "nat", "POSTROUTING", "-j MASQUERADE -m owner ! --uid-owner 0").get(0));
+    assertEquals(List.of(StateMatch.of(ConnState.NEW), OpaqueMatch.of("limit", "--limit", "5/sec")),
+        prerouting("-m state -m limit --limit 5/sec --state NEW").matches());
+    Rule r = prerouting("-j LOG --log-level 4 ! -s 10.0.0.1 -c 1 2");
+    assertEquals(Optional.of(OpaqueTarget.of("LOG", "--log-level", "4")), r.target());
+    assertTrue(r.sourceNegated());
     assertEquals(ImmutableList.of(), prerouting("-j TRACE").matches());
+    // The protocol's match is loaded implicitly after a target too.
+    assertEquals(Rule.builder().protocol(Protocol.TCP)
+            .addMatches(StateMatch.of(ConnState.NEW), PortMatch.tcpDestination(PortRange.of(80)))
+            .target(OpaqueTarget.of("LOG", "--log-prefix", "x y")).build(),
+        prerouting("-p tcp -j LOG --log-prefix \"x y\" -m state --state NEW --dport 80"));
   }
 }

@@ -28,18 +28,28 @@ import org.quicktheories.impl.Constraint;
 final class RulesetGen {
   private RulesetGen() {}
 
-  /** Valid rulesets of either family. */
+  /** Valid rulesets of either family; unmodelled modules and targets get random words. */
   static Gen<Ruleset> rulesets() {
-    return in -> new Draw(in).ruleset();
+    return in -> new Draw(in, false).ruleset();
+  }
+
+  /**
+   * Valid rulesets that the real iptables-restore 1.8.9 also loads: unmodelled modules and targets
+   * are real ones, written as iptables-save prints them, so that iptables-save prints the render.
+   */
+  static Gen<Ruleset> loadableRulesets() {
+    return in -> new Draw(in, true).ruleset();
   }
 
   /** Draws values from the randomness source, so that QuickTheories can shrink them. */
   private static final class Draw {
     private final RandomnessSource in;
+    private final boolean loadable;
     private IpFamily family;
 
-    Draw(RandomnessSource in) {
+    Draw(RandomnessSource in, boolean loadable) {
       this.in = in;
+      this.loadable = loadable;
     }
 
     long between(long min, long max) {
@@ -139,9 +149,21 @@ final class RulesetGen {
       boolean ports = protocol != null && !protocolNegated
           && (protocol.equals(Protocol.TCP) || protocol.equals(Protocol.UDP));
       boolean portMatchUsed = false;
+      List<String> markModules = new ArrayList<>();
       int matches = anInt(0, 4);
       for (int i = 0; i < matches; i++) {
-        switch (anInt(0, 8)) {
+        int kind = anInt(0, 8);
+        if (kind == 2 || kind == 3) {
+          // iptables gives --mark to the module loaded first most recently: after -m connmark,
+          // -m mark, a second -m connmark cannot get its --mark. Leave such rules out.
+          String module = kind == 2 ? "connmark" : "mark";
+          if (!markModules.contains(module)) {
+            markModules.add(module);
+          } else if (!markModules.get(markModules.size() - 1).equals(module)) {
+            continue;
+          }
+        }
+        switch (kind) {
           case 0 -> r.addMatches(new StateMatch(states(false), chance(30)));
           case 1 -> r.addMatches(new ConntrackMatch(states(true), chance(30)));
           case 2 -> r.addMatches(new ConnmarkMatch(mark(), chance(30)));
@@ -253,6 +275,13 @@ final class RulesetGen {
     }
 
     OpaqueMatch opaqueMatch() {
+      if (loadable) {
+        return pick(List.of(
+            OpaqueMatch.of("limit", "--limit", anInt(1, 100) + "/sec"),
+            OpaqueMatch.of("pkttype", "--pkt-type", pick(List.of("unicast", "broadcast", "multicast"))),
+            OpaqueMatch.of("addrtype", "--dst-type", pick(List.of("LOCAL", "UNICAST"))),
+            OpaqueMatch.of("length", "--length", anInt(0, 100) + ":" + anInt(101, 1500))));
+      }
       String module = pick(List.of("limit", "owner", "addrtype", "pkttype", "length", "time", "u32x"));
       List<String> args = new ArrayList<>();
       int n = anInt(0, 4);
@@ -271,7 +300,9 @@ final class RulesetGen {
       int kinds = natPostrouting ? 11 : 9;
       switch (anInt(0, kinds - 1)) {
         case 0:
-          return pick(List.of(Verdict.values()));
+          // iptables refuses DROP in the nat table.
+          return table == TableName.NAT ? pick(List.of(Verdict.ACCEPT, Verdict.RETURN))
+              : pick(List.of(Verdict.values()));
         case 1:
           if (!jumpable.isEmpty()) {
             return new Jump(pick(jumpable));
@@ -281,7 +312,7 @@ final class RulesetGen {
           if (!jumpable.isEmpty()) {
             return new Goto(pick(jumpable));
           }
-          return Verdict.DROP;
+          return Verdict.RETURN;
         case 3:
           return new SetMark(u32(), u32());
         case 4:
@@ -304,7 +335,7 @@ final class RulesetGen {
             first = last;
             last = t;
           }
-          return new Snat(first, last, ports && chance(50) ? Optional.of(natPorts(1)) : Optional.empty(),
+          return new Snat(first, last, ports && chance(50) ? Optional.of(natPorts(0)) : Optional.empty(),
               chance(30), chance(30), chance(30));
       }
     }
@@ -315,6 +346,12 @@ final class RulesetGen {
     }
 
     OpaqueTarget opaqueTarget() {
+      if (loadable) {
+        return pick(List.of(
+            OpaqueTarget.of("LOG", "--log-prefix", word("abcXYZ019_-", "abcXYZ019_-", 1, 20)),
+            OpaqueTarget.of("NFLOG", "--nflog-group", Integer.toString(anInt(1, 65535))),
+            OpaqueTarget.of("LOG")));
+      }
       String name = pick(List.of("LOG", "REJECT", "NFLOG", "TRACE", "CT", "DSCP"));
       List<String> args = new ArrayList<>();
       int n = anInt(0, 4);
