@@ -81,11 +81,11 @@ import java.util.stream.IntStream;
  * its {@code mark=} is the result's mark, its reply tuple tells which uplink's address NAT chose.
  *
  * <p>{@link FlowResult#uplink()}: for LAN and router flows the uplink whose address the server saw
- * as the source (providers forward nothing else); for a failed one, the uplink whose address the
- * router's NAT put on it, else the provider that dropped it. For inbound flows the uplink the
- * connection arrived on. Packet numbers in {@link PacketLoss}: TCP 1 SYN, 2 SYN-ACK, 3 ACK (with
- * the request right after), 5 the reply, 6 the client's FIN, 7 the server's FIN; UDP 1 and 3 the
- * requests, 2 and 4 the replies. {@link PacketLoss#where()} lists what the lab observed: the
+ * as the source (providers forward nothing else); for a failed one, the uplink whose provider
+ * dropped one of its forward packets, else the uplink whose address the router's NAT put on it.
+ * For inbound flows the uplink the connection arrived on. Packet numbers in {@link PacketLoss}:
+ * TCP 1 SYN, 2 SYN-ACK, 3 ACK (with the request right after), 5 the reply, 6 the client's FIN, 7
+ * the server's FIN; UDP 1 and 3 the requests, 2 and 4 the replies. {@link PacketLoss#where()} lists what the lab observed: the
  * provider whose ingress filter dropped a packet of the flow (and which), the router's conntrack
  * entry, and for a lost reply the router's own {@code ip route get} for it. Where nothing dropped it
  * visibly, it says between which namespaces it vanished.
@@ -580,8 +580,10 @@ public final class KernelLab implements AutoCloseable {
     Optional<InterfaceName> forwardDropper = drops.stream().filter(Drop::forward).map(Drop::uplink).findFirst();
     Optional<Drop> replyDrop = drops.stream().filter(d -> !d.forward()).findFirst();
     Optional<InterfaceName> uplink = switch (flow.origin()) {
-      case LAN, ROUTER -> ct.flatMap(KernelLab::replyDestination).flatMap(topology::uplinkWithAddress)
-          .map(Uplink::iface).or(() -> forwardDropper);
+      // A provider that dropped one of its forward packets saw it leave by that uplink; else the
+      // address NAT gave it names the uplink (a re-routed packet keeps its first source).
+      case LAN, ROUTER -> forwardDropper.or(() -> ct.flatMap(KernelLab::replyDestination)
+          .flatMap(topology::uplinkWithAddress).map(Uplink::iface));
       case INBOUND -> ct.isPresent() ? flow.inboundUplink() : Optional.empty();
     };
     boolean tcp = flow.protocol().equals(Protocol.TCP);
