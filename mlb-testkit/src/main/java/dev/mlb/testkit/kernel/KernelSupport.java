@@ -47,7 +47,7 @@ public final class KernelSupport {
     return problems.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", problems));
   }
 
-  private static boolean onPath(String tool) {
+  static boolean onPath(String tool) {
     String path = System.getenv().getOrDefault("PATH", "") + ":/usr/sbin:/sbin";
     for (String dir : path.split(":")) {
       if (!dir.isEmpty() && new java.io.File(dir, tool).canExecute()) {
