@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
       SimulateCommand.class,
       CheckCommand.class,
       TraceCommand.class,
+      LabCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
