@@ -1,14 +1,23 @@
 package dev.mlb.api;
 
-/** Unsigned number parsing as the C library's {@code strtoul(s, &end, 0)} does for whole strings. */
-final class Numbers {
+/**
+ * Numbers as the C library reads them for iptables and iproute2.
+ *
+ * <pre>{@code
+ * Numbers.parseUnsigned("0x1f", 255);   // 31
+ * Numbers.parseUnsigned("010", 255);    // 8 (octal)
+ * Numbers.parseUnsigned("256", 255);    // -1: too big
+ * }</pre>
+ */
+public final class Numbers {
   private Numbers() {}
 
   /**
-   * Parses decimal, {@code 0x} hexadecimal or {@code 0}-prefixed octal, the way iptables and
-   * iproute2 read numbers. Returns -1 if {@code text} is not such a number or exceeds {@code max}.
+   * Parses a whole string as {@code strtoul(s, &end, 0)} does: decimal, {@code 0x} hexadecimal or
+   * {@code 0}-prefixed octal, ASCII digits only, no sign, no blanks. Returns -1 if {@code text} is
+   * not such a number or exceeds {@code max}.
    */
-  static long parseUnsigned(String text, long max) {
+  public static long parseUnsigned(String text, long max) {
     if (text == null || text.isEmpty()) {
       return -1;
     }
@@ -23,8 +32,9 @@ final class Numbers {
     }
     long value = 0;
     for (int i = start; i < text.length(); i++) {
-      int digit = Character.digit(text.charAt(i), radix);
-      if (digit < 0 || text.charAt(i) > 'f') {
+      char c = text.charAt(i);
+      int digit = c < 128 ? Character.digit(c, radix) : -1;
+      if (digit < 0) {
         return -1;
       }
       value = value * radix + digit;

@@ -7,6 +7,7 @@ import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Mark;
+import dev.mlb.api.Numbers;
 import dev.mlb.api.ParseException;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.Protocol;
@@ -208,7 +209,7 @@ public final class IpBatchParser {
   }
 
   private static long u32(String text) {
-    long v = Tokens.parseUnsigned(text, 0xFFFF_FFFFL);
+    long v = Numbers.parseUnsigned(text, 0xFFFF_FFFFL);
     if (v < 0) {
       throw new IllegalArgumentException(
           "\"" + text + "\" is not an unsigned 32-bit number; expected 0 to 4294967295");
@@ -316,7 +317,7 @@ public final class IpBatchParser {
           break;
         case "suppress_prefixlength":
           b.suppressPrefixLength((int) value(next(w, ++i, "a prefix length"), key, t -> {
-            long n = Tokens.parseUnsigned(t, 128);
+            long n = Numbers.parseUnsigned(t, 128);
             if (n < 0) {
               throw new IllegalArgumentException("\"" + t + "\" is not a prefix length; expected 0 to 128");
             }
@@ -485,7 +486,7 @@ public final class IpBatchParser {
             break;
           case "weight":
             weight = (int) value(next(w, ++i, "a weight 1 to 256"), "weight", t -> {
-              long n = Tokens.parseUnsigned(t, 256);
+              long n = Numbers.parseUnsigned(t, 256);
               if (n < 1) {
                 throw new IllegalArgumentException("\"" + t + "\" is not a nexthop weight; expected 1 to 256");
               }

@@ -13,6 +13,7 @@ import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Mark;
+import dev.mlb.api.Numbers;
 import dev.mlb.api.ParseException;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.Protocol;
@@ -190,7 +191,7 @@ public final class IpJsonParser {
 
   private long number(Entry e, String key) {
     String s = string(e, key);
-    long v = Tokens.parseUnsigned(s, 0xFFFF_FFFFL);
+    long v = Numbers.parseUnsigned(s, 0xFFFF_FFFFL);
     if (v < 0) {
       throw error(e, key, "\"" + s + "\" is not an unsigned 32-bit number");
     }

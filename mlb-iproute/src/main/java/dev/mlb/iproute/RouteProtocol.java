@@ -3,6 +3,7 @@ package dev.mlb.iproute;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableMap;
+import dev.mlb.api.Numbers;
 import java.util.Map;
 
 /**
@@ -72,7 +73,7 @@ public record RouteProtocol(int number) implements Comparable<RouteProtocol> {
     if (n != null) {
       return new RouteProtocol(n);
     }
-    long v = Tokens.parseUnsigned(text, 255);
+    long v = Numbers.parseUnsigned(text, 255);
     if (v < 0) {
       throw new IllegalArgumentException(
           "unknown route protocol \"" + text

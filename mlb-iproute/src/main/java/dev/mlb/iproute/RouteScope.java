@@ -2,6 +2,8 @@ package dev.mlb.iproute;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import dev.mlb.api.Numbers;
+
 /**
  * The scope of a route: how far away its destination is.
  *
@@ -47,7 +49,7 @@ public record RouteScope(int number) {
       case "nowhere":
         return NOWHERE;
       default:
-        long v = Tokens.parseUnsigned(text, 255);
+        long v = Numbers.parseUnsigned(text, 255);
         if (v < 0) {
           throw new IllegalArgumentException(
               "unknown route scope \"" + text + "\"; expected global, site, link, host, nowhere or 0 to 255");

@@ -2,6 +2,8 @@ package dev.mlb.iproute;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import dev.mlb.api.Numbers;
+
 /**
  * A routing table, by its id.
  *
@@ -60,7 +62,7 @@ public record RoutingTable(long id) implements Comparable<RoutingTable> {
       default:
         break;
     }
-    long v = Tokens.parseUnsigned(text, MAX_ID);
+    long v = Numbers.parseUnsigned(text, MAX_ID);
     if (v < 1) {
       throw new IllegalArgumentException(
           "\"" + text + "\" is not a routing table; expected main, local, default or a number 1 to 4294967295");

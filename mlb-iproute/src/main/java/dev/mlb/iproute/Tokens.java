@@ -1,40 +1,8 @@
 package dev.mlb.iproute;
 
-/** Numbers and tokens as iproute2 reads and {@code ip -batch} splits them. */
+/** Tokens as {@code ip -batch} splits them. */
 final class Tokens {
   private Tokens() {}
-
-  /**
-   * Parses decimal, {@code 0x} hexadecimal or {@code 0}-prefixed octal as {@code strtoul(s, &end, 0)}
-   * does for a whole string. Returns -1 if {@code text} is not such a number or exceeds {@code max}.
-   */
-  static long parseUnsigned(String text, long max) {
-    if (text == null || text.isEmpty()) {
-      return -1;
-    }
-    int radix = 10;
-    int start = 0;
-    if (text.length() > 2 && text.charAt(0) == '0' && (text.charAt(1) == 'x' || text.charAt(1) == 'X')) {
-      radix = 16;
-      start = 2;
-    } else if (text.length() > 1 && text.charAt(0) == '0') {
-      radix = 8;
-      start = 1;
-    }
-    long value = 0;
-    for (int i = start; i < text.length(); i++) {
-      char c = text.charAt(i);
-      int digit = c < 128 ? Character.digit(c, radix) : -1;
-      if (digit < 0) {
-        return -1;
-      }
-      value = value * radix + digit;
-      if (value > max) {
-        return -1;
-      }
-    }
-    return value;
-  }
 
   /**
    * Whether {@code token} can be written into an {@code ip -batch} line as one bare word that

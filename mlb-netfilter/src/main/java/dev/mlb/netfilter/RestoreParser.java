@@ -8,6 +8,7 @@ import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Mark;
+import dev.mlb.api.Numbers;
 import dev.mlb.api.ParseException;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.Protocol;
@@ -574,35 +575,6 @@ public final class RestoreParser {
   }
 
   // ---------------------------------------------------------------- numbers
-
-  /** strtoul(text, &end, 0) over the whole text, at most {@code max}; -1 if not such a number. */
-  static long unsigned(String text, long max) {
-    if (text.isEmpty()) {
-      return -1;
-    }
-    int radix = 10;
-    int start = 0;
-    if (text.length() > 2 && text.charAt(0) == '0' && (text.charAt(1) == 'x' || text.charAt(1) == 'X')) {
-      radix = 16;
-      start = 2;
-    } else if (text.length() > 1 && text.charAt(0) == '0') {
-      radix = 8;
-      start = 1;
-    }
-    long value = 0;
-    for (int i = start; i < text.length(); i++) {
-      char c = text.charAt(i);
-      int digit = c < 128 ? Character.digit(c, radix) : -1;
-      if (digit < 0) {
-        return -1;
-      }
-      value = value * radix + digit;
-      if (value > max) {
-        return -1;
-      }
-    }
-    return value;
-  }
 
   // ---------------------------------------------------------------- one rule
 
@@ -1404,7 +1376,7 @@ public final class RestoreParser {
   }
 
   private long parseU32(Token arg, String option) {
-    long v = unsigned(arg.text, Mark.FULL_MASK);
+    long v = Numbers.parseUnsigned(arg.text, Mark.FULL_MASK);
     if (v < 0) {
       throw error(arg, "bad value " + quoted(arg.text) + " for " + option
           + "; expected an unsigned 32-bit number (0 to 4294967295, 0x hex or 0 octal)");
@@ -1594,7 +1566,7 @@ public final class RestoreParser {
   }
 
   private int port(Token arg, String option, String text) {
-    long p = unsigned(text, 65535);
+    long p = Numbers.parseUnsigned(text, 65535);
     if (p < 0) {
       throw error(arg, "bad port " + quoted(text) + " in " + option + " " + arg.text
           + "; expected a number from 0 to 65535 (service names are not supported)");
@@ -1921,8 +1893,8 @@ public final class RestoreParser {
     int dash = text.indexOf('-');
     String a = dash < 0 ? text : text.substring(0, dash);
     String b = dash < 0 ? a : text.substring(dash + 1);
-    long first = unsigned(a, 65535);
-    long last = unsigned(b, 65535);
+    long first = Numbers.parseUnsigned(a, 65535);
+    long last = Numbers.parseUnsigned(b, 65535);
     if (first < min || last < min) {
       throw error(arg, "bad port " + quoted(first < min ? a : b) + " in " + option + " " + arg.text
           + "; expected P or P-Q with ports from " + min + " to 65535");
