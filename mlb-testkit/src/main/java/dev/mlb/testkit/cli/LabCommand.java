@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /**
  * {@code mlb lab}: runs the flows {@code mlb simulate} would run, but through the real kernel: a
@@ -31,17 +30,7 @@ import picocli.CommandLine.Option;
 final class LabCommand extends ScenarioCommand {
 
   @Mixin
-  TrafficOptions traffic;
-
-  @Option(names = "--from", paramLabel = "lan|router", defaultValue = "lan",
-      description = "Where the flows start (default: ${DEFAULT-VALUE}).")
-  SimulateCommand.From from;
-
-  @Option(names = "--flows", paramLabel = "N", defaultValue = "10", description = "How many flows (default: ${DEFAULT-VALUE}).")
-  int flows;
-
-  @Option(names = "--json", description = "Print JSON instead of text.")
-  boolean json;
+  FlowRunOptions run;
 
   @Override
   String name() {
@@ -50,7 +39,7 @@ final class LabCommand extends ScenarioCommand {
 
   @Override
   int execute(ScenarioOptions.Scenario s) {
-    List<Flow> list = SimulateCommand.flows(s.topology(), from, traffic.traffic(), flows);
+    List<Flow> list = run.flows(s.topology());
     Optional<String> unavailable = KernelSupport.unavailableReason();
     if (unavailable.isPresent()) {
       err().println("mlb lab: the kernel lab cannot run here: " + unavailable.get());
@@ -63,11 +52,7 @@ final class LabCommand extends ScenarioCommand {
       err().println("mlb lab: the kernel lab cannot run here: " + e.getMessage());
       return Main.INVALID;
     }
-    if (json) {
-      FlowReport.json(s.topology(), results, out());
-    } else {
-      FlowReport.text(s.topology(), results, out());
-    }
+    run.print(s.topology(), results, out());
     return 0;
   }
 }

@@ -48,7 +48,7 @@ final class TraceCommand extends ScenarioCommand {
 
   @Option(names = "--from", paramLabel = "lan|router", defaultValue = "lan",
       description = "Origin of the preceding flows (default: ${DEFAULT-VALUE}).")
-  SimulateCommand.From from;
+  FlowRunOptions.From from;
 
   @Mixin
   TrafficOptions traffic;
@@ -88,7 +88,7 @@ final class TraceCommand extends ScenarioCommand {
       throw new InputException("--flow " + flow + ": " + f.inboundUplink().get() + " is no --uplink");
     }
     Simulator sim = Simulator.of(s.topology(), s.ruleset(), s.plan(), scenario.seed);
-    sim.runAll(SimulateCommand.flows(s.topology(), from, traffic.traffic(), preceding));
+    sim.runAll(FlowRunOptions.flows(s.topology(), from, traffic.traffic(), preceding));
     Trace t = sim.trace(f);
     out().print(t);
     return t.result().completed() ? 0 : 1;
