@@ -1,0 +1,689 @@
+package dev.mlb.testkit;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import dev.mlb.api.InterfaceName;
+import dev.mlb.api.IpAddress;
+import dev.mlb.api.IpFamily;
+import dev.mlb.api.Protocol;
+import dev.mlb.iproute.RoutingPlan;
+import dev.mlb.netfilter.Hook;
+import dev.mlb.netfilter.Ruleset;
+import dev.mlb.netfilter.TableName;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.SplittableRandom;
+
+/**
+ * Simulates whole flows through a router with a netfilter ruleset and a policy-routing plan, with
+ * the kernel's semantics (see DESIGN.md, "Kernel semantics the simulator must follow"), and says
+ * which uplink carried each flow, or which packet was lost where and why.
+ *
+ * <pre>{@code
+ * Simulator sim = Simulator.of(Topology.standard(2), ruleset, plan, 42);
+ * Flow flow = Flow.fromLan(IpAddress.parse("192.0.2.100"), 40000, Protocol.TCP,
+ *     IpAddress.parse("203.0.113.10"), 443);
+ * FlowResult r = sim.run(flow);
+ * r.uplink();                                  // Optional[ppp0]
+ * System.out.println(sim.trace(flow));         // the next flow, every rule and routing decision
+ * sim.outline(flow).uplinks();                 // the uplink of each packet of one more flow
+ * }</pre>
+ *
+ * <p><b>Flows.</b> TCP: SYN, SYN-ACK, ACK, data each way, FIN each way, ACK (8 packets); UDP:
+ * request, reply, request, reply. Each packet is sent by one end and must reach the other; the
+ * first packet lost ends the flow ({@link FlowResult#loss()}; no retransmissions are simulated).
+ * The answering end replies to the address and port it saw the last packet come from; the router
+ * answers inbound connections from the address they came to (as a TCP listener, or a UDP server
+ * bound to that address, does).
+ *
+ * <p>A simulator is stateful, as a router is: the nth counters of the ruleset start fresh when it
+ * is built and advance with every evaluation, {@code -m statistic --mode random} draws from a
+ * {@link SplittableRandom} seeded with {@code seed}, and conntrack entries live while their flow
+ * runs. Flows run one after the other; a flow's connection is forgotten when the flow ends (a
+ * later flow with the same addresses and ports is a new connection). Not thread-safe.
+ *
+ * <p><b>The three ends.</b> A LAN client sits behind the LAN interface; the router itself sends
+ * and receives locally; the server sits behind every provider. A packet from the server goes to
+ * the provider that owns its destination address (the uplink whose router address it is) and
+ * arrives on that uplink; if the destination is no uplink's address, the server cannot answer. A
+ * packet the router sends out uplink X reaches provider X, which passes it on only if its source
+ * is X's address (ingress filtering). A packet the router routes out of the LAN interface reaches
+ * the LAN client if it is addressed to it.
+ *
+ * <p><b>Hooks.</b> Forwarded: raw, mangle and nat PREROUTING, routing, mangle, filter and security
+ * FORWARD, mangle and nat POSTROUTING. Locally delivered: the PREROUTING chains, routing, mangle,
+ * filter and security INPUT, nat INPUT. Locally generated: a route lookup with mark 0 first (it
+ * has no source yet, so {@code from} selectors see 0.0.0.0; it chooses the source: the route's
+ * {@code src}, else the output device's address; as the kernel's {@code ip_route_connect} does,
+ * the route is then looked up again with that source, and so is every later packet), raw OUTPUT,
+ * conntrack, mangle OUTPUT (a changed mark re-routes; the source stays), nat, filter and security
+ * OUTPUT, mangle and nat POSTROUTING. Tables the ruleset lacks accept. The raw table sees packets
+ * before conntrack: there {@code -m state} sees INVALID and {@code -m connmark} never matches.
+ *
+ * <p><b>Conntrack and NAT.</b> The first packet is NEW and original-direction packets stay NEW
+ * until a reply is seen; after that, and for replies, ESTABLISHED (RELATED, INVALID for
+ * mid-stream packets and UNTRACKED do not occur). The packet mark is 0 for every packet entering
+ * the router or generated on it; the ctmark lives on the connection. The nat chains are traversed
+ * only by a connection's first packet; if no NAT rule matches, the null binding is fixed for good.
+ * MASQUERADE takes the output interface's address from the topology; SNAT the first address of its
+ * range; ports are kept. Replies get their destination rewritten back at nat PREROUTING (or
+ * OUTPUT), before routing. As in the kernel (nf_nat_oif_changed), an original-direction packet of a
+ * masqueraded connection that leaves through another interface than the one it was masqueraded
+ * on is dropped and the connection deleted; SNAT and the null binding have no such check. DNAT,
+ * REDIRECT and other targets kept verbatim are not modelled and throw {@link SimulationException}
+ * when a packet reaches them (LOG, NFLOG, TRACE and ULOG are no-ops); so do match modules kept
+ * verbatim.
+ *
+ * <p><b>Routing.</b> Besides the plan's, the kernel's rules 0 {@code lookup local}, 32766
+ * {@code lookup main} and 32767 {@code lookup default} (unless the plan has them), the connected
+ * routes of the LAN and every uplink in main, and the router's addresses in local. A plan rule
+ * without priority gets the priority of the second rule in the list less one (or 0), as the
+ * kernel's {@code fib_default_rule_pref} gives it; equal priorities keep the order of addition.
+ * {@code iif} is the input interface, {@code lo} for locally generated packets; no socket is bound
+ * to a device, so {@code oif} rules never match; every device is in interface group 0.
+ * Multipath routes pick a nexthop by a deterministic hash of (source, destination), weighted; the
+ * kernel seeds its hash at boot, so only distributions compare with it. Reverse-path filtering is
+ * taken to be off ({@code rp_filter=0}; the kernel lab sets it so).
+ */
+public final class Simulator {
+
+  private static final String[] TCP_SCRIPT = {"SYN", "SYN-ACK", "ACK", "data", "data", "FIN", "FIN", "ACK"};
+  private static final boolean[] TCP_FORWARD = {true, false, true, true, false, true, false, true};
+  private static final String[] UDP_SCRIPT = {"request", "reply", "request", "reply"};
+  private static final boolean[] UDP_FORWARD = {true, false, true, false};
+
+  private final Topology topology;
+  private final NetfilterEngine netfilter;
+  private final RoutingEngine routing;
+  private final Map<Tuple, Conn> byOriginal = new HashMap<>();
+  private final Map<Tuple, Conn> byReply = new HashMap<>();
+  private final List<Conn> flowConns = new ArrayList<>();
+
+  private Simulator(Topology topology, Ruleset ruleset, RoutingPlan plan, long seed) {
+    checkArgument(ruleset.family() == IpFamily.V4, "the simulator runs IPv4 rulesets; this one is %s",
+        ruleset.family());
+    checkArgument(plan.family() == IpFamily.V4, "the simulator runs IPv4 routing plans; this one is %s",
+        plan.family());
+    this.topology = topology;
+    this.netfilter = new NetfilterEngine(ruleset, new SplittableRandom(seed), this::interfaceAddress);
+    this.routing = new RoutingEngine(topology, plan);
+  }
+
+  /** A fresh simulator: fresh nth counters, empty conntrack, random numbers seeded with {@code seed}. */
+  public static Simulator of(Topology topology, Ruleset ruleset, RoutingPlan plan, long seed) {
+    return new Simulator(topology, ruleset, plan, seed);
+  }
+
+  /** The topology the simulator was built with. */
+  public Topology topology() {
+    return topology;
+  }
+
+  /** Runs one flow. */
+  public FlowResult run(Flow flow) {
+    return simulate(flow, Mode.RESULT).result();
+  }
+
+  /** Runs the flows in order, each to its end before the next. */
+  public List<FlowResult> runAll(List<Flow> flows) {
+    List<FlowResult> out = new ArrayList<>(flows.size());
+    for (Flow f : flows) {
+      out.add(run(f));
+    }
+    return out;
+  }
+
+  /** Runs one flow and returns the path of every packet. Advances the state like {@link #run}. */
+  public Trace trace(Flow flow) {
+    return simulate(flow, Mode.TRACE);
+  }
+
+  /**
+   * Runs one flow like {@link #trace} but without the steps: each packet's description, uplink and
+   * loss only. As cheap as {@link #run}; for checks over many flows (stickiness, per-packet uplinks).
+   */
+  public Trace outline(Flow flow) {
+    return simulate(flow, Mode.OUTLINE);
+  }
+
+  /** How much to record: the result only, each packet without steps, or everything. */
+  private enum Mode { RESULT, OUTLINE, TRACE }
+
+  // ---------------------------------------------------------------- the flow
+
+  private enum Place { LAN, ROUTER, INTERNET }
+
+  /** One end of a flow. */
+  private static final class End {
+    final Place place;
+    final String name;
+    IpAddress address;
+    final int port;
+    /** The other end's address and port as this end last saw them (it answers there). */
+    IpAddress peer;
+    int peerPort;
+
+    End(Place place, String name, IpAddress address, int port) {
+      this.place = place;
+      this.name = name;
+      this.address = address;
+      this.port = port;
+    }
+
+    String describe() {
+      return name + (address == null ? "" : " " + address) + ":" + port;
+    }
+  }
+
+  /** What happens to one packet. */
+  private static final class Run {
+    final int number;
+    final String kind;
+    /** The packet as sent (the source is filled in once the router has chosen it). */
+    final Pkt sent;
+    final List<String> steps;
+    RoutingEngine.Decision route;
+    InterfaceName uplink;
+    PacketLoss loss;
+
+    Run(int number, String kind, Pkt p, boolean tracing) {
+      this.number = number;
+      this.kind = kind;
+      this.sent = new Pkt(p.protocol, p.src, p.sport, p.dst, p.dport);
+      this.steps = tracing ? new ArrayList<>() : null;
+    }
+
+    /** {@code SYN 192.0.2.100:40000 -> 203.0.113.10:443}. */
+    String description() {
+      return kind + " " + (sent.src == null ? "router" : sent.src.toString()) + ":" + sent.sport
+          + " -> " + sent.dst + ":" + sent.dport;
+    }
+
+    void step(String s) {
+      if (steps != null) {
+        steps.add(s);
+      }
+    }
+
+    boolean lose(String where, String reason) {
+      loss = new PacketLoss(number, description(), where, reason);
+      return false;
+    }
+  }
+
+  /** Where the router sent a packet: delivered locally, or out of a device. */
+  private record Egress(boolean local, String dev) {}
+
+  private Trace simulate(Flow flow, Mode mode) {
+    End opener;
+    End acceptor;
+    switch (flow.origin()) {
+      case LAN -> {
+        opener = new End(Place.LAN, "LAN client", flow.client().get(), flow.clientPort());
+        acceptor = new End(Place.INTERNET, "server", flow.server(), flow.serverPort());
+      }
+      case ROUTER -> {
+        opener = new End(Place.ROUTER, "router", null, flow.clientPort());
+        acceptor = new End(Place.INTERNET, "server", flow.server(), flow.serverPort());
+      }
+      case INBOUND -> {
+        InterfaceName up = flow.inboundUplink().get();
+        checkArgument(topology.uplink(up).isPresent(), "flow %s arrives on %s, which is no uplink of the topology",
+            flow, up);
+        opener = new End(Place.INTERNET, "remote host", flow.client().get(), flow.clientPort());
+        acceptor = new End(Place.ROUTER, "router", flow.server(), flow.serverPort());
+      }
+      default -> throw new AssertionError(flow.origin());
+    }
+    opener.peer = acceptor.address;
+    opener.peerPort = acceptor.port;
+    boolean tcp = Protocol.TCP.equals(flow.protocol());
+    String[] script = tcp ? TCP_SCRIPT : UDP_SCRIPT;
+    boolean[] forward = tcp ? TCP_FORWARD : UDP_FORWARD;
+
+    flowConns.clear();
+    List<Trace.Packet> packets = new ArrayList<>(script.length);
+    Optional<InterfaceName> flowUplink = flow.inboundUplink();
+    Conn flowConn = null;
+    PacketLoss loss = null;
+    try {
+      for (int k = 0; k < script.length; k++) {
+        End from = forward[k] ? opener : acceptor;
+        End to = forward[k] ? acceptor : opener;
+        Pkt p = new Pkt(flow.protocol(), from.address, from.port, from.peer, from.peerPort);
+        Run run = new Run(k + 1, script[k], p, mode == Mode.TRACE);
+        boolean ok = transmit(flow, p, from, to, run);
+        if (k == 0) {
+          flowConn = p.conn;
+          if (flow.origin() != Flow.Origin.INBOUND) {
+            flowUplink = Optional.ofNullable(run.uplink);
+          }
+        }
+        if (mode != Mode.RESULT) {
+          packets.add(new Trace.Packet(run.number, run.description(), from.describe(),
+              run.steps == null ? List.of() : run.steps, Optional.ofNullable(run.uplink),
+              Optional.ofNullable(run.loss)));
+        }
+        if (!ok) {
+          loss = run.loss;
+          break;
+        }
+      }
+    } finally {
+      for (Conn c : flowConns) {
+        byOriginal.remove(c.original);
+        byReply.remove(c.reply);
+      }
+      flowConns.clear();
+    }
+    FlowResult result = new FlowResult(flow, flowUplink,
+        flowConn == null ? OptionalLong.empty() : OptionalLong.of(flowConn.ctmark),
+        loss == null, Optional.ofNullable(loss));
+    return new Trace(result, packets);
+  }
+
+  /** Sends {@code p} from one end towards the other; false (with the run's loss) if it is lost. */
+  private boolean transmit(Flow flow, Pkt p, End from, End to, Run run) {
+    Egress egress;
+    switch (from.place) {
+      case LAN -> {
+        if (run.steps != null) {
+          run.step("LAN client sends it to the router on " + topology.lanInterface());
+        }
+        egress = receive(p, topology.lanInterface().name(), run);
+      }
+      case INTERNET -> {
+        Optional<Topology.Uplink> up;
+        if (flow.origin() == Flow.Origin.INBOUND && p.dst.equals(flow.server())) {
+          up = topology.uplink(flow.inboundUplink().get());
+        } else {
+          up = topology.uplinkWithAddress(p.dst);
+        }
+        if (up.isEmpty()) {
+          String why = topology.lanAddress().network().contains(p.dst)
+              ? " (the flow left without source NAT)"
+              : " (it is the address of no uplink)";
+          if (run.steps != null) {
+            run.step("the server cannot reach " + p.dst);
+          }
+          return run.lose(from.name + " " + from.address, from.name + " has no route back to " + p.dst + why);
+        }
+        run.uplink = up.get().iface();
+        if (run.steps != null) {
+          run.step(from.name + " sends it through the provider on " + up.get().iface() + ", which owns " + p.dst);
+        }
+        egress = receive(p, up.get().iface().name(), run);
+      }
+      case ROUTER -> egress = send(p, from, run);
+      default -> throw new AssertionError(from.place);
+    }
+    if (egress == null) {
+      return false;
+    }
+    return deliver(p, egress, to, run);
+  }
+
+  /** The router got {@code p} on {@code in}: PREROUTING, routing, then INPUT or FORWARD/POSTROUTING. */
+  private Egress receive(Pkt p, String in, Run run) {
+    p.in = in;
+    p.out = null;
+    p.mark = 0;
+    if (run.steps != null) {
+      run.step("in " + in + ": " + p + ", mark 0x0");
+    }
+    if (!hook(TableName.RAW, Hook.PREROUTING, p, run)) {
+      return null;
+    }
+    track(p, run);
+    if (!hook(TableName.MANGLE, Hook.PREROUTING, p, run) || !destinationNat(p, Hook.PREROUTING, run)) {
+      return null;
+    }
+    RoutingEngine.Decision d =
+        routing.lookup(p.src, p.dst, p.mark, in, p.protocol, p.sport, p.dport, run.steps);
+    d.markWhere = p.markWhere;
+    run.route = d;
+    if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
+      run.lose(d.where, d.reason + markNote(d));
+      return null;
+    }
+    if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
+      if (!hook(TableName.MANGLE, Hook.INPUT, p, run)
+          || !hook(TableName.FILTER, Hook.INPUT, p, run)
+          || !hook(TableName.SECURITY, Hook.INPUT, p, run)
+          || !sourceNat(p, Hook.INPUT, run)) {
+        return null;
+      }
+      return new Egress(true, null);
+    }
+    p.out = d.dev;
+    if (!hook(TableName.MANGLE, Hook.FORWARD, p, run)
+        || !hook(TableName.FILTER, Hook.FORWARD, p, run)
+        || !hook(TableName.SECURITY, Hook.FORWARD, p, run)
+        || !hook(TableName.MANGLE, Hook.POSTROUTING, p, run)
+        || !sourceNat(p, Hook.POSTROUTING, run)) {
+      return null;
+    }
+    return new Egress(false, d.dev);
+  }
+
+  /** The router sends {@code p} itself: route, OUTPUT chains (re-route on a new mark), POSTROUTING. */
+  private Egress send(Pkt p, End from, Run run) {
+    p.in = null;
+    p.mark = 0;
+    RoutingEngine.Decision d;
+    if (p.src == null) {
+      RoutingEngine.Decision first = routing.lookup(null, p.dst, 0, "lo", p.protocol, p.sport, p.dport, run.steps);
+    first.markWhere = p.markWhere;
+      run.route = first;
+      if (first.kind == RoutingEngine.Decision.Kind.LOSS) {
+        run.lose(first.where, first.reason + markNote(first));
+        return null;
+      }
+      IpAddress src;
+      String why;
+      if (first.kind == RoutingEngine.Decision.Kind.LOCAL) {
+        src = p.dst;
+        why = "the destination is local";
+      } else if (first.route.src().isPresent()) {
+        src = first.route.src().get();
+        why = "the route's src";
+      } else {
+        src = interfaceAddress(first.dev);
+        why = "the address of " + first.dev;
+      }
+      if (src == null) {
+        run.lose(first.describe(), "the route's device " + first.dev + " has no address in the topology,"
+            + " so the router has no source address for it");
+        return null;
+      }
+      p.src = src;
+      from.address = src;
+      run.sent.src = src;
+      if (run.steps != null) {
+        run.step("source address " + src + " (" + why + "); route looked up again with it");
+      }
+      d = routing.lookup(p.src, p.dst, 0, "lo", p.protocol, p.sport, p.dport, run.steps);
+      d.markWhere = p.markWhere;
+    } else {
+      d = routing.lookup(p.src, p.dst, 0, "lo", p.protocol, p.sport, p.dport, run.steps);
+      d.markWhere = p.markWhere;
+    }
+    run.route = d;
+    if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
+      run.lose(d.where, d.reason + markNote(d));
+      return null;
+    }
+    p.out = d.kind == RoutingEngine.Decision.Kind.LOCAL ? "lo" : d.dev;
+    if (run.steps != null) {
+      run.step("out " + p.out + ": " + p + ", mark 0x0");
+    }
+    if (!hook(TableName.RAW, Hook.OUTPUT, p, run)) {
+      return null;
+    }
+    track(p, run);
+    long markBefore = p.mark;
+    if (!hook(TableName.MANGLE, Hook.OUTPUT, p, run)) {
+      return null;
+    }
+    if (p.mark != markBefore) {
+      if (run.steps != null) {
+        run.step("mark changed " + NetfilterEngine.hex(markBefore) + " -> " + NetfilterEngine.hex(p.mark)
+            + " in mangle OUTPUT: re-route (the source " + p.src + " stays)");
+      }
+      d = reroute(p, run);
+      if (d == null) {
+        return null;
+      }
+    }
+    IpAddress dstBefore = p.dst;
+    if (!destinationNat(p, Hook.OUTPUT, run)) {
+      return null;
+    }
+    if (!p.dst.equals(dstBefore)) {
+      if (run.steps != null) {
+        run.step("destination changed in nat OUTPUT: re-route");
+      }
+      d = reroute(p, run);
+      if (d == null) {
+        return null;
+      }
+    }
+    if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
+      throw new SimulationException("the router sending to its own address " + p.dst + " is not modelled");
+    }
+    if (!hook(TableName.FILTER, Hook.OUTPUT, p, run)
+        || !hook(TableName.SECURITY, Hook.OUTPUT, p, run)
+        || !hook(TableName.MANGLE, Hook.POSTROUTING, p, run)
+        || !sourceNat(p, Hook.POSTROUTING, run)) {
+      return null;
+    }
+    return new Egress(false, d.dev);
+  }
+
+  private RoutingEngine.Decision reroute(Pkt p, Run run) {
+    RoutingEngine.Decision d = routing.lookup(p.src, p.dst, p.mark, "lo", p.protocol, p.sport, p.dport, run.steps);
+    d.markWhere = p.markWhere;
+    run.route = d;
+    if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
+      run.lose(d.where, d.reason + markNote(d));
+      return null;
+    }
+    p.out = d.kind == RoutingEngine.Decision.Kind.LOCAL ? "lo" : d.dev;
+    return d;
+  }
+
+  /** The packet left the router: check the next hop and whether the intended end gets it. */
+  private boolean deliver(Pkt p, Egress egress, End to, Run run) {
+    Place place;
+    String placeName;
+    if (egress.local()) {
+      place = Place.ROUTER;
+      placeName = "router (local delivery)";
+    } else if (egress.dev().equals(topology.lanInterface().name())) {
+      place = Place.LAN;
+      placeName = "LAN on " + egress.dev();
+    } else {
+      Optional<Topology.Uplink> up = topology.uplink(InterfaceName.of(egress.dev()));
+      if (up.isEmpty()) {
+        return run.lose("interface " + egress.dev(), "the topology has no interface " + egress.dev()
+            + "; the packet was routed there by " + routeText(run));
+      }
+      Topology.Uplink u = up.get();
+      run.uplink = u.iface();
+      if (!p.src.equals(u.ip())) {
+        if (run.steps != null) {
+          run.step("provider on " + u.iface() + ": source " + p.src + " is not " + u.iface() + "'s address "
+              + u.ip() + ": dropped");
+        }
+        return run.lose("provider on " + u.iface(), providerReason(p, u, run));
+      }
+      if (run.steps != null) {
+        run.step("provider on " + u.iface() + ": source " + p.src + " is " + u.iface() + "'s address: passed on");
+      }
+      place = Place.INTERNET;
+      placeName = "internet beyond " + u.iface();
+    }
+    if (to.place == place && p.dst.equals(to.address) && p.dport == to.port) {
+      to.peer = p.src;
+      to.peerPort = p.sport;
+      if (run.steps != null) {
+        run.step("delivered to " + to.describe());
+      }
+      return true;
+    }
+    String what = switch (place) {
+      case ROUTER -> "the router has no socket for " + p.dst + ":" + p.dport;
+      case LAN -> "no LAN host of this flow is " + p.dst + ":" + p.dport;
+      case INTERNET -> "nothing answers at " + p.dst + ":" + p.dport;
+    };
+    if (run.steps != null) {
+      run.step(what);
+    }
+    return run.lose(placeName, what + "; the packet was meant for " + to.describe()
+        + (run.route != null ? "; it was routed by " + routeText(run) : ""));
+  }
+
+  private String providerReason(Pkt p, Topology.Uplink u, Run run) {
+    StringBuilder b = new StringBuilder();
+    b.append("source ").append(p.src).append(" is not ").append(u.iface()).append("'s address ").append(u.ip())
+        .append(", so the provider drops it (ingress filtering); the packet to ").append(p.dst)
+        .append(" went out ").append(u.iface()).append(" by ").append(routeText(run));
+    if (topology.lanAddress().network().contains(p.dst)) {
+      b.append("; it is a reply for the LAN host ").append(p.dst).append(", routed into the uplink instead of out ")
+          .append(topology.lanInterface());
+    } else if (p.conn != null && !p.reply && p.conn.srcNatDecided) {
+      if (p.conn.srcNat == null) {
+        b.append("; the connection has no source NAT (null binding fixed on its first packet)");
+      } else {
+        b.append("; the connection's source was fixed to ").append(p.conn.srcNat).append(" on its first packet (")
+            .append(p.conn.srcNatWhere).append("), when it left another way");
+      }
+    }
+    return b.toString();
+  }
+
+  private static String markNote(RoutingEngine.Decision d) {
+    return d.markWhere == null ? "" : "; the mark was last written by " + d.markWhere;
+  }
+
+  private static String routeText(Run run) {
+    RoutingEngine.Decision d = run.route;
+    if (d == null) {
+      return "no routing decision";
+    }
+    return d.describe() + " (packet mark " + NetfilterEngine.hex(d.mark)
+        + (d.markWhere != null ? ", last written by " + d.markWhere : "") + ")";
+  }
+
+  // ---------------------------------------------------------------- hooks, conntrack, NAT
+
+  private boolean hook(TableName table, Hook hook, Pkt p, Run run) {
+    if (netfilter.traverse(table, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
+      return run.lose(netfilter.dropWhere, netfilter.dropReason);
+    }
+    return true;
+  }
+
+  private void track(Pkt p, Run run) {
+    Tuple t = p.tuple();
+    Conn c = byOriginal.get(t);
+    if (c != null) {
+      p.conn = c;
+      p.reply = false;
+    } else if ((c = byReply.get(t)) != null) {
+      p.conn = c;
+      p.reply = true;
+      c.seenReply = true;
+    } else {
+      c = new Conn(t);
+      byOriginal.put(c.original, c);
+      byReply.put(c.reply, c);
+      flowConns.add(c);
+      p.conn = c;
+      p.reply = false;
+      if (run.steps != null) {
+        run.step("conntrack: new connection " + t.src() + ":" + t.sport() + " -> " + t.dst() + ":" + t.dport()
+            + ", state NEW, ctmark 0x0");
+      }
+      return;
+    }
+    if (run.steps != null) {
+      run.step("conntrack: " + (p.reply ? "reply" : "original") + " direction, state " + p.state() + ", ctmark "
+          + NetfilterEngine.hex(c.ctmark));
+    }
+  }
+
+  /** nat PREROUTING / OUTPUT: the DNAT decision on a first packet; de-SNAT of replies. */
+  private boolean destinationNat(Pkt p, Hook hook, Run run) {
+    Conn c = p.conn;
+    if (!c.dstNatDecided && !p.reply) {
+      c.dstNatDecided = true;
+      p.natTo = null;
+      if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
+        return run.lose(netfilter.dropWhere, netfilter.dropReason);
+      }
+      if (p.natTo != null) {
+        throw new SimulationException(p.natWhere + ": source NAT in nat " + hook + " is not possible");
+      }
+      if (run.steps != null) {
+        run.step("nat " + hook + ": no destination NAT (null binding fixed)");
+      }
+      return true;
+    }
+    if (p.reply && c.isSourceNatted() && p.dst.equals(c.srcNat)) {
+      if (run.steps != null) {
+        run.step("nat " + hook + ": reply de-NAT, destination " + p.dst + " -> " + c.original.src());
+      }
+      p.dst = c.original.src();
+    }
+    return true;
+  }
+
+  /** nat POSTROUTING / INPUT: the SNAT decision on a first packet; the binding on later ones. */
+  private boolean sourceNat(Pkt p, Hook hook, Run run) {
+    Conn c = p.conn;
+    if (!c.srcNatDecided && !p.reply) {
+      p.natTo = null;
+      p.natMasquerade = false;
+      if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
+        return run.lose(netfilter.dropWhere, netfilter.dropReason);
+      }
+      c.srcNatDecided = true;
+      if (p.natTo == null) {
+        c.srcNatWhere = "nat " + hook + ": no rule matched";
+        if (run.steps != null) {
+          run.step("nat " + hook + ": no source NAT (null binding fixed for the connection)");
+        }
+        return true;
+      }
+      c.srcNat = p.natTo;
+      c.srcNatWhere = p.natWhere;
+      if (p.natMasquerade && hook == Hook.POSTROUTING) {
+        c.masqueradeDev = p.out;
+      }
+      byReply.remove(c.reply);
+      c.reply = new Tuple(c.original.protocol(), c.original.dst(), c.original.dport(), p.natTo, c.original.sport());
+      byReply.put(c.reply, c);
+      if (run.steps != null) {
+        run.step("nat " + hook + ": source " + p.src + " -> " + p.natTo + " (binding fixed for the connection)");
+      }
+      p.src = p.natTo;
+      return true;
+    }
+    if (hook == Hook.POSTROUTING && !p.reply && c.masqueradeDev != null && !c.masqueradeDev.equals(p.out)) {
+      if (run.steps != null) {
+        run.step("nat POSTROUTING: the connection was masqueraded on " + c.masqueradeDev + ", this packet leaves "
+            + p.out + ": dropped, conntrack entry deleted");
+      }
+      byOriginal.remove(c.original);
+      byReply.remove(c.reply);
+      return run.lose("nat POSTROUTING", "the connection was masqueraded on " + c.masqueradeDev + " ("
+          + c.srcNatWhere + ") and this packet leaves " + p.out + ", routed by " + routeText(run)
+          + "; the kernel drops it and deletes the conntrack entry (nf_nat_oif_changed)");
+    }
+    if (!p.reply && c.srcNat != null && !p.src.equals(c.srcNat)) {
+      if (run.steps != null) {
+        run.step("nat " + hook + ": source " + p.src + " -> " + c.srcNat + " (the connection's binding)");
+      }
+      p.src = c.srcNat;
+    }
+    return true;
+  }
+
+  /** The primary address of {@code dev} in the topology, or null. */
+  private IpAddress interfaceAddress(String dev) {
+    if (topology.lanInterface().name().equals(dev)) {
+      return topology.lanAddress().address();
+    }
+    for (Topology.Uplink u : topology.uplinks()) {
+      if (u.iface().name().equals(dev)) {
+        return u.ip();
+      }
+    }
+    return null;
+  }
+}
