@@ -52,7 +52,9 @@ import java.util.SplittableRandom;
  * arrives on that uplink; if the destination is no uplink's address, the server cannot answer. A
  * packet the router sends out uplink X reaches provider X, which passes it on only if its source
  * is X's address (ingress filtering). A packet the router routes out of the LAN interface reaches
- * the LAN client if it is addressed to it.
+ * the LAN client if it is addressed to it. A LAN or router flow talks to the end that lives where
+ * its destination is: the router itself for one of the router's addresses (LAN flows only), a LAN
+ * host for an address in the LAN prefix, the server otherwise; as the kernel lab's listeners do.
  *
  * <p><b>Hooks.</b> Forwarded: raw, mangle and nat PREROUTING, routing, mangle, filter and security
  * FORWARD, mangle and nat POSTROUTING. Locally delivered: the PREROUTING chains, routing, mangle,
@@ -224,11 +226,14 @@ public final class Simulator {
     switch (flow.origin()) {
       case LAN -> {
         opener = new End(Place.LAN, "LAN client", flow.client().get(), flow.clientPort());
-        acceptor = new End(Place.INTERNET, "server", flow.server(), flow.serverPort());
+        acceptor = answeringEnd(flow);
       }
       case ROUTER -> {
         opener = new End(Place.ROUTER, "router", null, flow.clientPort());
-        acceptor = new End(Place.INTERNET, "server", flow.server(), flow.serverPort());
+        acceptor = answeringEnd(flow);
+        if (acceptor.place == Place.ROUTER) {
+          throw new SimulationException("the router sending to its own address " + flow.server() + " is not modelled");
+        }
       }
       case INBOUND -> {
         InterfaceName up = flow.inboundUplink().get();
@@ -284,6 +289,21 @@ public final class Simulator {
         flowConn == null ? OptionalLong.empty() : OptionalLong.of(flowConn.ctmark),
         loss == null, Optional.ofNullable(loss));
     return new Trace(result, packets);
+  }
+
+  /**
+   * The end a LAN or router flow talks to lives where its address is: the router itself (one of
+   * its addresses), a LAN host (an address in the LAN prefix), or else the server on the internet.
+   */
+  private End answeringEnd(Flow flow) {
+    IpAddress dst = flow.server();
+    if (topology.routerAddresses().contains(dst)) {
+      return new End(Place.ROUTER, "router", dst, flow.serverPort());
+    }
+    if (topology.lanAddress().network().contains(dst)) {
+      return new End(Place.LAN, "LAN host", dst, flow.serverPort());
+    }
+    return new End(Place.INTERNET, "server", dst, flow.serverPort());
   }
 
   /** Sends {@code p} from one end towards the other; false (with the run's loss) if it is lost. */
