@@ -67,15 +67,23 @@ import java.util.SplittableRandom;
  * before conntrack: there {@code -m state} sees INVALID and {@code -m connmark} never matches.
  *
  * <p><b>Conntrack and NAT.</b> The first packet is NEW and original-direction packets stay NEW
- * until a reply is seen; after that, and for replies, ESTABLISHED (RELATED, INVALID for
- * mid-stream packets and UNTRACKED do not occur). The packet mark is 0 for every packet entering
- * the router or generated on it; the ctmark lives on the connection. The nat chains are traversed
+ * until a reply is seen; after that, and for replies, ESTABLISHED (RELATED, INVALID and
+ * UNTRACKED do not occur; mid-stream packets are NEW, see below). The packet mark is 0 for every
+ * packet entering the router or generated on it; the ctmark lives on the connection. The nat chains are traversed
  * only by a connection's first packet; if no NAT rule matches, the null binding is fixed for good.
  * MASQUERADE takes the output interface's address from the topology; SNAT the first address of its
  * range; ports are kept. Replies get their destination rewritten back at nat PREROUTING (or
  * OUTPUT), before routing. As in the kernel (nf_nat_oif_changed), an original-direction packet of a
  * masqueraded connection that leaves through another interface than the one it was masqueraded
- * on is dropped and the connection deleted; SNAT and the null binding have no such check. DNAT,
+ * on is dropped and the connection deleted; SNAT and the null binding have no such check. A TCP
+ * end goes on after such a loss (the lab shows it with {@code conntrack -E}): a lost pure ACK is
+ * covered by the next packet, lost data or a lost FIN is retransmitted. A later packet that finds
+ * no entry is, if it is an ACK or data, picked up mid-stream as a NEW connection
+ * ({@code nf_conntrack_tcp_loose=1}, the default) that walks the NEW rules again (nth counters
+ * advance) and gets its own NAT binding; if it is a FIN (or SYN-ACK), INVALID: untracked, no
+ * connmark, no NAT. If a packet then reaches the other end from another source address or port,
+ * that end has no such connection and resets it: the flow is lost there. At most three kills per
+ * flow; a lost final ACK stays a loss. The flow's mark is its last connection's. DNAT,
  * REDIRECT and other targets kept verbatim are not modelled and throw {@link SimulationException}
  * when a packet reaches them (LOG, NFLOG, TRACE and ULOG are no-ops); so do match modules kept
  * verbatim.
@@ -92,6 +100,9 @@ import java.util.SplittableRandom;
  * taken to be off ({@code rp_filter=0}; the kernel lab sets it so).
  */
 public final class Simulator {
+
+  /** How often one flow's TCP end goes on after the masquerade kill deleted its connection. */
+  private static final int MAX_PICKUPS = 3;
 
   private static final String[] TCP_SCRIPT = {"SYN", "SYN-ACK", "ACK", "data", "data", "FIN", "FIN", "ACK"};
   private static final boolean[] TCP_FORWARD = {true, false, true, true, false, true, false, true};
@@ -191,6 +202,8 @@ public final class Simulator {
     RoutingEngine.Decision route;
     InterfaceName uplink;
     PacketLoss loss;
+    /** Lost to nf_nat_oif_changed: dropped and its conntrack entry deleted. */
+    boolean masqueradeKill;
 
     Run(int number, String kind, Pkt p, boolean tracing) {
       this.number = number;
@@ -255,17 +268,37 @@ public final class Simulator {
     Optional<InterfaceName> flowUplink = flow.inboundUplink();
     Conn flowConn = null;
     PacketLoss loss = null;
+    int pickups = 0;
+    boolean retransmission = false;
     try {
       for (int k = 0; k < script.length; k++) {
         End from = forward[k] ? opener : acceptor;
         End to = forward[k] ? acceptor : opener;
         Pkt p = new Pkt(flow.protocol(), from.address, from.port, from.peer, from.peerPort);
-        Run run = new Run(k + 1, script[k], p, mode == Mode.TRACE);
+        Run run = new Run(k + 1, script[k] + (retransmission ? " (retransmitted)" : ""), p, mode == Mode.TRACE);
+        retransmission = false;
+        IpAddress seenAddress = to.peer;
+        int seenPort = to.peerPort;
         boolean ok = transmit(flow, p, from, to, run);
         if (k == 0) {
           flowConn = p.conn;
           if (flow.origin() != Flow.Origin.INBOUND) {
             flowUplink = Optional.ofNullable(run.uplink);
+          }
+        }
+        if (pickups > 0) {
+          // After the masquerade kill: the packet may have started a new conntrack entry mid-stream
+          // (the flow's mark is then that entry's), or passed untracked (INVALID). Either way, if
+          // it reached the other end from another source, that end has no such connection.
+          if (p.conn != null && p.conn != flowConn && !flowConns.isEmpty()
+              && p.conn == flowConns.get(flowConns.size() - 1)) {
+            flowConn = p.conn;
+          }
+          if (ok && (!seenAddress.equals(to.peer) || seenPort != to.peerPort)) {
+            ok = run.lose(to.name + " " + to.address, to.name + " has no connection from " + to.peer + ":"
+                + to.peerPort + " (it talks to " + seenAddress + ":" + seenPort + "); the packet was picked up"
+                + " mid-stream after the masquerade kill and left with another source; " + to.name
+                + " answers it with a reset");
           }
         }
         if (mode != Mode.RESULT) {
@@ -274,6 +307,19 @@ public final class Simulator {
               Optional.ofNullable(run.loss)));
         }
         if (!ok) {
+          // The TCP end goes on: a lost pure ACK is covered by the next packet's acknowledgement,
+          // lost data or a lost FIN is retransmitted. The next packet finds no conntrack entry: an
+          // ACK or data is picked up mid-stream as NEW (nf_conntrack_tcp_loose=1, the default), a
+          // FIN is INVALID (see track). A lost final ACK stays a loss.
+          boolean pureAck = "ACK".equals(script[k]);
+          if (tcp && run.masqueradeKill && k > 0 && k < script.length - 1 && pickups < MAX_PICKUPS) {
+            pickups++;
+            if (!pureAck) {
+              retransmission = true;
+              k--;
+            }
+            continue;
+          }
           loss = run.loss;
           break;
         }
@@ -598,6 +644,16 @@ public final class Simulator {
       p.conn = c;
       p.reply = true;
       c.seenReply = true;
+    } else if (Protocol.TCP.equals(p.protocol) && (run.kind.startsWith("FIN") || run.kind.startsWith("SYN-ACK"))) {
+      // Only after the masquerade kill deleted the entry: a FIN or SYN-ACK in state NONE opens no
+      // connection (tcp_conntracks gives sIV); the packet is INVALID, untracked, and sees no NAT.
+      p.conn = null;
+      p.reply = false;
+      if (run.steps != null) {
+        run.step("conntrack: no entry, and a " + run.kind.split(" ")[0] + " opens none: state INVALID"
+            + " (no connmark, no NAT)");
+      }
+      return;
     } else {
       c = new Conn(t);
       byOriginal.put(c.original, c);
@@ -620,6 +676,9 @@ public final class Simulator {
   /** nat PREROUTING / OUTPUT: the DNAT decision on a first packet; de-SNAT of replies. */
   private boolean destinationNat(Pkt p, Hook hook, Run run) {
     Conn c = p.conn;
+    if (c == null) {
+      return true;
+    }
     if (!c.dstNatDecided && !p.reply) {
       c.dstNatDecided = true;
       p.natTo = null;
@@ -646,6 +705,9 @@ public final class Simulator {
   /** nat POSTROUTING / INPUT: the SNAT decision on a first packet; the binding on later ones. */
   private boolean sourceNat(Pkt p, Hook hook, Run run) {
     Conn c = p.conn;
+    if (c == null) {
+      return true;
+    }
     if (!c.srcNatDecided && !p.reply) {
       p.natTo = null;
       p.natMasquerade = false;
@@ -681,6 +743,7 @@ public final class Simulator {
       }
       byOriginal.remove(c.original);
       byReply.remove(c.reply);
+      run.masqueradeKill = true;
       return run.lose("nat POSTROUTING", "the connection was masqueraded on " + c.masqueradeDev + " ("
           + c.srcNatWhere + ") and this packet leaves " + p.out + ", routed by " + routeText(run)
           + "; the kernel drops it and deletes the conntrack entry (nf_nat_oif_changed)");
