@@ -263,6 +263,27 @@ class DifferentialKernelTest {
             + "route replace default via 198.51.100.2 dev ppp0\n",
         router(43000, 2, TCP, 80), Map.of(), (sim, kernel) -> false, ""));
 
+    // 3b. LAN traffic re-marked once ESTABLISHED: the forwarded ACK is killed, the data picked up
+    // (NEW, mark 0, ppp0, same masquerade address); the FIN is killed and its retransmission,
+    // INVALID, leaves un-NATed with the LAN address: provider ppp0 drops it. UDP is not retransmitted.
+    String lanRoutes = LAN_REPLY_RULE + "rule add fwmark 0x2 lookup 2 pref 100\n"
+        + "route replace default via 198.51.100.18 dev ppp1 table 2\nroute replace default via 198.51.100.2 dev ppp0\n";
+    c.add(Scenario.nth("LAN flows re-marked when ESTABLISHED", two,
+        "*mangle\n:PREROUTING ACCEPT [0:0]\n"
+            + "-A PREROUTING -i eth0 -m state --state ESTABLISHED -j MARK --set-xmark 0x2/0xffffffff\n"
+            + "COMMIT\n*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o ppp+ -j MASQUERADE\nCOMMIT\n",
+        lanRoutes, concat(lan(two, 40000, 2, TCP, 80), lan(two, 40100, 1, UDP, 53))));
+
+    // 3c. Router pickups that leave another uplink: the ACK is killed, and the picked-up data takes
+    // the other nth turn (mark 2), leaves ppp1 masqueraded to ppp1's address: the server has no
+    // connection from there and resets it.
+    c.add(Scenario.nth("router pickups leave another uplink", two,
+        "*mangle\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -m state --state ESTABLISHED -j MARK --set-xmark 0x2/0xffffffff\n"
+            + "-A OUTPUT -p tcp --dport 80 -m state --state NEW -m statistic --mode nth --every 2 --packet 1"
+            + " -j MARK --set-xmark 0x2/0xffffffff\n"
+            + "COMMIT\n*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o ppp+ -j MASQUERADE\nCOMMIT\n",
+        lanRoutes, router(43000, 2, TCP, 80)));
+
     // 4. The seed with its defects fixed: everything completes; router flows share balance1's counter.
     c.add(Scenario.nth("seed fixed", two, fixedSeed(), LAN_REPLY_RULE + SEED_ROUTES, concat(
         lan(two, 40000, 12, TCP, 443, TCP, 80, TCP, 22, TCP, 25),
