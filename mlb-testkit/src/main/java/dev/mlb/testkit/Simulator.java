@@ -35,7 +35,8 @@ import java.util.SplittableRandom;
  *
  * <p><b>Flows.</b> TCP: SYN, SYN-ACK, ACK, data each way, FIN each way, ACK (8 packets); UDP:
  * request, reply, request, reply. Each packet is sent by one end and must reach the other; the
- * first packet lost ends the flow ({@link FlowResult#loss()}; no retransmissions are simulated).
+ * first packet lost ends the flow ({@link FlowResult#loss()}; no retransmissions are simulated,
+ * except after the masquerade kill, see "Conntrack and NAT").
  * The answering end replies to the address and port it saw the last packet come from; the router
  * answers inbound connections from the address they came to (as a TCP listener, or a UDP server
  * bound to that address, does).

@@ -255,13 +255,15 @@ class DifferentialKernelTest {
         router(43000, 6, TCP, 80), router(43100, 2, UDP, 53), router(43200, 3, TCP, 80))));
 
     // 3. Router traffic re-marked once ESTABLISHED: mark 2 sends every later packet to ppp1, the
-    // masqueraded connection is killed each time; the data is picked up mid-stream, the FIN is not.
+    // masqueraded connection is killed each time; the data is picked up mid-stream, the FIN is not
+    // (INVALID, it leaves un-NATed with the router's ppp0 address, which the server knows), the
+    // last ACK is. UDP is not retransmitted: its second request is lost with the entry.
     c.add(new Scenario("router flows re-marked when ESTABLISHED", Kind.NTH, two,
         "*mangle\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -m state --state ESTABLISHED -j MARK --set-xmark 0x2/0xffffffff\n"
             + "COMMIT\n*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o ppp+ -j MASQUERADE\nCOMMIT\n",
         "rule add fwmark 0x2 lookup 2 pref 100\nroute replace default via 198.51.100.18 dev ppp1 table 2\n"
             + "route replace default via 198.51.100.2 dev ppp0\n",
-        router(43000, 2, TCP, 80), Map.of(), (sim, kernel) -> false, ""));
+        concat(router(43000, 2, TCP, 80), router(43100, 1, UDP, 53)), Map.of(), (sim, kernel) -> false, ""));
 
     // 3b. LAN traffic re-marked once ESTABLISHED: the forwarded ACK is killed, the data picked up
     // (NEW, mark 0, ppp0, same masquerade address); the FIN is killed and its retransmission,
@@ -451,6 +453,8 @@ class DifferentialKernelTest {
             + "\n    simulator: " + a + "\n    kernel:    " + b);
       }
     }
+    System.out.printf("%s: simulator %s%n%s  kernel    %s%n", s.name(), summary(simulated), " ".repeat(s.name().length()),
+        summary(kernel));
     String result = agree + knownDiffs == s.flows().size() ? (knownDiffs == 0 ? "agree" : "known") : "DIFFER";
     return new Row(s.name(), s.flows().size(), agree, knownDiffs, result, millis);
   }
@@ -497,6 +501,12 @@ class DifferentialKernelTest {
       return new Row(s.name(), n, 0, 0, "DIFFER", millis);
     }
     return new Row(s.name(), n, n, 0, "binomial", millis);
+  }
+
+  /** Each flow's outcome, with its lost packet for failed flows: {@code ppp0 ppp1 failed@2 local}. */
+  static String summary(List<FlowResult> results) {
+    return String.join(" ", results.stream()
+        .map(r -> r.completed() ? r.outcome() : "failed@" + r.loss().get().packet()).toList());
   }
 
   static Map<String, Integer> counts(List<FlowResult> results) {
