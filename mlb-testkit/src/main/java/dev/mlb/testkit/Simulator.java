@@ -35,7 +35,8 @@ import java.util.SplittableRandom;
  *
  * <p><b>Flows.</b> TCP: SYN, SYN-ACK, ACK, data each way, FIN each way, ACK (8 packets); UDP:
  * request, reply, request, reply. Each packet is sent by one end and must reach the other; the
- * first packet lost ends the flow ({@link FlowResult#loss()}; no retransmissions are simulated).
+ * first packet lost ends the flow ({@link FlowResult#loss()}; no retransmissions are simulated,
+ * except after the masquerade kill, see "Conntrack and NAT").
  * The answering end replies to the address and port it saw the last packet come from; the router
  * answers inbound connections from the address they came to (as a TCP listener, or a UDP server
  * bound to that address, does).
@@ -52,7 +53,9 @@ import java.util.SplittableRandom;
  * arrives on that uplink; if the destination is no uplink's address, the server cannot answer. A
  * packet the router sends out uplink X reaches provider X, which passes it on only if its source
  * is X's address (ingress filtering). A packet the router routes out of the LAN interface reaches
- * the LAN client if it is addressed to it.
+ * the LAN client if it is addressed to it. A LAN or router flow talks to the end that lives where
+ * its destination is: the router itself for one of the router's addresses (LAN flows only), a LAN
+ * host for an address in the LAN prefix, the server otherwise; as the kernel lab's listeners do.
  *
  * <p><b>Hooks.</b> Forwarded: raw, mangle and nat PREROUTING, routing, mangle, filter and security
  * FORWARD, mangle and nat POSTROUTING. Locally delivered: the PREROUTING chains, routing, mangle,
@@ -65,15 +68,23 @@ import java.util.SplittableRandom;
  * before conntrack: there {@code -m state} sees INVALID and {@code -m connmark} never matches.
  *
  * <p><b>Conntrack and NAT.</b> The first packet is NEW and original-direction packets stay NEW
- * until a reply is seen; after that, and for replies, ESTABLISHED (RELATED, INVALID for
- * mid-stream packets and UNTRACKED do not occur). The packet mark is 0 for every packet entering
- * the router or generated on it; the ctmark lives on the connection. The nat chains are traversed
+ * until a reply is seen; after that, and for replies, ESTABLISHED (RELATED, INVALID and
+ * UNTRACKED do not occur; mid-stream packets are NEW, see below). The packet mark is 0 for every
+ * packet entering the router or generated on it; the ctmark lives on the connection. The nat chains are traversed
  * only by a connection's first packet; if no NAT rule matches, the null binding is fixed for good.
  * MASQUERADE takes the output interface's address from the topology; SNAT the first address of its
  * range; ports are kept. Replies get their destination rewritten back at nat PREROUTING (or
  * OUTPUT), before routing. As in the kernel (nf_nat_oif_changed), an original-direction packet of a
  * masqueraded connection that leaves through another interface than the one it was masqueraded
- * on is dropped and the connection deleted; SNAT and the null binding have no such check. DNAT,
+ * on is dropped and the connection deleted; SNAT and the null binding have no such check. A TCP
+ * end goes on after such a loss (the lab shows it with {@code conntrack -E}): a lost pure ACK is
+ * covered by the next packet, lost data or a lost FIN is retransmitted. A later packet that finds
+ * no entry is, if it is an ACK or data, picked up mid-stream as a NEW connection
+ * ({@code nf_conntrack_tcp_loose=1}, the default) that walks the NEW rules again (nth counters
+ * advance) and gets its own NAT binding; if it is a FIN (or SYN-ACK), INVALID: untracked, no
+ * connmark, no NAT. If a packet then reaches the other end from another source address or port,
+ * that end has no such connection and resets it: the flow is lost there. At most three kills per
+ * flow; a lost final ACK stays a loss. The flow's mark is its last connection's. DNAT,
  * REDIRECT and other targets kept verbatim are not modelled and throw {@link SimulationException}
  * when a packet reaches them (LOG, NFLOG, TRACE and ULOG are no-ops); so do match modules kept
  * verbatim.
@@ -90,6 +101,9 @@ import java.util.SplittableRandom;
  * taken to be off ({@code rp_filter=0}; the kernel lab sets it so).
  */
 public final class Simulator {
+
+  /** How often one flow's TCP end goes on after the masquerade kill deleted its connection. */
+  private static final int MAX_PICKUPS = 3;
 
   private static final String[] TCP_SCRIPT = {"SYN", "SYN-ACK", "ACK", "data", "data", "FIN", "FIN", "ACK"};
   private static final boolean[] TCP_FORWARD = {true, false, true, true, false, true, false, true};
@@ -189,6 +203,8 @@ public final class Simulator {
     RoutingEngine.Decision route;
     InterfaceName uplink;
     PacketLoss loss;
+    /** Lost to nf_nat_oif_changed: dropped and its conntrack entry deleted. */
+    boolean masqueradeKill;
 
     Run(int number, String kind, Pkt p, boolean tracing) {
       this.number = number;
@@ -224,11 +240,14 @@ public final class Simulator {
     switch (flow.origin()) {
       case LAN -> {
         opener = new End(Place.LAN, "LAN client", flow.client().get(), flow.clientPort());
-        acceptor = new End(Place.INTERNET, "server", flow.server(), flow.serverPort());
+        acceptor = answeringEnd(flow);
       }
       case ROUTER -> {
         opener = new End(Place.ROUTER, "router", null, flow.clientPort());
-        acceptor = new End(Place.INTERNET, "server", flow.server(), flow.serverPort());
+        acceptor = answeringEnd(flow);
+        if (acceptor.place == Place.ROUTER) {
+          throw new SimulationException("the router sending to its own address " + flow.server() + " is not modelled");
+        }
       }
       case INBOUND -> {
         InterfaceName up = flow.inboundUplink().get();
@@ -250,17 +269,37 @@ public final class Simulator {
     Optional<InterfaceName> flowUplink = flow.inboundUplink();
     Conn flowConn = null;
     PacketLoss loss = null;
+    int pickups = 0;
+    boolean retransmission = false;
     try {
       for (int k = 0; k < script.length; k++) {
         End from = forward[k] ? opener : acceptor;
         End to = forward[k] ? acceptor : opener;
         Pkt p = new Pkt(flow.protocol(), from.address, from.port, from.peer, from.peerPort);
-        Run run = new Run(k + 1, script[k], p, mode == Mode.TRACE);
+        Run run = new Run(k + 1, script[k] + (retransmission ? " (retransmitted)" : ""), p, mode == Mode.TRACE);
+        retransmission = false;
+        IpAddress seenAddress = to.peer;
+        int seenPort = to.peerPort;
         boolean ok = transmit(flow, p, from, to, run);
         if (k == 0) {
           flowConn = p.conn;
           if (flow.origin() != Flow.Origin.INBOUND) {
             flowUplink = Optional.ofNullable(run.uplink);
+          }
+        }
+        if (pickups > 0) {
+          // After the masquerade kill: the packet may have started a new conntrack entry mid-stream
+          // (the flow's mark is then that entry's), or passed untracked (INVALID). Either way, if
+          // it reached the other end from another source, that end has no such connection.
+          if (p.conn != null && p.conn != flowConn && !flowConns.isEmpty()
+              && p.conn == flowConns.get(flowConns.size() - 1)) {
+            flowConn = p.conn;
+          }
+          if (ok && (!seenAddress.equals(to.peer) || seenPort != to.peerPort)) {
+            ok = run.lose(to.name + " " + to.address, to.name + " has no connection from " + to.peer + ":"
+                + to.peerPort + " (it talks to " + seenAddress + ":" + seenPort + "); the packet was picked up"
+                + " mid-stream after the masquerade kill and left with another source; " + to.name
+                + " answers it with a reset");
           }
         }
         if (mode != Mode.RESULT) {
@@ -269,6 +308,19 @@ public final class Simulator {
               Optional.ofNullable(run.loss)));
         }
         if (!ok) {
+          // The TCP end goes on: a lost pure ACK is covered by the next packet's acknowledgement,
+          // lost data or a lost FIN is retransmitted. The next packet finds no conntrack entry: an
+          // ACK or data is picked up mid-stream as NEW (nf_conntrack_tcp_loose=1, the default), a
+          // FIN is INVALID (see track). A lost final ACK stays a loss.
+          boolean pureAck = "ACK".equals(script[k]);
+          if (tcp && run.masqueradeKill && k > 0 && k < script.length - 1 && pickups < MAX_PICKUPS) {
+            pickups++;
+            if (!pureAck) {
+              retransmission = true;
+              k--;
+            }
+            continue;
+          }
           loss = run.loss;
           break;
         }
@@ -284,6 +336,21 @@ public final class Simulator {
         flowConn == null ? OptionalLong.empty() : OptionalLong.of(flowConn.ctmark),
         loss == null, Optional.ofNullable(loss));
     return new Trace(result, packets);
+  }
+
+  /**
+   * The end a LAN or router flow talks to lives where its address is: the router itself (one of
+   * its addresses), a LAN host (an address in the LAN prefix), or else the server on the internet.
+   */
+  private End answeringEnd(Flow flow) {
+    IpAddress dst = flow.server();
+    if (topology.routerAddresses().contains(dst)) {
+      return new End(Place.ROUTER, "router", dst, flow.serverPort());
+    }
+    if (topology.lanAddress().network().contains(dst)) {
+      return new End(Place.LAN, "LAN host", dst, flow.serverPort());
+    }
+    return new End(Place.INTERNET, "server", dst, flow.serverPort());
   }
 
   /** Sends {@code p} from one end towards the other; false (with the run's loss) if it is lost. */
@@ -578,6 +645,16 @@ public final class Simulator {
       p.conn = c;
       p.reply = true;
       c.seenReply = true;
+    } else if (Protocol.TCP.equals(p.protocol) && (run.kind.startsWith("FIN") || run.kind.startsWith("SYN-ACK"))) {
+      // Only after the masquerade kill deleted the entry: a FIN or SYN-ACK in state NONE opens no
+      // connection (tcp_conntracks gives sIV); the packet is INVALID, untracked, and sees no NAT.
+      p.conn = null;
+      p.reply = false;
+      if (run.steps != null) {
+        run.step("conntrack: no entry, and a " + run.kind.split(" ")[0] + " opens none: state INVALID"
+            + " (no connmark, no NAT)");
+      }
+      return;
     } else {
       c = new Conn(t);
       byOriginal.put(c.original, c);
@@ -600,6 +677,9 @@ public final class Simulator {
   /** nat PREROUTING / OUTPUT: the DNAT decision on a first packet; de-SNAT of replies. */
   private boolean destinationNat(Pkt p, Hook hook, Run run) {
     Conn c = p.conn;
+    if (c == null) {
+      return true;
+    }
     if (!c.dstNatDecided && !p.reply) {
       c.dstNatDecided = true;
       p.natTo = null;
@@ -626,6 +706,9 @@ public final class Simulator {
   /** nat POSTROUTING / INPUT: the SNAT decision on a first packet; the binding on later ones. */
   private boolean sourceNat(Pkt p, Hook hook, Run run) {
     Conn c = p.conn;
+    if (c == null) {
+      return true;
+    }
     if (!c.srcNatDecided && !p.reply) {
       p.natTo = null;
       p.natMasquerade = false;
@@ -661,6 +744,7 @@ public final class Simulator {
       }
       byOriginal.remove(c.original);
       byReply.remove(c.reply);
+      run.masqueradeKill = true;
       return run.lose("nat POSTROUTING", "the connection was masqueraded on " + c.masqueradeDev + " ("
           + c.srcNatWhere + ") and this packet leaves " + p.out + ", routed by " + routeText(run)
           + "; the kernel drops it and deletes the conntrack entry (nf_nat_oif_changed)");

@@ -624,6 +624,12 @@ public final class KernelLab implements AutoCloseable {
       description = error.startsWith("refused") ? "RST instead of SYN-ACK " + back
           : tcp ? (packet == 1 ? "SYN " + fwd : "SYN-ACK " + back)
           : (packet == 1 ? "request " + fwd : "reply " + back);
+    } else if (tcp && (step.equals("send") || step.equals("reply")) && drops.isEmpty()
+        && error.contains("Connection reset")) {
+      // Nothing was dropped and the server's TCP reset the connection: the client's data reached
+      // it from a source it has no connection with (the simulator's "lost at the server").
+      packet = 4;
+      description = "data " + fwd + " (the server answered it with a reset)";
     } else if (tcp && (step.equals("send") || step.equals("reply"))) {
       packet = forwardDropper.isPresent() && replyDrop.isEmpty() ? 3 : 5;
       description = packet == 3 ? "ACK and request " + fwd : "reply " + back;
@@ -631,7 +637,10 @@ public final class KernelLab implements AutoCloseable {
       packet = forwardDropper.isPresent() ? 6 : 7;
       description = packet == 6 ? "FIN " + fwd : "FIN " + back;
     } else if (!tcp && step.equals("reply2")) {
-      packet = forwardDropper.isPresent() && replyDrop.isEmpty() ? 3 : 4;
+      // The first reply passed, so the entry existed; if it is gone and no provider dropped
+      // anything, the second request went with it (a masqueraded connection leaving another
+      // interface is dropped and deleted, nf_nat_oif_changed).
+      packet = forwardDropper.isPresent() && replyDrop.isEmpty() || drops.isEmpty() && ct.isEmpty() ? 3 : 4;
       description = packet == 3 ? "second request " + fwd : "second reply " + back;
     } else {
       packet = 1;
