@@ -77,33 +77,37 @@ class SeedDefectsCheckTest {
     }
   }
 
-  // Router flow m (m from 0 among balanced flows) with connmark 2 leaves ppp0 (main's default;
-  // OUTPUT set only the connmark), then its third packet is re-routed to ppp1 and dropped.
+  // Router flow m with connmark 2 leaves ppp0 (main's default; OUTPUT set only the connmark). Its
+  // ACK gets mark 2 restored, is re-routed to ppp1, and the kernel drops it and deletes the
+  // masqueraded connection; the next data packet is picked up as a NEW connection, walks balance1
+  // again and leaves ppp0 with connmark 1 (what the kernel lab shows, see MasqueradeKillKernelTest).
+  // So router flows all end on ppp0, each such flow breaks stickiness, and balance1's extra turns
+  // skew the split.
   @Test
-  void routerFlowsWithConnmarkTwoBreakEgressAndStickiness() {
+  void routerFlowsWithConnmarkTwoAreKilledPickedUpAgainAndStealTurns() {
     BalancingCheck c = seed();
-    List<Violation> egress = c.violations(BalancingProperty.EGRESS_MATCHES_MARK);
-    assertTrue(!egress.isEmpty());
-    for (Violation v : egress) {
-      assertEquals(Flow.Origin.ROUTER, v.flow().origin());
-      assertTrue(v.explanation().startsWith("it left ppp0 but its connmark 0x2 designates ppp1 (ip rule 101 "
-          + "\"from all fwmark 0x2 lookup 2\""), v.explanation());
-      assertTrue(v.explanation().contains("in mangle OUTPUT"), v.explanation());
-    }
-    List<Violation> sticky = c.violations(BalancingProperty.STICKY);
-    List<Violation> routerSticky = sticky.stream().filter(v -> v.flow().origin() == Flow.Origin.ROUTER).toList();
-    assertEquals(egress.stream().map(Violation::flowIndex).toList(), routerSticky.stream().map(Violation::flowIndex).toList());
+    List<Violation> routerSticky = c.violations(BalancingProperty.STICKY).stream()
+        .filter(v -> v.flow().origin() == Flow.Origin.ROUTER).toList();
+    assertTrue(!routerSticky.isEmpty());
     for (Violation v : routerSticky) {
       assertTrue(v.explanation().contains("packet 3 (ACK"), v.explanation());
       assertTrue(v.explanation().contains("masqueraded on ppp0"), v.explanation());
       assertTrue(v.explanation().contains("last written by mangle OUTPUT rule 1"), v.explanation());
     }
+    for (FlowResult r : c.results()) {
+      if (r.flow().origin() == Flow.Origin.ROUTER) {
+        assertEquals("ppp0", r.outcome(), r.toString());
+      }
+    }
+    List<Violation> split = c.violations(BalancingProperty.SPLIT_BY_WEIGHT);
+    assertEquals(1, split.size());
+    assertTrue(split.get(0).explanation().contains("ppp0 has "), split.get(0).explanation());
   }
 
   @Test
   void theOtherPropertiesHoldForTheSeed() {
     BalancingCheck c = seed();
-    for (BalancingProperty p : List.of(BalancingProperty.ONE_UPLINK_MARK, BalancingProperty.SPLIT_BY_WEIGHT,
+    for (BalancingProperty p : List.of(BalancingProperty.ONE_UPLINK_MARK, BalancingProperty.EGRESS_MATCHES_MARK,
         BalancingProperty.INBOUND_ANSWERED_ON_ARRIVAL, BalancingProperty.EXCLUDED_NOT_BALANCED)) {
       assertEquals(List.of(), c.violations(p), p.toString());
     }
@@ -113,11 +117,10 @@ class SeedDefectsCheckTest {
   void assertAllNamesEachViolatedPropertyWithACounterexampleTrace() {
     AssertionError e = assertThrows(AssertionError.class, () -> seed().assertAll());
     String m = e.getMessage();
+    assertTrue(m.contains("property 2 (marks split by weight) violated by"), m);
     assertTrue(m.contains("property 3 (every packet of a flow, both directions, keeps the flow's uplink) violated by"), m);
-    assertTrue(m.contains("property 4 (a flow leaves through the uplink its mark designates, with that uplink's address)"
-        + " violated by"), m);
     assertTrue(m.contains("property 5 (replies to LAN hosts are delivered to the LAN) violated by 16 flows of 36"), m);
-    assertTrue(!m.contains("property 1 ") && !m.contains("property 2 ") && !m.contains("property 6 "), m);
+    assertTrue(!m.contains("property 1 ") && !m.contains("property 4 ") && !m.contains("property 6 "), m);
     // The traces: the SYN-ACK routed by table 1 or 2; the router flow's ACK dropped at nat POSTROUTING.
     assertTrue(m.contains("=> LOST at provider on ppp"), m);
     assertTrue(m.contains("=> LOST at nat POSTROUTING"), m);
@@ -129,7 +132,9 @@ class SeedDefectsCheckTest {
   @Test
   void counterexamplesReplayTheSequenceSoCountersMatch() {
     BalancingCheck c = seed();
-    for (Violation v : c.violations(BalancingProperty.EGRESS_MATCHES_MARK)) {
+    List<Violation> vs = c.violations(BalancingProperty.STICKY);
+    assertTrue(!vs.isEmpty());
+    for (Violation v : vs) {
       Trace t = c.counterexample(v);
       assertEquals(c.results().get(v.flowIndex()), t.result());
     }
@@ -153,6 +158,7 @@ class SeedDefectsCheckTest {
     BalancingCheck c = check(Sim.rules(Sim.seedText()),
         Sim.plan(Sim.with(Sim.OBVIOUS, "rule add priority 50 to 192.0.2.0/24 lookup main")));
     assertEquals(List.of(), c.violations(BalancingProperty.LAN_REPLIES));
-    assertTrue(!c.violations(BalancingProperty.EGRESS_MATCHES_MARK).isEmpty());
+    assertTrue(c.violations(BalancingProperty.STICKY).stream().anyMatch(v -> v.flow().origin() == Flow.Origin.ROUTER));
+    assertTrue(!c.violations(BalancingProperty.SPLIT_BY_WEIGHT).isEmpty());
   }
 }
