@@ -1,8 +1,6 @@
 package dev.mlb.testkit.kernel;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -38,18 +36,7 @@ final class NsShell implements AutoCloseable {
     this.ns = ns;
     this.process = process;
     this.in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-    Thread t = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String l; (l = r.readLine()) != null; ) {
-          lines.add(l);
-        }
-      } catch (IOException ignored) {
-        // The shell ended.
-      }
-      lines.add(EOF);
-    }, "nsshell-" + ns.name());
-    t.setDaemon(true);
-    t.start();
+    LinePump.start(process.getInputStream(), lines::add, () -> lines.add(EOF), "nsshell-" + ns.name());
   }
 
   static NsShell start(Netns ns) {

@@ -1,8 +1,6 @@
 package dev.mlb.testkit.kernel;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.net.URISyntaxException;
@@ -37,31 +35,12 @@ final class PeerProcess implements AutoCloseable {
     this.ns = ns;
     this.process = process;
     this.in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-    Thread out = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String l; (l = r.readLine()) != null; ) {
-          lines.add(l);
-        }
-      } catch (IOException ignored) {
-        // The process ended.
+    LinePump.start(process.getInputStream(), lines::add, () -> lines.add(EOF), "peer-out-" + ns.name());
+    LinePump.start(process.getErrorStream(), l -> {
+      if (stderr.length() < 8192) {
+        stderr.append(l).append('\n');
       }
-      lines.add(EOF);
-    }, "peer-out-" + ns.name());
-    out.setDaemon(true);
-    out.start();
-    Thread err = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-        for (String l; (l = r.readLine()) != null; ) {
-          if (stderr.length() < 8192) {
-            stderr.append(l).append('\n');
-          }
-        }
-      } catch (IOException ignored) {
-        // The process ended.
-      }
-    }, "peer-err-" + ns.name());
-    err.setDaemon(true);
-    err.start();
+    }, () -> { }, "peer-err-" + ns.name());
   }
 
   /** Starts {@code Peer batch} in {@code ns}; call {@link #awaitReady} before the first request. */
