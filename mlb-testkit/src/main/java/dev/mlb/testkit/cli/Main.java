@@ -21,7 +21,7 @@ import picocli.CommandLine.Command;
     name = "mlb",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    description = "Multi-uplink load balancing for Linux: canonical rulesets and routing batches.",
+    description = "Multi-uplink load balancing for Linux: canonical rulesets and routing batches, simulated, checked and run in the kernel.",
     subcommands = {
       FmtCommand.class,
       SimulateCommand.class,
