@@ -4,14 +4,19 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Reads a process's output line by line on a daemon thread.
+ * The two ends of a long-lived child process the lab talks to line by line: reading its output on a
+ * daemon thread, and ending it.
  *
  * <pre>{@code
  * LinePump.start(process.getInputStream(), lines::add, () -> lines.add(EOF), "peer-out-" + ns);
+ * ...
+ * LinePump.end(process, stdin);
  * }</pre>
  */
 final class LinePump {
@@ -31,5 +36,22 @@ final class LinePump {
     }, threadName);
     t.setDaemon(true);
     t.start();
+  }
+
+  /** Closes the process's input so it can end by itself; kills it if it has not within 500 ms. */
+  static void end(Process process, Writer stdin) {
+    try {
+      stdin.close();
+    } catch (IOException ignored) {
+      // Killed below if need be.
+    }
+    try {
+      if (!process.waitFor(500, TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
   }
 }

@@ -84,18 +84,6 @@ final class NsShell implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      in.close();
-    } catch (IOException ignored) {
-      // Killed below if need be.
-    }
-    try {
-      if (!process.waitFor(500, TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-    }
+    LinePump.end(process, in);
   }
 }

@@ -102,18 +102,6 @@ final class PeerProcess implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      in.close();
-    } catch (IOException ignored) {
-      // Killed below anyway.
-    }
-    try {
-      if (!process.waitFor(500, TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-    }
+    LinePump.end(process, in);
   }
 }

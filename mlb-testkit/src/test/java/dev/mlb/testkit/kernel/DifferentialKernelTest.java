@@ -15,9 +15,6 @@ import dev.mlb.testkit.FlowResult;
 import dev.mlb.testkit.Simulator;
 import dev.mlb.testkit.Topology;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -88,26 +85,16 @@ class DifferentialKernelTest {
 
   // ------------------------------------------------------------------ the rulesets
 
+  // The seed, its OUTPUT fix and the obvious routes are KernelLabTest's: one definition for both.
   static String seed() throws IOException {
-    return Files.readString(Path.of("examples", "seed-rules.v4"), StandardCharsets.UTF_8);
+    return KernelLabTest.seed();
   }
 
   static String fixedSeed() throws IOException {
-    String seed = seed();
-    int commit = seed.indexOf("COMMIT");
-    return seed.substring(0, commit)
-        + "-A OUTPUT -m connmark --mark 0x1 -j MARK --set-xmark 0x1/0xffffffff\n"
-        + "-A OUTPUT -m connmark --mark 0x2 -j MARK --set-xmark 0x2/0xffffffff\n"
-        + seed.substring(commit);
+    return KernelLabTest.fixedSeed();
   }
 
-  static final String SEED_ROUTES = """
-      rule add fwmark 0x1 lookup 1 pref 100
-      rule add fwmark 0x2 lookup 2 pref 101
-      route replace default via 198.51.100.2 dev ppp0 table 1
-      route replace default via 198.51.100.18 dev ppp1 table 2
-      route replace default via 198.51.100.2 dev ppp0
-      """;
+  static final String SEED_ROUTES = KernelLabTest.OBVIOUS_ROUTES;
 
   /**
    * Rules for {@code n} uplinks: restore the connmark for established packets (in PREROUTING and
