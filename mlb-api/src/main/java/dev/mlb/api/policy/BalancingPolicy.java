@@ -1,0 +1,213 @@
+package dev.mlb.api.policy;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableSet;
+import dev.mlb.api.Finding;
+import dev.mlb.api.InterfaceName;
+import dev.mlb.api.IpFamily;
+import dev.mlb.api.IpPrefix;
+import dev.mlb.api.Mark;
+import dev.mlb.api.MlbStyle;
+import dev.mlb.api.ValidationException;
+import java.util.List;
+import org.immutables.value.Value;
+
+/**
+ * What to balance over which uplinks, and how: the input of mlb's policy compilers.
+ *
+ * <pre>{@code
+ * BalancingPolicy seed = BalancingPolicy.builder()
+ *     .addUplinks(Uplink.builder().name("isp1").iface(InterfaceName.of("ppp0")).build())
+ *     .addUplinks(Uplink.builder().name("isp2").iface(InterfaceName.of("ppp1")).build())
+ *     .addLanInterfaces(InterfaceName.of("eth0"))
+ *     .addLanPrefixes(IpPrefix.parse("192.0.2.0/24"))
+ *     .addBalanced(TrafficSelector.of(Protocol.TCP, 22, 25, 80, 443))
+ *     .addRouter(TrafficSelector.of(Protocol.TCP, 80))
+ *     .build();                                   // validated: throws ValidationException
+ * seed.mark(seed.uplinks().get(1));               // 0x200/0xff00
+ * seed.table(seed.uplinks().get(1));              // 101
+ * }</pre>
+ *
+ * <p><b>Marks.</b> Uplink {@code i} (0-based, in order) carries the connection mark
+ * {@link #mark(Uplink)}: its explicit {@link Uplink#mark()} if given, else the {@code (i+1)}-th
+ * non-zero value that fits the {@link #markMask()} (the bits of {@code i+1} deposited into the
+ * mask's bit positions, lowest first: mask {@code 0xff00} gives {@code 0x100}, {@code 0x200}, ...).
+ * Only the mask's bits are ever read or written; {@link #foreignMarkBits()} declares bits other
+ * software owns, which must not overlap the mask. The default mask {@code 0xff00} leaves the low
+ * byte free.
+ *
+ * <p><b>Tables and priorities.</b> Uplink {@code i} routes through table {@link #table(Uplink)}:
+ * its explicit {@link Uplink#table()}, else {@code tableBase + i}. The routing compiler's rules
+ * start at {@link #priorityBase()}. Everything mlb generates is tagged with the
+ * {@link #chainPrefix()} (chains {@code PREFIX-...}) and the {@link #ruleProtocol()} ({@code ip rule
+ * ... protocol N}), so that it can be found and removed again.
+ *
+ * <p><b>Traffic.</b> {@link #balanced()}: new connections from the LAN that are balanced; empty
+ * means all new connections arriving on a LAN interface. {@link #router()}: the router's own new
+ * connections that are balanced; empty means none (they use the main table). {@link #exclusions()}:
+ * connections that are never balanced, LAN or router, even if a balanced selector matches.
+ * {@link #stickyInbound()}: a connection that arrives on an uplink is answered through it.
+ *
+ * <p>{@code build()} validates ({@link #validate()}) and throws {@link ValidationException} listing
+ * every error; each names the field (e.g. {@code uplinks[1].weight}) and the offending value.
+ */
+@Value.Immutable
+@MlbStyle
+public abstract class BalancingPolicy {
+  BalancingPolicy() {}
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public static final class Builder extends ImmutableBalancingPolicy.Builder {}
+
+  /** The default {@link #markMask()}: bits 8 to 15, leaving the low byte to other software. */
+  public static final long DEFAULT_MARK_MASK = 0xff00L;
+
+  /** The uplinks, at least one, in order. */
+  public abstract ImmutableList<Uplink> uplinks();
+
+  /** The interfaces the LAN is on, at least one. */
+  public abstract ImmutableList<InterfaceName> lanInterfaces();
+
+  /** The LAN's prefixes, at least one per family compiled. */
+  public abstract ImmutableList<IpPrefix> lanPrefixes();
+
+  /** LAN connections that are balanced; empty: all new LAN connections. */
+  public abstract ImmutableList<TrafficSelector> balanced();
+
+  /** Router-originated connections that are balanced; empty: none. */
+  public abstract ImmutableList<TrafficSelector> router();
+
+  /** Connections that are never balanced. */
+  public abstract ImmutableList<TrafficSelector> exclusions();
+
+  /** Whether a connection arriving on an uplink is answered through that uplink (default on). */
+  @Value.Default
+  public boolean stickyInbound() {
+    return true;
+  }
+
+  /** How connections are spread (default {@link Strategy#NTH}). */
+  @Value.Default
+  public Strategy strategy() {
+    return Strategy.NTH;
+  }
+
+  /** The mark bits mlb owns (default {@value #DEFAULT_MARK_MASK}). */
+  @Value.Default
+  public long markMask() {
+    return DEFAULT_MARK_MASK;
+  }
+
+  /** Mark bits other software owns; must not overlap {@link #markMask()} (default none). */
+  @Value.Default
+  public long foreignMarkBits() {
+    return 0;
+  }
+
+  /** The first uplink's routing table (default 100). */
+  @Value.Default
+  public int tableBase() {
+    return 100;
+  }
+
+  /** The first routing-rule priority mlb uses (default 1000). */
+  @Value.Default
+  public int priorityBase() {
+    return 1000;
+  }
+
+  /** The prefix of every chain mlb creates (default {@code mlb}). */
+  @Value.Default
+  public String chainPrefix() {
+    return "mlb";
+  }
+
+  /** The {@code protocol} number tagging mlb's routing rules and routes (default 109). */
+  @Value.Default
+  public int ruleProtocol() {
+    return 109;
+  }
+
+  /** The families to compile for (default IPv4 only). */
+  @Value.Default
+  public ImmutableSet<IpFamily> families() {
+    return ImmutableSet.of(IpFamily.V4);
+  }
+
+  /** The sum of the uplinks' weights. */
+  public int weightSum() {
+    return uplinks().stream().mapToInt(Uplink::weight).sum();
+  }
+
+  /** The uplink's connection mark under the mask (see the class comment). */
+  public Mark mark(Uplink uplink) {
+    int i = indexOf(uplink);
+    if (uplink.mark().isPresent()) {
+      return Mark.of(uplink.mark().getAsLong(), markMask());
+    }
+    return Mark.of(deposit(i + 1, markMask()), markMask());
+  }
+
+  /** The uplink's routing table number (see the class comment). */
+  public int table(Uplink uplink) {
+    int i = indexOf(uplink);
+    return uplink.table().isPresent() ? uplink.table().getAsInt() : tableBase() + i;
+  }
+
+  /** The LAN prefixes of {@code family}. */
+  public List<IpPrefix> lanPrefixes(IpFamily family) {
+    return lanPrefixes().stream().filter(p -> p.family() == family).toList();
+  }
+
+  private int indexOf(Uplink uplink) {
+    int i = uplinks().indexOf(uplink);
+    if (i < 0) {
+      throw new IllegalArgumentException("uplink " + uplink.name() + " is not one of this policy's");
+    }
+    return i;
+  }
+
+  /**
+   * The bits of {@code value} placed, lowest first, into the set bit positions of {@code mask};
+   * 0 if {@code value} needs more bits than the mask has.
+   */
+  static long deposit(long value, long mask) {
+    long result = 0;
+    long v = value;
+    for (int bit = 0; bit < 32 && v != 0; bit++) {
+      if ((mask & (1L << bit)) != 0) {
+        if ((v & 1) != 0) {
+          result |= 1L << bit;
+        }
+        v >>>= 1;
+      }
+    }
+    return v == 0 ? result : 0;
+  }
+
+  /**
+   * Every problem that makes this policy uncompilable, as error findings whose location is the
+   * field path ({@code uplinks[1].weight}) and whose message names the value and what was expected.
+   */
+  public List<Finding> validate() {
+    return PolicyValidator.validate(this);
+  }
+
+  @Value.Check
+  protected void check() {
+    List<Finding> errors = validate().stream().filter(Finding::isError).toList();
+    if (!errors.isEmpty()) {
+      throw new ValidationException(errors);
+    }
+  }
+
+  /** A short description: the uplinks with their weights, the strategy and the families. */
+  @Override
+  public String toString() {
+    return "BalancingPolicy{" + strategy() + " over " + uplinks() + ", lan " + lanInterfaces() + " "
+        + lanPrefixes() + ", families " + families() + "}";
+  }
+}
