@@ -157,6 +157,14 @@ public abstract class BalancingPolicy {
     return uplink.table().isPresent() ? uplink.table().getAsInt() : tableBase() + i;
   }
 
+  /**
+   * The table holding the weighted multipath default route of {@link Strategy#MULTIPATH}:
+   * {@code tableBase + number of uplinks} (it must not collide with an uplink's table).
+   */
+  public int multipathTable() {
+    return tableBase() + uplinks().size();
+  }
+
   /** The LAN prefixes of {@code family}. */
   public List<IpPrefix> lanPrefixes(IpFamily family) {
     return lanPrefixes().stream().filter(p -> p.family() == family).toList();
