@@ -292,10 +292,10 @@ public final class BalancingRules {
     int selectors = policy.balanced().size() + policy.router().size() + policy.exclusions().size();
     if (selectors > 0) {
       findings.add(Finding.info("multipath-selectors", "strategy",
-          "strategy multipath: the route's flow hash spreads every routed connection, so no netfilter"
-              + " rules are compiled for the balanced (" + policy.balanced().size() + "), router ("
-              + policy.router().size() + ") and exclusions (" + policy.exclusions().size()
-              + ") selectors; only inbound stickiness and the mark restore are"));
+          "strategy multipath: the routing plan's multipath route spreads the connections, not netfilter;"
+              + " the balanced (" + policy.balanced().size() + "), router (" + policy.router().size()
+              + ") and exclusions (" + policy.exclusions().size() + ") selectors compile into no rules"
+              + " here (the mangle rules only mark inbound connections and restore marks)"));
     }
   }
 
@@ -334,9 +334,12 @@ public final class BalancingRules {
       why = "is protocol " + s.protocol().get() + ", which " + familyName(family) + " packets never carry";
     }
     if (why != null) {
-      findings.add(Finding.info("selector-family", location, location + " \"" + s + "\" " + why
+      Finding skipped = Finding.info("selector-family", location, location + " \"" + s + "\" " + why
           + "; it cannot match " + familyName(family) + " traffic and is left out of the "
-          + familyName(family) + " rules"));
+          + familyName(family) + " rules");
+      if (!findings.contains(skipped)) {   // exclusions go into P-lan and P-router: say it once
+        findings.add(skipped);
+      }
       return List.of();
     }
     List<Optional<IpPrefix>> froms = sources.isEmpty() ? List.of(Optional.empty())
