@@ -189,7 +189,9 @@ public final class PolicyFile {
         continue;
       }
       String indent = "  - ";
-      Optional<String> protocol = s.protocol().map(p -> scalar(p.toString()));
+      // a protocol without a name is its number, written as one
+      Optional<String> protocol = s.protocol().map(p -> p.toString().equals(Integer.toString(p.number()))
+          ? p.toString() : scalar(p.toString()));
       if (protocol.isPresent()) {
         field(out, indent, "protocol", protocol.get());
         indent = "    ";

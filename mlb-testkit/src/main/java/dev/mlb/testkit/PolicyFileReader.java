@@ -95,7 +95,13 @@ final class PolicyFileReader {
     if (!checkEvents(settings)) {
       throwErrors();
     }
-    root = new Compose(settings).composeString(text).orElse(null);
+    try {
+      root = new Compose(settings).composeString(text).orElse(null);
+    } catch (MarkedYamlEngineException e) {
+      // not expected after the event check; reported like a syntax error all the same
+      error(e.getProblemMark(), "", "YAML: " + e.getProblem());
+      throwErrors();
+    }
     if (root == null || isNull(root)) {
       throw new ParseException(source, 1, 1,
           "the policy file is empty; expected a mapping with at least uplinks and lan", lines[0]);
@@ -601,7 +607,8 @@ final class PolicyFileReader {
     }
     ScalarNode s = (ScalarNode) n;
     if (isNull(n)) {
-      return s.getValue().isEmpty() ? "an empty value" : "null (" + s.getValue() + ")";
+      return s.getValue().isEmpty() ? "an empty value"
+          : s.getValue().equals("null") ? "null" : "null (" + s.getValue() + ")";
     }
     return quote(s.getValue());
   }

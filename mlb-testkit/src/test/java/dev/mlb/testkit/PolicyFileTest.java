@@ -201,6 +201,34 @@ class PolicyFileTest {
   }
 
   @Test
+  void emptyValues() {
+    assertEquals("p.yaml: line 4, column 12: uplinks[0].weight: expected an integer 1 to 256, got an empty value\n"
+            + "      weight:[*]",
+        problems(uplinkWith("weight:")));
+    assertEquals("p.yaml: line 2, column 11: uplinks[0].name: expected an uplink name such as isp1, got null\n"
+            + "    - name: [*]null\n"
+            + "p.yaml: line 3, column 16: uplinks[0].interface: interface name \"\" is empty; expected 1 to 15"
+            + " characters\n      interface: [*]\"\"",
+        problems("uplinks:\n  - name: null\n    interface: \"\"\n" + LAN));
+  }
+
+  @Test
+  void modelFieldPathsBecomeFileKeyPaths() {
+    assertEquals("uplinks[3].interface", PolicyFileReader.filePath("uplinks[3].iface"));
+    assertEquals("uplinks[3].weight", PolicyFileReader.filePath("uplinks[3].weight"));
+    assertEquals("lan.prefixes[0]", PolicyFileReader.filePath("lanPrefixes[0]"));
+    assertEquals("lan.interfaces", PolicyFileReader.filePath("lanInterfaces"));
+    assertEquals("balance[2].ports[0]", PolicyFileReader.filePath("balanced[2].ports[0]"));
+    assertEquals("exclude[1].destinations[0]", PolicyFileReader.filePath("exclusions[1].destinations[0]"));
+    assertEquals("router[0].sources[1]", PolicyFileReader.filePath("router[0].sources[1]"));
+    assertEquals("family", PolicyFileReader.filePath("families"));
+    assertEquals("mark-mask", PolicyFileReader.filePath("markMask"));
+    assertEquals("foreign-mark-bits", PolicyFileReader.filePath("foreignMarkBits"));
+    assertEquals("sticky-inbound", PolicyFileReader.filePath("stickyInbound"));
+    assertEquals("rule-protocol", PolicyFileReader.filePath("ruleProtocol"));
+  }
+
+  @Test
   void marks() {
     assertEquals("p.yaml: line 4, column 11: uplinks[0].mark: expected a mark in decimal or 0x hex, such as"
             + " 0x100, got \"010\" (leading zeros are not allowed)\n      mark: [*]010",
