@@ -78,8 +78,10 @@ import java.util.regex.Pattern;
  *     weight: [*]300
  * </pre>
  * Unknown keys list the allowed ones; validation findings ({@link BalancingPolicy#validate()})
- * are mapped back to the node their field came from. When there are several problems, the first
- * in the file is thrown and the others are attached to it, in file order, as
+ * are mapped back to the node their field came from. Reading has three stages, each reporting all
+ * its problems before the next starts: YAML (syntax; refused anchors, aliases, tags, documents),
+ * structure (keys, types, values), validation. When a stage finds several problems, the first in
+ * the file is thrown and the others are attached to it, in file order, as
  * {@linkplain Throwable#getSuppressed() suppressed} {@code ParseException}s; {@link
  * #describeAll(ParseException)} prints them all. Warnings do not stop reading: ask the policy
  * ({@code policy.validate()}).
