@@ -146,6 +146,11 @@ public final class BalancingRoutes {
           }
         }
       }
+      if (!multipath && !policy.exclusions().isEmpty()) {
+        findings.add(Finding.info("exclusions-by-mark", "exclusions",
+            "the exclusions need no routing rule under " + policy.strategy() + ": the netfilter rules give"
+                + " excluded connections no mark, so they reach the main table"));
+      }
       boolean marks = !multipath || policy.stickyInbound();
       if (marks) {
         for (int i = 0; i < uplinks.size(); i++) {

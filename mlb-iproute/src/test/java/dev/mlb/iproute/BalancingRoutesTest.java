@@ -186,6 +186,11 @@ class BalancingRoutesTest {
             + "rule add priority 2012 from all fwmark 0x30/0xf0f0 lookup 52 proto 200\n";
     assertEquals(expected, IpBatchWriter.render(compile(BalancingPolicies.threeUplinks(Strategy.NTH), IpFamily.V4).output()));
     assertEquals(expected, IpBatchWriter.render(compile(BalancingPolicies.threeUplinks(Strategy.RANDOM), IpFamily.V4).output()));
+    assertEquals(
+        List.of("info [exclusions-by-mark] exclusions: the exclusions need no routing rule under random: the"
+            + " netfilter rules give excluded connections no mark, so they reach the main table"),
+        BalancingRoutes.compile(BalancingPolicies.threeUplinks(Strategy.RANDOM), IpFamily.V6).findings().stream()
+            .filter(f -> f.code().startsWith("exclusions")).map(Finding::toString).collect(Collectors.toList()));
   }
 
   /**

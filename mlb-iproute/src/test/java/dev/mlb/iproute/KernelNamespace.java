@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Assumptions;
  * }</pre>
  *
  * <p>mlb-iproute cannot use mlb-testkit's {@code Netns} (the testkit depends on this module), so
- * this is the small part of it these tests need: unique names ({@code mlbr-PURPOSE-PID-N-RANDOM}),
+ * this is the small part of it these tests need: unique names ({@code mlb-PURPOSE-PID-N-RANDOM}),
  * every command through {@code ip netns exec} with a time limit, and the same gate: where root or
  * namespaces are missing, fail if {@code CI=true}, else skip.
  */
@@ -91,7 +91,7 @@ final class KernelNamespace implements AutoCloseable {
 
   /** A fresh namespace with its loopback up. */
   static KernelNamespace create(String purpose) {
-    String name = "mlbr-" + purpose + "-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet() + "-"
+    String name = "mlb-" + purpose + "-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet() + "-"
         + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000));
     new Command(List.of("ip", "netns", "add", name)).check();
     KernelNamespace ns = new KernelNamespace(name);
