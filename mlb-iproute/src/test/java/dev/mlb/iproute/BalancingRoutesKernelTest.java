@@ -372,6 +372,29 @@ class BalancingRoutesKernelTest {
             String ex = lab.routeGet(f, "203.0.113.200", "from", host, "iif", "eth0", "ipproto", "tcp", "dport", "443");
             assertContains("via 198.51.100.17 dev eth2", ex, "excluded destination");
             assertLacks("table", ex, "excluded destination");
+            // rp_filter: the kernel takes the larger of all and the interface. An unmarked packet
+            // arriving on eth1 from a host main routes via eth2 fails a strict check, passes the loose one.
+            String original = lab.proc(Set.of("net/ipv4/conf/all/rp_filter")).values().iterator().next();
+            lab.ns.run("sysctl", "-qw", "net.ipv4.conf.all.rp_filter=1").check();
+            String loose = lab.routeGet(f, host, "from", remote, "iif", "eth1");
+            lab.ns.run("sysctl", "-qw", "net.ipv4.conf.eth1.rp_filter=0").check();
+            String strict = lab.routeGet(f, host, "from", remote, "iif", "eth1");
+            // src_valid_mark: even a strict check passes a packet marked for eth1's uplink (fibre, 0x10),
+            // because the reverse lookup uses the mark; without it, the check ignores the mark.
+            String marked = lab.routeGet(f, host, "from", remote, "iif", "eth1", "mark", "0x10");
+            lab.ns.run("sysctl", "-qw", "net.ipv4.conf.all.src_valid_mark=0").check();
+            String markIgnored = lab.routeGet(f, host, "from", remote, "iif", "eth1", "mark", "0x10");
+            lab.ns.run("sysctl", "-qw", "net.ipv4.conf.all.src_valid_mark=1").check();
+            assertContains("dev eth0", marked, "strict, src_valid_mark 1, marked for fibre");
+            assertContains("error: RTNETLINK answers: Invalid argument", markIgnored, "strict, src_valid_mark 0");
+            lab.ns.run("sysctl", "-qw", "net.ipv4.conf.eth1.rp_filter=2", "net.ipv4.conf.all.rp_filter=" + original)
+                .check();
+            assertContains("dev eth0", loose, "all.rp_filter 1, eth1.rp_filter 2 (mlb)");
+            // The reverse-path drop: ip_route_input answers EINVAL (a martian source).
+            assertContains("error: RTNETLINK answers: Invalid argument", strict, "all 1, eth1 0");
+            System.out.println("rp_filter all=1: inbound on eth1 from " + remote + " with eth1=2: " + loose.strip()
+                + "; with eth1=0: " + strict + "; strict and marked 0x10: " + marked.strip() + ", the same without"
+                + " src_valid_mark: " + markIgnored);
             // High UDP ports are balanced from 192.0.2.0/25 only.
             assertContains("table 53", lab.routeGet(f, remote, "from", host, "iif", "eth0", "ipproto", "udp", "dport",
                 "5000"), "udp from the lower half");

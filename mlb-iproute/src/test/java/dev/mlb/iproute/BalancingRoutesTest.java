@@ -293,6 +293,23 @@ class BalancingRoutesTest {
         e.getMessage());
   }
 
+  @Test
+  void wildcardInterfacesWhereIpTakesOneDevice() {
+    BalancingPolicy uplink = BalancingPolicy.builder().from(BalancingPolicies.seed())
+        .addUplinks(Uplink.builder().name("dsl").iface(InterfaceName.of("ppp+")).build()).build();
+    assertEquals("uplinks[2].iface \"ppp+\" (dsl) is a wildcard; a route needs one literal device",
+        assertThrows(IllegalArgumentException.class, () -> BalancingRoutes.compile(uplink, IpFamily.V4)).getMessage());
+    BalancingPolicy lan = BalancingPolicy.builder().from(BalancingPolicies.seed())
+        .lanInterfaces(List.of(InterfaceName.of("eth0"), InterfaceName.of("wlan+"))).build();
+    // nth routes by mark only, so the LAN interfaces do not reach ip rule
+    assertEquals(3, compile(lan, IpFamily.V4).output().rules().size());
+    BalancingPolicy multipath = BalancingPolicy.builder().from(lan).strategy(Strategy.MULTIPATH).build();
+    assertEquals("strategy multipath selects LAN traffic with ip rule iif, which takes one literal interface,"
+            + " but lanInterfaces[1] is the wildcard \"wlan+\"",
+        assertThrows(IllegalArgumentException.class, () -> BalancingRoutes.compile(multipath, IpFamily.V4))
+            .getMessage());
+  }
+
   /** ip -6 route add default nexthop dev ppp0 nexthop dev ppp1: "Device only routes can not be added ...". */
   @Test
   void ipv6MultipathNeedsGateways() {
