@@ -102,6 +102,10 @@ final class PolicyValidator {
         if (nameProblem != null) {
           error("uplink-name", at + ".name",
               nameProblem + "; expected 1 to " + MAX_UPLINK_NAME + " " + NAME_CHARS);
+        } else if (u.name().equals("multipath")) {
+          error("uplink-name", at + ".name",
+              "\"multipath\" is reserved (the multipath routing table is named PREFIX-multipath);"
+                  + " expected another name");
         } else {
           Integer first = names.putIfAbsent(u.name(), i);
           if (first != null) {
@@ -110,6 +114,11 @@ final class PolicyValidator {
           }
         }
         iface(u, i, at, ifaces);
+        if (p.strategy() == Strategy.MULTIPATH && families.contains(IpFamily.V6) && u.gateway6().isEmpty()) {
+          error("multipath-gateway6", at + ".gateway6",
+              "none, but IPv6 multipath routes need a next hop for every uplink (the kernel refuses"
+                  + " device-only IPv6 nexthops in a multipath route); expected the uplink's IPv6 gateway");
+        }
         if (u.weight() < 1 || u.weight() > MAX_WEIGHT) {
           error("weight-range", at + ".weight",
               u.weight() + " is out of range; expected 1 to " + MAX_WEIGHT);
@@ -451,6 +460,13 @@ final class PolicyValidator {
             priority + " is out of range; expected 1 to " + MAX_PRIORITY_BASE
                 + " (mlb's rules must come after the local table's rule at 0 and before the main"
                 + " table's at 32766)");
+      }
+      // The routing compiler's last rule: fwmark rules at base+10+i, multipath selectors after them.
+      long last = (long) priority + 10 + p.uplinks().size();
+      if (priority >= 1 && priority <= MAX_PRIORITY_BASE && last >= 32766) {
+        error("priority-range", "priorityBase",
+            priority + " leaves no room for " + p.uplinks().size() + " uplinks: mlb's rules would reach priority "
+                + last + "; expected them below the main table's rule at 32766");
       }
       String chainProblem = nameProblem(p.chainPrefix(), MAX_CHAIN_PREFIX, true);
       if (chainProblem != null) {

@@ -539,4 +539,47 @@ class PolicyValidatorTest {
                 + " starting with a letter or digit"),
         errors(secondUplink(u -> u.name("isp1").weight(0)).chainPrefix("")));
   }
+
+  @Test
+  void multipathIsAReservedUplinkName() {
+    assertEquals(
+        "error [uplink-name] uplinks[1].name: \"multipath\" is reserved (the multipath routing table is named"
+            + " PREFIX-multipath); expected another name",
+        error(secondUplink(u -> u.name("multipath"))));
+  }
+
+  @Test
+  void ipv6MultipathNeedsAGatewayPerUplink() {
+    assertEquals(
+        List.of(
+            "error [multipath-gateway6] uplinks[1].gateway6: none, but IPv6 multipath routes need a next hop for"
+                + " every uplink (the kernel refuses device-only IPv6 nexthops in a multipath route); expected the"
+                + " uplink's IPv6 gateway"),
+        errors(BalancingPolicy.builder()
+            .addUplinks(uplink("isp1", "eth1").gateway6(ip("2001:db8:1::1")).build(),
+                uplink("isp2", "eth2").build())
+            .addLanInterfaces(InterfaceName.of("eth0"))
+            .addLanPrefixes(IpPrefix.parse("2001:db8:ff::/64"))
+            .families(java.util.Set.of(IpFamily.V6))
+            .strategy(Strategy.MULTIPATH)));
+  }
+
+  @Test
+  void priorityBaseMustLeaveRoomForEveryRule() {
+    // 755 uplinks at base 32000: fwmark rules up to 32000 + 10 + 754, multipath rules at 32765: fits.
+    // One more and the last rule would be at 32766, the main table's.
+    seed().uplinks(manyUplinks(755)).markMask(0xffff00).tableBase(1000).priorityBase(32000).build();
+    assertEquals(
+        "error [priority-range] priorityBase: 32000 leaves no room for 756 uplinks: mlb's rules would reach"
+            + " priority 32766; expected them below the main table's rule at 32766",
+        error(seed().uplinks(manyUplinks(756)).markMask(0xffff00).tableBase(1000).priorityBase(32000)));
+  }
+
+  static List<Uplink> manyUplinks(int n) {
+    List<Uplink> list = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      list.add(uplink("u" + i, "ppp" + i).build());
+    }
+    return list;
+  }
 }
