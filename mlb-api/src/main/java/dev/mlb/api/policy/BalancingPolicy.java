@@ -48,8 +48,31 @@ import org.immutables.value.Value;
  * connections that are never balanced, LAN or router, even if a balanced selector matches.
  * {@link #stickyInbound()}: a connection that arrives on an uplink is answered through it.
  *
- * <p>{@code build()} validates ({@link #validate()}) and throws {@link ValidationException} listing
- * every error; each names the field (e.g. {@code uplinks[1].weight}) and the offending value.
+ * <p><b>Families.</b> A selector's prefixes of a family not compiled are ignored; a selector
+ * whose sources or destinations hold no prefix of a family matches nothing of that family (see
+ * {@link TrafficSelector#forFamily}), so a non-empty {@link #balanced()} never turns into "all".
+ *
+ * <p><b>Validation.</b> {@code build()} validates ({@link #validate()}) and throws {@link
+ * ValidationException} listing every error; each names the field (e.g. {@code uplinks[1].weight})
+ * and the offending value:
+ * <pre>{@code
+ * 1 error:
+ * error [weight-range] uplinks[1].weight: 300 is out of range; expected 1 to 256
+ * }</pre>
+ * What is valid: at least one uplink and one LAN interface; uplink names of 1 to 15 letters,
+ * digits, {@code _} and {@code -}, unique; one non-wildcard interface per uplink, none of them a
+ * LAN interface; weights 1 to 256 (the range of a multipath nexthop weight); gateways and SNAT
+ * addresses unicast, of their field's family and outside the LAN prefixes; explicit marks non-zero,
+ * inside the mask and unique (also against assigned ones); no more uplinks than the mask's
+ * {@code 2^bits - 1} non-zero values; tables 1 to 2147483647 other than 253 to 255 (default, main,
+ * local), unique (also against assigned ones and, for {@link Strategy#MULTIPATH}, the
+ * {@link #multipathTable()}); a non-zero 32-bit mask and foreign bits outside it; a LAN prefix of
+ * every compiled family, none of them {@code /0}; a non-empty family set; priority base 1 to 32000;
+ * a chain prefix of 1 to 16 letters, digits, {@code -} and {@code _} starting with a letter or digit
+ * (so that {@code PREFIX-prerouting} fits iptables' 28 characters); a rule protocol 5 to 255
+ * (iproute2 reserves 0 to 4). Warnings (not thrown) flag suspicious but valid input: prefixes of a
+ * family not compiled, host bits set, a balanced source outside the LAN, a rule protocol that a
+ * routing daemon uses, an uplink with a next hop in only one of two compiled families.
  */
 @Value.Immutable
 @MlbStyle
@@ -65,7 +88,7 @@ public abstract class BalancingPolicy {
   /** The default {@link #markMask()}: bits 8 to 15, leaving the low byte to other software. */
   public static final long DEFAULT_MARK_MASK = 0xff00L;
 
-  /** The uplinks, at least one, in order. */
+  /** The uplinks, at least one, in order; an uplink's index decides its assigned mark and table. */
   public abstract ImmutableList<Uplink> uplinks();
 
   /** The interfaces the LAN is on, at least one. */
@@ -74,7 +97,10 @@ public abstract class BalancingPolicy {
   /** The LAN's prefixes, at least one per family compiled. */
   public abstract ImmutableList<IpPrefix> lanPrefixes();
 
-  /** LAN connections that are balanced; empty: all new LAN connections. */
+  /**
+   * LAN connections that are balanced; empty: all new LAN connections. (A non-empty list whose
+   * selectors match nothing of a family balances nothing of that family.)
+   */
   public abstract ImmutableList<TrafficSelector> balanced();
 
   /** Router-originated connections that are balanced; empty: none. */
@@ -95,7 +121,10 @@ public abstract class BalancingPolicy {
     return Strategy.NTH;
   }
 
-  /** The mark bits mlb owns (default {@value #DEFAULT_MARK_MASK}). */
+  /**
+   * The mark bits mlb owns (default {@code 0xff00}); a non-zero 32-bit value with at least
+   * {@code log2(uplinks + 1)} bits.
+   */
   @Value.Default
   public long markMask() {
     return DEFAULT_MARK_MASK;
@@ -107,25 +136,34 @@ public abstract class BalancingPolicy {
     return 0;
   }
 
-  /** The first uplink's routing table (default 100). */
+  /**
+   * The first uplink's routing table (default 100); {@code tableBase + i} for uplink {@code i}
+   * must avoid 253 to 255 and stay at most 2147483647.
+   */
   @Value.Default
   public int tableBase() {
     return 100;
   }
 
-  /** The first routing-rule priority mlb uses (default 1000). */
+  /** The first routing-rule priority mlb uses (default 1000), 1 to 32000. */
   @Value.Default
   public int priorityBase() {
     return 1000;
   }
 
-  /** The prefix of every chain mlb creates (default {@code mlb}). */
+  /**
+   * The prefix of every chain mlb creates (default {@code mlb}): 1 to 16 letters, digits, {@code -}
+   * and {@code _}, starting with a letter or digit.
+   */
   @Value.Default
   public String chainPrefix() {
     return "mlb";
   }
 
-  /** The {@code protocol} number tagging mlb's routing rules and routes (default 109). */
+  /**
+   * The {@code protocol} number tagging mlb's routing rules and routes (default 109), 5 to 255:
+   * iproute2 reserves 0 to 4 (unspec, redirect, kernel, boot, static).
+   */
   @Value.Default
   public int ruleProtocol() {
     return 109;

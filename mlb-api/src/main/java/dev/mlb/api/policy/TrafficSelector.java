@@ -1,6 +1,7 @@
 package dev.mlb.api.policy;
 
 import com.google.common.collect.ImmutableList;
+import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.Protocol;
@@ -20,6 +21,11 @@ import java.util.Optional;
  *
  * <p>Each present criterion must hold; an empty list places no restriction. Ports need a
  * protocol that has ports (tcp, udp, sctp, udplite, dccp).
+ *
+ * <p><b>Families.</b> A selector may mix IPv4 and IPv6 prefixes. Compiled for one family, it keeps
+ * that family's prefixes ({@link #forFamily}); a non-empty source or destination list without a
+ * prefix of the family means the selector matches nothing of that family ({@link #appliesTo}),
+ * never that it matches everything.
  *
  * @param protocol the IP protocol, or empty for any
  * @param ports destination ports or port ranges (empty: any port)
@@ -79,6 +85,34 @@ public record TrafficSelector(
   /** Whether it places no restriction at all. */
   public boolean isAll() {
     return protocol.isEmpty() && ports.isEmpty() && sources.isEmpty() && destinations.isEmpty();
+  }
+
+  /**
+   * Whether the selector can match a connection of {@code family}: its sources, and its
+   * destinations, are each empty or hold a prefix of that family.
+   */
+  public boolean appliesTo(IpFamily family) {
+    return hasFamily(sources, family) && hasFamily(destinations, family);
+  }
+
+  /**
+   * This selector as compiled for {@code family}: only that family's prefixes; empty if it
+   * matches nothing of that family ({@link #appliesTo}).
+   */
+  public Optional<TrafficSelector> forFamily(IpFamily family) {
+    if (!appliesTo(family)) {
+      return Optional.empty();
+    }
+    return Optional.of(new TrafficSelector(
+        protocol, ports, ofFamily(sources, family), ofFamily(destinations, family)));
+  }
+
+  private static boolean hasFamily(List<IpPrefix> prefixes, IpFamily family) {
+    return prefixes.isEmpty() || prefixes.stream().anyMatch(p -> p.family() == family);
+  }
+
+  private static ImmutableList<IpPrefix> ofFamily(List<IpPrefix> prefixes, IpFamily family) {
+    return prefixes.stream().filter(p -> p.family() == family).collect(ImmutableList.toImmutableList());
   }
 
   private static String joinPorts(List<PortRange> ports) {
