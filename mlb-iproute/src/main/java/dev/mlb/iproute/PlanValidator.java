@@ -149,7 +149,8 @@ final class PlanValidator {
           equal = k;
           break;
         }
-        if (same < 0 && r.priority().isPresent() && rules.get(k).priority().equals(r.priority())) {
+        if (same < 0 && r.priority().isPresent() && rules.get(k).priority().equals(r.priority())
+            && !sameOutcome(rules.get(k), r)) {
           same = k;
         }
       }
@@ -163,6 +164,16 @@ final class PlanValidator {
                 + " with a different meaning; the kernel evaluates them in the order added. Give each rule its own priority");
       }
     }
+  }
+
+  /**
+   * Whether two rules do the same with a packet they select (same action, same suppressors): then
+   * the order the kernel evaluates them in cannot change a result, and they may share a priority.
+   */
+  private static boolean sameOutcome(IpRule a, IpRule b) {
+    return a.action().equals(b.action())
+        && a.suppressPrefixLength().equals(b.suppressPrefixLength())
+        && a.suppressIfgroup().equals(b.suppressIfgroup());
   }
 
   private void routes() {

@@ -193,8 +193,22 @@ class InvalidInputTest {
             "warning [priority-duplicate] line 2, rule 2 (priority 5): priority 5 is also used by line 1, rule 1"
                 + " (priority 5) with a different meaning; the kernel evaluates them in the order added. Give each"
                 + " rule its own priority"),
-        findings("rule add priority 5 fwmark 1 lookup 7\nrule add priority 5 fwmark 2 lookup 7\n"
+        findings("rule add priority 5 fwmark 1 lookup 8\nrule add priority 5 fwmark 2 lookup 7\n"
             + "rule add priority 5 fwmark 2 lookup 7\n"));
+  }
+
+  /** Rules that share a priority and do the same thing give the same result in either order. */
+  @Test
+  void samePriorityWithTheSameActionIsFine() {
+    assertEquals(List.of(),
+        findings("rule add priority 5 to 192.0.2.0/25 lookup main\nrule add priority 5 to 198.51.100.0/24 lookup main\n"
+            + "rule add priority 6 iif eth0 lookup 7 suppress_prefixlength 0\n"
+            + "rule add priority 6 iif eth1 lookup 7 suppress_prefixlength 0\n"));
+    assertEquals(List.of("warning [priority-duplicate] line 2, rule 2 (priority 6): priority 6 is also used by line 1,"
+            + " rule 1 (priority 6) with a different meaning; the kernel evaluates them in the order added. Give each"
+            + " rule its own priority"),
+        findings("rule add priority 6 iif eth0 lookup 7 suppress_prefixlength 0\n"
+            + "rule add priority 6 iif eth1 lookup 7\n"));
   }
 
   @Test
