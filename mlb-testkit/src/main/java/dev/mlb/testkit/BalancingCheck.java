@@ -188,6 +188,7 @@ public final class BalancingCheck {
     private final List<TrafficSelector> routerSelectors = new ArrayList<>();
     private final List<TrafficSelector> excludedSelectors = new ArrayList<>();
     private boolean nothingElse;
+    private boolean inbound = true;
     private RoutingTable multipathTable;
     private final Map<InterfaceName, Integer> weights = new LinkedHashMap<>();
     private final Map<InterfaceName, Mark> marks = new LinkedHashMap<>();
@@ -252,6 +253,16 @@ public final class BalancingCheck {
      */
     public Builder balanceNothingElse() {
       this.nothingElse = true;
+      return this;
+    }
+
+    /**
+     * Whether the generated flows include one TCP and one UDP connection arriving on every uplink
+     * (default true). A router that does not keep inbound connections on their uplink (a policy
+     * without inbound stickiness) answers them by its main table, so property 6 does not apply.
+     */
+    public Builder inboundFlows(boolean generate) {
+      this.inbound = generate;
       return this;
     }
 
@@ -375,7 +386,9 @@ public final class BalancingCheck {
     for (int i = 0; i < routerCount; i++) {
       out.add(gen.router(router));
     }
-    out.addAll(gen.inboundOnEveryUplink());
+    if (b.inbound) {
+      out.addAll(gen.inboundOnEveryUplink());
+    }
     Traffic some = balancedLan.isEmpty() ? Traffic.of(Protocol.TCP, 80) : balancedLan.get(0);
     for (IpPrefix p : excludedDestinations) {
       IpAddress inside = p.address();
@@ -443,7 +456,9 @@ public final class BalancingCheck {
       drawSelected(() -> gen.router(s)).ifPresent(out::add);
     }
     checkState(lanCount == 0 || lanMade > 0, "no LAN flow can be drawn inside the balanced selectors %s", lanDrawn);
-    out.addAll(gen.inboundOnEveryUplink());
+    if (b.inbound) {
+      out.addAll(gen.inboundOnEveryUplink());
+    }
     if (nothingElse) {
       for (TrafficSelector s : lan) {
         gen.lanOutside(s).ifPresent(out::add);

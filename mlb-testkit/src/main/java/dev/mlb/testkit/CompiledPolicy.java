@@ -77,7 +77,7 @@ public final class CompiledPolicy {
   private final ImmutableMap<IpFamily, RoutingPlan> plans;
   private final ImmutableList<Finding> findings;
   private final String sysctlConf;
-  private final ImmutableMap<String, String> files;
+  private ImmutableMap<String, String> files;
 
   private CompiledPolicy(BalancingPolicy policy) {
     this.policy = policy;
@@ -98,7 +98,6 @@ public final class CompiledPolicy {
     this.plans = ImmutableMap.copyOf(routes);
     this.findings = ImmutableList.copyOf(found);
     this.sysctlConf = BalancingRoutes.sysctlConf(policy);
-    this.files = render();
   }
 
   /**
@@ -170,8 +169,11 @@ public final class CompiledPolicy {
     return findings;
   }
 
-  /** File name to text, in the order of the class comment. */
-  public Map<String, String> files() {
+  /** File name to text, in the order of the class comment (rendered on first use). */
+  public synchronized Map<String, String> files() {
+    if (files == null) {
+      files = render();
+    }
     return files;
   }
 
@@ -275,8 +277,10 @@ public final class CompiledPolicy {
    * the connections mlb does not balance. Load it before {@code routes.v4.batch}.
    */
   public String environmentRoutes() {
-    return "# the administrator's routes before mlb (mlb does not own the main table's default route)\n"
-        + IpBatchWriter.render(environmentPlan());
+    StringBuilder out = new StringBuilder("# the administrator's routes before mlb; mlb does not own the main table's"
+        + " default route\n");
+    environmentPlan().routes().forEach(r -> out.append("route replace ").append(r).append('\n'));
+    return out.toString();
   }
 
   private RoutingPlan environmentPlan() {
@@ -302,14 +306,16 @@ public final class CompiledPolicy {
    * the IPv4 ruleset, the {@link #simulatedPlan()}; the balanced LAN selectors (all LAN traffic
    * when the policy names none), the balanced router selectors and the exclusions; each uplink's
    * weight and mark ({@link BalancingPolicy#mark}); the strategy (and for MULTIPATH the multipath
-   * table); and {@link BalancingCheck.Builder#balanceNothingElse()}, since the policy says
-   * exactly what it balances. Flow counts and the seed are the builder's defaults; set them on
+   * table); {@link BalancingCheck.Builder#balanceNothingElse()}, since the policy says exactly
+   * what it balances; and connections arriving on the uplinks only if the policy keeps them
+   * sticky (without, the main table answers them and property 6 does not apply). Flow counts and the seed are the builder's defaults; set them on
    * the returned builder.
    */
   public BalancingCheck.Builder check() {
     Topology t = topology();
     BalancingCheck.Builder b = BalancingCheck.builder(t, ruleset(IpFamily.V4), simulatedPlan())
-        .balanceNothingElse();
+        .balanceNothingElse()
+        .inboundFlows(policy.stickyInbound());
     for (Uplink u : policy.uplinks()) {
       b.weight(u.iface(), u.weight());
       b.uplinkMark(u.iface(), policy.mark(u));

@@ -36,7 +36,8 @@ import java.util.SplittableRandom;
  *   <li>uplinks: {@code minUplinks..maxUplinks}, named {@code isp1..}, {@code wan0..} or
  *       {@code link-a..}, on interfaces {@code ppp0..}, {@code eth1..} or {@code wan0..}; weights 1 to
  *       10 (one policy in ten: 1 to 256); uplink {@code i} lives on 198.51.100.16i/28: a gateway
- *       there half of the time (else point-to-point), an SNAT address there 40% of the time (else
+ *       there half of the time (else point-to-point; always for multipath with IPv6, whose
+ *       multipath routes need next hops), an SNAT address there 40% of the time (else
  *       MASQUERADE); with IPv6, an IPv6 gateway on 2001:db8:ff:i::/64 where there is an IPv4 one, and
  *       an IPv6 SNAT address a quarter of the time;
  *   <li>the mark mask: the default 0xff00 (60%), a contiguous field of 3 to 8 bits at a shift of 0
@@ -135,7 +136,8 @@ public final class PolicyGenerator {
       b.ruleProtocol(List.of(110, 150, 200, 250).get(random.nextInt(4)));
     }
     int strategy = random.nextInt(20);
-    b.strategy(strategy < 9 ? Strategy.NTH : strategy < 17 ? Strategy.RANDOM : Strategy.MULTIPATH);
+    boolean multipath = strategy >= 17;
+    b.strategy(strategy < 9 ? Strategy.NTH : multipath ? Strategy.MULTIPATH : Strategy.RANDOM);
 
     // Uplinks.
     int naming = random.nextInt(3);
@@ -163,7 +165,9 @@ public final class PolicyGenerator {
           .weight(heavy ? random.nextInt(1, 257) : random.nextInt(1, 11));
       int base = 16 * i;
       int gateway = -1;
-      if (random.nextBoolean()) {
+      // Multipath over IPv6 needs a next hop on every uplink (the kernel refuses device-only IPv6
+      // multipath routes), and an uplink has both next hops or neither.
+      if (random.nextBoolean() || (dual && multipath)) {
         gateway = base + random.nextInt(1, 15);
         u.gateway(v4("198.51.100." + gateway));
       }
