@@ -62,8 +62,9 @@ import org.immutables.value.Value;
  * What is valid: at least one uplink and one LAN interface; uplink names of 1 to 15 letters,
  * digits, {@code _} and {@code -}, unique; one non-wildcard interface per uplink, none of them a
  * LAN interface; weights 1 to 256 (the range of a multipath nexthop weight); gateways and SNAT
- * addresses unicast, of their field's family and outside the LAN prefixes; explicit marks non-zero,
- * inside the mask and unique (also against assigned ones); no more uplinks than the mask's
+ * addresses unicast, of their field's family and outside the LAN prefixes, an SNAT address not
+ * the next hop; explicit marks non-zero, inside the mask and unique (also against assigned ones);
+ * no duplicate LAN interfaces or prefixes; no more uplinks than the mask's
  * {@code 2^bits - 1} non-zero values; tables 1 to 2147483647 other than 253 to 255 (default, main,
  * local), unique (also against assigned ones and, for {@link Strategy#MULTIPATH}, the
  * {@link #multipathTable()}); a non-zero 32-bit mask and foreign bits outside it; a LAN prefix of

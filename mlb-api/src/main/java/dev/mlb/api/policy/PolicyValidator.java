@@ -148,6 +148,12 @@ final class PolicyValidator {
       address(u, at + ".gateway6", u.gateway6().orElse(null), IpFamily.V6, "next hops", "gateway");
       address(u, at + ".snat", u.snat().orElse(null), IpFamily.V4, "source addresses", "snat6");
       address(u, at + ".snat6", u.snat6().orElse(null), IpFamily.V6, "source addresses", "snat");
+      for (IpFamily f : IpFamily.values()) {
+        if (u.snat(f).isPresent() && u.snat(f).equals(u.gateway(f)) && u.snat(f).get().family() == f) {
+          error("snat-is-gateway", at + (f == IpFamily.V4 ? ".snat" : ".snat6"),
+              u.snat(f).get() + " is also the uplink's next hop; expected the uplink's own address");
+        }
+      }
       // An uplink with a next hop in one family but none in the other is probably not
       // point-to-point; its routes of the other family would go "dev IFACE" without a next hop.
       for (IpFamily f : IpFamily.values()) {

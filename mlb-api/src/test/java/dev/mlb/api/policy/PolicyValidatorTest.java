@@ -219,6 +219,24 @@ class PolicyValidatorTest {
     secondUplink(u -> u.gateway(ip("192.0.3.1")).snat(ip("198.51.100.7"))).build();
   }
 
+  @Test
+  void snatToTheNextHop() {
+    assertEquals("error [snat-is-gateway] uplinks[1].snat: 198.51.100.1 is also the uplink's next hop;"
+            + " expected the uplink's own address",
+        error(secondUplink(u -> u.gateway(ip("198.51.100.1")).snat(ip("198.51.100.1")))));
+    secondUplink(u -> u.gateway(ip("198.51.100.1")).snat(ip("198.51.100.2"))).build();
+  }
+
+  @Test
+  void aNextHopInOnlyOneOfTwoFamiliesTheOtherWayRound() {
+    assertEquals(List.of(
+            "warning [missing-gateway] uplinks[1].gateway: none, while the uplink has the IPv6 next hop"
+                + " fe80::1; IPv4 routes go dev ppp1 without a next hop, which is right only for a"
+                + " point-to-point link"),
+        warnings(secondUplink(u -> u.gateway6(ip("fe80::1")))
+            .addFamilies(IpFamily.V4, IpFamily.V6).addLanPrefixes(net("2001:db8:1::/64"))));
+  }
+
   // ---- marks --------------------------------------------------------------------------------
 
   @Test
