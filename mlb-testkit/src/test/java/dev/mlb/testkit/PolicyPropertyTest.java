@@ -1,5 +1,7 @@
 package dev.mlb.testkit;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.quicktheories.QuickTheory.qt;
 
 import dev.mlb.api.policy.BalancingPolicy;
@@ -11,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Issue 5, acceptance 3: over generated policies ({@link PolicyGenerator}), the compiled IPv4 half
- * holds every balancing property in the simulator ({@link CompiledPolicy#check()}).
+ * holds every balancing property in the simulator ({@link CompiledPolicy#check()}), and every
+ * policy survives its policy file ({@link PolicyFile}) unchanged.
  *
  * <p>Flows per example: LAN flows twice the weight sum, 16 to 40 (NTH's bound is checked at every
  * prefix, so a period need not be complete); 12 router flows when the policy balances router
@@ -52,6 +55,23 @@ class PolicyPropertyTest {
         });
     System.out.printf("PolicyPropertyTest: %d generated policies, all 7 properties hold in the simulator; %s; %d ms%n",
         examples.get(), counts, (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  @Test
+  void everyGeneratedPolicyReadsBackFromItsFile() {
+    Map<String, Long> counts = new TreeMap<>();
+    qt().withExamples(EXAMPLES).withFixedSeed(20261126L)
+        .forAll(PolicyGens.seeded(1, 8))
+        .checkAssert(s -> {
+          String text = PolicyFile.write(s.policy());
+          assertEquals(s.policy(), PolicyFile.parse("seed-" + s.seed() + ".yaml", text), text);
+          assertEquals(text, PolicyFile.write(PolicyFile.parse("again.yaml", text)));
+          count(counts, "policies", 1);
+          count(counts, "lines", text.lines().count());
+        });
+    System.out.printf("PolicyPropertyTest: %d generated policies (%d YAML lines) read back equal from their file%n",
+        counts.get("policies"), counts.get("lines"));
+    assertTrue(counts.get("policies") >= EXAMPLES);
   }
 
   private static void count(Map<String, Long> counts, String key, long n) {
