@@ -311,6 +311,9 @@ public final class FlowGenerator {
     IpPrefix documentation = IpPrefix.parse("203.0.113.0/25");
     for (int i = 0; i < ATTEMPTS; i++) {
       IpPrefix p = v4.get(random.nextInt(v4.size()));
+      if (p.length() == 32 && isBeyondUplinks(p.address())) {
+        return Optional.of(p.address());
+      }
       // A wide prefix: draw from the documentation range inside it.
       IpPrefix from = p.contains(documentation) ? documentation : p.network();
       IpAddress a = randomHost(from);
@@ -335,13 +338,20 @@ public final class FlowGenerator {
     return Optional.empty();
   }
 
-  /** Whether {@code a} is an address beyond the uplinks: not the LAN's, an uplink link's, or the lab's links. */
+  /**
+   * Whether {@code a} is a plain internet host: beyond the uplinks, a unicast address, not ending in
+   * .0 or .255 (what a random draw from a wide prefix should give).
+   */
   private boolean isInternet(IpAddress a) {
     long low = a.low();
     int first = (int) (low >>> 24);
-    return !topology.lanAddress().network().contains(a) && topology.uplinkOnLink(a).isEmpty()
-        && !LAB_LINKS.contains(a) && first != 0 && first != 127 && first < 224 && (low & 0xff) != 0
+    return isBeyondUplinks(a) && first != 0 && first != 127 && first < 224 && (low & 0xff) != 0
         && (low & 0xff) != 0xff;
+  }
+
+  /** Whether {@code a} lies beyond the uplinks: not in the LAN, on an uplink's link, or on the lab's links. */
+  private boolean isBeyondUplinks(IpAddress a) {
+    return !topology.lanAddress().network().contains(a) && topology.uplinkOnLink(a).isEmpty() && !LAB_LINKS.contains(a);
   }
 
   private IpAddress randomHost(IpPrefix prefix) {

@@ -324,7 +324,8 @@ public final class PolicyGenerator {
     }
     int length = random.nextInt(26, 33);
     long size = 1L << (32 - length);
-    long offset = random.nextLong(128 / size) * size;
+    // A host is never the range's .0.
+    long offset = length == 32 ? random.nextLong(1, 128) : random.nextLong(128 / size) * size;
     return IpPrefix.of(new IpAddress(IpFamily.V4, 0, v4("203.0.113.0").low() + offset), length);
   }
 
