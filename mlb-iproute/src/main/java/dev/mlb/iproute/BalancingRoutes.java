@@ -18,6 +18,7 @@ import dev.mlb.api.policy.Strategy;
 import dev.mlb.api.policy.TrafficSelector;
 import dev.mlb.api.policy.Uplink;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -145,6 +146,11 @@ public final class BalancingRoutes {
           }
         }
       }
+      if (!multipath && !policy.exclusions().isEmpty()) {
+        findings.add(Finding.info("exclusions-by-mark", "exclusions",
+            "the exclusions need no routing rule under " + policy.strategy() + ": the netfilter rules give"
+                + " excluded connections no mark, so they reach the main table"));
+      }
       boolean marks = !multipath || policy.stickyInbound();
       if (marks) {
         for (int i = 0; i < uplinks.size(); i++) {
@@ -166,14 +172,21 @@ public final class BalancingRoutes {
         findings.add(Finding.warning("priority-after-main", "priorityBase",
             "the plan's rules reach priority " + last + " (priorityBase " + base + "), but the kernel's"
                 + " rule 32766 looks up the main table first, so its default route takes the packets"
-                + " those rules should route; choose a priorityBase below " + (MAIN_RULE_PRIORITY - 10 - uplinks.size())));
+                + " those rules should route; choose a priorityBase of at most " + (MAIN_RULE_PRIORITY - 1 - (last - base))));
+      }
+      List<String> unbalanced = new ArrayList<>();
+      if (!policy.balanced().isEmpty()) {
+        unbalanced.add("LAN connections outside the balanced selectors");
+      }
+      unbalanced.add("the router's own connections" + (policy.router().isEmpty() ? "" : " outside the router selectors"));
+      if (!policy.exclusions().isEmpty()) {
+        unbalanced.add("excluded connections");
       }
       findings.add(Finding.info("main-table", "plan",
-          "mlb adds no route to the main table: what is not balanced (the router's own connections"
-              + (policy.router().isEmpty() ? "" : " outside the router selectors")
-              + (policy.exclusions().isEmpty() ? "" : ", excluded connections")
+          "mlb adds no route to the main table: what is not balanced (" + String.join(", ", unbalanced)
               + ") leaves by the main table's default route, which stays the administrator's"));
       plan.addAllRules(rules);
+      findings.sort(Comparator.comparing(Finding::severity)); // stable: warnings first, each in plan order
       return Compilation.of(plan.build(), findings);
     }
 
@@ -233,9 +246,9 @@ public final class BalancingRoutes {
           "table " + table + " (" + tableName + ") spreads the balanced connections over "
               + uplinks.stream().map(Uplink::name).collect(Collectors.joining(", ")) + " by weight "
               + uplinks.stream().map(u -> Integer.toString(u.weight())).collect(Collectors.joining(":"))
-              + " with the kernel's flow hash (per flow, not per connection count; "
+              + " with the kernel's flow hash: the split follows the weights on average, not exactly ("
               + (family == IpFamily.V4 ? "net.ipv4" : "net.ipv6")
-              + ".fib_multipath_hash_policy = 1 hashes the ports too)"));
+              + ".fib_multipath_hash_policy = 1 makes the hash include the ports)"));
     }
 
     private Route uplinkRoute(Uplink u, RoutingTable table) {

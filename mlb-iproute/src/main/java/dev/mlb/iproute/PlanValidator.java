@@ -86,6 +86,7 @@ final class PlanValidator {
       r.from().ifPresent(p -> family(w, "from", p.family(), p));
       r.to().ifPresent(p -> family(w, "to", p.family(), p));
       for (Optional<InterfaceName> dev : List.of(r.iif(), r.oif())) {
+        dev.ifPresent(d -> unwritable(w, d));
         dev.filter(InterfaceName::isWildcard)
             .ifPresent(
                 d -> error("interface-wildcard", w,
@@ -198,6 +199,7 @@ final class PlanValidator {
       r.nexthops().forEach(n -> n.dev().ifPresent(devs::add));
       devices(w, devs);
       for (InterfaceName d : devs) {
+        unwritable(w, d);
         if (d.isWildcard()) {
           error("interface-wildcard", w, "device \"" + d + "\" ends in '+', but a route takes one literal device name");
         }
@@ -312,6 +314,19 @@ final class PlanValidator {
           what + " " + via + " is not inside a prefix of dev " + dev.get() + " ("
               + (known.isEmpty() ? "it has no " + name(via.family()) + " prefix" : String.join(", ", known))
               + "); the kernel refuses it (Nexthop has invalid gateway) unless the route is onlink");
+    }
+  }
+
+  /**
+   * The one character an interface may have that a batch line cannot carry: iproute2's batch
+   * reader cuts every line at its first {@code #}, even inside a word or quotes.
+   */
+  private void unwritable(String w, InterfaceName d) {
+    if (d.name().indexOf('#') >= 0) {
+      error("interface-comment", w,
+          "interface \"" + d + "\" contains '#', which ip -batch takes as the start of a comment anywhere"
+              + " in a line: the line would end at \"" + d.name().substring(0, d.name().indexOf('#'))
+              + "\". Rename the interface");
     }
   }
 

@@ -2,8 +2,6 @@ package dev.mlb.netfilter;
 
 import static com.google.common.base.Preconditions.checkNotNull;
 
-import com.google.common.collect.ImmutableList;
-import com.google.common.collect.Lists;
 import dev.mlb.api.Compilation;
 import dev.mlb.api.Finding;
 import dev.mlb.api.InterfaceName;
@@ -388,8 +386,9 @@ public final class BalancingRules {
       return List.of(Optional.of(new PortMatch(protocol, Optional.empty(),
           Optional.of(PortCriterion.is(group.get(0))))));
     }
-    return Lists.transform(groups, g -> Optional.<Match>of(
-        MultiportMatch.of(MultiportMatch.Direction.DESTINATION, ImmutableList.copyOf(g), false)));
+    return groups.stream()
+        .map(g -> Optional.<Match>of(MultiportMatch.of(MultiportMatch.Direction.DESTINATION, g, false)))
+        .toList();
   }
 
   private List<IpPrefix> ofFamily(List<IpPrefix> prefixes) {

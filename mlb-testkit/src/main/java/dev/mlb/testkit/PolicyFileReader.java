@@ -25,8 +25,7 @@ import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.api.lowlevel.Compose;
-import org.snakeyaml.engine.v2.api.lowlevel.Parse;
+import org.snakeyaml.engine.v2.composer.Composer;
 import org.snakeyaml.engine.v2.events.AliasEvent;
 import org.snakeyaml.engine.v2.events.CollectionStartEvent;
 import org.snakeyaml.engine.v2.events.Event;
@@ -41,6 +40,8 @@ import org.snakeyaml.engine.v2.nodes.NodeTuple;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
 import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import org.snakeyaml.engine.v2.nodes.Tag;
+import org.snakeyaml.engine.v2.parser.ParserImpl;
+import org.snakeyaml.engine.v2.scanner.StreamReader;
 import org.snakeyaml.engine.v2.schema.CoreSchema;
 
 /**
@@ -96,7 +97,9 @@ final class PolicyFileReader {
       throwErrors();
     }
     try {
-      root = new Compose(settings).composeString(text).orElse(null);
+      // (not api.lowlevel.Compose: snakeyaml-engine's module does not export that package)
+      root = new Composer(settings, new ParserImpl(settings, new StreamReader(settings, text)))
+          .getSingleNode().orElse(null);
     } catch (MarkedYamlEngineException e) {
       // not expected after the event check; reported like a syntax error all the same
       error(e.getProblemMark(), "", "YAML: " + e.getProblem());
@@ -144,8 +147,7 @@ final class PolicyFileReader {
       if (n != null) {
         return n;
       }
-      p = p.substring(0, Math.max(p.lastIndexOf('.'), p.lastIndexOf('[')) < 0
-          ? 0 : Math.max(p.lastIndexOf('.'), p.lastIndexOf('[')));
+      p = p.substring(0, Math.max(0, Math.max(p.lastIndexOf('.'), p.lastIndexOf('['))));
     }
     return root;
   }
@@ -156,7 +158,9 @@ final class PolicyFileReader {
   private boolean checkEvents(LoadSettings settings) {
     int documents = 0;
     try {
-      for (Event e : new Parse(settings).parseString(text)) {
+      ParserImpl parser = new ParserImpl(settings, new StreamReader(settings, text));
+      while (parser.hasNext()) {
+        Event e = parser.next();
         switch (e.getEventId()) {
           case DocumentStart:
             if (++documents == 2) {
