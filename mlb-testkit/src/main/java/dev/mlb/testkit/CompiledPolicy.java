@@ -177,6 +177,21 @@ public final class CompiledPolicy {
     return files;
   }
 
+  /**
+   * Whether the policy balances {@code flow}: a LAN flow that one of its balanced selectors picks
+   * (any, when it names none), a router flow that one of its router selectors picks, and no
+   * exclusion picks it. Inbound flows are never balanced (they keep the uplink they arrive on).
+   */
+  public boolean balances(Flow flow) {
+    List<TrafficSelector> selectors = switch (flow.origin()) {
+      case LAN -> policy.balanced().isEmpty() ? List.of(TrafficSelector.all()) : policy.balanced();
+      case ROUTER -> policy.router();
+      case INBOUND -> List.of();
+    };
+    return selectors.stream().anyMatch(s -> Selectors.matches(s, flow))
+        && policy.exclusions().stream().noneMatch(s -> Selectors.matches(s, flow));
+  }
+
   // ------------------------------------------------------------------ the simulated router
 
   /**

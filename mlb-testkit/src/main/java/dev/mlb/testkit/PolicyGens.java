@@ -15,8 +15,8 @@ import org.quicktheories.impl.Constraint;
  * }</pre>
  *
  * <p>Each example draws one 64-bit seed and builds its policy from it, so a failure is
- * reproducible with {@code PolicyGenerator.of(min, max).generate(new SplittableRandom(seed))}; the
- * example is described by that seed and the policy file. Values do not shrink.
+ * reproducible with {@code PolicyGenerator.of(min, max).generate(new SplittableRandom(seed))}; a
+ * failing example is described by its policy file ({@link PolicyFile#write}). Values do not shrink.
  */
 public final class PolicyGens {
   private PolicyGens() {}
@@ -44,6 +44,6 @@ public final class PolicyGens {
   }
 
   static String describe(BalancingPolicy p) {
-    return p.toString();
+    return PolicyFile.write(p);
   }
 }

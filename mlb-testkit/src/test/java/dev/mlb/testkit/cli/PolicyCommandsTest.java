@@ -118,6 +118,28 @@ class PolicyCommandsTest {
   }
 
   @Test
+  void compileRefusesAPolicyTheCompilersCannotRealise(@TempDir Path tmp) throws IOException {
+    // Valid as a policy, but the kernel has no device-only IPv6 multipath routes: isp2 lacks gateway6.
+    Path policy = tmp.resolve("mp6.yaml");
+    Files.writeString(policy, """
+        family: both
+        strategy: multipath
+        uplinks:
+          - {name: isp1, interface: eth1, gateway: 198.51.100.1, gateway6: "2001:db8:ff::1"}
+          - {name: isp2, interface: eth2, gateway: 198.51.100.17}
+        lan:
+          interfaces: [eth0]
+          prefixes: [192.0.2.0/24, "2001:db8:1::/64"]
+        """);
+    Path out = tmp.resolve("out");
+    Run r = mlb("compile", "--policy", policy.toString(), "--out", out.toString());
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().startsWith("mlb compile: " + policy + ": "), r.err());
+    assertTrue(r.err().contains("uplinks[1]") && r.err().contains("gateway6"), r.err());
+    assertFalse(Files.exists(out));
+  }
+
+  @Test
   void compileReportsEveryProblemOfAStage(@TempDir Path tmp) throws IOException {
     Path policy = tmp.resolve("two.yaml");
     Files.writeString(policy, "uplinks:\n  - {name: isp1, interface: ppp0, weight: 0}\n"

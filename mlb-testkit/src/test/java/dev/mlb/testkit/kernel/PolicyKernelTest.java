@@ -40,9 +40,10 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Flow for flow: for NTH policies each flow's outcome (its uplink, or failed) and connection
  * mark are the same in both. RANDOM and MULTIPATH draw differently in each (the simulator's random
- * numbers and nexthop hash are not the kernel's), so there a flow whose mark designates an uplink
- * (or that the multipath route balanced) must complete in both and, in each, leave through the
- * uplink its mark designates (for multipath: any uplink); every other flow has the same outcome.
+ * numbers and nexthop hash are not the kernel's), so there a flow the policy balances
+ * ({@link CompiledPolicy#balances}) must complete in both and, for RANDOM, leave in each through
+ * the uplink its mark designates (for MULTIPATH: any uplink); every other flow has the same
+ * outcome in both and, unless it is inbound, no uplink mark.
  *
  * <p>The masquerade kill (a connection re-routed to another uplink after NAT is dropped and
  * picked up again, see {@code MasqueradeKillKernelTest}) would cost a flow a retransmission and
@@ -118,8 +119,11 @@ class PolicyKernelTest {
     BalancingPolicy p = r.compiled().policy();
     List<String> out = new ArrayList<>();
     for (int i = 0; i < r.flows().size(); i++) {
+      Flow f = r.flows().get(i);
       FlowResult s = r.simulated().get(i);
       FlowResult k = r.kernel().get(i);
+      Optional<InterfaceName> ds = designated(p, s.mark());
+      Optional<InterfaceName> dk = designated(p, k.mark());
       String why = null;
       if (p.strategy() == Strategy.NTH) {
         boolean sameMark = s.mark().isEmpty() || k.mark().isEmpty()
@@ -127,26 +131,21 @@ class PolicyKernelTest {
         if (!s.outcome().equals(k.outcome()) || !sameMark) {
           why = "outcome or mark";
         }
-      } else {
-        Optional<InterfaceName> ds = designated(p, s.mark());
-        Optional<InterfaceName> dk = designated(p, k.mark());
-        boolean balanced = ds.isPresent() || dk.isPresent()
-            || (p.strategy() == Strategy.MULTIPATH && s.flow().origin() != Flow.Origin.INBOUND
-                && !s.outcome().equals(k.outcome()));
-        if (!balanced) {
-          if (!s.outcome().equals(k.outcome())) {
-            why = "outcome";
-          }
-        } else if (!s.completed() || !k.completed()) {
+      } else if (r.compiled().balances(f)) {
+        if (!s.completed() || !k.completed()) {
           why = "a balanced flow failed";
-        } else if (ds.isPresent() && !s.uplink().equals(ds)) {
+        } else if (p.strategy() == Strategy.RANDOM && (ds.isEmpty() || !s.uplink().equals(ds))) {
           why = "the simulator's uplink is not the one its mark designates";
-        } else if (dk.isPresent() && !k.uplink().equals(dk)) {
+        } else if (p.strategy() == Strategy.RANDOM && (dk.isEmpty() || !k.uplink().equals(dk))) {
           why = "the kernel's uplink is not the one its mark designates";
         }
+      } else if (!s.outcome().equals(k.outcome())) {
+        why = "outcome";
+      } else if (f.origin() != Flow.Origin.INBOUND && (ds.isPresent() || dk.isPresent())) {
+        why = "an unbalanced flow has an uplink mark";
       }
       if (why != null) {
-        out.add("#" + i + " " + r.flows().get(i) + " (" + why + ")\n    simulator: " + s + "\n    kernel:    " + k);
+        out.add("#" + i + " " + f + " (" + why + ")\n    simulator: " + s + "\n    kernel:    " + k);
       }
     }
     return out;
