@@ -26,9 +26,11 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 
 /**
  * The seven balancing properties of DESIGN.md as a library check, usable from any test framework:
@@ -479,7 +481,7 @@ public final class BalancingCheck {
   }
 
   /** A flow drawn up to four times while an exclusion picks it. */
-  private Optional<Flow> drawSelected(java.util.function.Supplier<Optional<Flow>> draw) {
+  private Optional<Flow> drawSelected(Supplier<Optional<Flow>> draw) {
     Optional<Flow> last = Optional.empty();
     for (int attempt = 0; attempt < 4; attempt++) {
       Optional<Flow> f = draw.get();
@@ -582,7 +584,7 @@ public final class BalancingCheck {
   }
 
   private static String percent(int part, int whole) {
-    return whole == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.1f%%", 100.0 * part / whole);
+    return whole == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * part / whole);
   }
 
   /** Each flow's outline (result and per-packet uplinks and losses), running them once. */
@@ -703,27 +705,17 @@ public final class BalancingCheck {
   }
 
   private boolean isSelected(Flow f) {
-    List<Traffic> balanced = switch (f.origin()) {
-      case LAN -> balancedLan;
-      case ROUTER -> balancedRouter;
-      case INBOUND -> List.of();
-    };
-    List<TrafficSelector> selectors = switch (f.origin()) {
-      case LAN -> lanSelectors;
-      case ROUTER -> routerSelectors;
-      case INBOUND -> List.of();
-    };
-    return (balanced.stream().anyMatch(t -> t.matches(f)) || selectors.stream().anyMatch(s -> Selectors.matches(s, f)))
-        && exclusion(f).isEmpty();
+    return isBalancedTraffic(f) && exclusion(f).isEmpty();
   }
 
-  /** Whether some balanced traffic (LAN or router, as the flow's origin) picks {@code f}, exclusions aside. */
+  /** Whether some balanced traffic of the flow's origin (LAN or router) picks {@code f}, exclusions aside. */
   private boolean isBalancedTraffic(Flow f) {
     return switch (f.origin()) {
-      case LAN -> balancedLan.stream().anyMatch(t -> t.matches(f)) || lanSelectors.stream().anyMatch(s -> Selectors.matches(s, f));
+      case LAN -> balancedLan.stream().anyMatch(t -> t.matches(f))
+          || lanSelectors.stream().anyMatch(s -> Selectors.matches(s, f));
       case ROUTER -> balancedRouter.stream().anyMatch(t -> t.matches(f))
           || routerSelectors.stream().anyMatch(s -> Selectors.matches(s, f));
-      case INBOUND -> true;
+      case INBOUND -> false;
     };
   }
 
@@ -922,7 +914,7 @@ public final class BalancingCheck {
   }
 
   private static String fmt(double d) {
-    return d == Math.rint(d) ? Long.toString((long) d) : String.format(java.util.Locale.ROOT, "%.2f", d);
+    return d == Math.rint(d) ? Long.toString((long) d) : String.format(Locale.ROOT, "%.2f", d);
   }
 
   private static boolean isReply(Flow f, Trace.Packet p) {
