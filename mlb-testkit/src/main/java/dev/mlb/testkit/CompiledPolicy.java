@@ -323,8 +323,10 @@ public final class CompiledPolicy {
    * weight and mark ({@link BalancingPolicy#mark}); the strategy (and for MULTIPATH the multipath
    * table); {@link BalancingCheck.Builder#balanceNothingElse()}, since the policy says exactly
    * what it balances; and connections arriving on the uplinks only if the policy keeps them
-   * sticky (without, the main table answers them and property 6 does not apply). Flow counts and the seed are the builder's defaults; set them on
-   * the returned builder.
+   * sticky (without, the main table answers them and property 6 does not apply). Flow counts and
+   * the seed are the builder's defaults; set them on the returned builder.
+   *
+   * @throws IllegalStateException if the policy cannot be simulated (see {@link #topology()})
    */
   public BalancingCheck.Builder check() {
     Topology t = topology();
