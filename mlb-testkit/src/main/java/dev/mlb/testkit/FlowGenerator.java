@@ -137,8 +137,8 @@ public final class FlowGenerator {
     if (protocol.isEmpty()) {
       return Optional.empty();
     }
-    Optional<IpAddress> client = client(selector.sources(), true);
-    Optional<IpAddress> server = destination(selector.destinations(), true);
+    Optional<IpAddress> client = client(selector.sources());
+    Optional<IpAddress> server = destination(selector.destinations());
     if (client.isEmpty() || server.isEmpty()) {
       return Optional.empty();
     }
@@ -152,7 +152,7 @@ public final class FlowGenerator {
     if (protocol.isEmpty() || !selector.sources().isEmpty()) {
       return Optional.empty();
     }
-    Optional<IpAddress> server = destination(selector.destinations(), true);
+    Optional<IpAddress> server = destination(selector.destinations());
     if (server.isEmpty()) {
       return Optional.empty();
     }
@@ -204,10 +204,10 @@ public final class FlowGenerator {
     }
     int port = broken.equals("ports") ? portOutside(selector.ports()) : port(protocol.get(), selector.ports());
     Optional<IpAddress> client = lan
-        ? (broken.equals("sources") ? clientOutside(selector.sources()) : client(selector.sources(), true))
+        ? (broken.equals("sources") ? clientOutside(selector.sources()) : client(selector.sources()))
         : Optional.empty();
     Optional<IpAddress> server = broken.equals("destinations")
-        ? destinationOutside(selector.destinations()) : destination(selector.destinations(), true);
+        ? destinationOutside(selector.destinations()) : destination(selector.destinations());
     if ((lan && client.isEmpty()) || server.isEmpty() || port < 1) {
       return Optional.empty();
     }
@@ -246,12 +246,12 @@ public final class FlowGenerator {
   }
 
   /** A LAN client inside {@code sources} (any LAN client when there are none). */
-  private Optional<IpAddress> client(List<IpPrefix> sources, boolean preferKnown) {
+  private Optional<IpAddress> client(List<IpPrefix> sources) {
     if (sources.isEmpty()) {
       return Optional.of(clients.get(random.nextInt(clients.size())));
     }
     List<IpAddress> known = clients.stream().filter(c -> sources.stream().anyMatch(p -> Tuple.contains(p, c))).toList();
-    if (preferKnown && !known.isEmpty()) {
+    if (!known.isEmpty()) {
       return Optional.of(known.get(random.nextInt(known.size())));
     }
     IpPrefix lan = topology.lanAddress().network();
@@ -296,7 +296,7 @@ public final class FlowGenerator {
   }
 
   /** A destination inside {@code destinations} (the server when there are none). */
-  private Optional<IpAddress> destination(List<IpPrefix> destinations, boolean preferServer) {
+  private Optional<IpAddress> destination(List<IpPrefix> destinations) {
     if (destinations.isEmpty()) {
       return Optional.of(topology.server());
     }
@@ -305,7 +305,7 @@ public final class FlowGenerator {
       return Optional.empty();
     }
     boolean serverInside = v4.stream().anyMatch(p -> Tuple.contains(p, topology.server()));
-    if (serverInside && preferServer && random.nextBoolean()) {
+    if (serverInside && random.nextBoolean()) {
       return Optional.of(topology.server());
     }
     IpPrefix documentation = IpPrefix.parse("203.0.113.0/25");
