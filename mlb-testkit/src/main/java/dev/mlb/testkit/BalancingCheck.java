@@ -1,6 +1,7 @@
 package dev.mlb.testkit;
 
 import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
 import static com.google.common.base.Preconditions.checkState;
 
 import com.google.common.collect.ImmutableList;
@@ -10,8 +11,10 @@ import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Mark;
 import dev.mlb.api.Protocol;
+import dev.mlb.api.policy.TrafficSelector;
 import dev.mlb.iproute.IpRule;
 import dev.mlb.iproute.RoutingPlan;
+import dev.mlb.iproute.RoutingTable;
 import dev.mlb.netfilter.Chain;
 import dev.mlb.netfilter.Match;
 import dev.mlb.netfilter.Rule;
@@ -23,9 +26,11 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 
 /**
  * The seven balancing properties of DESIGN.md as a library check, usable from any test framework:
@@ -70,6 +75,35 @@ import java.util.OptionalLong;
  * inbound connection leaves through the uplink it arrived on and reaches the remote host. 7: LAN
  * and router flows that an exclusion matches have no mark that designates an uplink.
  *
+ * <p><b>Selectors.</b> Traffic can also be given as a policy's {@link TrafficSelector} (protocol or
+ * any, port ranges, sources, destinations): {@link Builder#balancedLan(TrafficSelector)},
+ * {@link Builder#balancedRouter(TrafficSelector)}, {@link Builder#exclude(TrafficSelector)}. A flow
+ * is of a selector when every criterion the selector has holds for it; a router flow names no
+ * source, so a selector with sources never picks one. With any selector given, the generated flows
+ * are drawn inside the selectors ({@link FlowGenerator#lan(TrafficSelector)}): {@code lanFlows} LAN
+ * flows cycling through the balanced LAN selectors (each drawn again, up to four times, while an
+ * exclusion picks it), {@code routerFlows} router flows cycling through the balanced router
+ * selectors (default: as many as LAN flows; with no router selectors, a quarter of them, at least
+ * 4, of the LAN selectors without their sources), one TCP and one UDP connection arriving on every
+ * uplink, and for each exclusion two LAN flows and one router flow inside both it and the first
+ * balanced selector it overlaps (else inside it alone).
+ *
+ * <p><b>Nothing else.</b> With {@link Builder#balanceNothingElse()}, property 7 also holds flows
+ * that no balanced selector picks to being unbalanced (a policy says exactly what it balances), and
+ * the generated flows include, for each balanced selector that restricts anything, two flows just
+ * outside it ({@link FlowGenerator#lanOutside}): another protocol, port, source or destination.
+ *
+ * <p><b>Multipath.</b> Under {@link Strategy#MULTIPATH} outgoing connections carry no uplink mark:
+ * the kernel's route picks a nexthop per flow. A flow is then balanced when its mark designates an
+ * uplink or when its first packet, looked up as the simulator does (mark 0, from the LAN interface
+ * or, for the router, from {@code lo} with the source the first lookup picks), is routed by a route
+ * of the {@link Builder#multipathTable multipath table} (when none is given: by a route with
+ * nexthops). Property 1 becomes: every selected flow is balanced and leaves through exactly one
+ * uplink (all its packets to the other end leave through the one its first packet took). Property 2
+ * has no bound: the simulator's nexthop choice is a deterministic hash of the addresses, like the
+ * kernel's but not the same, so only {@link #split()} reports how the flows spread. Properties 3 to
+ * 6 are unchanged; property 7 uses the same meaning of balanced.
+ *
  * <p>Limits: stickiness (3) is checked on the uplinks packets use, not on each packet's mark (the
  * simulator's outline does not record marks; a counterexample trace shows them). A check runs its
  * flows once, on first use, and keeps the outlines; it is not thread-safe.
@@ -81,7 +115,9 @@ public final class BalancingCheck {
     /** {@code -m statistic --mode nth}: exact within the largest weight at every prefix. */
     NTH,
     /** {@code -m statistic --mode random}: within 4.5 standard deviations of the binomial mean. */
-    RANDOM
+    RANDOM,
+    /** A weighted multipath route, no uplink marks on outgoing connections: no bound, the split is reported. */
+    MULTIPATH
   }
 
   /** Standard deviations allowed for random splits. */
@@ -95,6 +131,12 @@ public final class BalancingCheck {
   private final ImmutableList<Traffic> balancedRouter;
   private final ImmutableList<IpPrefix> excludedDestinations;
   private final ImmutableList<Traffic> excludedTraffic;
+  private final ImmutableList<TrafficSelector> lanSelectors;
+  private final ImmutableList<TrafficSelector> routerSelectors;
+  private final ImmutableList<TrafficSelector> excludedSelectors;
+  private final boolean nothingElse;
+  private final Optional<RoutingTable> multipathTable;
+  private final RoutingEngine routing;
   private final ImmutableMap<InterfaceName, Integer> weights;
   private final ImmutableMap<InterfaceName, Designation> marks;
   private final Strategy strategy;
@@ -113,6 +155,12 @@ public final class BalancingCheck {
     this.balancedRouter = ImmutableList.copyOf(b.balancedRouter);
     this.excludedDestinations = ImmutableList.copyOf(b.excludedDestinations);
     this.excludedTraffic = ImmutableList.copyOf(b.excludedTraffic);
+    this.lanSelectors = ImmutableList.copyOf(b.lanSelectors);
+    this.routerSelectors = ImmutableList.copyOf(b.routerSelectors);
+    this.excludedSelectors = ImmutableList.copyOf(b.excludedSelectors);
+    this.nothingElse = b.nothingElse;
+    this.multipathTable = Optional.ofNullable(b.multipathTable);
+    this.routing = new RoutingEngine(topology, plan);
     Map<InterfaceName, Integer> w = new LinkedHashMap<>();
     for (Topology.Uplink u : topology.uplinks()) {
       w.put(u.iface(), b.weights.getOrDefault(u.iface(), 1));
@@ -120,7 +168,8 @@ public final class BalancingCheck {
     this.weights = ImmutableMap.copyOf(w);
     this.marks = designations(b.marks);
     this.strategy = b.strategy != null ? b.strategy : (usesRandom(ruleset) ? Strategy.RANDOM : Strategy.NTH);
-    this.flows = b.flows != null ? ImmutableList.copyOf(b.flows) : generateFlows(b);
+    this.flows = b.flows != null ? ImmutableList.copyOf(b.flows)
+        : selectorMode() ? generateSelectorFlows(b) : generateFlows(b);
   }
 
   public static Builder builder(Topology topology, Ruleset ruleset, RoutingPlan plan) {
@@ -137,6 +186,12 @@ public final class BalancingCheck {
     private final List<Traffic> balancedRouter = new ArrayList<>();
     private final List<IpPrefix> excludedDestinations = new ArrayList<>();
     private final List<Traffic> excludedTraffic = new ArrayList<>();
+    private final List<TrafficSelector> lanSelectors = new ArrayList<>();
+    private final List<TrafficSelector> routerSelectors = new ArrayList<>();
+    private final List<TrafficSelector> excludedSelectors = new ArrayList<>();
+    private boolean nothingElse;
+    private boolean inbound = true;
+    private RoutingTable multipathTable;
     private final Map<InterfaceName, Integer> weights = new LinkedHashMap<>();
     private final Map<InterfaceName, Mark> marks = new LinkedHashMap<>();
     private Strategy strategy;
@@ -173,6 +228,49 @@ public final class BalancingCheck {
     /** Traffic (protocol and ports) that must never be balanced (property 7). */
     public Builder exclude(Traffic traffic) {
       excludedTraffic.add(traffic);
+      return this;
+    }
+
+    /** LAN traffic of a policy's selector that must be balanced (properties 1 and 2); repeatable. */
+    public Builder balancedLan(TrafficSelector selector) {
+      lanSelectors.add(checkNotNull(selector));
+      return this;
+    }
+
+    /** Router-originated traffic of a policy's selector that must be balanced (property 1); repeatable. */
+    public Builder balancedRouter(TrafficSelector selector) {
+      routerSelectors.add(checkNotNull(selector));
+      return this;
+    }
+
+    /** Traffic of a policy's selector that must never be balanced, LAN or router (property 7); repeatable. */
+    public Builder exclude(TrafficSelector selector) {
+      excludedSelectors.add(checkNotNull(selector));
+      return this;
+    }
+
+    /**
+     * Traffic that no balanced selector picks must not be balanced either (property 7), and the
+     * generated flows include some just outside each balanced selector (see the class comment).
+     */
+    public Builder balanceNothingElse() {
+      this.nothingElse = true;
+      return this;
+    }
+
+    /**
+     * Whether the generated flows include one TCP and one UDP connection arriving on every uplink
+     * (default true). A router that does not keep inbound connections on their uplink (a policy
+     * without inbound stickiness) answers them by its main table, so property 6 does not apply.
+     */
+    public Builder inboundFlows(boolean generate) {
+      this.inbound = generate;
+      return this;
+    }
+
+    /** For {@link Strategy#MULTIPATH}: the table whose routes balance (default: any route with nexthops). */
+    public Builder multipathTable(RoutingTable table) {
+      this.multipathTable = checkNotNull(table);
       return this;
     }
 
@@ -239,7 +337,6 @@ public final class BalancingCheck {
   private ImmutableMap<InterfaceName, Designation> designations(Map<InterfaceName, Mark> given) {
     Map<InterfaceName, Designation> out = new LinkedHashMap<>();
     given.forEach((u, m) -> out.put(u, new Designation(m, "given")));
-    RoutingEngine routing = new RoutingEngine(topology, plan);
     IpAddress client = topology.lanClients(1).get(0);
     for (IpRule rule : plan.rules()) {
       if (rule.fwmark().isEmpty() || rule.fwmark().get().value() == 0) {
@@ -291,7 +388,9 @@ public final class BalancingCheck {
     for (int i = 0; i < routerCount; i++) {
       out.add(gen.router(router));
     }
-    out.addAll(gen.inboundOnEveryUplink());
+    if (b.inbound) {
+      out.addAll(gen.inboundOnEveryUplink());
+    }
     Traffic some = balancedLan.isEmpty() ? Traffic.of(Protocol.TCP, 80) : balancedLan.get(0);
     for (IpPrefix p : excludedDestinations) {
       IpAddress inside = p.address();
@@ -308,6 +407,103 @@ public final class BalancingCheck {
       out.add(gen.router(t));
     }
     return ImmutableList.copyOf(gen.shuffle(out));
+  }
+
+  private boolean selectorMode() {
+    return nothingElse || !lanSelectors.isEmpty() || !routerSelectors.isEmpty() || !excludedSelectors.isEmpty();
+  }
+
+  /** The balanced LAN traffic as selectors: the {@link Traffic} given, then the selectors. */
+  private List<TrafficSelector> lanKinds() {
+    List<TrafficSelector> out = new ArrayList<>();
+    balancedLan.forEach(t -> out.add(t.selector()));
+    out.addAll(lanSelectors);
+    return out;
+  }
+
+  private List<TrafficSelector> routerKinds() {
+    List<TrafficSelector> out = new ArrayList<>();
+    balancedRouter.forEach(t -> out.add(t.selector()));
+    out.addAll(routerSelectors);
+    return out;
+  }
+
+  private List<TrafficSelector> exclusionKinds() {
+    List<TrafficSelector> out = new ArrayList<>();
+    excludedDestinations.forEach(p -> out.add(TrafficSelector.toDestinations(p)));
+    excludedTraffic.forEach(t -> out.add(t.selector()));
+    out.addAll(excludedSelectors);
+    return out;
+  }
+
+  private ImmutableList<Flow> generateSelectorFlows(Builder b) {
+    FlowGenerator gen = FlowGenerator.of(topology, seed);
+    int weightSum = weights.values().stream().mapToInt(Integer::intValue).sum();
+    int lanCount = b.lanFlows >= 0 ? b.lanFlows : Math.max(16, 4 * weightSum);
+    List<TrafficSelector> lan = lanKinds();
+    List<TrafficSelector> router = routerKinds();
+    int routerCount = b.routerFlows >= 0 ? b.routerFlows : router.isEmpty() ? Math.max(4, lanCount / 4) : lanCount;
+    List<TrafficSelector> lanDrawn = lan.isEmpty() ? List.of(TrafficSelector.all()) : lan;
+    List<TrafficSelector> routerDrawn = b.routerTraffic != null ? List.of(b.routerTraffic.selector())
+        : !router.isEmpty() ? router
+        : lanDrawn.stream().map(s -> s.withSources(List.of())).toList();
+    List<Flow> out = new ArrayList<>();
+    for (int i = 0; i < lanCount; i++) {
+      TrafficSelector s = lanDrawn.get(i % lanDrawn.size());
+      drawSelected(() -> gen.lan(s)).ifPresent(out::add);
+    }
+    int lanMade = out.size();
+    for (int i = 0; i < routerCount; i++) {
+      TrafficSelector s = routerDrawn.get(i % routerDrawn.size());
+      drawSelected(() -> gen.router(s)).ifPresent(out::add);
+    }
+    checkState(lanCount == 0 || lanMade > 0, "no LAN flow can be drawn inside the balanced selectors %s", lanDrawn);
+    if (b.inbound) {
+      out.addAll(gen.inboundOnEveryUplink());
+    }
+    if (nothingElse) {
+      for (TrafficSelector s : lan) {
+        gen.lanOutside(s).ifPresent(out::add);
+        gen.lanOutside(s).ifPresent(out::add);
+      }
+      for (TrafficSelector s : router) {
+        gen.routerOutside(s).ifPresent(out::add);
+      }
+    }
+    for (TrafficSelector e : exclusionKinds()) {
+      TrafficSelector inLan = overlapping(e, lan);
+      gen.lan(inLan).ifPresent(out::add);
+      gen.lan(inLan).ifPresent(out::add);
+      gen.router(overlapping(e, routerDrawn.stream().map(s -> s.withSources(List.of())).toList()))
+          .ifPresent(out::add);
+    }
+    return ImmutableList.copyOf(gen.shuffle(out));
+  }
+
+  /** A flow drawn up to four times while an exclusion picks it. */
+  private Optional<Flow> drawSelected(Supplier<Optional<Flow>> draw) {
+    Optional<Flow> last = Optional.empty();
+    for (int attempt = 0; attempt < 4; attempt++) {
+      Optional<Flow> f = draw.get();
+      if (f.isPresent()) {
+        last = f;
+        if (exclusion(f.get()).isEmpty()) {
+          return f;
+        }
+      }
+    }
+    return last;
+  }
+
+  /** {@code exclusion} restricted to the first of {@code balanced} it overlaps, else itself. */
+  private static TrafficSelector overlapping(TrafficSelector exclusion, List<TrafficSelector> balanced) {
+    for (TrafficSelector s : balanced) {
+      Optional<TrafficSelector> both = Selectors.intersect(exclusion, s);
+      if (both.isPresent()) {
+        return both.get();
+      }
+    }
+    return exclusion;
   }
 
   // ---------------------------------------------------------------- accessors
@@ -341,6 +537,54 @@ public final class BalancingCheck {
   /** The split strategy property 2 assumes. */
   public Strategy strategy() {
     return strategy;
+  }
+
+  /** Each uplink's expected weight, in the topology's order. */
+  public Map<InterfaceName, Integer> weights() {
+    return weights;
+  }
+
+  /**
+   * How many balanced LAN and router flows each uplink got, in the topology's order: by the uplink
+   * their mark designates, as property 2 counts them; under {@link Strategy#MULTIPATH} flows without
+   * an uplink mark count for the uplink their first packet left through when the multipath route
+   * balanced them.
+   */
+  public Map<InterfaceName, Integer> split() {
+    Map<InterfaceName, Integer> out = new LinkedHashMap<>();
+    weights.keySet().forEach(u -> out.put(u, 0));
+    for (Trace t : outlines()) {
+      Flow f = t.result().flow();
+      if (f.origin() == Flow.Origin.INBOUND) {
+        continue;
+      }
+      List<InterfaceName> d = designated(t.result().mark());
+      if (d.size() == 1) {
+        out.merge(d.get(0), 1, Integer::sum);
+      } else if (d.isEmpty() && strategy == Strategy.MULTIPATH && multipathRoute(f).isPresent()
+          && !t.packets().isEmpty() && t.packets().get(0).uplink().isPresent()) {
+        out.merge(t.packets().get(0).uplink().get(), 1, Integer::sum);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * {@link #split()} in words: {@code ppp0 8 (50.0%, weight 1 of 2: 50.0%), ppp1 8 (...)}.
+   */
+  public String describeSplit() {
+    Map<InterfaceName, Integer> split = split();
+    int total = split.values().stream().mapToInt(Integer::intValue).sum();
+    int weightSum = weights.values().stream().mapToInt(Integer::intValue).sum();
+    StringBuilder b = new StringBuilder();
+    split.forEach((u, n) -> b.append(b.length() == 0 ? "" : ", ").append(u).append(' ').append(n)
+        .append(" (").append(percent(n, total)).append(", weight ").append(weights.get(u)).append(" of ")
+        .append(weightSum).append(": ").append(percent(weights.get(u), weightSum)).append(')'));
+    return b.toString();
+  }
+
+  private static String percent(int part, int whole) {
+    return whole == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * part / whole);
   }
 
   /** Each flow's outline (result and per-packet uplinks and losses), running them once. */
@@ -461,12 +705,18 @@ public final class BalancingCheck {
   }
 
   private boolean isSelected(Flow f) {
-    List<Traffic> balanced = switch (f.origin()) {
-      case LAN -> balancedLan;
-      case ROUTER -> balancedRouter;
-      case INBOUND -> List.of();
+    return isBalancedTraffic(f) && exclusion(f).isEmpty();
+  }
+
+  /** Whether some balanced traffic of the flow's origin (LAN or router) picks {@code f}, exclusions aside. */
+  private boolean isBalancedTraffic(Flow f) {
+    return switch (f.origin()) {
+      case LAN -> balancedLan.stream().anyMatch(t -> t.matches(f))
+          || lanSelectors.stream().anyMatch(s -> Selectors.matches(s, f));
+      case ROUTER -> balancedRouter.stream().anyMatch(t -> t.matches(f))
+          || routerSelectors.stream().anyMatch(s -> Selectors.matches(s, f));
+      case INBOUND -> false;
     };
-    return balanced.stream().anyMatch(t -> t.matches(f)) && exclusion(f).isEmpty();
   }
 
   private Optional<String> exclusion(Flow f) {
@@ -483,8 +733,53 @@ public final class BalancingCheck {
         return Optional.of(t + " is excluded");
       }
     }
+    for (TrafficSelector s : excludedSelectors) {
+      if (Selectors.matches(s, f)) {
+        return Optional.of("exclusion \"" + s + "\" picks it");
+      }
+    }
     return Optional.empty();
   }
+
+  /**
+   * For {@link Strategy#MULTIPATH}: the decision that routed the flow's first packet by the
+   * multipath route (see the class comment), or empty if another route took it.
+   */
+  private Optional<RoutingEngine.Decision> multipathRoute(Flow f) {
+    RoutingEngine.Decision d = firstLookup(f);
+    if (d == null || d.kind != RoutingEngine.Decision.Kind.FORWARD || d.route == null) {
+      return Optional.empty();
+    }
+    boolean balanced = multipathTable.isPresent() ? d.route.table().equals(multipathTable.get())
+        : !d.route.nexthops().isEmpty();
+    return balanced ? Optional.of(d) : Optional.empty();
+  }
+
+  /** The lookup of a LAN or router flow's first packet with mark 0, as the simulator makes it. */
+  private RoutingEngine.Decision firstLookup(Flow f) {
+    switch (f.origin()) {
+      case LAN:
+        return routing.lookup(f.client().get(), f.server(), 0, topology.lanInterface().name(), f.protocol(),
+            f.clientPort(), f.serverPort(), null);
+      case ROUTER: {
+        RoutingEngine.Decision first = routing.lookup(null, f.server(), 0, "lo", f.protocol(), f.clientPort(),
+            f.serverPort(), null);
+        if (first.kind != RoutingEngine.Decision.Kind.FORWARD) {
+          return first;
+        }
+        IpAddress src = first.route.src().orElse(null);
+        if (src == null) {
+          src = topology.uplink(InterfaceName.of(first.dev)).map(Topology.Uplink::ip)
+              .orElse(first.dev.equals(topology.lanInterface().name()) ? topology.lanAddress().address() : null);
+        }
+        return src == null ? first : routing.lookup(src, f.server(), 0, "lo", f.protocol(), f.clientPort(),
+            f.serverPort(), null);
+      }
+      default:
+        return null;
+    }
+  }
+
 
   /** The uplinks whose mark {@code mark} has. */
   private List<InterfaceName> designated(OptionalLong mark) {
@@ -526,6 +821,9 @@ public final class BalancingCheck {
     if (f.origin() == Flow.Origin.INBOUND || !isSelected(f)) {
       return Optional.empty();
     }
+    if (strategy == Strategy.MULTIPATH) {
+      return oneUplink(t);
+    }
     List<InterfaceName> d = designated(t.result().mark());
     if (d.size() == 1) {
       return Optional.empty();
@@ -533,6 +831,29 @@ public final class BalancingCheck {
     String what = d.isEmpty() ? "designates no uplink" : "designates " + d.size() + " uplinks " + d;
     return Optional.of("it left with " + markText(t.result().mark()) + ", which " + what + " (" + marksText() + ")"
         + (t.result().completed() ? "" : "; " + lossText(t)));
+  }
+
+  /** Property 1 under MULTIPATH: balanced, and every packet to the other end left through one uplink. */
+  private Optional<String> oneUplink(Trace t) {
+    Flow f = t.result().flow();
+    if (designated(t.result().mark()).size() != 1 && multipathRoute(f).isEmpty()) {
+      RoutingEngine.Decision d = firstLookup(f);
+      return Optional.of("it was not balanced: it carries " + markText(t.result().mark()) + ", which designates no"
+          + " uplink, and its first packet was routed by " + (d == null ? "nothing" : d.describe())
+          + multipathTable.map(m -> ", not by a route of the multipath table " + m).orElse(", not by a multipath route"));
+    }
+    Optional<InterfaceName> first = t.packets().isEmpty() ? Optional.empty() : t.packets().get(0).uplink();
+    if (first.isEmpty()) {
+      return Optional.of("its first packet left through no uplink"
+          + (t.packets().isEmpty() ? "" : t.packets().get(0).loss().map(l -> ": " + l).orElse("")));
+    }
+    for (Trace.Packet p : t.packets()) {
+      if (!isReply(f, p) && p.uplink().isPresent() && !p.uplink().equals(first)) {
+        return Optional.of("packet " + p.number() + " (" + p.description() + ") left through " + p.uplink().get()
+            + ", the first through " + first.get());
+      }
+    }
+    return Optional.empty();
   }
 
   private void split(List<Trace> traces, List<Violation> out) {
@@ -593,7 +914,7 @@ public final class BalancingCheck {
   }
 
   private static String fmt(double d) {
-    return d == Math.rint(d) ? Long.toString((long) d) : String.format(java.util.Locale.ROOT, "%.2f", d);
+    return d == Math.rint(d) ? Long.toString((long) d) : String.format(Locale.ROOT, "%.2f", d);
   }
 
   private static boolean isReply(Flow f, Trace.Packet p) {
@@ -686,15 +1007,28 @@ public final class BalancingCheck {
 
   private Optional<String> excluded(Trace t) {
     Flow f = t.result().flow();
+    if (f.origin() == Flow.Origin.INBOUND) {
+      return Optional.empty();
+    }
     Optional<String> why = exclusion(f);
+    if (why.isEmpty() && nothingElse && !isBalancedTraffic(f)) {
+      why = Optional.of("no balanced " + (f.origin() == Flow.Origin.LAN ? "LAN" : "router") + " traffic picks it");
+    }
     if (why.isEmpty()) {
       return Optional.empty();
     }
     List<InterfaceName> d = designated(t.result().mark());
-    if (d.isEmpty()) {
-      return Optional.empty();
+    if (!d.isEmpty()) {
+      return Optional.of(why.get() + ", but the flow was balanced: its " + markText(t.result().mark())
+          + " designates " + d);
     }
-    return Optional.of(why.get() + ", but the flow was balanced: its " + markText(t.result().mark())
-        + " designates " + d);
+    if (strategy == Strategy.MULTIPATH) {
+      Optional<RoutingEngine.Decision> m = multipathRoute(f);
+      if (m.isPresent()) {
+        return Optional.of(why.get() + ", but the flow was balanced: its first packet was routed by "
+            + m.get().describe());
+      }
+    }
+    return Optional.empty();
   }
 }

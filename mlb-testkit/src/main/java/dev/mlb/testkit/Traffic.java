@@ -3,8 +3,11 @@ package dev.mlb.testkit;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableList;
+import dev.mlb.api.PortRange;
 import dev.mlb.api.Protocol;
+import dev.mlb.api.policy.TrafficSelector;
 import java.util.ArrayList;
+import java.util.Optional;
 import java.util.List;
 
 /**
@@ -14,7 +17,11 @@ import java.util.List;
  * Traffic web = Traffic.of(Protocol.TCP, 80, 443);
  * web.matches(flow);              // TCP to port 80 or 443
  * Traffic.parse("tcp", "22,25");  // tcp 22,25
+ * web.selector();                 // the policy's TrafficSelector "tcp dports 80,443"
  * }</pre>
+ *
+ * <p>For traffic with sources, destinations, port ranges or any protocol, {@link BalancingCheck}
+ * and {@link FlowGenerator} take the policy's {@link TrafficSelector} directly.
  *
  * @param protocol TCP or UDP
  * @param ports the destination ports, at least one, in order, no repeats
@@ -65,6 +72,12 @@ public record Traffic(Protocol protocol, List<Integer> ports) {
   /** Whether {@code flow} is of this traffic (its protocol and destination port). */
   public boolean matches(Flow flow) {
     return protocol.equals(flow.protocol()) && ports.contains(flow.serverPort());
+  }
+
+  /** The same traffic as a policy's {@link TrafficSelector}: this protocol to any of these ports. */
+  public TrafficSelector selector() {
+    return new TrafficSelector(Optional.of(protocol), ports.stream().map(PortRange::of)
+        .collect(ImmutableList.toImmutableList()), ImmutableList.of(), ImmutableList.of());
   }
 
   @Override

@@ -28,6 +28,8 @@ import picocli.CommandLine.Command;
       CheckCommand.class,
       TraceCommand.class,
       LabCommand.class,
+      CompileCommand.class,
+      DemoCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -55,8 +55,10 @@ import java.util.stream.IntStream;
  *   <li><b>router</b>: the topology's LAN interface and uplinks under their own names, with their
  *       addresses; {@code ip_forward=1}; {@code rp_filter=0} on all, default and every interface
  *       (reverse-path filtering would otherwise drop replies a policy routes asymmetrically, which
- *       hides what the rules do). The rules and routes under test are loaded here, after the
- *       interfaces are up. Nothing else is configured in it.
+ *       hides what the rules do), unless {@link Options#withRouterSysctl} gives the router's own
+ *       sysctl settings: then {@code rp_filter=1} everywhere, and those settings after it. The
+ *       rules and routes under test are loaded here, after the interfaces are up. Nothing else is
+ *       configured in it.
  *   <li><b>lan</b>: the LAN clients' addresses on one veth (added as flows need them), default route
  *       via the router's LAN address.
  *   <li><b>provider i</b> per uplink: the uplink's gateway address on the link to the router (for an
@@ -114,15 +116,34 @@ public final class KernelLab implements AutoCloseable {
    * dropped passed an unguarded nth rule pair twice and ended with the other mark). Longer limits
    * are allowed (up to 30 s) but make failed flows slower and their rule traversals differ.
    */
-  public record Options(Duration stepTimeout) {
+  public record Options(Duration stepTimeout, Optional<String> routerSysctl) {
     public Options {
       checkArgument(stepTimeout != null && !stepTimeout.isNegative() && !stepTimeout.isZero()
           && stepTimeout.toMillis() <= 30_000, "step timeout %s is outside (0, 30 s]", stepTimeout);
+      checkArgument(routerSysctl != null, "routerSysctl is null");
+    }
+
+    /** Steps wait {@code stepTimeout}; the router keeps the lab's own sysctl settings. */
+    public Options(Duration stepTimeout) {
+      this(stepTimeout, Optional.empty());
     }
 
     /** Steps wait 800 ms. */
     public static Options defaults() {
       return new Options(Duration.ofMillis(800));
+    }
+
+    /**
+     * These options with a {@code sysctl.conf} for the router (e.g. the one mlb compiles): the
+     * router's reverse-path filter then starts strict, {@code rp_filter=1} on all, default and
+     * every interface (as many distributions ship it), and {@code sysctl -p} applies the text
+     * after that, before the rules and routes are loaded. So the lab proves that the text's own
+     * settings (loose {@code rp_filter}, {@code src_valid_mark}) let the traffic through. A key
+     * {@code sysctl} does not know fails the start.
+     */
+    public Options withRouterSysctl(String sysctlConf) {
+      checkArgument(sysctlConf != null, "sysctlConf is null");
+      return new Options(stepTimeout, Optional.of(sysctlConf));
     }
   }
 
@@ -309,12 +330,14 @@ public final class KernelLab implements AutoCloseable {
       s.add("link set", serverLink, "up");
       s.add("route add", u.address().network().toString(), "via", providerSide.toString());
     }
-    // Router: forwarding, no reverse-path filter.
-    r.sysctl("net/ipv4/ip_forward=1", "net/ipv4/conf/all/rp_filter=0", "net/ipv4/conf/default/rp_filter=0",
-        "net/ipv4/conf/" + lanIf + "/rp_filter=0");
+    // Router: forwarding, no reverse-path filter; or a strict one and the settings under test.
+    String rp = options.routerSysctl().isPresent() ? "1" : "0";
+    r.sysctl("net/ipv4/ip_forward=1", "net/ipv4/conf/all/rp_filter=" + rp, "net/ipv4/conf/default/rp_filter=" + rp,
+        "net/ipv4/conf/" + lanIf + "/rp_filter=" + rp);
     for (Uplink u : uplinks) {
-      r.sysctl("net/ipv4/conf/" + u.iface().name() + "/rp_filter=0");
+      r.sysctl("net/ipv4/conf/" + u.iface().name() + "/rp_filter=" + rp);
     }
+    options.routerSysctl().ifPresent(conf -> r.feed("sysctl -q -p /dev/stdin", conf));
     r.load(router);
     // The providers and the LAN are independent of each other: wire them side by side.
     List<Runnable> tasks = new ArrayList<>();

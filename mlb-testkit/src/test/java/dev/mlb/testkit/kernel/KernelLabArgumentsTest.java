@@ -39,4 +39,14 @@ class KernelLabArgumentsTest {
     assertThrows(IllegalArgumentException.class, () -> new KernelLab.Options(Duration.ZERO));
     assertThrows(IllegalArgumentException.class, () -> new KernelLab.Options(Duration.ofSeconds(31)));
   }
+
+  @Test
+  void routerSysctlsAreOptional() {
+    assertEquals(Optional.empty(), KernelLab.Options.defaults().routerSysctl());
+    KernelLab.Options o = KernelLab.Options.defaults().withRouterSysctl("net.ipv4.ip_forward = 1\n");
+    assertEquals(Optional.of("net.ipv4.ip_forward = 1\n"), o.routerSysctl());
+    assertEquals(Duration.ofMillis(800), o.stepTimeout());
+    assertEquals("sysctlConf is null", assertThrows(IllegalArgumentException.class,
+        () -> KernelLab.Options.defaults().withRouterSysctl(null)).getMessage());
+  }
 }
