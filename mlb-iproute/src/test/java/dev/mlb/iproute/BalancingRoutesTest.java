@@ -273,17 +273,14 @@ class BalancingRoutesTest {
 
   @Test
   void priorityBaseTooCloseToTheMainRule() {
-    BalancingPolicy policy = BalancingPolicy.builder().from(BalancingPolicies.seed()).priorityBase(32756).build();
-    assertEquals(
-        List.of("warning [priority-after-main] priorityBase: the plan's rules reach priority 32767 (priorityBase"
-            + " 32756), but the kernel's rule 32766 looks up the main table first, so its default route takes the"
-            + " packets those rules should route; choose a priorityBase of at most 32754"),
-        BalancingRoutes.compile(policy, IpFamily.V4).findings().stream()
-            .filter(f -> f.code().equals("priority-after-main")).map(Finding::toString).collect(Collectors.toList()));
-    BalancingPolicy fine = BalancingPolicy.builder().from(BalancingPolicies.seed()).priorityBase(32754).build();
-    assertEquals(List.of(), BalancingRoutes.compile(fine, IpFamily.V4).findings().stream()
+    // The highest base the policy accepts leaves room for every rule: nothing reaches main's 32766.
+    BalancingPolicy highest = BalancingPolicy.builder().from(BalancingPolicies.seed()).priorityBase(32000).build();
+    RoutingPlan plan = BalancingRoutes.compile(highest, IpFamily.V4).output();
+    assertEquals(32011, plan.rules().get(plan.rules().size() - 1).priority().getAsLong());
+    assertEquals(List.of(), BalancingRoutes.compile(highest, IpFamily.V4).findings().stream()
         .filter(f -> f.code().equals("priority-after-main")).collect(Collectors.toList()));
   }
+
 
   @Test
   void familyNotInThePolicy() {
@@ -295,41 +292,46 @@ class BalancingRoutesTest {
 
   @Test
   void wildcardInterfacesWhereIpTakesOneDevice() {
-    BalancingPolicy uplink = BalancingPolicy.builder().from(BalancingPolicies.seed())
-        .addUplinks(Uplink.builder().name("dsl").iface(InterfaceName.of("ppp+")).build()).build();
-    assertEquals("uplinks[2].iface \"ppp+\" (dsl) is a wildcard; a route needs one literal device",
-        assertThrows(IllegalArgumentException.class, () -> BalancingRoutes.compile(uplink, IpFamily.V4)).getMessage());
+    // Refused by the policy's validation before the compiler (which re-checks) sees them.
+    assertEquals("error [uplink-interface-wildcard] uplinks[2].iface: ppp+ is a wildcard; expected the one interface"
+            + " the uplink's routes go through",
+        assertThrows(dev.mlb.api.ValidationException.class, () -> BalancingPolicy.builder()
+            .from(BalancingPolicies.seed())
+            .addUplinks(Uplink.builder().name("dsl").iface(InterfaceName.of("ppp+")).build()).build())
+            .findings().get(0).toString());
     BalancingPolicy lan = BalancingPolicy.builder().from(BalancingPolicies.seed())
         .lanInterfaces(List.of(InterfaceName.of("eth0"), InterfaceName.of("wlan+"))).build();
     // nth routes by mark only, so the LAN interfaces do not reach ip rule
     assertEquals(3, compile(lan, IpFamily.V4).output().rules().size());
-    BalancingPolicy multipath = BalancingPolicy.builder().from(lan).strategy(Strategy.MULTIPATH).build();
-    assertEquals("strategy multipath selects LAN traffic with ip rule iif, which takes one literal interface,"
-            + " but lanInterfaces[1] is the wildcard \"wlan+\"",
-        assertThrows(IllegalArgumentException.class, () -> BalancingRoutes.compile(multipath, IpFamily.V4))
-            .getMessage());
+    assertEquals("error [lan-interface-wildcard] lanInterfaces[1]: wlan+ is a wildcard, but strategy multipath"
+            + " selects LAN traffic with ip rule iif, which takes one interface; expected an interface name without '+'",
+        assertThrows(dev.mlb.api.ValidationException.class,
+            () -> BalancingPolicy.builder().from(lan).strategy(Strategy.MULTIPATH).build())
+            .findings().get(0).toString());
   }
+
 
   /** ip -6 route add default nexthop dev ppp0 nexthop dev ppp1: "Device only routes can not be added ...". */
   @Test
   void ipv6MultipathNeedsGateways() {
-    BalancingPolicy policy = BalancingPolicy.builder().from(BalancingPolicies.threeUplinks(Strategy.MULTIPATH))
+    BalancingPolicy.Builder policy = BalancingPolicy.builder().from(BalancingPolicies.threeUplinks(Strategy.MULTIPATH))
         .uplinks(List.of(
             Uplink.builder().name("fibre").iface(InterfaceName.of("eth1")).gateway6(ip("2001:db8:1::1")).build(),
-            Uplink.builder().name("ppp").iface(InterfaceName.of("ppp0")).build()))
-        .build();
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> BalancingRoutes.compile(policy, IpFamily.V6));
-    assertEquals("strategy multipath over IPv6 needs an IPv6 gateway on every uplink, but uplinks[1] (ppp on ppp0)"
-        + " has no gateway6; the kernel refuses device-only IPv6 multipath routes (\"Device only routes can not be"
-        + " added for IPv6 using the multipath API\")", e.getMessage());
+            Uplink.builder().name("ppp").iface(InterfaceName.of("ppp0")).build()));
+    // The kernel refuses device-only IPv6 multipath routes; the policy's validation says so first.
+    assertEquals("error [multipath-gateway6] uplinks[1].gateway6: none, but IPv6 multipath routes need a next hop"
+            + " for every uplink (the kernel refuses device-only IPv6 nexthops in a multipath route); expected the"
+            + " uplink's IPv6 gateway",
+        assertThrows(dev.mlb.api.ValidationException.class, policy::build).findings().get(0).toString());
     // IPv4 takes device-only nexthops.
-    BalancingPolicy v4 = BalancingPolicy.builder().from(policy)
-        .uplinks(List.of(Uplink.builder().from(policy.uplinks().get(0)).gateway(ip("198.51.100.1")).build(),
-            policy.uplinks().get(1)))
+    BalancingPolicy v4 = policy
+        .uplinks(List.of(
+            Uplink.builder().name("fibre").iface(InterfaceName.of("eth1")).gateway(ip("198.51.100.1")).build(),
+            Uplink.builder().name("ppp").iface(InterfaceName.of("ppp0")).build()))
         .families(List.of(IpFamily.V4))
         .build();
     assertEquals("default table 52 proto 200 nexthop via 198.51.100.1 dev eth1 weight 1 nexthop dev ppp0 weight 1",
         compile(v4, IpFamily.V4).output().routes().get(2).toString());
   }
+
 }

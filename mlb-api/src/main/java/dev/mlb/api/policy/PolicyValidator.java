@@ -136,6 +136,23 @@ final class PolicyValidator {
             iface + " is a wildcard; expected the one interface the uplink's routes go through");
         return;
       }
+      String name = iface.name();
+      if (name.equals("all") || name.equals("default")) {
+        error("uplink-interface-sysctl", at + ".iface",
+            iface + " is the name of a sysctl directory (net.ipv4.conf." + name + "), not of one interface;"
+                + " expected another interface name");
+      } else {
+        for (int k = 0; k < name.length(); k++) {
+          char c = name.charAt(k);
+          if ("=*?[".indexOf(c) >= 0) {
+            error("uplink-interface-sysctl", at + ".iface",
+                iface + " has '" + c + "' at position " + (k + 1) + ", which sysctl -p reads as "
+                    + (c == '=' ? "the end of the key" : "a glob pattern")
+                    + " in the uplink's rp_filter setting; expected an interface name without = * ? [");
+            break;
+          }
+        }
+      }
       Integer first = seen.putIfAbsent(iface, i);
       if (first != null) {
         error("duplicate-uplink-interface", at + ".iface",
@@ -346,6 +363,10 @@ final class PolicyValidator {
         if (first < j) {
           error("duplicate-lan-interface", "lanInterfaces[" + j + "]",
               ifaces.get(j) + " is listed twice; expected each LAN interface once");
+        } else if (p.strategy() == Strategy.MULTIPATH && ifaces.get(j).isWildcard()) {
+          error("lan-interface-wildcard", "lanInterfaces[" + j + "]",
+              ifaces.get(j) + " is a wildcard, but strategy multipath selects LAN traffic with ip rule iif,"
+                  + " which takes one interface; expected an interface name without '+'");
         }
       }
       List<IpPrefix> prefixes = p.lanPrefixes();
@@ -462,7 +483,7 @@ final class PolicyValidator {
                 + " table's at 32766)");
       }
       // The routing compiler's last rule: fwmark rules at base+10+i, multipath selectors after them.
-      long last = (long) priority + 10 + p.uplinks().size();
+      long last = (long) priority + 10 + p.uplinks().size() - (p.strategy() == Strategy.MULTIPATH ? 0 : 1);
       if (priority >= 1 && priority <= MAX_PRIORITY_BASE && last >= 32766) {
         error("priority-range", "priorityBase",
             priority + " leaves no room for " + p.uplinks().size() + " uplinks: mlb's rules would reach priority "

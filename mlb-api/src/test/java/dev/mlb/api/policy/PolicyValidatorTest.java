@@ -566,13 +566,18 @@ class PolicyValidatorTest {
 
   @Test
   void priorityBaseMustLeaveRoomForEveryRule() {
-    // 755 uplinks at base 32000: fwmark rules up to 32000 + 10 + 754, multipath rules at 32765: fits.
-    // One more and the last rule would be at 32766, the main table's.
-    seed().uplinks(manyUplinks(755)).markMask(0xffff00).tableBase(1000).priorityBase(32000).build();
+    // nth, 756 uplinks at base 32000: fwmark rules at 32010 to 32765 fit below main's 32766.
+    // One more uplink, or multipath's selector rules after the fwmark rules, would reach 32766.
+    seed().uplinks(manyUplinks(756)).markMask(0xffff00).tableBase(1000).priorityBase(32000).build();
+    assertEquals(
+        "error [priority-range] priorityBase: 32000 leaves no room for 757 uplinks: mlb's rules would reach"
+            + " priority 32766; expected them below the main table's rule at 32766",
+        error(seed().uplinks(manyUplinks(757)).markMask(0xffff00).tableBase(1000).priorityBase(32000)));
     assertEquals(
         "error [priority-range] priorityBase: 32000 leaves no room for 756 uplinks: mlb's rules would reach"
             + " priority 32766; expected them below the main table's rule at 32766",
-        error(seed().uplinks(manyUplinks(756)).markMask(0xffff00).tableBase(1000).priorityBase(32000)));
+        error(seed().uplinks(manyUplinks(756)).markMask(0xffff00).tableBase(1000).priorityBase(32000)
+            .strategy(Strategy.MULTIPATH)));
   }
 
   static List<Uplink> manyUplinks(int n) {
@@ -581,5 +586,26 @@ class PolicyValidatorTest {
       list.add(uplink("u" + i, "ppp" + i).build());
     }
     return list;
+  }
+
+  @Test
+  void uplinkInterfacesMustMakeSysctlKeys() {
+    assertEquals("error [uplink-interface-sysctl] uplinks[1].iface: a=b has '=' at position 2, which sysctl -p reads"
+        + " as the end of the key in the uplink's rp_filter setting; expected an interface name without = * ? [",
+        error(secondUplink(u -> u.iface(InterfaceName.of("a=b")))));
+    assertEquals("error [uplink-interface-sysctl] uplinks[1].iface: w?n has '?' at position 2, which sysctl -p reads"
+        + " as a glob pattern in the uplink's rp_filter setting; expected an interface name without = * ? [",
+        error(secondUplink(u -> u.iface(InterfaceName.of("w?n")))));
+    assertEquals("error [uplink-interface-sysctl] uplinks[1].iface: default is the name of a sysctl directory"
+        + " (net.ipv4.conf.default), not of one interface; expected another interface name",
+        error(secondUplink(u -> u.iface(InterfaceName.of("default")))));
+  }
+
+  @Test
+  void multipathNeedsLiteralLanInterfaces() {
+    seed().addLanInterfaces(InterfaceName.of("wlan+")).build();
+    assertEquals("error [lan-interface-wildcard] lanInterfaces[1]: wlan+ is a wildcard, but strategy multipath selects"
+        + " LAN traffic with ip rule iif, which takes one interface; expected an interface name without '+'",
+        error(seed().addLanInterfaces(InterfaceName.of("wlan+")).strategy(Strategy.MULTIPATH)));
   }
 }
