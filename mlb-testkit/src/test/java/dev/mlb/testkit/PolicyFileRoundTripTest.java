@@ -213,7 +213,7 @@ class PolicyFileRoundTripTest {
   @Test
   void interfaceNamesThatYamlWouldReadOtherwiseAreQuoted() {
     List<String> names = List.of("1.5", "true", "null", "~", "1", "0x1f", "0o7", "1e3", ".inf", "#x", "a#b", "a,b",
-        "[x", "x]", "{a}", "*x", "&x", "!x", "%x", "@x", "`x", "|x", ">x", "?x", "-x", "-", "a{b", "x,", "yes", "on");
+        "x]", "{a}", "&x", "!x", "%x", "@x", "`x", "|x", ">x", "-x", "-", "a{b", "x,", "yes", "on");
     BalancingPolicy.Builder b = BalancingPolicy.builder()
         .addLanInterfaces(InterfaceName.of("eth0"))
         .addLanPrefixes(net("192.0.2.0/24"))
@@ -221,7 +221,9 @@ class PolicyFileRoundTripTest {
     for (int i = 0; i < names.size(); i++) {
       b.addUplinks(uplink("u" + i, names.get(i)).build());
     }
-    b.addLanInterfaces(InterfaceName.of("lan+"), InterfaceName.of("eth0.100"), InterfaceName.of("%%+"));
+    // [ * ? cannot name an uplink (its rp_filter key would be a glob), but can name a LAN interface
+    b.addLanInterfaces(InterfaceName.of("lan+"), InterfaceName.of("eth0.100"), InterfaceName.of("%%+"),
+        InterfaceName.of("[x"), InterfaceName.of("*x"), InterfaceName.of("?x"));
     BalancingPolicy p = b.build();
     String text = PolicyFile.write(p);
     assertEquals(p, PolicyFile.parse("names.yaml", text));
@@ -230,13 +232,15 @@ class PolicyFileRoundTripTest {
     assertEquals("    interface: \"1.5\"", lines.get(2));
     assertEquals("    interface: \"true\"", lines.get(4));
     assertEquals("    interface: \"#x\"", lines.get(20));
-    assertEquals("  interfaces: [eth0, lan+, eth0.100, \"%%+\"]", lines.get(2 * names.size() + 2));
+    assertEquals("  interfaces: [eth0, lan+, eth0.100, \"%%+\", \"[x\", \"*x\", \"?x\"]",
+        lines.get(2 * names.size() + 2));
   }
 
   // ---- generated --------------------------------------------------------------------------
 
-  static final List<String> IFACES = List.of("ppp0", "eth1", "wwan0", "1.5", "true", "null", "#x", "a,b", "[x",
-      "{a}", "*x", "&x", "-x", "0x1f", "eth0.100", "~", "yes", "ens3f0np0");
+  // Uplink interfaces become sysctl keys, so names with = * ? [ are refused there (LAN interfaces take them).
+  static final List<String> IFACES = List.of("ppp0", "eth1", "wwan0", "1.5", "true", "null", "#x", "a,b", "x]",
+      "{a}", "&x", "-x", "0x1f", "eth0.100", "~", "yes", "ens3f0np0");
 
   /** A valid policy using every field, from a seeded random source (a plain factory). */
   static BalancingPolicy policy(SplittableRandom r) {
@@ -244,6 +248,7 @@ class PolicyFileRoundTripTest {
     boolean v4 = family != 1;
     boolean v6 = family != 0;
     int shift = r.nextBoolean() ? 8 : 16;
+    Strategy strategy = Strategy.values()[r.nextInt(3)];
     BalancingPolicy.Builder b = BalancingPolicy.builder().markMask(0xffL << shift);
     b.families(v4 && v6 ? List.of(IpFamily.V4, IpFamily.V6) : List.of(v4 ? IpFamily.V4 : IpFamily.V6));
     int n = 1 + r.nextInt(6);
@@ -253,7 +258,7 @@ class PolicyFileRoundTripTest {
       if (r.nextBoolean()) {
         u.gateway(ip("198.51.100." + (1 + i)));
       }
-      if (r.nextBoolean()) {
+      if (r.nextBoolean() || (strategy == Strategy.MULTIPATH && v6)) { // IPv6 multipath needs every next hop
         u.gateway6(ip("2001:db8:100::" + Integer.toHexString(1 + i)));
       }
       if (r.nextInt(3) == 0) {
@@ -272,7 +277,7 @@ class PolicyFileRoundTripTest {
       b.addUplinks(u.build());
     }
     b.addLanInterfaces(InterfaceName.of("lan0"));
-    if (r.nextBoolean()) {
+    if (r.nextBoolean() && strategy != Strategy.MULTIPATH) { // multipath's ip rule iif takes no wildcard
       b.addLanInterfaces(InterfaceName.of("lan+"));
     }
     if (v4 || r.nextBoolean()) {
@@ -284,7 +289,7 @@ class PolicyFileRoundTripTest {
     b.balanced(selectors(r));
     b.router(selectors(r));
     b.exclusions(selectors(r));
-    b.strategy(Strategy.values()[r.nextInt(3)]);
+    b.strategy(strategy);
     b.stickyInbound(r.nextBoolean());
     b.foreignMarkBits(r.nextBoolean() ? 0 : r.nextInt(256));
     b.tableBase(r.nextBoolean() ? 100 : 1 + r.nextInt(200));

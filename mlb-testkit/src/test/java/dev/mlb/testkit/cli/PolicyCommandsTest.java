@@ -118,8 +118,9 @@ class PolicyCommandsTest {
   }
 
   @Test
-  void compileRefusesAPolicyTheCompilersCannotRealise(@TempDir Path tmp) throws IOException {
-    // Valid as a policy, but the kernel has no device-only IPv6 multipath routes: isp2 lacks gateway6.
+  void compileRefusesAPolicyTheKernelCannotRealise(@TempDir Path tmp) throws IOException {
+    // The kernel has no device-only IPv6 multipath routes: isp2 lacks gateway6. The policy's validation
+    // says so, at the uplink (the key is absent, so its mapping is where).
     Path policy = tmp.resolve("mp6.yaml");
     Files.writeString(policy, """
         family: both
@@ -135,7 +136,9 @@ class PolicyCommandsTest {
     Run r = mlb("compile", "--policy", policy.toString(), "--out", out.toString());
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().startsWith("mlb compile: " + policy + ": "), r.err());
-    assertTrue(r.err().contains("uplinks[1]") && r.err().contains("gateway6"), r.err());
+    assertEquals("mlb compile: " + policy + ": line 5, column 5: uplinks[1].gateway6: none, but IPv6 multipath"
+        + " routes need a next hop for every uplink (the kernel refuses device-only IPv6 nexthops in a multipath"
+        + " route); expected the uplink's IPv6 gateway", r.err().lines().findFirst().orElseThrow());
     assertFalse(Files.exists(out));
   }
 

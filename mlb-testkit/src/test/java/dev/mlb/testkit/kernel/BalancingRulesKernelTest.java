@@ -74,7 +74,18 @@ class BalancingRulesKernelTest {
   }
 
   private static BalancingPolicy strategy(BalancingPolicy p, Strategy s) {
-    return BalancingPolicy.builder().from(p).strategy(s).build();
+    BalancingPolicy.Builder b = BalancingPolicy.builder().from(p).strategy(s);
+    if (s == Strategy.MULTIPATH && p.families().contains(IpFamily.V6)) {
+      // IPv6 multipath routes need a next hop on every uplink (the kernel refuses device-only ones)
+      List<Uplink> uplinks = new ArrayList<>();
+      for (int i = 0; i < p.uplinks().size(); i++) {
+        Uplink u = p.uplinks().get(i);
+        uplinks.add(u.gateway6().isPresent() ? u
+            : Uplink.builder().from(u).gateway6(dev.mlb.api.IpAddress.parse("2001:db8:f" + i + "::1")).build());
+      }
+      b.uplinks(uplinks);
+    }
+    return b.build();
   }
 
   private static BalancingPolicy seed() {
