@@ -3,10 +3,7 @@ package dev.mlb.testkit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,14 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code mlb fmt}, run in-process: output, exit codes and the messages a user reads. */
 class FmtCommandTest {
 
-  record Run(int code, String out, String err) {}
-
-  static Run mlb(String stdin, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(args, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
-        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  static MlbRun mlb(String stdin, String... args) {
+    return MlbRun.withInput(stdin, args);
   }
 
   static String golden(String name) throws IOException {
@@ -34,7 +25,7 @@ class FmtCommandTest {
 
   @Test
   void theShippedSeedPrintsAsIptablesSaveDid() throws IOException {
-    Run r = mlb("", "fmt", "examples/seed-rules.v4");
+    MlbRun r = mlb("", "fmt", "examples/seed-rules.v4");
     assertEquals(0, r.code(), r.err());
     assertEquals(golden("seed-rules.v4.save"), r.out());
     assertEquals("", r.err());
@@ -43,14 +34,14 @@ class FmtCommandTest {
   @Test
   void standardInputAndIpv6() throws IOException {
     String v6 = Files.readString(Path.of("../mlb-netfilter/src/test/resources/golden/coverage.v6"));
-    Run r = mlb(v6, "fmt", "--format", "ip6tables", "-");
+    MlbRun r = mlb(v6, "fmt", "--format", "ip6tables", "-");
     assertEquals(0, r.code(), r.err());
     assertEquals(golden("coverage.v6.save"), r.out());
   }
 
   @Test
   void aParseErrorExitsTwoWithLineAndColumn() {
-    Run r = mlb("*mangle\n-A PREROUTING -m statistic --mode nth --evry 2 --packet 0\nCOMMIT\n", "fmt", "-");
+    MlbRun r = mlb("*mangle\n-A PREROUTING -m statistic --mode nth --evry 2 --packet 0\nCOMMIT\n", "fmt", "-");
     assertEquals(2, r.code());
     assertEquals("", r.out());
     assertEquals(
@@ -62,7 +53,7 @@ class FmtCommandTest {
 
   @Test
   void aValidationErrorExitsTwoNamingTheLine() {
-    Run r = mlb("*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j MASQUERADE\nCOMMIT\n", "fmt", "-");
+    MlbRun r = mlb("*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j MASQUERADE\nCOMMIT\n", "fmt", "-");
     assertEquals(2, r.code());
     assertEquals("", r.out());
     assertEquals(
@@ -73,7 +64,7 @@ class FmtCommandTest {
 
   @Test
   void warningsGoToStandardErrorAndTheTextStillPrints() {
-    Run r = mlb("*filter\n:unused - [0:0]\nCOMMIT\n", "fmt", "-");
+    MlbRun r = mlb("*filter\n:unused - [0:0]\nCOMMIT\n", "fmt", "-");
     assertEquals(0, r.code());
     assertTrue(r.out().contains(":unused - [0:0]\n"), r.out());
     assertEquals("<stdin>: line 2: warning [chain-unused] table filter, chain unused: user chain \"unused\" is"
@@ -82,19 +73,19 @@ class FmtCommandTest {
 
   @Test
   void missingFileAndBadBytesAndBadFormat(@TempDir Path dir) throws IOException {
-    Run missing = mlb("", "fmt", dir.resolve("nope.v4").toString());
+    MlbRun missing = mlb("", "fmt", dir.resolve("nope.v4").toString());
     assertEquals(2, missing.code());
     assertEquals("mlb fmt: " + dir.resolve("nope.v4") + ": no such file\n", missing.err());
 
     Path latin1 = dir.resolve("latin1.v4");
     Files.write(latin1, "*filter\n-A INPUT -m comment --comment caf\u00e9\nCOMMIT\n"
         .getBytes(StandardCharsets.ISO_8859_1));
-    Run bad = mlb("", "fmt", latin1.toString());
+    MlbRun bad = mlb("", "fmt", latin1.toString());
     assertEquals(2, bad.code());
     assertEquals("mlb fmt: " + latin1 + ": line 2, column 34: byte 0xe9 is not UTF-8; expected UTF-8 text\n",
         bad.err());
 
-    Run format = mlb("", "fmt", "--format", "nft", "x");
+    MlbRun format = mlb("", "fmt", "--format", "nft", "x");
     assertEquals(2, format.code());
     assertTrue(format.err().startsWith("Invalid value for option '--format': unknown format \"nft\"; expected"
         + " iptables, ip6tables, ip-batch or ip-json\n"), format.err());
@@ -102,7 +93,7 @@ class FmtCommandTest {
 
   @Test
   void ipBatchIsPrintedCanonicallyAndItsErrorsNameTheLine() {
-    Run ok = mlb("route replace default via 198.51.100.2 dev ppp0 table 1\n"
+    MlbRun ok = mlb("route replace default via 198.51.100.2 dev ppp0 table 1\n"
         + "rule add fwmark 1 lookup 1 priority 100\n", "fmt", "--format", "ip-batch", "-");
     assertEquals(0, ok.code(), ok.err());
     assertEquals("# ip -batch file written by mlb; load with: ip -4 -batch FILE\n"
@@ -110,7 +101,7 @@ class FmtCommandTest {
         + "rule add priority 100 from all fwmark 0x1 lookup 1\n", ok.out());
     assertTrue(ok.err().startsWith("<stdin>: warning [no-owner] plan: the plan has rules but no owner"), ok.err());
 
-    Run bad = mlb("rule add priority 5 fwmrk 1 lookup 101\n", "fmt", "--format", "ip-batch", "-");
+    MlbRun bad = mlb("rule add priority 5 fwmrk 1 lookup 101\n", "fmt", "--format", "ip-batch", "-");
     assertEquals(2, bad.code());
     assertTrue(bad.err().startsWith("<stdin>: line 1, column 21: unknown word \"fwmrk\" in rule add;"), bad.err());
   }

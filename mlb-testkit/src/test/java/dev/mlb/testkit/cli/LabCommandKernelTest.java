@@ -3,10 +3,6 @@ package dev.mlb.testkit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.mlb.testkit.kernel.KernelTests;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,12 +26,9 @@ class LabCommandKernelTest {
   }
 
   private static String run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(args, new ByteArrayInputStream(new byte[0]),
-        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
-    return out.toString(StandardCharsets.UTF_8);
+    MlbRun r = MlbRun.of(args);
+    assertEquals(0, r.code(), r.err());
+    return r.out();
   }
 
   @Test

@@ -4,11 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,14 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 class PolicyCommandsTest {
   private static final Path SEED = Path.of("examples/seed-policy.yaml");
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run mlb(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(args, new ByteArrayInputStream(new byte[0]),
-        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private static MlbRun mlb(String... args) {
+    return MlbRun.of(args);
   }
 
   // ------------------------------------------------------------------ compile
@@ -39,7 +29,7 @@ class PolicyCommandsTest {
   @Test
   void compileWritesTheSeedsFilesAndNamesThem(@TempDir Path tmp) throws IOException {
     Path out = tmp.resolve("etc/mlb");
-    Run r = mlb("compile", "--policy", SEED.toString(), "--out", out.toString());
+    MlbRun r = mlb("compile", "--policy", SEED.toString(), "--out", out.toString());
     assertEquals(0, r.code(), r.err());
     assertEquals("wrote " + out.resolve("rules.v4") + "\nwrote " + out.resolve("routes.v4.batch") + "\nwrote "
         + out.resolve("routes.undo.batch") + "\nwrote " + out.resolve("sysctl.conf") + "\n", r.out());
@@ -75,7 +65,7 @@ class PolicyCommandsTest {
           interfaces: [eth0]
           prefixes: [192.0.2.0/24, "2001:db8:1::/64"]
         """);
-    Run r = mlb("compile", "--policy", policy.toString(), "--out", tmp.resolve("out").toString());
+    MlbRun r = mlb("compile", "--policy", policy.toString(), "--out", tmp.resolve("out").toString());
     assertEquals(0, r.code(), r.err());
     assertEquals(List.of("rules.v4", "rules.v6", "routes.v4.batch", "routes.v6.batch", "routes.undo.batch",
         "routes.v6.undo.batch", "sysctl.conf"),
@@ -101,7 +91,7 @@ class PolicyCommandsTest {
           prefixes: [192.0.2.0/24]
         """);
     Path out = tmp.resolve("out");
-    Run r = mlb("compile", "--policy", policy.toString(), "--out", out.toString());
+    MlbRun r = mlb("compile", "--policy", policy.toString(), "--out", out.toString());
     assertEquals(2, r.code(), r.err());
     assertEquals("mlb compile: " + policy + ": line 6, column 13: uplinks[1].weight: 300 is out of range; expected"
         + " 1 to 256\n      weight: [*]300\n", r.err());
@@ -110,7 +100,7 @@ class PolicyCommandsTest {
 
     Files.writeString(policy, "uplinks:\n  - name: isp1\n    interface: ppp0\n    gatway: 198.51.100.2\n"
         + "lan: {interfaces: [eth0], prefixes: [192.0.2.0/24]}\n");
-    Run unknown = mlb("compile", "--policy", policy.toString(), "--out", out.toString());
+    MlbRun unknown = mlb("compile", "--policy", policy.toString(), "--out", out.toString());
     assertEquals(2, unknown.code());
     assertTrue(unknown.err().startsWith("mlb compile: " + policy + ": line 4, column 5: uplinks[0]: unknown key"
         + " \"gatway\" (did you mean \"gateway\"?)"), unknown.err());
@@ -133,7 +123,7 @@ class PolicyCommandsTest {
           prefixes: [192.0.2.0/24, "2001:db8:1::/64"]
         """);
     Path out = tmp.resolve("out");
-    Run r = mlb("compile", "--policy", policy.toString(), "--out", out.toString());
+    MlbRun r = mlb("compile", "--policy", policy.toString(), "--out", out.toString());
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().startsWith("mlb compile: " + policy + ": "), r.err());
     assertEquals("mlb compile: " + policy + ": line 5, column 5: uplinks[1].gateway6: none, but IPv6 multipath"
@@ -147,7 +137,7 @@ class PolicyCommandsTest {
     Path policy = tmp.resolve("two.yaml");
     Files.writeString(policy, "uplinks:\n  - {name: isp1, interface: ppp0, weight: 0}\n"
         + "  - {name: isp2, interface: ppp1, weight: 257}\nlan: {interfaces: [eth0], prefixes: [192.0.2.0/24]}\n");
-    Run r = mlb("compile", "--policy", policy.toString(), "--out", tmp.resolve("out").toString());
+    MlbRun r = mlb("compile", "--policy", policy.toString(), "--out", tmp.resolve("out").toString());
     assertEquals(2, r.code());
     List<String> problems = r.err().lines().filter(l -> l.startsWith("mlb compile: ")).toList();
     assertEquals(2, problems.size(), r.err());
@@ -157,24 +147,24 @@ class PolicyCommandsTest {
 
   @Test
   void compileExitCodesForFilesAndUsage(@TempDir Path tmp) throws IOException {
-    Run missing = mlb("compile", "--policy", tmp.resolve("none.yaml").toString(), "--out", tmp.toString());
+    MlbRun missing = mlb("compile", "--policy", tmp.resolve("none.yaml").toString(), "--out", tmp.toString());
     assertEquals(2, missing.code());
     assertEquals("mlb compile: --policy " + tmp.resolve("none.yaml") + ": no such file\n", missing.err());
 
     Path latin1 = tmp.resolve("latin1.yaml");
     Files.write(latin1, new byte[] {'#', ' ', (byte) 0xe9, '\n'});
-    Run notUtf8 = mlb("compile", "--policy", latin1.toString(), "--out", tmp.toString());
+    MlbRun notUtf8 = mlb("compile", "--policy", latin1.toString(), "--out", tmp.toString());
     assertEquals(2, notUtf8.code());
     assertEquals("mlb compile: " + latin1 + ": line 1, column 3: byte 0xe9 is not UTF-8; expected UTF-8 text\n",
         notUtf8.err());
 
-    Run directory = mlb("compile", "--policy", tmp.toString(), "--out", tmp.resolve("x").toString());
+    MlbRun directory = mlb("compile", "--policy", tmp.toString(), "--out", tmp.resolve("x").toString());
     assertEquals(1, directory.code());
     assertTrue(directory.err().startsWith("mlb compile: --policy " + tmp + ": cannot read it: "), directory.err());
 
     Path file = tmp.resolve("a-file");
     Files.writeString(file, "");
-    Run unwritable = mlb("compile", "--policy", SEED.toString(), "--out", file.toString());
+    MlbRun unwritable = mlb("compile", "--policy", SEED.toString(), "--out", file.toString());
     assertEquals(1, unwritable.code());
     assertTrue(unwritable.err().contains("mlb compile: --out " + file + ": cannot write: "), unwritable.err());
 
@@ -190,7 +180,7 @@ class PolicyCommandsTest {
 
   @Test
   void demoPrintsThePolicyTheFilesTheSplitAndEveryProperty() throws IOException {
-    Run r = mlb("demo");
+    MlbRun r = mlb("demo");
     assertEquals(0, r.code(), r.out() + r.err());
     assertEquals("", r.err());
     String out = r.out();
@@ -219,11 +209,11 @@ class PolicyCommandsTest {
 
   @Test
   void demoFlowCountsAreOptions() {
-    Run r = mlb("demo", "--lan-flows", "5", "--router-flows", "0");
+    MlbRun r = mlb("demo", "--lan-flows", "5", "--router-flows", "0");
     assertEquals(0, r.code(), r.out());
     // Five flows alternate from ppp0: three and two.
     assertTrue(r.out().contains("ppp0          3   60.0%     50.0%\nppp1          2   40.0%     50.0%\n"), r.out());
-    Run bad = mlb("demo", "--lan-flows", "-1");
+    MlbRun bad = mlb("demo", "--lan-flows", "-1");
     assertEquals(2, bad.code());
     assertEquals("mlb demo: flow count -1: expected 0..25000\n", bad.err());
   }

@@ -6,10 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,9 +26,7 @@ class ScenarioCommandsTest {
   private static final List<String> TOPOLOGY = List.of("--lan", "eth0=192.0.2.1/24",
       "--uplink", "ppp0=198.51.100.1/28,gw=198.51.100.2", "--uplink", "ppp1=198.51.100.17/28,gw=198.51.100.18");
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run mlb(String command, String rules, String routes, String... more) {
+  private static MlbRun mlb(String command, String rules, String routes, String... more) {
     List<String> args = new ArrayList<>(List.of(command, "--rules", rules));
     if (routes != null) {
       args.addAll(List.of("--routes", routes));
@@ -42,19 +36,15 @@ class ScenarioCommandsTest {
     return raw(args.toArray(new String[0]));
   }
 
-  private static Run raw(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(args, new ByteArrayInputStream(new byte[0]),
-        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private static MlbRun raw(String... args) {
+    return MlbRun.of(args);
   }
 
   // ------------------------------------------------------------------ check
 
   @Test
   void checkOnTheSeedAsPostedExitsOneExplainingTheDefects() {
-    Run r = mlb("check", SEED, SEED_ROUTES, "--proto", "tcp", "--ports", "22,25,80,443");
+    MlbRun r = mlb("check", SEED, SEED_ROUTES, "--proto", "tcp", "--ports", "22,25,80,443");
     assertEquals(1, r.code(), r.out() + r.err());
     String out = r.out();
     assertTrue(out.startsWith("uplink marks: ppp0 0x1 (ip rule 100 \"from all fwmark 0x1 lookup 1\", route \"default via"
@@ -82,7 +72,7 @@ class ScenarioCommandsTest {
 
   @Test
   void checkCanListEveryViolatingFlow() {
-    Run r = mlb("check", SEED, SEED_ROUTES, "--proto", "tcp", "--ports", "22,25,80,443", "--every-violation");
+    MlbRun r = mlb("check", SEED, SEED_ROUTES, "--proto", "tcp", "--ports", "22,25,80,443", "--every-violation");
     assertEquals(1, r.code());
     // Property 5: the first of 16 in full, the other 15 one line each, all naming their fwmark rule.
     long also = r.out().lines().filter(l -> l.startsWith("  also: ") && l.contains("the reply did not reach the LAN host"))
@@ -95,7 +85,7 @@ class ScenarioCommandsTest {
 
   @Test
   void checkOnTheFixedSeedExitsZero() {
-    Run r = mlb("check", FIXED, FIXED_ROUTES, "--proto", "tcp", "--ports", "22,25,80,443");
+    MlbRun r = mlb("check", FIXED, FIXED_ROUTES, "--proto", "tcp", "--ports", "22,25,80,443");
     assertEquals(0, r.code(), r.out() + r.err());
     assertTrue(r.out().endsWith("holds: property 7 (excluded traffic is never balanced)\nall 7 properties hold\n"), r.out());
     assertEquals("", r.err());
@@ -103,12 +93,12 @@ class ScenarioCommandsTest {
 
   @Test
   void checkFindsABalancedExcludedDestinationAndAWrongWeight() {
-    Run excluded = mlb("check", FIXED, FIXED_ROUTES, "--ports", "443", "--exclude", "203.0.113.128/25");
+    MlbRun excluded = mlb("check", FIXED, FIXED_ROUTES, "--ports", "443", "--exclude", "203.0.113.128/25");
     assertEquals(1, excluded.code(), excluded.out());
     assertTrue(excluded.out().contains("why: destination 203.0.113.128/25 is excluded, but the flow was balanced"),
         excluded.out());
     // The seed alternates 1:1; weight 3 on ppp1 expects 3 of every 4.
-    Run weighted = raw("check", "--rules", FIXED, "--routes", FIXED_ROUTES, "--lan", "eth0=192.0.2.1/24",
+    MlbRun weighted = raw("check", "--rules", FIXED, "--routes", FIXED_ROUTES, "--lan", "eth0=192.0.2.1/24",
         "--uplink", "ppp0=198.51.100.1/28,gw=198.51.100.2", "--uplink", "ppp1=198.51.100.17/28,gw=198.51.100.18,weight=3",
         "--ports", "443");
     assertEquals(1, weighted.code(), weighted.out());
@@ -117,16 +107,16 @@ class ScenarioCommandsTest {
 
   @Test
   void checkOptionsFlowsStrategyAndRouterBalanced() {
-    Run small = mlb("check", FIXED, FIXED_ROUTES, "--ports", "80", "--flows", "4", "--router-balanced", "--seed", "7");
+    MlbRun small = mlb("check", FIXED, FIXED_ROUTES, "--ports", "80", "--flows", "4", "--router-balanced", "--seed", "7");
     assertEquals(0, small.code(), small.out());
     assertTrue(small.out().contains("\nflows: 4 LAN, 4 router, 4 inbound (seed 7)\n"), small.out());
     // Under the random bound the exact alternation holds as well.
-    Run random = mlb("check", FIXED, FIXED_ROUTES, "--ports", "80", "--strategy", "random");
+    MlbRun random = mlb("check", FIXED, FIXED_ROUTES, "--ports", "80", "--strategy", "random");
     assertEquals(0, random.code(), random.out());
-    Run bad = mlb("check", FIXED, FIXED_ROUTES, "--strategy", "roundrobin");
+    MlbRun bad = mlb("check", FIXED, FIXED_ROUTES, "--strategy", "roundrobin");
     assertEquals(2, bad.code());
     assertEquals("mlb check: --strategy roundrobin: expected nth or random\n", bad.err());
-    Run many = mlb("check", FIXED, FIXED_ROUTES, "--flows", "99999");
+    MlbRun many = mlb("check", FIXED, FIXED_ROUTES, "--flows", "99999");
     assertEquals(2, many.code());
     assertEquals("mlb check: --flows 99999: expected 0..25000\n", many.err());
   }
@@ -135,7 +125,7 @@ class ScenarioCommandsTest {
 
   @Test
   void simulatePrintsEachFlowAndTheTotals() {
-    Run r = mlb("simulate", FIXED, FIXED_ROUTES, "--flows", "4");
+    MlbRun r = mlb("simulate", FIXED, FIXED_ROUTES, "--flows", "4");
     assertEquals(0, r.code(), r.err());
     assertEquals("flow 1: tcp lan 192.0.2.100:40000 -> 203.0.113.10:80: via ppp0 mark 0x1\n"
         + "flow 2: tcp lan 192.0.2.101:40001 -> 203.0.113.10:443: via ppp1 mark 0x2\n"
@@ -146,7 +136,7 @@ class ScenarioCommandsTest {
 
   @Test
   void simulatePrintsFailuresWithTheirReason() {
-    Run r = mlb("simulate", SEED, SEED_ROUTES, "--flows", "2", "--ports", "443");
+    MlbRun r = mlb("simulate", SEED, SEED_ROUTES, "--flows", "2", "--ports", "443");
     assertEquals(0, r.code(), r.err());
     String[] lines = r.out().split("\n");
     assertEquals(3, lines.length, r.out());
@@ -162,19 +152,19 @@ class ScenarioCommandsTest {
   // is picked up as a new connection that balance1 marks 1 (ppp0): every router flow ends on ppp0.
   @Test
   void simulateRouterFlowsAndUdp() {
-    Run router = mlb("simulate", SEED, SEED_ROUTES, "--from", "router", "--ports", "80", "--flows", "2");
+    MlbRun router = mlb("simulate", SEED, SEED_ROUTES, "--from", "router", "--ports", "80", "--flows", "2");
     String[] lines = router.out().split("\n");
     assertEquals("flow 1: tcp router :40000 -> 203.0.113.10:80: via ppp0 mark 0x1", lines[0]);
     assertEquals("flow 2: tcp router :40001 -> 203.0.113.10:80: via ppp0 mark 0x1", lines[1]);
     // UDP is not balanced by the seed: connmark 0, main's default via ppp0.
-    Run udp = mlb("simulate", SEED, SEED_ROUTES, "--proto", "udp", "--ports", "53", "--flows", "1");
+    MlbRun udp = mlb("simulate", SEED, SEED_ROUTES, "--proto", "udp", "--ports", "53", "--flows", "1");
     assertEquals("flow 1: udp lan 192.0.2.100:40000 -> 203.0.113.10:53: via ppp0 mark 0x0\ntotals: ppp0 1, ppp1 0, failed 0\n",
         udp.out());
   }
 
   @Test
   void simulateJson() {
-    Run r = mlb("simulate", SEED, SEED_ROUTES, "--flows", "2", "--ports", "443", "--json");
+    MlbRun r = mlb("simulate", SEED, SEED_ROUTES, "--flows", "2", "--ports", "443", "--json");
     assertEquals(0, r.code(), r.err());
     JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
     JsonArray flows = o.getAsJsonArray("flows");
@@ -199,7 +189,7 @@ class ScenarioCommandsTest {
 
   @Test
   void withoutRoutesThePlanIsEmptyAndSaysSo() {
-    Run r = mlb("simulate", FIXED, null, "--flows", "1");
+    MlbRun r = mlb("simulate", FIXED, null, "--flows", "1");
     assertEquals(0, r.code());
     assertEquals("mlb simulate: note: no --routes; the routing plan is empty (kernel default rules and connected"
         + " routes only, no default route)\n", r.err());
@@ -211,7 +201,7 @@ class ScenarioCommandsTest {
 
   @Test
   void traceShowsEveryPacketsPathAndExitsOneWhenLost() {
-    Run r = mlb("trace", SEED, SEED_ROUTES, "--flow", "lan:192.0.2.100:40000->203.0.113.10:443/tcp");
+    MlbRun r = mlb("trace", SEED, SEED_ROUTES, "--flow", "lan:192.0.2.100:40000->203.0.113.10:443/tcp");
     assertEquals(1, r.code(), r.err());
     assertTrue(r.out().startsWith("tcp lan 192.0.2.100:40000 -> 203.0.113.10:443: FAILED, packet 2"), r.out());
     assertTrue(r.out().contains("packet 1: SYN 192.0.2.100:40000 -> 203.0.113.10:443 (sent by LAN client"
@@ -220,17 +210,17 @@ class ScenarioCommandsTest {
         + " -j CONNMARK --set-xmark 0x1/0xffffffff\": match -> ctmark 0x0 -> 0x1"), r.out());
     assertTrue(r.out().contains("  => LOST at provider on ppp0: "), r.out());
     // After one preceding balanced flow, the traced flow takes connmark 2 and ppp1.
-    Run second = mlb("trace", SEED, SEED_ROUTES, "--preceding", "1",
+    MlbRun second = mlb("trace", SEED, SEED_ROUTES, "--preceding", "1",
         "--flow", "lan:192.0.2.100:40000->203.0.113.10:443/tcp");
     assertTrue(second.out().contains("  => LOST at provider on ppp1: "), second.out());
   }
 
   @Test
   void traceOfRouterAndInboundFlows() {
-    Run router = mlb("trace", FIXED, FIXED_ROUTES, "--flow", "router:40000->203.0.113.10:80/tcp");
+    MlbRun router = mlb("trace", FIXED, FIXED_ROUTES, "--flow", "router:40000->203.0.113.10:80/tcp");
     assertEquals(0, router.code(), router.out());
     assertTrue(router.out().startsWith("tcp router :40000 -> 203.0.113.10:80: via ppp0 mark 0x1\n"), router.out());
-    Run inbound = mlb("trace", SEED, SEED_ROUTES, "--flow", "inbound:ppp1:203.0.113.10:33000->198.51.100.17:22/tcp");
+    MlbRun inbound = mlb("trace", SEED, SEED_ROUTES, "--flow", "inbound:ppp1:203.0.113.10:33000->198.51.100.17:22/tcp");
     assertEquals(0, inbound.code(), inbound.out());
     assertTrue(inbound.out().startsWith("tcp inbound on ppp1 203.0.113.10:33000 -> 198.51.100.17:22: via ppp1 mark 0x2\n"),
         inbound.out());
@@ -240,45 +230,45 @@ class ScenarioCommandsTest {
 
   @Test
   void invalidInputExitsTwoNamingTheInput(@TempDir Path dir) throws Exception {
-    Run missing = mlb("check", "nope.v4", SEED_ROUTES);
+    MlbRun missing = mlb("check", "nope.v4", SEED_ROUTES);
     assertEquals(2, missing.code());
     assertEquals("mlb check: --rules nope.v4: no such file\n", missing.err());
 
     Path bad = dir.resolve("bad.v4");
     Files.writeString(bad, "*mangle\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -m statistic --mode nth --evry 2 -j RETURN\nCOMMIT\n");
-    Run parse = mlb("simulate", bad.toString(), SEED_ROUTES);
+    MlbRun parse = mlb("simulate", bad.toString(), SEED_ROUTES);
     assertEquals(2, parse.code());
     assertTrue(parse.err().startsWith("mlb simulate: " + bad + ": line 3, column "), parse.err());
     assertTrue(parse.err().contains("--evry"), parse.err());
 
     Path badRoutes = dir.resolve("bad.batch");
     Files.writeString(badRoutes, "rule add priority 100 fwmark 0x1 lookup\n");
-    Run routes = mlb("check", SEED, badRoutes.toString());
+    MlbRun routes = mlb("check", SEED, badRoutes.toString());
     assertEquals(2, routes.code());
     assertTrue(routes.err().startsWith("mlb check: " + badRoutes + ": line 1, column "), routes.err());
 
-    Run uplink = raw("check", "--rules", SEED, "--lan", "eth0=192.0.2.1/24", "--uplink", "ppp0=198.51.100.1,gw=198.51.100.2");
+    MlbRun uplink = raw("check", "--rules", SEED, "--lan", "eth0=192.0.2.1/24", "--uplink", "ppp0=198.51.100.1,gw=198.51.100.2");
     assertEquals(2, uplink.code());
     assertEquals("mlb check: --uplink ppp0=198.51.100.1,gw=198.51.100.2: address \"198.51.100.1\" needs its prefix"
         + " length (ADDR/LEN)\n", uplink.err());
 
-    Run gateway = raw("check", "--rules", SEED, "--lan", "eth0=192.0.2.1/24", "--uplink", "ppp0=198.51.100.1/28,gw=10.0.0.1");
+    MlbRun gateway = raw("check", "--rules", SEED, "--lan", "eth0=192.0.2.1/24", "--uplink", "ppp0=198.51.100.1/28,gw=10.0.0.1");
     assertEquals(2, gateway.code());
     assertTrue(gateway.err().startsWith("mlb check: --uplink ppp0=198.51.100.1/28,gw=10.0.0.1: gateway 10.0.0.1"), gateway.err());
 
-    Run ports = mlb("simulate", SEED, SEED_ROUTES, "--ports", "80,http");
+    MlbRun ports = mlb("simulate", SEED, SEED_ROUTES, "--ports", "80,http");
     assertEquals(2, ports.code());
     assertEquals("mlb simulate: --proto tcp --ports 80,http: port \"http\" in \"80,http\" is not a number\n", ports.err());
 
-    Run flow = mlb("trace", SEED, SEED_ROUTES, "--flow", "lan:192.0.2.100->203.0.113.10:443/tcp");
+    MlbRun flow = mlb("trace", SEED, SEED_ROUTES, "--flow", "lan:192.0.2.100->203.0.113.10:443/tcp");
     assertEquals(2, flow.code());
     assertTrue(flow.err().startsWith("mlb trace: --flow lan:192.0.2.100->203.0.113.10:443/tcp: expected "), flow.err());
 
-    Run from = mlb("simulate", SEED, SEED_ROUTES, "--from", "moon");
+    MlbRun from = mlb("simulate", SEED, SEED_ROUTES, "--from", "moon");
     assertEquals(2, from.code());
     assertTrue(from.err().contains("--from"), from.err());
 
-    Run noLan = raw("check", "--rules", SEED, "--uplink", "ppp0=198.51.100.1/28");
+    MlbRun noLan = raw("check", "--rules", SEED, "--uplink", "ppp0=198.51.100.1/28");
     assertEquals(2, noLan.code());
     assertTrue(noLan.err().contains("--lan"), noLan.err());
   }
