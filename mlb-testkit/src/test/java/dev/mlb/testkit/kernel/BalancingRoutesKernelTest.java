@@ -1,4 +1,4 @@
-package dev.mlb.iproute;
+package dev.mlb.testkit.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -7,20 +7,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.common.collect.ImmutableMultiset;
 import com.google.common.collect.ImmutableSortedMap;
 import dev.mlb.api.InterfaceName;
+import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpFamily;
+import dev.mlb.api.IpPrefix;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.Protocol;
 import dev.mlb.api.policy.BalancingPolicy;
 import dev.mlb.api.policy.Strategy;
 import dev.mlb.api.policy.TrafficSelector;
 import dev.mlb.api.policy.Uplink;
+import dev.mlb.iproute.BalancingRoutes;
+import dev.mlb.iproute.IpBatchWriter;
+import dev.mlb.iproute.IpJsonParser;
+import dev.mlb.iproute.IpRule;
+import dev.mlb.iproute.RoutingPlan;
+import dev.mlb.testkit.PolicyFile;
+import dev.mlb.testkit.SeedPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,9 +39,16 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
- * Compiled plans and sysctl files loaded into a fresh network namespace with the real {@code ip
- * -batch} and {@code sysctl -p}, read back with {@code ip -json} and {@code sysctl -n}, and asked
- * with {@code ip route get} where packets go.
+ * Plans and sysctl files that {@link BalancingRoutes} compiles, loaded into a fresh network
+ * namespace with the real {@code ip -batch} and {@code sysctl -p}, read back with {@code ip -json}
+ * and {@code sysctl -n}, and asked with {@code ip route get} where packets go.
+ *
+ * <pre>{@code
+ * try (IprouteLab lab = policyLab(policy)) {
+ *   lab.batch(IpFamily.V4, IpBatchWriter.render(BalancingRoutes.compile(policy, IpFamily.V4).output()));
+ *   lab.routeGet(IpFamily.V4, "203.0.113.10", "mark", "0x100");  // "... dev ppp0 table 100 ..."
+ * }
+ * }</pre>
  *
  * <p>Uplink {@code k} (in order of first appearance) is a veth with 198.51.100.{16k+2}/28 and
  * 2001:db8:{k+1}::2/64, so gateways .{16k+1} and 2001:db8:{k+1}::1 are on its link; the first LAN
@@ -46,177 +61,95 @@ class BalancingRoutesKernelTest {
   private static final String LAN_HOST4 = "192.0.2.100";
   private static final String LAN_HOST6 = "2001:db8:ff::100";
 
-  /** A namespace with the policy's interfaces. */
-  static final class PolicyLab implements AutoCloseable {
-    final KernelNamespace ns;
-    final BalancingPolicy policy;
-
-    PolicyLab(BalancingPolicy policy) {
-      this.policy = policy;
-      this.ns = KernelNamespace.create("policy");
-      try {
-        StringBuilder setup = new StringBuilder();
-        Set<InterfaceName> uplinks = new LinkedHashSet<>();
-        policy.uplinks().forEach(u -> uplinks.add(u.iface()));
-        int k = 0;
-        for (InterfaceName i : uplinks) {
-          link(setup, i, "mlbu" + k);
-          setup.append("addr add 198.51.100.").append(16 * k + 2).append("/28 dev ").append(i).append('\n');
-          setup.append("addr add 2001:db8:").append(k + 1).append("::2/64 dev ").append(i).append(" nodad\n");
-          k++;
-        }
-        List<InterfaceName> lans = policy.lanInterfaces();
-        for (int l = 0; l < lans.size(); l++) {
-          link(setup, lans.get(l), "mlbl" + l);
-        }
-        setup.append("addr add 192.0.2.1/24 dev ").append(lans.get(0)).append('\n');
-        setup.append("addr add 2001:db8:ff::1/64 dev ").append(lans.get(0)).append(" nodad\n");
-        ns.run("ip", "-batch", "-").stdin(setup.toString()).check();
-        awaitCarrier();
-      } catch (RuntimeException e) {
-        ns.close();
-        throw e;
+  /** A lab with the policy's interfaces, addressed as the class comment says. */
+  static IprouteLab policyLab(BalancingPolicy policy) {
+    Map<String, String> veths = new LinkedHashMap<>();
+    List<String> addresses = new ArrayList<>();
+    for (Uplink u : policy.uplinks()) {
+      String iface = u.iface().name();
+      if (!veths.containsKey(iface)) {
+        int k = veths.size();
+        veths.put(iface, "mlbu" + k);
+        addresses.add("198.51.100." + (16 * k + 2) + "/28 dev " + iface);
+        addresses.add("2001:db8:" + (k + 1) + "::2/64 dev " + iface);
       }
     }
-
-    /** A veth pair, both ends up, without IPv6 link-local addresses (they would appear asynchronously). */
-    private static void link(StringBuilder setup, InterfaceName name, String peer) {
-      setup.append("link add ").append(name).append(" type veth peer name ").append(peer).append('\n');
-      for (String dev : List.of(name.name(), peer)) {
-        setup.append("link set ").append(dev).append(" addrgenmode none\n");
-        setup.append("link set ").append(dev).append(" up\n");
-      }
+    List<InterfaceName> lans = policy.lanInterfaces();
+    for (int l = 0; l < lans.size(); l++) {
+      veths.put(lans.get(l).name(), "mlbl" + l);
     }
+    addresses.add("192.0.2.1/24 dev " + lans.get(0));
+    addresses.add("2001:db8:ff::1/64 dev " + lans.get(0));
+    return IprouteLab.create("policy", veths, addresses);
+  }
 
-    private void awaitCarrier() {
-      long deadline = System.nanoTime() + 5_000_000_000L;
-      while (true) {
-        String links = ns.run("ip", "-o", "link", "show").check().stdout();
-        if (links.lines().noneMatch(l -> !l.contains(": lo:") && !l.contains("LOWER_UP"))) {
-          return;
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("links without carrier after 5 s:\n" + links);
-        }
-        try {
-          Thread.sleep(20);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException(e);
-        }
-      }
-    }
-
-    static String flag(IpFamily f) {
-      return f == IpFamily.V4 ? "-4" : "-6";
-    }
-
-    KernelNamespace.Result batch(IpFamily f, String text) {
-      return ns.run("ip", flag(f), "-batch", "-").stdin(text).run();
-    }
-
-    /** Both families' rules and routes as {@code ip -json} prints them (one process: this runs often). */
-    Snapshot snapshot() {
-      String out = ns.run("sh", "-c", "for f in -4 -6; do ip $f -json rule show && echo && ip $f -json route show"
+  /**
+   * What {@code ip -json rule show} and {@code route show table all} printed for each family
+   * (one process: this runs often).
+   */
+  record Snapshot(String rules4, String routes4, String rules6, String routes6) {
+    static Snapshot of(IprouteLab lab) {
+      String out = lab.ns.run("sh", "-c", "for f in -4 -6; do ip $f -json rule show && echo && ip $f -json route show"
           + " table all && echo || exit 1; done").check().stdout();
       List<String> docs = out.lines().filter(l -> !l.isBlank()).toList();
       assertEquals(4, docs.size(), "four ip -json documents: " + out);
       return new Snapshot(docs.get(0), docs.get(1), docs.get(2), docs.get(3));
     }
 
-    /** What {@code ip -json rule show} and {@code route show table all} printed for each family. */
-    record Snapshot(String rules4, String routes4, String rules6, String routes6) {
-      /** The family's rules and routes, parsed, without what the kernel made. */
-      RoutingPlan live(IpFamily f) {
-        return (f == IpFamily.V4 ? IpJsonParser.parse(rules4, routes4, f) : IpJsonParser.parse(rules6, routes6, f))
-            .withoutKernelEntries();
-      }
+    /** The family's rules and routes, parsed, without what the kernel made. */
+    RoutingPlan live(IpFamily f) {
+      return (f == IpFamily.V4 ? IpJsonParser.parse(rules4, routes4, f) : IpJsonParser.parse(rules6, routes6, f))
+          .withoutKernelEntries();
     }
+  }
 
-    /**
-     * Asserts that the namespace holds exactly the plan's rules and routes besides what it held
-     * before ({@code baseline}) and the kernel's own.
-     */
-    static void assertHolds(Snapshot now, RoutingPlan baseline, RoutingPlan plan, String what) {
-      RoutingPlan live = now.live(plan.family());
-      List<IpRule> expected = new ArrayList<>(baseline.rules());
-      expected.addAll(plan.rules());
-      expected.sort(Comparator.comparingLong(r -> r.priority().orElse(-1L)));
-      assertEquals(expected, live.rules(), what + ": rules read back");
-      assertEquals(
-          ImmutableMultiset.builder().addAll(baseline.routes()).addAll(plan.routes()).build(),
-          ImmutableMultiset.copyOf(live.routes()), what + ": routes read back");
-      assertEquals(List.of(), live.unmodelledJson(), what + ": unmodelled entries read back");
-    }
+  /**
+   * Asserts that the namespace holds exactly the plan's rules and routes besides what it held
+   * before ({@code baseline}) and the kernel's own.
+   */
+  static void assertHolds(Snapshot now, RoutingPlan baseline, RoutingPlan plan, String what) {
+    RoutingPlan live = now.live(plan.family());
+    List<IpRule> expected = new ArrayList<>(baseline.rules());
+    expected.addAll(plan.rules());
+    assertEquals(IprouteKernelTest.byPriority(expected), live.rules(), what + ": rules read back");
+    assertEquals(
+        ImmutableMultiset.builder().addAll(baseline.routes()).addAll(plan.routes()).build(),
+        ImmutableMultiset.copyOf(live.routes()), what + ": routes read back");
+    assertEquals(List.of(), live.unmodelledJson(), what + ": unmodelled entries read back");
+  }
 
-    /** {@code sysctl -p FILE} inside the namespace, from a temporary file. */
-    void loadSysctl(String conf) {
-      try {
-        Path file = Files.createTempFile("mlb-sysctl", ".conf");
-        try {
-          Files.writeString(file, conf, StandardCharsets.UTF_8);
-          ns.run("sysctl", "-p", file.toString()).check();
-        } finally {
-          Files.delete(file);
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
-    /** The files under /proc/sys, read inside the namespace (one process), by path. */
-    Map<String, String> proc(Set<String> paths) {
-      List<String> argv = new ArrayList<>(List.of("cat"));
-      paths.forEach(p -> argv.add("/proc/sys/" + p));
-      List<String> values = ns.run(argv).check().stdout().lines().toList();
-      assertEquals(paths.size(), values.size(), "one value per file: " + values);
-      Map<String, String> m = new TreeMap<>();
-      int i = 0;
-      for (String p : paths) {
-        m.put(p, values.get(i++).strip());
-      }
-      return m;
-    }
-
-    /** {@code ip route get ARGS}: its first line, or "error: " and the error. */
-    String routeGet(IpFamily f, String... args) {
-      return routeGets(f, List.of(List.of(args))).get(0);
-    }
-
-    /**
-     * {@link #routeGet} for each query: all in one {@code ip -batch} if every lookup succeeds (a
-     * process per lookup would be slow), else each in one shell, so that errors line up too.
-     */
-    List<String> routeGets(IpFamily f, List<List<String>> queries) {
-      StringBuilder batch = new StringBuilder();
-      for (List<String> q : queries) {
-        batch.append("route get ").append(String.join(" ", q)).append('\n');
-      }
-      KernelNamespace.Result all = ns.run("ip", flag(f), "-force", "-batch", "-").stdin(batch.toString()).run();
-      // Each answer is one line, then indented continuation lines ("    cache ...").
-      List<String> heads = all.stdout().lines().filter(l -> !l.isEmpty() && !Character.isWhitespace(l.charAt(0)))
-          .toList();
-      if (all.exitCode() == 0 && all.stderr().isEmpty() && heads.size() == queries.size()) {
-        return heads;
-      }
-      StringBuilder script = new StringBuilder();
-      for (List<String> q : queries) {
-        script.append("if out=$(ip ").append(flag(f)).append(" route get");
-        for (String a : q) {
-          script.append(" '").append(a).append('\'');  // no argument has a single quote
-        }
-        script.append(" 2>&1); then printf '%s\\n' \"$out\" | head -n 1;")
-            .append(" else printf 'error: %s\\n' \"$out\" | head -n 1; fi\n");
-      }
-      List<String> lines = ns.run("sh", "-s").stdin(script.toString()).check().stdout().lines().toList();
-      assertEquals(queries.size(), lines.size(), "one line per route lookup: " + lines);
-      return lines;
-    }
-
-    @Override
-    public void close() {
-      ns.close();
-    }
+  /**
+   * Three uplinks with IPv4 and IPv6 gateways (the third on a VLAN interface, eth3.100), weights
+   * 3, 1 and 256, an explicit mark and table for the second, mask 0xf0f0, tables from 50,
+   * priorities from 2000, chain prefix lb, protocol 200; two LAN interfaces; multipath with web
+   * traffic and high UDP ports from half the LAN balanced, router web traffic balanced, and two
+   * exclusions (one IPv4-only, one for both families with a port).
+   */
+  static BalancingPolicy threeUplinksMultipath() {
+    return PolicyFile.parse("three-uplinks.yaml", """
+        family: both
+        strategy: multipath
+        uplinks:
+          - {name: fibre, interface: eth1, gateway: 198.51.100.1, gateway6: "2001:db8:1::1", weight: 3}
+          - {name: cable, interface: eth2, gateway: 198.51.100.17, gateway6: "2001:db8:2::1", mark: 0x8000, table: 200}
+          - {name: lte, interface: eth3.100, gateway: 198.51.100.33, gateway6: "2001:db8:3::1", weight: 256}
+        lan:
+          interfaces: [eth0, eth4]
+          prefixes: [192.0.2.0/24, "2001:db8:ff::/64"]
+        balance:
+          - {protocol: tcp, ports: [80, 443]}
+          - {protocol: udp, ports: ["1024-65535"], sources: [192.0.2.0/25, "2001:db8:ff::/64"]}
+        router:
+          - {protocol: tcp, ports: [80]}
+        exclude:
+          - {destinations: [203.0.113.128/25]}
+          - {protocol: tcp, ports: [25], destinations: [203.0.113.0/24, "2001:db8:bad::/48"]}
+        mark-mask: 0xf0f0
+        table-base: 50
+        priority-base: 2000
+        chain-prefix: lb
+        rule-protocol: 200
+        """);
   }
 
   private static void assertContains(String expected, String actual, String what) {
@@ -249,10 +182,10 @@ class BalancingRoutesKernelTest {
   }
 
   /** Loads the sysctl file and checks every value inside, and that the root namespace's stayed as they were. */
-  private static int loadAndCheckSysctl(PolicyLab lab) {
-    Map<String, String> expected = expectedSysctl(lab.policy);
+  private static int loadAndCheckSysctl(IprouteLab lab, BalancingPolicy policy) {
+    Map<String, String> expected = expectedSysctl(policy);
     Map<String, String> rootBefore = rootValues(expected.keySet());
-    lab.loadSysctl(BalancingRoutes.sysctlConf(lab.policy));
+    lab.loadSysctl(BalancingRoutes.sysctlConf(policy));
     assertEquals(expected, lab.proc(expected.keySet()), "/proc/sys in the namespace");
     assertEquals(rootBefore, rootValues(expected.keySet()), "the root namespace's settings are untouched");
     return expected.size();
@@ -274,29 +207,29 @@ class BalancingRoutesKernelTest {
   }
 
   /** Applies, reapplies and undoes the family's plan, checking the kernel state at each step. */
-  private static void applyTwiceThenUndo(PolicyLab lab, RoutingPlan plan, String what, Runnable whileApplied) {
-    PolicyLab.Snapshot before = lab.snapshot();
+  private static void applyTwiceThenUndo(IprouteLab lab, RoutingPlan plan, String what, Runnable whileApplied) {
+    Snapshot before = Snapshot.of(lab);
     assertOk(lab.batch(plan.family(), IpBatchWriter.render(plan)), what + ": ip -batch");
-    PolicyLab.Snapshot applied = lab.snapshot();
-    PolicyLab.assertHolds(applied, before.live(plan.family()), plan, what);
+    Snapshot applied = Snapshot.of(lab);
+    assertHolds(applied, before.live(plan.family()), plan, what);
     assertNotEquals(before, applied, what + ": the batch changed something");
     whileApplied.run();
     assertOk(lab.batch(plan.family(), IpBatchWriter.render(plan)), what + ": ip -batch again");
-    assertEquals(applied, lab.snapshot(), what + ": state after applying twice");
+    assertEquals(applied, Snapshot.of(lab), what + ": state after applying twice");
     assertOk(lab.batch(plan.family(), IpBatchWriter.renderUndo(plan)), what + ": undo");
-    assertEquals(before, lab.snapshot(), what + ": state after undo");
+    assertEquals(before, Snapshot.of(lab), what + ": state after undo");
   }
 
-  private static void assertOk(KernelNamespace.Result r, String what) {
+  private static void assertOk(Netns.Result r, String what) {
     assertEquals(0, r.exitCode(), what + " failed: " + r.stderr());
   }
 
   @Test
   void seedPlanRoutesByMarkAndKeepsLanRepliesOnTheLan() {
-    KernelNamespace.requireKernel();
-    BalancingPolicy seed = BalancingPolicies.seed();
-    try (PolicyLab lab = new PolicyLab(seed)) {
-      loadAndCheckSysctl(lab);
+    KernelTests.requireKernel();
+    BalancingPolicy seed = SeedPolicy.policy();
+    try (IprouteLab lab = policyLab(seed)) {
+      loadAndCheckSysctl(lab, seed);
       RoutingPlan plan = BalancingRoutes.compile(seed, IpFamily.V4).output();
       applyTwiceThenUndo(lab, plan, "seed", () -> {
         String isp2 = lab.routeGet(IpFamily.V4, REMOTE4, "mark", "0x200", "from", LAN_HOST4, "iif", "eth0");
@@ -325,13 +258,13 @@ class BalancingRoutesKernelTest {
    */
   @Test
   void multipathPlanBothFamilies() {
-    KernelNamespace.requireKernel();
-    BalancingPolicy policy = BalancingPolicies.threeUplinks(Strategy.MULTIPATH);
-    try (PolicyLab lab = new PolicyLab(policy)) {
+    KernelTests.requireKernel();
+    BalancingPolicy policy = threeUplinksMultipath();
+    try (IprouteLab lab = policyLab(policy)) {
       // The administrator's own default routes in main, through cable (eth2).
       lab.ns.run("ip", "-4", "route", "add", "default", "via", "198.51.100.17", "dev", "eth2").check();
       lab.ns.run("ip", "-6", "route", "add", "default", "via", "2001:db8:2::1", "dev", "eth2").check();
-      loadAndCheckSysctl(lab);
+      loadAndCheckSysctl(lab, policy);
       for (IpFamily f : IpFamily.values()) {
         boolean v4 = f == IpFamily.V4;
         String remote = v4 ? REMOTE4 : REMOTE6;
@@ -449,10 +382,10 @@ class BalancingRoutesKernelTest {
       Uplink.Builder u = Uplink.builder().name("isp" + k).iface(InterfaceName.of(iface)).weight(1 + r.nextInt(256));
       boolean v6multipath = strategy == Strategy.MULTIPATH && n > 1 && families.contains(IpFamily.V6);
       if (r.nextBoolean()) {
-        u.gateway(BalancingPolicies.ip("198.51.100." + (16 * k + 1)));
+        u.gateway(IpAddress.parse("198.51.100." + (16 * k + 1)));
       }
       if (v6multipath || r.nextBoolean()) {
-        u.gateway6(BalancingPolicies.ip("2001:db8:" + (k + 1) + "::1"));
+        u.gateway6(IpAddress.parse("2001:db8:" + (k + 1) + "::1"));
       }
       b.addUplinks(u.build());
     }
@@ -460,22 +393,22 @@ class BalancingRoutesKernelTest {
     if (r.nextBoolean()) {
       b.addLanInterfaces(InterfaceName.of("lan1"));
     }
-    b.addLanPrefixes(BalancingPolicies.prefix("192.0.2.0/24"), BalancingPolicies.prefix("2001:db8:ff::/64"));
+    b.addLanPrefixes(IpPrefix.parse("192.0.2.0/24"), IpPrefix.parse("2001:db8:ff::/64"));
     if (r.nextBoolean()) {
       b.addBalanced(TrafficSelector.of(Protocol.TCP, 80, 443));
       if (r.nextBoolean()) {
         b.addBalanced(new TrafficSelector(Optional.of(Protocol.UDP), com.google.common.collect.ImmutableList.of(
                 PortRange.of(1024, 65535)), com.google.common.collect.ImmutableList.of(),
-            com.google.common.collect.ImmutableList.of(BalancingPolicies.prefix("203.0.113.0/24"),
-                BalancingPolicies.prefix("2001:db8:113::/48"))));
+            com.google.common.collect.ImmutableList.of(IpPrefix.parse("203.0.113.0/24"),
+                IpPrefix.parse("2001:db8:113::/48"))));
       }
     }
     if (r.nextBoolean()) {
       b.addRouter(TrafficSelector.of(Protocol.TCP, 80));
     }
     if (r.nextBoolean()) {
-      b.addExclusions(TrafficSelector.toDestinations(BalancingPolicies.prefix("203.0.113.128/25"),
-          BalancingPolicies.prefix("2001:db8:bad::/48")));
+      b.addExclusions(TrafficSelector.toDestinations(IpPrefix.parse("203.0.113.128/25"),
+          IpPrefix.parse("2001:db8:bad::/48")));
       b.addExclusions(TrafficSelector.of(Protocol.TCP, 25));
     }
     return b.build();
@@ -488,7 +421,7 @@ class BalancingRoutesKernelTest {
    */
   @Test
   void generatedPolicies() {
-    KernelNamespace.requireKernel();
+    KernelTests.requireKernel();
     int policies = 0;
     int plans = 0;
     int rules = 0;
@@ -499,13 +432,13 @@ class BalancingRoutesKernelTest {
     for (long seed = 0; seed < 20; seed++) {
       BalancingPolicy policy = generate(new SplittableRandom(seed));
       String what = "seed " + seed + ": " + policy;
-      try (PolicyLab lab = new PolicyLab(policy)) {
-        sysctls += loadAndCheckSysctl(lab);
+      try (IprouteLab lab = policyLab(policy)) {
+        sysctls += loadAndCheckSysctl(lab, policy);
         for (IpFamily f : policy.families()) {
           RoutingPlan plan = BalancingRoutes.compile(policy, f).output();
           assertEquals(List.of(), plan.validate(), what);
           int[] gets = {0};
-          applyTwiceThenUndo(lab, plan, what + " " + f + "\n" + plan, () -> gets[0] += routeChecks(lab, f, what));
+          applyTwiceThenUndo(lab, plan, what + " " + f + "\n" + plan, () -> gets[0] += routeChecks(lab, policy, f, what));
           routeGets += gets[0];
           plans++;
           rules += plan.rules().size();
@@ -514,7 +447,7 @@ class BalancingRoutesKernelTest {
       }
       policies++;
       strategies.merge(policy.strategy() + "/" + policy.uplinks().size() + "up/"
-          + policy.families().stream().map(BalancingRoutes::name).collect(java.util.stream.Collectors.joining("+")),
+          + policy.families().stream().map(f -> f == IpFamily.V4 ? "IPv4" : "IPv6").collect(java.util.stream.Collectors.joining("+")),
           1, Integer::sum);
     }
     System.out.println("generated policies: " + policies + " policies, " + plans + " plans (" + rules + " rules, "
@@ -534,8 +467,7 @@ class BalancingRoutesKernelTest {
   }
 
   /** Where marked packets, LAN replies and (multipath) balanced web traffic go; the number of lookups. */
-  private static int routeChecks(PolicyLab lab, IpFamily f, String what) {
-    BalancingPolicy policy = lab.policy;
+  private static int routeChecks(IprouteLab lab, BalancingPolicy policy, IpFamily f, String what) {
     boolean v4 = f == IpFamily.V4;
     String remote = v4 ? REMOTE4 : REMOTE6;
     String host = v4 ? LAN_HOST4 : LAN_HOST6;
