@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
       CheckCommand.class,
       TraceCommand.class,
       LabCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
