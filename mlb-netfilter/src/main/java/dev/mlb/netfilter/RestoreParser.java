@@ -140,6 +140,12 @@ public final class RestoreParser {
   private final Map<TableName, Integer> tableLines = new HashMap<>();
   private final List<Table> tables = new ArrayList<>();
   private final ImmutableMap.Builder<String, Integer> locations = ImmutableMap.builder();
+  /**
+   * One instance of every match, target, prefix and interface name read so far: rules that test the
+   * same thing share it (they are immutable), so a large ruleset keeps each distinct value once.
+   */
+  private final Map<Object, Object> shared = new HashMap<>();
+
   /** Whether to record the line of every rule and chain ({@link #parseWithLines}). */
   private boolean keepLines = true;
 
@@ -194,11 +200,18 @@ public final class RestoreParser {
   // ---------------------------------------------------------------- lines
 
   private ParsedRuleset run(String text) {
-    List<String> lines = splitLines(text);
-    for (int i = 0; i < lines.size(); i++) {
-      lineNo = i + 1;
-      lineText = lines.get(i);
+    // Line by line, without keeping the lines: at {@code \n}; a {@code \r} right before it belongs
+    // to the line break.
+    int start = 0;
+    int number = 0;
+    while (start < text.length()) {
+      int nl = text.indexOf('\n', start);
+      int end = nl < 0 ? text.length() : nl;
+      int cut = nl > start && text.charAt(nl - 1) == '\r' ? nl - 1 : end;
+      lineNo = ++number;
+      lineText = text.substring(start, cut);
       line(lineText);
+      start = end + 1;
     }
     if (table != null) {
       lineNo = table.line;
@@ -208,20 +221,6 @@ public final class RestoreParser {
     }
     Ruleset ruleset = Ruleset.builder().family(family).addAllTables(tables).build();
     return new ParsedRuleset(ruleset, locations.buildKeepingLast());
-  }
-
-  /** Splits at {@code \n}; a {@code \r} right before it belongs to the line break. */
-  private static List<String> splitLines(String text) {
-    List<String> lines = new ArrayList<>();
-    int start = 0;
-    while (start < text.length()) {
-      int nl = text.indexOf('\n', start);
-      int end = nl < 0 ? text.length() : nl;
-      int cut = nl > start && text.charAt(nl - 1) == '\r' ? nl - 1 : end;
-      lines.add(text.substring(start, cut));
-      start = end + 1;
-    }
-    return lines;
   }
 
   private void line(String text) {
@@ -533,7 +532,7 @@ public final class RestoreParser {
         built = true;
       } else if (c == ' ' || c == '\t') {
         if (start >= 0) {
-          out.add(new Token(built ? word.toString() : text.substring(start, i), start + 1));
+          out.add(new Token(built ? word.toString() : word(text, start, i), start + 1));
           word.setLength(0);
           built = false;
           start = -1;
@@ -551,9 +550,54 @@ public final class RestoreParser {
       throw error(quoteColumn, "unterminated quote: no closing \" before the end of the line");
     }
     if (start >= 0) {
-      out.add(new Token(built ? word.toString() : text.substring(start), start + 1));
+      out.add(new Token(built ? word.toString() : word(text, start, text.length()), start + 1));
     }
     return out;
+  }
+
+  /**
+   * Words most lines repeat (commands, options, module and target names, states), held once: a
+   * restore file of many rules is mostly these.
+   */
+  private static final String[] COMMON_WORDS = commonWords(
+      "-A", "-I", "-N", "-P", "-m", "-j", "-g", "-s", "-d", "-i", "-o", "-p", "!", "tcp", "udp", "icmp", "state",
+      "conntrack", "connmark", "mark", "statistic", "multiport", "comment", "--state", "--ctstate", "--mark",
+      "--mode", "nth", "random", "--every", "--packet", "--probability", "--sport", "--dport", "--sports",
+      "--dports", "--ports", "--comment", "MARK", "CONNMARK", "--set-xmark", "--set-mark", "--save-mark",
+      "--restore-mark", "--nfmask", "--ctmask", "--mask", "ACCEPT", "DROP", "RETURN", "MASQUERADE", "SNAT",
+      "--to-source", "--to-ports", "NEW", "ESTABLISHED", "RELATED", "INVALID", "UNTRACKED", "RELATED,ESTABLISHED",
+      "ESTABLISHED,RELATED", "PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING", "0x0", "0x1", "0x2",
+      "0xffffffff", "0", "1", "2", "80", "443", "LOG", "REJECT");
+
+  private static String[] commonWords(String... words) {
+    String[] table = new String[256];
+    for (String w : words) {
+      int slot = w.hashCode() & (table.length - 1);
+      while (table[slot] != null) {
+        slot = (slot + 1) & (table.length - 1);
+      }
+      table[slot] = w;
+    }
+    return table;
+  }
+
+  /** {@code text.substring(start, end)}, or the common word it spells without a new string. */
+  private static String word(String text, int start, int end) {
+    int length = end - start;
+    if (length <= 20) {
+      int h = 0;
+      for (int i = start; i < end; i++) {
+        h = 31 * h + text.charAt(i);
+      }
+      for (int slot = h & (COMMON_WORDS.length - 1); COMMON_WORDS[slot] != null;
+          slot = (slot + 1) & (COMMON_WORDS.length - 1)) {
+        String w = COMMON_WORDS[slot];
+        if (w.length() == length && text.regionMatches(start, w, 0, length)) {
+          return w;
+        }
+      }
+    }
+    return text.substring(start, end);
   }
 
   /** An unmodelled module with its words as written: the values, and which were quoted. */
@@ -578,6 +622,13 @@ public final class RestoreParser {
       }
     }
     return quoted.build();
+  }
+
+  /** The instance of {@code value} read first, or {@code value} itself if it is new. */
+  @SuppressWarnings("unchecked")
+  private <T> T share(T value) {
+    Object first = shared.putIfAbsent(value, value);
+    return first == null ? value : (T) first;
   }
 
   // ---------------------------------------------------------------- errors
@@ -975,21 +1026,21 @@ public final class RestoreParser {
       boolean negated = bang != null;
       switch (h) {
         case SOURCE -> {
-          rule.source(prefix(t, arg));
+          rule.source(share(prefix(t, arg)));
           rule.sourceNegated(negated);
         }
         case DESTINATION -> {
-          rule.destination(prefix(t, arg));
+          rule.destination(share(prefix(t, arg)));
           rule.destinationNegated(negated);
         }
         case IN -> {
           inToken = arg.text.equals("+") && !negated ? t : null;
-          rule.in(iface(arg));
+          rule.in(share(iface(arg)));
           rule.inNegated(negated);
         }
         case OUT -> {
           outToken = arg.text.equals("+") && !negated ? t : null;
-          rule.out(iface(arg));
+          rule.out(share(iface(arg)));
           rule.outNegated(negated);
         }
         case PROTOCOL -> {
@@ -1089,7 +1140,7 @@ public final class RestoreParser {
               + table.name.id() + "; declare it (\":" + n + " - [0:0]\" or \"-N " + n
               + "\") before the rules that use it");
         }
-        simpleTarget = new Goto(n);
+        simpleTarget = share(new Goto(n));
         return;
       }
       switch (n) {
@@ -1103,7 +1154,7 @@ public final class RestoreParser {
         case "RETURN" -> simpleTarget = Verdict.RETURN;
         default -> {
           if (isChain) {
-            simpleTarget = new Jump(n);
+            simpleTarget = share(new Jump(n));
           } else if (n.equals("MARK")) {
             targetParser = new MarkTargetParser(name, false);
           } else if (n.equals("CONNMARK")) {
@@ -1167,7 +1218,7 @@ public final class RestoreParser {
         }
       }
       for (ModuleParser m : modules) {
-        rule.addMatches(m.opaque ? opaqueMatch(m.name, m.raw) : m.finish());
+        rule.addMatches(share(m.opaque ? opaqueMatch(m.name, m.raw) : m.finish()));
         if (m.name.equals("tcp") || m.name.equals("udp")) {
           Protocol wanted = m.name.equals("tcp") ? Protocol.TCP : Protocol.UDP;
           if (!wanted.equals(protocol) || protocolNegated) {
@@ -1178,8 +1229,8 @@ public final class RestoreParser {
         }
       }
       if (targetParser != null) {
-        rule.target(targetParser.opaque ? opaqueTarget(targetParser.name, targetParser.raw)
-            : targetParser.finish());
+        rule.target(share(targetParser.opaque ? opaqueTarget(targetParser.name, targetParser.raw)
+            : targetParser.finish()));
       } else if (simpleTarget != null) {
         rule.target(simpleTarget);
       }

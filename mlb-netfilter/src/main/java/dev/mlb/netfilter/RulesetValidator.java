@@ -102,8 +102,11 @@ final class RulesetValidator {
         warning("chain-unused", location(table.name(), c.name()),
             "user chain \"" + c.name() + "\" is never jumped to from a built-in chain; its rules never run");
       }
-      for (int i = 0; i < c.rules().size(); i++) {
-        checkRule(table, c, i + 1, c.rules().get(i), hooks, chains);
+      // iptables refuses -i/-o by the chain's name alone: a user chain called INPUT counts too.
+      Optional<Hook> named = hookNamed(c.name());
+      List<Rule> rules = c.rules();
+      for (int i = 0; i < rules.size(); i++) {
+        checkRule(table, c, i + 1, rules.get(i), hooks, named, chains);
       }
     }
   }
@@ -225,12 +228,10 @@ final class RulesetValidator {
     return found;
   }
 
-  private void checkRule(
-      Table table, Chain chain, int index, Rule rule, Set<Hook> hooks, Map<String, Chain> chains) {
+  private void checkRule(Table table, Chain chain, int index, Rule rule, Set<Hook> hooks, Optional<Hook> named,
+      Map<String, Chain> chains) {
     Site where = new Site(table.name(), chain.name(), index);
     IpFamily family = ruleset.family();
-    // iptables refuses -i/-o by the chain's name alone: a user chain called INPUT counts too.
-    Optional<Hook> named = hookNamed(chain.name());
 
     checkAddress(where, "-s", rule.source(), rule.sourceNegated(), family);
     checkAddress(where, "-d", rule.destination(), rule.destinationNegated(), family);
@@ -239,7 +240,7 @@ final class RulesetValidator {
       if (named.isPresent() && !named.get().hasInputInterface()) {
         error("interface-direction", where, "-i " + rule.in().get() + " in chain " + chain.name()
             + ": packets at " + chain.name() + " have no input interface; iptables refuses -i there");
-      } else if (!hooks.isEmpty() && hooks.stream().noneMatch(Hook::hasInputInterface)) {
+      } else if (!hooks.isEmpty() && noneHas(hooks, true)) {
         warning("interface-direction", where, "-i " + rule.in().get() + " in chain " + chain.name()
             + ", which is only reached from " + hooks + ", where packets have no input interface");
       }
@@ -248,7 +249,7 @@ final class RulesetValidator {
       if (named.isPresent() && !named.get().hasOutputInterface()) {
         error("interface-direction", where, "-o " + rule.out().get() + " in chain " + chain.name()
             + ": packets at " + chain.name() + " have no output interface; iptables refuses -o there");
-      } else if (!hooks.isEmpty() && hooks.stream().noneMatch(Hook::hasOutputInterface)) {
+      } else if (!hooks.isEmpty() && noneHas(hooks, false)) {
         warning("interface-direction", where, "-o " + rule.out().get() + " in chain " + chain.name()
             + ", which is only reached from " + hooks + ", where packets have no output interface");
       }
@@ -277,7 +278,10 @@ final class RulesetValidator {
           + " -m tcp/-m udp matches; iptables-nft merges them into one, so write them as one");
     }
     checkMarkOptionClash(where, rule);
-    rule.target().ifPresent(t -> checkTarget(table, chain, where, rule, t, hooks, chains));
+    Optional<Target> target = rule.target();
+    if (target.isPresent()) {
+      checkTarget(table, chain, where, rule, target.get(), hooks, chains);
+    }
   }
 
   /**
@@ -305,6 +309,16 @@ final class RulesetValidator {
         return;
       }
     }
+  }
+
+  /** Whether none of {@code hooks} has an input (or output) interface. */
+  private static boolean noneHas(Set<Hook> hooks, boolean input) {
+    for (Hook h : hooks) {
+      if (input ? h.hasInputInterface() : h.hasOutputInterface()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static Optional<Hook> hookNamed(String chain) {
@@ -531,6 +545,32 @@ final class RulesetValidator {
   private void checkTarget(
       Table table, Chain chain, Site where, Rule rule, Target target, Set<Hook> hooks,
       Map<String, Chain> chains) {
+    // The common targets first, without a visitor per rule; the same checks as below.
+    if (target instanceof Verdict v) {
+      if (v != Verdict.DROP || table.name() != TableName.NAT) {
+        return;
+      }
+    } else if (target instanceof Jump j) {
+      if (!table.name().isBuiltin(j.chain()) && chains.containsKey(j.chain())) {
+        return;
+      }
+    } else if (target instanceof SetMark t) {
+      if (isU32(t.value()) && isU32(t.mask())) {
+        return;
+      }
+    } else if (target instanceof SetConnmark t) {
+      if (isU32(t.value()) && isU32(t.mask())) {
+        return;
+      }
+    } else if (target instanceof SaveConnmark t) {
+      if (isU32(t.nfmask()) && isU32(t.ctmask())) {
+        return;
+      }
+    } else if (target instanceof RestoreConnmark t) {
+      if (isU32(t.nfmask()) && isU32(t.ctmask())) {
+        return;
+      }
+    }
     target.accept(new Target.Visitor<Void>() {
       @Override
       public Void visitVerdict(Verdict t) {
@@ -653,8 +693,12 @@ final class RulesetValidator {
     });
   }
 
+  private static boolean isU32(long value) {
+    return value >= 0 && value <= 0xFFFF_FFFFL;
+  }
+
   private void checkU32(Site where, String what, long value) {
-    if (value < 0 || value > 0xFFFF_FFFFL) {
+    if (!isU32(value)) {
       error("mark-range", where, what + " " + value + " (0x" + Long.toHexString(value)
           + ") does not fit in 32 bits; marks are 0 to 0xffffffff");
     }
