@@ -62,7 +62,7 @@ import picocli.CommandLine.ParentCommand;
  *       {@link KernelLab}) against the simulator's on the same policy and topology.
  * </ul>
  * The kernel rows need root and network namespaces; without them (or with {@code --no-kernel}) they
- * say why they were skipped. Exit code 0, 1 if a timed command failed.
+ * say why they were skipped. Exit code 0; 1 if a timed command failed; 2 for bad options.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Time mlb against iptables-restore --test and the kernel lab on one generated ruleset; print ratios.")
@@ -82,6 +82,10 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--repeat", paramLabel = "N", defaultValue = "5",
       description = "Timed runs of each in-process measurement; the median is printed (default ${DEFAULT-VALUE}).")
   int repeat;
+
+  @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "3",
+      description = "Least time of warm-up runs before each in-process measurement (default ${DEFAULT-VALUE}).")
+  double warmup;
 
   @Option(names = "--native-repeat", paramLabel = "N", defaultValue = "3",
       description = "Timed runs of each external command; the median is printed (default ${DEFAULT-VALUE}).")
@@ -106,9 +110,15 @@ final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintStream out = main.stdout;
-    if (rules < ScaleRulesetGenerator.MIN_RULES || repeat < 1 || nativeRepeat < 1 || labFlows < 1 || simFlows < 1) {
-      main.stderr.println("mlb bench: --rules must be at least " + ScaleRulesetGenerator.MIN_RULES
-          + " and --repeat, --native-repeat, --lab-flows and --sim-flows at least 1");
+    if (rules < ScaleRulesetGenerator.MIN_RULES) {
+      main.stderr.println("mlb bench: --rules " + rules + " is too small; expected at least "
+          + ScaleRulesetGenerator.MIN_RULES);
+      return Main.INVALID;
+    }
+    if (repeat < 1 || nativeRepeat < 1 || labFlows < 1 || simFlows < 1 || !(warmup >= 0)) {
+      main.stderr.println("mlb bench: --repeat, --native-repeat, --lab-flows and --sim-flows must be at least 1"
+          + " and --warmup at least 0 (got " + repeat + ", " + nativeRepeat + ", " + labFlows + ", " + simFlows
+          + ", " + warmup + ")");
       return Main.INVALID;
     }
     Ruleset ruleset = new ScaleRulesetGenerator(seed).generate(rules);
@@ -266,7 +276,8 @@ final class BenchCommand implements Callable<Integer> {
     // The simulator: warm up, then time on this thread's CPU and on the wall clock.
     List<Flow> flows = FlowGenerator.of(topology, seed).lan(web, Math.min(simFlows, 20_000));
     Simulator sim = Simulator.of(topology, SeedPolicy.rules(), SeedPolicy.routes(), seed);
-    for (int i = 0; i < 3; i++) {
+    long warmUntil = System.nanoTime() + (long) (warmup * 1e9);
+    for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
       runFlows(sim, flows, flows.size());
     }
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
@@ -309,9 +320,9 @@ final class BenchCommand implements Callable<Integer> {
     return completed;
   }
 
-  /** Runs {@code work} until warm (at least five runs and three seconds), then the median of {@code n} runs. */
-  private static double median(int n, Supplier<?> work) {
-    long warmUntil = System.nanoTime() + 3_000_000_000L;
+  /** Runs {@code work} until warm (five runs and {@code --warmup} seconds), then the median of {@code n} runs. */
+  private double median(int n, Supplier<?> work) {
+    long warmUntil = System.nanoTime() + (long) (warmup * 1e9);
     for (int i = 0; i < 5 || System.nanoTime() < warmUntil; i++) {
       sink(work.get());
     }
