@@ -86,6 +86,7 @@ final class PlanValidator {
       r.from().ifPresent(p -> family(w, "from", p.family(), p));
       r.to().ifPresent(p -> family(w, "to", p.family(), p));
       for (Optional<InterfaceName> dev : List.of(r.iif(), r.oif())) {
+        dev.ifPresent(d -> unwritable(w, d));
         dev.filter(InterfaceName::isWildcard)
             .ifPresent(
                 d -> error("interface-wildcard", w,
@@ -149,7 +150,8 @@ final class PlanValidator {
           equal = k;
           break;
         }
-        if (same < 0 && r.priority().isPresent() && rules.get(k).priority().equals(r.priority())) {
+        if (same < 0 && r.priority().isPresent() && rules.get(k).priority().equals(r.priority())
+            && !sameOutcome(rules.get(k), r)) {
           same = k;
         }
       }
@@ -163,6 +165,16 @@ final class PlanValidator {
                 + " with a different meaning; the kernel evaluates them in the order added. Give each rule its own priority");
       }
     }
+  }
+
+  /**
+   * Whether two rules do the same with a packet they select (same action, same suppressors): then
+   * the order the kernel evaluates them in cannot change a result, and they may share a priority.
+   */
+  private static boolean sameOutcome(IpRule a, IpRule b) {
+    return a.action().equals(b.action())
+        && a.suppressPrefixLength().equals(b.suppressPrefixLength())
+        && a.suppressIfgroup().equals(b.suppressIfgroup());
   }
 
   private void routes() {
@@ -187,6 +199,7 @@ final class PlanValidator {
       r.nexthops().forEach(n -> n.dev().ifPresent(devs::add));
       devices(w, devs);
       for (InterfaceName d : devs) {
+        unwritable(w, d);
         if (d.isWildcard()) {
           error("interface-wildcard", w, "device \"" + d + "\" ends in '+', but a route takes one literal device name");
         }
@@ -301,6 +314,19 @@ final class PlanValidator {
           what + " " + via + " is not inside a prefix of dev " + dev.get() + " ("
               + (known.isEmpty() ? "it has no " + name(via.family()) + " prefix" : String.join(", ", known))
               + "); the kernel refuses it (Nexthop has invalid gateway) unless the route is onlink");
+    }
+  }
+
+  /**
+   * The one character an interface may have that a batch line cannot carry: iproute2's batch
+   * reader cuts every line at its first {@code #}, even inside a word or quotes.
+   */
+  private void unwritable(String w, InterfaceName d) {
+    if (d.name().indexOf('#') >= 0) {
+      error("interface-comment", w,
+          "interface \"" + d + "\" contains '#', which ip -batch takes as the start of a comment anywhere"
+              + " in a line: the line would end at \"" + d.name().substring(0, d.name().indexOf('#'))
+              + "\". Rename the interface");
     }
   }
 

@@ -36,6 +36,17 @@ class DocumentedExamplesTest {
   }
 
   @Test
+  void sysctlSetting() {
+    assertEquals("net.ipv4.ip_forward = 1", new SysctlSetting("net.ipv4.ip_forward", "1").toString());
+    assertEquals("net/ipv4/conf/eth0.100/rp_filter = 2",
+        new SysctlSetting("net/ipv4/conf/eth0.100/rp_filter", "2").toString());
+    assertEquals("sysctl key \"net.ipv4.conf.ppp*.rp_filter\" contains '*' at position 18, which sysctl -p expands"
+            + " as a glob pattern",
+        assertThrows(IllegalArgumentException.class, () -> new SysctlSetting("net.ipv4.conf.ppp*.rp_filter", "2"))
+            .getMessage());
+  }
+
+  @Test
   void ipRuleAndRoute() {
     IpRule rule = IpRule.builder().priority(1001).fwmark(Mark.of(1, 0xff))
         .action(RuleAction.lookup(RoutingTable.of(101))).protocol(RouteProtocol.of(99)).build();

@@ -193,8 +193,46 @@ class InvalidInputTest {
             "warning [priority-duplicate] line 2, rule 2 (priority 5): priority 5 is also used by line 1, rule 1"
                 + " (priority 5) with a different meaning; the kernel evaluates them in the order added. Give each"
                 + " rule its own priority"),
-        findings("rule add priority 5 fwmark 1 lookup 7\nrule add priority 5 fwmark 2 lookup 7\n"
+        findings("rule add priority 5 fwmark 1 lookup 8\nrule add priority 5 fwmark 2 lookup 7\n"
             + "rule add priority 5 fwmark 2 lookup 7\n"));
+  }
+
+  /**
+   * iproute2 6.1's batch reader cuts a line at its first '#', inside a word too (checked with
+   * {@code ip link add 'y#x' type veth ...; echo 'link show dev y#x' | ip -batch -}: Device "y" does
+   * not exist), so a route through "wan#2" would go through "wan" instead.
+   */
+  @Test
+  void interfaceWithAHashCannotBeWrittenIntoABatch() {
+    dev.mlb.api.InterfaceName wan = dev.mlb.api.InterfaceName.of("wan#2");
+    RoutingPlan plan = RoutingPlan.builder().family(IpFamily.V4)
+        .addRoutes(Route.builder().destination(dev.mlb.api.IpPrefix.any(IpFamily.V4)).table(RoutingTable.of(7))
+            .dev(wan).build())
+        .addRules(IpRule.builder().priority(5).iif(wan).action(RuleAction.lookup(RoutingTable.of(7))).build())
+        .build();
+    List<String> expected = List.of(
+        "error [interface-comment] route 1 (default table 7): interface \"wan#2\" contains '#', which ip -batch takes"
+            + " as the start of a comment anywhere in a line: the line would end at \"wan\". Rename the interface",
+        "error [interface-comment] rule 1 (priority 5): interface \"wan#2\" contains '#', which ip -batch takes"
+            + " as the start of a comment anywhere in a line: the line would end at \"wan\". Rename the interface",
+        "warning [no-owner] plan: the plan has rules but no owner, so the batch cannot flush them first; applying it"
+            + " a second time fails with \"File exists\". Set an owner protocol and tag every rule with it");
+    assertEquals(expected, plan.validate().stream().map(Finding::toString).collect(Collectors.toList()));
+    assertThrows(ValidationException.class, () -> IpBatchWriter.render(plan));
+  }
+
+  /** Rules that share a priority and do the same thing give the same result in either order. */
+  @Test
+  void samePriorityWithTheSameActionIsFine() {
+    assertEquals(List.of(),
+        findings("rule add priority 5 to 192.0.2.0/25 lookup main\nrule add priority 5 to 198.51.100.0/24 lookup main\n"
+            + "rule add priority 6 iif eth0 lookup 7 suppress_prefixlength 0\n"
+            + "rule add priority 6 iif eth1 lookup 7 suppress_prefixlength 0\n"));
+    assertEquals(List.of("warning [priority-duplicate] line 2, rule 2 (priority 6): priority 6 is also used by line 1,"
+            + " rule 1 (priority 6) with a different meaning; the kernel evaluates them in the order added. Give each"
+            + " rule its own priority"),
+        findings("rule add priority 6 iif eth0 lookup 7 suppress_prefixlength 0\n"
+            + "rule add priority 6 iif eth1 lookup 7\n"));
   }
 
   @Test
