@@ -144,7 +144,7 @@ public final class RestoreParser {
    * One instance of every match, target, prefix and interface name read so far: rules that test the
    * same thing share it (they are immutable), so a large ruleset keeps each distinct value once.
    */
-  private final Map<Object, Object> shared = new HashMap<>();
+  private Map<Object, Object> shared = new HashMap<>();
 
   /** Whether to record the line of every rule and chain ({@link #parseWithLines}). */
   private boolean keepLines = true;
@@ -200,6 +200,8 @@ public final class RestoreParser {
   // ---------------------------------------------------------------- lines
 
   private ParsedRuleset run(String text) {
+    // Room for about one shared value per rule (a rule line is about 100 characters), without rehashing.
+    shared = new HashMap<>(Math.max(16, text.length() / 64));
     // Line by line, without keeping the lines: at {@code \n}; a {@code \r} right before it belongs
     // to the line break.
     int start = 0;

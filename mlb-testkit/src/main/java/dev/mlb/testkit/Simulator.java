@@ -5,6 +5,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 import dev.mlb.api.InterfaceName;
 import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpFamily;
+import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Protocol;
 import dev.mlb.iproute.RoutingPlan;
 import dev.mlb.netfilter.Hook;
@@ -120,6 +121,8 @@ public final class Simulator {
   private final Map<String, Topology.Uplink> uplinkByDevice = new HashMap<>();
   private final Map<IpAddress, Topology.Uplink> uplinkByAddress = new HashMap<>();
   private final List<IpAddress> routerAddresses;
+  private final Topology.Uplink[] uplinks;
+  private final IpPrefix lanNetwork;
 
   private Simulator(Topology topology, Ruleset ruleset, RoutingPlan plan, long seed) {
     checkArgument(ruleset.family() == IpFamily.V4, "the simulator runs IPv4 rulesets; this one is %s",
@@ -130,6 +133,8 @@ public final class Simulator {
     this.netfilter = new NetfilterEngine(ruleset, new SplittableRandom(seed), this::interfaceAddress);
     this.routing = new RoutingEngine(topology, plan);
     this.routerAddresses = topology.routerAddresses();
+    this.uplinks = topology.uplinks().toArray(new Topology.Uplink[0]);
+    this.lanNetwork = topology.lanAddress().network();
     for (Topology.Uplink u : topology.uplinks()) {
       uplinkByDevice.putIfAbsent(u.iface().name(), u);
       uplinkByAddress.putIfAbsent(u.ip(), u);
@@ -356,7 +361,7 @@ public final class Simulator {
     if (routerAddresses.contains(dst)) {
       return new End(Place.ROUTER, "router", dst, flow.serverPort());
     }
-    if (topology.lanAddress().network().contains(dst)) {
+    if (lanNetwork.contains(dst)) {
       return new End(Place.LAN, "LAN host", dst, flow.serverPort());
     }
     return new End(Place.INTERNET, "server", dst, flow.serverPort());
@@ -563,7 +568,7 @@ public final class Simulator {
       place = Place.LAN;
       placeName = "LAN on " + egress.dev();
     } else {
-      Topology.Uplink u = uplinkByDevice.get(egress.dev());
+      Topology.Uplink u = uplinkOn(egress.dev());
       if (u == null) {
         return run.lose("interface " + egress.dev(), "the topology has no interface " + egress.dev()
             + "; the packet was routed there by " + routeText(run));
@@ -764,6 +769,16 @@ public final class Simulator {
       p.src = c.srcNat;
     }
     return true;
+  }
+
+  /** The first uplink on device {@code dev}, or null (a few string compares; no hashing). */
+  private Topology.Uplink uplinkOn(String dev) {
+    for (Topology.Uplink u : uplinks) {
+      if (u.iface().name().equals(dev)) {
+        return u;
+      }
+    }
+    return null;
   }
 
   /** The primary address of {@code dev} in the topology, or null. */

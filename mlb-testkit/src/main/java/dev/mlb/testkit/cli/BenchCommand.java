@@ -83,7 +83,7 @@ final class BenchCommand implements Callable<Integer> {
       description = "Timed runs of each in-process measurement; the median is printed (default ${DEFAULT-VALUE}).")
   int repeat;
 
-  @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "3",
+  @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "10",
       description = "Least time of warm-up runs before each in-process measurement (default ${DEFAULT-VALUE}).")
   double warmup;
 

@@ -86,6 +86,6 @@ class BenchCommandTest {
     Run w = FmtCommandTest.mlb("", "bench", "--rules", "10", "--repeat", "0");
     assertEquals(2, w.code());
     assertEquals("mlb bench: --repeat, --native-repeat, --lab-flows and --sim-flows must be at least 1 and --warmup"
-        + " at least 0 (got 0, 3, 20, 200000, 3.0)\n", w.err());
+        + " at least 0 (got 0, 3, 20, 200000, 10.0)\n", w.err());
   }
 }
