@@ -139,12 +139,14 @@ final class BenchCommand implements Callable<Integer> {
         }
         return findings;
       });
+      double parseCpu = lastCpu;
       rows.add(new Row("mlb parse+validate (in-process, warm)", seconds(parse),
-          rate(rules / parse, "rules/s"), "1.0"));
+          rate(rules / parse, "rules/s") + ", thread CPU " + seconds(parseCpu), "1.0"));
       double render = median(repeat, () -> RestoreWriter.render(ruleset));
       rows.add(new Row("mlb render (in-process, warm)", seconds(render),
-          String.format(Locale.ROOT, "%.0f MB/s", bytes.length / render / 1e6), ""));
-      linearGrowth(parse);
+          String.format(Locale.ROOT, "%.0f MB/s", bytes.length / render / 1e6) + ", thread CPU " + seconds(lastCpu),
+          ""));
+      linearGrowth(parse, parseCpu);
       memory(text);
 
       Optional<Double> fmt = fmtProcess(file);
@@ -172,7 +174,7 @@ final class BenchCommand implements Callable<Integer> {
 
   // ---------------------------------------------------------------- measurements
 
-  private void linearGrowth(double parseFull) {
+  private void linearGrowth(double parseFull, double parseFullCpu) {
     int small = rules / 10;
     if (small < ScaleRulesetGenerator.MIN_RULES) {
       rows.add(new Row("linear growth", "skipped", "--rules below " + 10 * ScaleRulesetGenerator.MIN_RULES, ""));
@@ -180,11 +182,14 @@ final class BenchCommand implements Callable<Integer> {
     }
     String smallText = RestoreWriter.render(new ScaleRulesetGenerator(seed).generate(small));
     double t = median(repeat, () -> RestoreParser.parse("small", smallText, IpFamily.V4).validate());
+    double smallCpu = lastCpu;
     double perRuleSmall = t / small * 1e6;
     double perRuleFull = parseFull / rules * 1e6;
     rows.add(new Row(String.format(Locale.ROOT, "parse+validate per rule, %,d -> %,d rules", small, rules),
-        String.format(Locale.ROOT, "%.2f -> %.2f us", perRuleSmall, perRuleFull), "",
-        String.format(Locale.ROOT, "%.2f (1.0 = linear)", perRuleFull / perRuleSmall)));
+        String.format(Locale.ROOT, "%.2f -> %.2f us", perRuleSmall, perRuleFull),
+        String.format(Locale.ROOT, "thread CPU %.2f -> %.2f us", smallCpu / small * 1e6, parseFullCpu / rules * 1e6),
+        String.format(Locale.ROOT, "%.2f (1.0 = linear; CPU %.2f)", perRuleFull / perRuleSmall,
+            (parseFullCpu / rules) / (smallCpu / small))));
   }
 
   private void memory(String text) {
@@ -326,15 +331,24 @@ final class BenchCommand implements Callable<Integer> {
     for (int i = 0; i < 5 || System.nanoTime() < warmUntil; i++) {
       sink(work.get());
     }
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     double[] times = new double[n];
+    double[] cpu = new double[n];
     for (int i = 0; i < n; i++) {
+      long c0 = threads.getCurrentThreadCpuTime();
       long t0 = System.nanoTime();
       sink(work.get());
       times[i] = (System.nanoTime() - t0) / 1e9;
+      cpu[i] = (threads.getCurrentThreadCpuTime() - c0) / 1e9;
     }
     Arrays.sort(times);
+    Arrays.sort(cpu);
+    lastCpu = cpu[n / 2];
     return times[n / 2];
   }
+
+  /** The median CPU time of this thread in the last {@link #median} measurement (GC threads not counted). */
+  private double lastCpu;
 
   private static volatile int sink;
 
