@@ -141,10 +141,12 @@ final class BenchCommand implements Callable<Integer> {
       });
       double parseCpu = lastCpu;
       rows.add(new Row("mlb parse+validate (in-process, warm)", seconds(parse),
-          rate(rules / parse, "rules/s") + ", thread CPU " + seconds(parseCpu), "1.0"));
+          rate(rules / parse, "rules/s") + ", thread CPU " + seconds(parseCpu) + " (user " + seconds(lastUser) + ")",
+          "1.0"));
       double render = median(repeat, () -> RestoreWriter.render(ruleset));
       rows.add(new Row("mlb render (in-process, warm)", seconds(render),
-          String.format(Locale.ROOT, "%.0f MB/s", bytes.length / render / 1e6) + ", thread CPU " + seconds(lastCpu),
+          String.format(Locale.ROOT, "%.0f MB/s", bytes.length / render / 1e6) + ", thread CPU " + seconds(lastCpu)
+              + " (user " + seconds(lastUser) + ")",
           ""));
       linearGrowth(parse, parseCpu);
       memory(text);
@@ -334,21 +336,29 @@ final class BenchCommand implements Callable<Integer> {
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     double[] times = new double[n];
     double[] cpu = new double[n];
+    double[] user = new double[n];
     for (int i = 0; i < n; i++) {
       long c0 = threads.getCurrentThreadCpuTime();
+      long u0 = threads.getCurrentThreadUserTime();
       long t0 = System.nanoTime();
       sink(work.get());
       times[i] = (System.nanoTime() - t0) / 1e9;
       cpu[i] = (threads.getCurrentThreadCpuTime() - c0) / 1e9;
+      user[i] = (threads.getCurrentThreadUserTime() - u0) / 1e9;
     }
     Arrays.sort(times);
     Arrays.sort(cpu);
+    Arrays.sort(user);
     lastCpu = cpu[n / 2];
+    lastUser = user[n / 2];
     return times[n / 2];
   }
 
   /** The median CPU time of this thread in the last {@link #median} measurement (GC threads not counted). */
   private double lastCpu;
+
+  /** The same, user mode only: the rest is the kernel's, mostly page faults. */
+  private double lastUser;
 
   private static volatile int sink;
 
