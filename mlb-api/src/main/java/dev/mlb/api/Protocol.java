@@ -117,4 +117,15 @@ public record Protocol(int number) implements Comparable<Protocol> {
     String name = NAMES.get(number);
     return name != null ? name : Integer.toString(number);
   }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Protocol p && p.number == number;
+  }
+
+  @Override
+  public int hashCode() {
+    // What the record's own hashCode gives for its one int, spelled out next to equals.
+    return number;
+  }
 }

@@ -68,7 +68,7 @@ final class BatchReader {
         continue;
       }
       StringBuilder logical = new StringBuilder();
-      List<int[]> pos = new ArrayList<>(); // per char: line, column
+      List<int[]> pos = new ArrayList<>(2); // per physical part: its first index in the logical line, its line
       String current = cut(raw);
       i++;
       int lineNo = firstLine;
@@ -110,9 +110,17 @@ final class BatchReader {
   }
 
   private static void append(StringBuilder logical, List<int[]> pos, String part, int line) {
-    for (int k = 0; k < part.length(); k++) {
-      logical.append(part.charAt(k));
-      pos.add(new int[] {line, k + 1});
+    pos.add(new int[] {logical.length(), line});
+    logical.append(part);
+  }
+
+  /** The line and column of character {@code k} of the logical line: of the last part starting at or before it. */
+  private static int[] position(List<int[]> pos, int k) {
+    for (int i = pos.size() - 1; ; i--) {
+      int[] part = pos.get(i);
+      if (part[0] <= k) {
+        return new int[] {part[1], k - part[0] + 1};
+      }
     }
   }
 
@@ -124,6 +132,8 @@ final class BatchReader {
     List<Word> words = new ArrayList<>();
     int k = 0;
     int n = line.length();
+    int shownLine = -1;
+    String shown = null;
     while (k < n) {
       while (k < n && isSpace(line.charAt(k))) {
         k++;
@@ -131,8 +141,12 @@ final class BatchReader {
       if (k >= n) {
         break;
       }
-      int[] at = pos.get(k);
-      String lineText = display(physical.get(at[0] - 1));
+      int[] at = position(pos, k);
+      if (at[0] != shownLine) {
+        shownLine = at[0];
+        shown = display(physical.get(at[0] - 1));
+      }
+      String lineText = shown;
       if (words.size() >= 99) {
         throw new ParseException(
             source, at[0], at[1], "more than 99 words in one command; ip -batch allows at most 99", lineText);

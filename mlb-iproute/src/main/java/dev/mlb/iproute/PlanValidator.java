@@ -20,6 +20,12 @@ import java.util.OptionalLong;
 final class PlanValidator {
   private final RoutingPlan plan;
   private final List<Finding> findings = new ArrayList<>();
+  /**
+   * By table, the indexes of the routes that can shadow a gateway (scope link or host, neither
+   * unicast nor local), in plan order; made on first use. Most plans have none, so a plan of many
+   * routes is checked in linear time.
+   */
+  private Map<RoutingTable, List<Integer>> shadowing;
 
   private PlanValidator(RoutingPlan plan) {
     this.plan = plan;
@@ -276,14 +282,20 @@ final class PlanValidator {
       return;
     }
     List<Route> routes = plan.routes();
-    for (int j = 0; j < routes.size(); j++) {
+    if (shadowing == null) {
+      shadowing = new HashMap<>();
+      for (int j = 0; j < routes.size(); j++) {
+        Route o = routes.get(j);
+        if (o.effectiveScope().number() >= RouteScope.LINK.number()
+            && o.type() != RouteType.UNICAST
+            && o.type() != RouteType.LOCAL) {
+          shadowing.computeIfAbsent(o.table(), t -> new ArrayList<>()).add(j);
+        }
+      }
+    }
+    for (int j : shadowing.getOrDefault(route.table(), List.of())) {
       Route o = routes.get(j);
-      if (o != route
-          && o.table().equals(route.table())
-          && o.effectiveScope().number() >= RouteScope.LINK.number()
-          && o.type() != RouteType.UNICAST
-          && o.type() != RouteType.LOCAL
-          && o.destination().contains(via)) {
+      if (o != route && o.destination().contains(via)) {
         error("gateway-shadowed", w,
             what + " " + via + " lies in " + where(o, j) + ", a " + o.type() + " route of scope "
                 + o.effectiveScope() + " in the same table, where the kernel looks the gateway up first"

@@ -90,6 +90,15 @@ class InvalidInputTest {
   }
 
   @Test
+  void aWordOnAContinuationLineIsPlacedOnItsOwnLine() {
+    // "bogus" starts in column 3 of the third physical line, after two continued lines; the excerpt is that line.
+    assertEquals("line 3, column 3: unknown word \"bogus\" in rule add; expected not, from, to, priority, fwmark,"
+        + " iif, oif, ipproto, sport, dport, lookup, goto, nop, unreachable, blackhole, prohibit,"
+        + " suppress_prefixlength, suppress_ifgroup or protocol\n    [*]bogus 1",
+        parseError("rule add priority 5 \\\n  lookup 7 \\\n  bogus 1\n"));
+  }
+
+  @Test
   void keywordWithoutValue() {
     assertEquals("line 1, column 18: the command ends after \"priority\"; expected a priority 0 to 4294967295\n"
         + "  rule add priority[*]",

@@ -89,6 +89,49 @@ public final class RestoreParser {
   private static final String NAT_DROP =
       "the nat table is not meant for filtering; iptables refuses DROP there";
 
+  private static final Set<Integer> NAT_PORT_PROTOCOLS = Set.of(6, 17, 132, 33);
+  private static final Set<Integer> MULTIPORT_PROTOCOLS = Set.of(6, 17, 136, 132, 33);
+
+  // The options of the modelled modules and targets, made once (they are asked for every option read).
+  private static final Map<String, Integer> CONNTRACK_UNMODELLED = conntrackUnmodelled();
+  private static final List<String> CONNTRACK_OPTIONS =
+      List.of("--ctstate", "--ctproto", "--ctorigsrc", "--ctorigdst", "--ctreplsrc", "--ctrepldst",
+          "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport", "--ctrepldstport", "--ctstatus", "--ctexpire",
+          "--ctdir");
+  private static final List<String> STATE_OPTIONS = List.of("--state");
+  private static final List<String> MARK_OPTIONS = List.of("--mark");
+  private static final List<String> STATISTIC_OPTIONS = List.of("--mode", "--every", "--packet", "--probability");
+  private static final Map<String, Integer> TCP_UNMODELLED = Map.of("--tcp-flags", 2, "--syn", 0, "--tcp-option", 1);
+  private static final List<String> TCP_OPTIONS = List.of("--sport", "--dport", "--tcp-flags", "--syn", "--tcp-option");
+  private static final List<String> UDP_OPTIONS = List.of("--sport", "--dport");
+  private static final List<String> MULTIPORT_OPTIONS = List.of("--sports", "--dports", "--ports");
+  private static final List<String> COMMENT_OPTIONS = List.of("--comment");
+  private static final List<String> MARK_OPERATIONS =
+      List.of("--set-xmark", "--set-mark", "--and-mark", "--or-mark", "--xor-mark");
+  private static final List<String> CONNMARK_OPTIONS = connmarkOptions();
+  private static final Set<String> CONNMARK_FLAGS = Set.of("--save-mark", "--restore-mark");
+  private static final Map<String, Integer> CONNMARK_UNMODELLED = Map.of("--left-shift-mark", 1, "--right-shift-mark", 1);
+  private static final List<String> MASQUERADE_OPTIONS = List.of("--to-ports", "--random", "--random-fully");
+  private static final Set<String> MASQUERADE_FLAGS = Set.of("--random", "--random-fully");
+  private static final List<String> SNAT_OPTIONS = List.of("--to-source", "--random", "--random-fully", "--persistent");
+  private static final Set<String> SNAT_FLAGS = Set.of("--random", "--random-fully", "--persistent");
+
+  private static Map<String, Integer> conntrackUnmodelled() {
+    Map<String, Integer> options = new HashMap<>();
+    for (String o : List.of("--ctproto", "--ctorigsrc", "--ctorigdst", "--ctreplsrc",
+        "--ctrepldst", "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport", "--ctrepldstport",
+        "--ctstatus", "--ctexpire", "--ctdir")) {
+      options.put(o, 1);
+    }
+    return Map.copyOf(options);
+  }
+
+  private static List<String> connmarkOptions() {
+    List<String> all = new ArrayList<>(MARK_OPERATIONS);
+    all.addAll(List.of("--save-mark", "--restore-mark", "--nfmask", "--ctmask", "--mask"));
+    return List.copyOf(all);
+  }
+
   private static final Pattern COUNTERS = Pattern.compile("\\[[0-9]+:[0-9]+\\]");
   private static final Pattern DECIMAL = Pattern.compile("[0-9]*\\.?[0-9]*([eE][+-]?[0-9]+)?");
 
@@ -97,6 +140,14 @@ public final class RestoreParser {
   private final Map<TableName, Integer> tableLines = new HashMap<>();
   private final List<Table> tables = new ArrayList<>();
   private final ImmutableMap.Builder<String, Integer> locations = ImmutableMap.builder();
+  /**
+   * One instance of every match, target, prefix and interface name read so far: rules that test the
+   * same thing share it (they are immutable), so a large ruleset keeps each distinct value once.
+   */
+  private Map<Object, Object> shared = new HashMap<>();
+
+  /** Whether to record the line of every rule and chain ({@link #parseWithLines}). */
+  private boolean keepLines = true;
 
   /** The current line. */
   private int lineNo;
@@ -120,7 +171,10 @@ public final class RestoreParser {
    * @throws ParseException naming the line, the column and what was expected
    */
   public static Ruleset parse(String source, String text, IpFamily family) {
-    return parseWithLines(source, text, family).ruleset();
+    check(text, family);
+    RestoreParser parser = new RestoreParser(source, family);
+    parser.keepLines = false;
+    return parser.run(text).ruleset();
   }
 
   /**
@@ -130,23 +184,36 @@ public final class RestoreParser {
    * @throws ParseException naming the line, the column and what was expected
    */
   public static ParsedRuleset parseWithLines(String source, String text, IpFamily family) {
+    check(text, family);
+    return new RestoreParser(source, family).run(text);
+  }
+
+  private static void check(String text, IpFamily family) {
     if (text == null) {
       throw new IllegalArgumentException("text is null");
     }
     if (family == null) {
       throw new IllegalArgumentException("family is null");
     }
-    return new RestoreParser(source, family).run(text);
   }
 
   // ---------------------------------------------------------------- lines
 
   private ParsedRuleset run(String text) {
-    List<String> lines = splitLines(text);
-    for (int i = 0; i < lines.size(); i++) {
-      lineNo = i + 1;
-      lineText = lines.get(i);
+    // Room for about one shared value per rule (a rule line is about 100 characters), without rehashing.
+    shared = new HashMap<>(Math.max(16, text.length() / 64));
+    // Line by line, without keeping the lines: at {@code \n}; a {@code \r} right before it belongs
+    // to the line break.
+    int start = 0;
+    int number = 0;
+    while (start < text.length()) {
+      int nl = text.indexOf('\n', start);
+      int end = nl < 0 ? text.length() : nl;
+      int cut = nl > start && text.charAt(nl - 1) == '\r' ? nl - 1 : end;
+      lineNo = ++number;
+      lineText = text.substring(start, cut);
       line(lineText);
+      start = end + 1;
     }
     if (table != null) {
       lineNo = table.line;
@@ -156,20 +223,6 @@ public final class RestoreParser {
     }
     Ruleset ruleset = Ruleset.builder().family(family).addAllTables(tables).build();
     return new ParsedRuleset(ruleset, locations.buildKeepingLast());
-  }
-
-  /** Splits at {@code \n}; a {@code \r} right before it belongs to the line break. */
-  private static List<String> splitLines(String text) {
-    List<String> lines = new ArrayList<>();
-    int start = 0;
-    while (start < text.length()) {
-      int nl = text.indexOf('\n', start);
-      int end = nl < 0 ? text.length() : nl;
-      int cut = nl > start && text.charAt(nl - 1) == '\r' ? nl - 1 : end;
-      lines.add(text.substring(start, cut));
-      start = end + 1;
-    }
-    return lines;
   }
 
   private void line(String text) {
@@ -238,6 +291,9 @@ public final class RestoreParser {
         cb.policy(c.policy);
       }
       b.addChains(cb.build());
+      if (!keepLines) {
+        continue;
+      }
       if (c.line > 0) {
         locations.put(RulesetValidator.location(table.name, c.name), c.line);
       }
@@ -440,8 +496,10 @@ public final class RestoreParser {
 
   /** Splits a line into words as iptables-restore's add_param_to_argv does. */
   private List<Token> tokenize(String text) {
-    List<Token> out = new ArrayList<>();
+    List<Token> out = new ArrayList<>(32);
     StringBuilder word = new StringBuilder();
+    // An unquoted word is cut from the line directly; the builder is for words with quotes.
+    boolean built = false;
     int start = -1;
     boolean quoted = false;
     boolean escaped = false;
@@ -458,6 +516,7 @@ public final class RestoreParser {
           quoted = false;
           out.add(new Token(word.toString(), start + 1, true));
           word.setLength(0);
+          built = false;
           start = -1;
         } else {
           word.append(c);
@@ -469,27 +528,78 @@ public final class RestoreParser {
         quoteColumn = i + 1;
         if (start < 0) {
           start = i;
+        } else if (!built) {
+          word.append(text, start, i);
         }
+        built = true;
       } else if (c == ' ' || c == '\t') {
         if (start >= 0) {
-          out.add(new Token(word.toString(), start + 1));
+          out.add(new Token(built ? word.toString() : word(text, start, i), start + 1));
           word.setLength(0);
+          built = false;
           start = -1;
         }
       } else {
         if (start < 0) {
           start = i;
         }
-        word.append(c);
+        if (built) {
+          word.append(c);
+        }
       }
     }
     if (quoted) {
       throw error(quoteColumn, "unterminated quote: no closing \" before the end of the line");
     }
     if (start >= 0) {
-      out.add(new Token(word.toString(), start + 1));
+      out.add(new Token(built ? word.toString() : word(text, start, text.length()), start + 1));
     }
     return out;
+  }
+
+  /**
+   * Words most lines repeat (commands, options, module and target names, states), held once: a
+   * restore file of many rules is mostly these.
+   */
+  private static final String[] COMMON_WORDS = commonWords(
+      "-A", "-I", "-N", "-P", "-m", "-j", "-g", "-s", "-d", "-i", "-o", "-p", "!", "tcp", "udp", "icmp", "state",
+      "conntrack", "connmark", "mark", "statistic", "multiport", "comment", "--state", "--ctstate", "--mark",
+      "--mode", "nth", "random", "--every", "--packet", "--probability", "--sport", "--dport", "--sports",
+      "--dports", "--ports", "--comment", "MARK", "CONNMARK", "--set-xmark", "--set-mark", "--save-mark",
+      "--restore-mark", "--nfmask", "--ctmask", "--mask", "ACCEPT", "DROP", "RETURN", "MASQUERADE", "SNAT",
+      "--to-source", "--to-ports", "NEW", "ESTABLISHED", "RELATED", "INVALID", "UNTRACKED", "RELATED,ESTABLISHED",
+      "ESTABLISHED,RELATED", "PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING", "0x0", "0x1", "0x2",
+      "0xffffffff", "0", "1", "2", "80", "443", "LOG", "REJECT");
+
+  private static String[] commonWords(String... words) {
+    String[] table = new String[256];
+    for (String w : words) {
+      int slot = w.hashCode() & (table.length - 1);
+      while (table[slot] != null) {
+        slot = (slot + 1) & (table.length - 1);
+      }
+      table[slot] = w;
+    }
+    return table;
+  }
+
+  /** {@code text.substring(start, end)}, or the common word it spells without a new string. */
+  private static String word(String text, int start, int end) {
+    int length = end - start;
+    if (length <= 20) {
+      int h = 0;
+      for (int i = start; i < end; i++) {
+        h = 31 * h + text.charAt(i);
+      }
+      for (int slot = h & (COMMON_WORDS.length - 1); COMMON_WORDS[slot] != null;
+          slot = (slot + 1) & (COMMON_WORDS.length - 1)) {
+        String w = COMMON_WORDS[slot];
+        if (w.length() == length && text.regionMatches(start, w, 0, length)) {
+          return w;
+        }
+      }
+    }
+    return text.substring(start, end);
   }
 
   /** An unmodelled module with its words as written: the values, and which were quoted. */
@@ -514,6 +624,13 @@ public final class RestoreParser {
       }
     }
     return quoted.build();
+  }
+
+  /** The instance of {@code value} read first, or {@code value} itself if it is new. */
+  @SuppressWarnings("unchecked")
+  private <T> T share(T value) {
+    Object first = shared.putIfAbsent(value, value);
+    return first == null ? value : (T) first;
   }
 
   // ---------------------------------------------------------------- errors
@@ -641,8 +758,9 @@ public final class RestoreParser {
     private Target simpleTarget;
     private TargetParser targetParser;
     private Token targetToken;
-    /** The words of the option read last, for messages. */
-    private String previous;
+    /** The words of the option read last (from, to), for messages. */
+    private int previousFrom = -1;
+    private int previousTo;
     /** The extension loaded last: a module, a target parser or a simple target. */
     private Object latest;
     private final String chain;
@@ -700,15 +818,21 @@ public final class RestoreParser {
         }
         int first = pos - 1;
         word(t, bang);
-        StringBuilder text = new StringBuilder();
-        for (int i = first; i < pos; i++) {
-          String w = words.get(i).text;
-          boolean blank = w.isEmpty() || w.indexOf(' ') >= 0 || w.indexOf('\t') >= 0;
-          text.append(i > first ? " " : "").append(blank ? quoted(w) : w);
-        }
-        previous = text.toString();
+        previousFrom = first;
+        previousTo = pos;
       }
       return finish();
+    }
+
+    /** The words of the option read last, as written (a word with blanks in quotes). */
+    private String previous() {
+      StringBuilder text = new StringBuilder();
+      for (int i = previousFrom; i < previousTo; i++) {
+        String w = words.get(i).text;
+        boolean blank = w.isEmpty() || w.indexOf(' ') >= 0 || w.indexOf('\t') >= 0;
+        text.append(i > previousFrom ? " " : "").append(blank ? quoted(w) : w);
+      }
+      return text.toString();
     }
 
     /**
@@ -776,7 +900,7 @@ public final class RestoreParser {
       }
       if (!w.startsWith("-") || w.equals("-")) {
         throw error(t, "unexpected argument " + quoted(w)
-            + (previous == null ? "" : " after " + previous) + "; expected an option");
+            + (previousFrom < 0 ? "" : " after " + previous()) + "; expected an option");
       }
       option(t, bang);
     }
@@ -853,7 +977,7 @@ public final class RestoreParser {
     /** Whether the rule so far has a port protocol that NAT targets accept: tcp, udp, sctp, dccp. */
     boolean protocolHasPorts() {
       return protocol != null && !protocolNegated
-          && Set.of(6, 17, 132, 33).contains(protocol.number());
+          && NAT_PORT_PROTOCOLS.contains(protocol.number());
     }
 
     private int firstLoad(String name) {
@@ -904,21 +1028,21 @@ public final class RestoreParser {
       boolean negated = bang != null;
       switch (h) {
         case SOURCE -> {
-          rule.source(prefix(t, arg));
+          rule.source(share(prefix(t, arg)));
           rule.sourceNegated(negated);
         }
         case DESTINATION -> {
-          rule.destination(prefix(t, arg));
+          rule.destination(share(prefix(t, arg)));
           rule.destinationNegated(negated);
         }
         case IN -> {
           inToken = arg.text.equals("+") && !negated ? t : null;
-          rule.in(iface(arg));
+          rule.in(share(iface(arg)));
           rule.inNegated(negated);
         }
         case OUT -> {
           outToken = arg.text.equals("+") && !negated ? t : null;
-          rule.out(iface(arg));
+          rule.out(share(iface(arg)));
           rule.outNegated(negated);
         }
         case PROTOCOL -> {
@@ -1018,7 +1142,7 @@ public final class RestoreParser {
               + table.name.id() + "; declare it (\":" + n + " - [0:0]\" or \"-N " + n
               + "\") before the rules that use it");
         }
-        simpleTarget = new Goto(n);
+        simpleTarget = share(new Goto(n));
         return;
       }
       switch (n) {
@@ -1032,7 +1156,7 @@ public final class RestoreParser {
         case "RETURN" -> simpleTarget = Verdict.RETURN;
         default -> {
           if (isChain) {
-            simpleTarget = new Jump(n);
+            simpleTarget = share(new Jump(n));
           } else if (n.equals("MARK")) {
             targetParser = new MarkTargetParser(name, false);
           } else if (n.equals("CONNMARK")) {
@@ -1078,7 +1202,7 @@ public final class RestoreParser {
     /** Whether -m multiport may follow: -p tcp, udp, udplite, sctp or dccp, not negated. */
     boolean protocolHasMultiport() {
       return protocol != null && !protocolNegated
-          && Set.of(6, 17, 136, 132, 33).contains(protocol.number());
+          && MULTIPORT_PROTOCOLS.contains(protocol.number());
     }
 
     private Rule finish() {
@@ -1096,7 +1220,7 @@ public final class RestoreParser {
         }
       }
       for (ModuleParser m : modules) {
-        rule.addMatches(m.opaque ? opaqueMatch(m.name, m.raw) : m.finish());
+        rule.addMatches(share(m.opaque ? opaqueMatch(m.name, m.raw) : m.finish()));
         if (m.name.equals("tcp") || m.name.equals("udp")) {
           Protocol wanted = m.name.equals("tcp") ? Protocol.TCP : Protocol.UDP;
           if (!wanted.equals(protocol) || protocolNegated) {
@@ -1107,8 +1231,8 @@ public final class RestoreParser {
         }
       }
       if (targetParser != null) {
-        rule.target(targetParser.opaque ? opaqueTarget(targetParser.name, targetParser.raw)
-            : targetParser.finish());
+        rule.target(share(targetParser.opaque ? opaqueTarget(targetParser.name, targetParser.raw)
+            : targetParser.finish()));
       } else if (simpleTarget != null) {
         rule.target(simpleTarget);
       }
@@ -1147,8 +1271,8 @@ public final class RestoreParser {
     final String name;
     final Token at;
     /** The words so far, as written; the arguments if the module becomes opaque. */
-    final List<Token> raw = new ArrayList<>();
-    final Map<String, Token> given = new HashMap<>();
+    final List<Token> raw = new ArrayList<>(4);
+    final Map<String, Token> given = new HashMap<>(4);
     /** The rule the module belongs to. */
     RuleParser rule;
     /** Whether any option was negated. */
@@ -1276,25 +1400,12 @@ public final class RestoreParser {
 
     @Override
     Map<String, Integer> unmodelled() {
-      if (!conntrack) {
-        return Map.of();
-      }
-      Map<String, Integer> options = new HashMap<>();
-      for (String o : List.of("--ctproto", "--ctorigsrc", "--ctorigdst", "--ctreplsrc",
-          "--ctrepldst", "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport", "--ctrepldstport",
-          "--ctstatus", "--ctexpire", "--ctdir")) {
-        options.put(o, 1);
-      }
-      return options;
+      return conntrack ? CONNTRACK_UNMODELLED : Map.of();
     }
 
     @Override
     List<String> options() {
-      return conntrack
-          ? List.of("--ctstate", "--ctproto", "--ctorigsrc", "--ctorigdst", "--ctreplsrc",
-              "--ctrepldst", "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport",
-              "--ctrepldstport", "--ctstatus", "--ctexpire", "--ctdir")
-          : List.of("--state");
+      return conntrack ? CONNTRACK_OPTIONS : STATE_OPTIONS;
     }
 
     @Override
@@ -1347,7 +1458,7 @@ public final class RestoreParser {
 
     @Override
     List<String> options() {
-      return List.of("--mark");
+      return MARK_OPTIONS;
     }
 
     @Override
@@ -1402,7 +1513,7 @@ public final class RestoreParser {
 
     @Override
     List<String> options() {
-      return List.of("--mode", "--every", "--packet", "--probability");
+      return STATISTIC_OPTIONS;
     }
 
     @Override
@@ -1513,16 +1624,12 @@ public final class RestoreParser {
 
     @Override
     Map<String, Integer> unmodelled() {
-      return protocol.equals(Protocol.TCP)
-          ? Map.of("--tcp-flags", 2, "--syn", 0, "--tcp-option", 1)
-          : Map.of();
+      return protocol.equals(Protocol.TCP) ? TCP_UNMODELLED : Map.of();
     }
 
     @Override
     List<String> options() {
-      return protocol.equals(Protocol.TCP)
-          ? List.of("--sport", "--dport", "--tcp-flags", "--syn", "--tcp-option")
-          : List.of("--sport", "--dport");
+      return protocol.equals(Protocol.TCP) ? TCP_OPTIONS : UDP_OPTIONS;
     }
 
     @Override
@@ -1595,7 +1702,7 @@ public final class RestoreParser {
 
     @Override
     List<String> options() {
-      return List.of("--sports", "--dports", "--ports");
+      return MULTIPORT_OPTIONS;
     }
 
     @Override
@@ -1669,7 +1776,7 @@ public final class RestoreParser {
 
     @Override
     List<String> options() {
-      return List.of("--comment");
+      return COMMENT_OPTIONS;
     }
 
     @Override
@@ -1695,8 +1802,8 @@ public final class RestoreParser {
   private abstract class TargetParser {
     final String name;
     final Token at;
-    final List<Token> raw = new ArrayList<>();
-    final Map<String, Token> given = new HashMap<>();
+    final List<Token> raw = new ArrayList<>(4);
+    final Map<String, Token> given = new HashMap<>(4);
     boolean opaque;
 
     TargetParser(Token at) {
@@ -1769,8 +1876,7 @@ public final class RestoreParser {
 
   /** {@code -j MARK} and {@code -j CONNMARK}. */
   private final class MarkTargetParser extends TargetParser {
-    private static final List<String> OPERATIONS =
-        List.of("--set-xmark", "--set-mark", "--and-mark", "--or-mark", "--xor-mark");
+    private static final List<String> OPERATIONS = MARK_OPERATIONS;
     private final boolean connmark;
     private Token operation;
     private long value;
@@ -1784,22 +1890,17 @@ public final class RestoreParser {
 
     @Override
     List<String> options() {
-      if (!connmark) {
-        return OPERATIONS;
-      }
-      List<String> all = new ArrayList<>(OPERATIONS);
-      all.addAll(List.of("--save-mark", "--restore-mark", "--nfmask", "--ctmask", "--mask"));
-      return all;
+      return connmark ? CONNMARK_OPTIONS : OPERATIONS;
     }
 
     @Override
     Set<String> flags() {
-      return Set.of("--save-mark", "--restore-mark");
+      return CONNMARK_FLAGS;
     }
 
     @Override
     Map<String, Integer> unmodelled() {
-      return connmark ? Map.of("--left-shift-mark", 1, "--right-shift-mark", 1) : Map.of();
+      return connmark ? CONNMARK_UNMODELLED : Map.of();
     }
 
     private String operations() {
@@ -1916,12 +2017,12 @@ public final class RestoreParser {
 
     @Override
     List<String> options() {
-      return List.of("--to-ports", "--random", "--random-fully");
+      return MASQUERADE_OPTIONS;
     }
 
     @Override
     Set<String> flags() {
-      return Set.of("--random", "--random-fully");
+      return MASQUERADE_FLAGS;
     }
 
     @Override
@@ -1950,12 +2051,12 @@ public final class RestoreParser {
 
     @Override
     List<String> options() {
-      return List.of("--to-source", "--random", "--random-fully", "--persistent");
+      return SNAT_OPTIONS;
     }
 
     @Override
     Set<String> flags() {
-      return Set.of("--random", "--random-fully", "--persistent");
+      return SNAT_FLAGS;
     }
 
     @Override

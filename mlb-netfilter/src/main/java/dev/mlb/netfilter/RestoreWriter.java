@@ -2,7 +2,9 @@ package dev.mlb.netfilter;
 
 import com.google.common.collect.ImmutableSortedSet;
 import dev.mlb.api.Finding;
+import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpFamily;
+import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Mark;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.ValidationException;
@@ -41,9 +43,17 @@ public final class RestoreWriter {
     if (!errors.isEmpty()) {
       throw new ValidationException(errors);
     }
-    StringBuilder out = new StringBuilder(4096);
+    int rules = 0;
     for (Table table : ruleset.tables()) {
-      writeTable(out, table);
+      for (Chain chain : table.chains()) {
+        rules += chain.rules().size();
+      }
+    }
+    // About 110 bytes a rule; one growth at most for longer rules.
+    StringBuilder out = new StringBuilder(4096 + 128 * rules);
+    Writers writers = new Writers(out);
+    for (Table table : ruleset.tables()) {
+      writeTable(out, table, writers);
     }
     return out.toString();
   }
@@ -51,11 +61,18 @@ public final class RestoreWriter {
   /** One rule as it follows {@code -A CHAIN}, with its leading space; for messages and traces. */
   public static String renderRule(Rule rule) {
     StringBuilder out = new StringBuilder(128);
-    writeRule(out, rule);
+    writeRule(out, rule, new Writers(out));
     return out.toString();
   }
 
-  private static void writeTable(StringBuilder out, Table table) {
+  /** The match and target writers of one output, made once. */
+  private record Writers(MatchWriter matches, TargetWriter targets) {
+    Writers(StringBuilder out) {
+      this(new MatchWriter(out), new TargetWriter(out));
+    }
+  }
+
+  private static void writeTable(StringBuilder out, Table table, Writers writers) {
     out.append('*').append(table.name().id()).append('\n');
     for (Chain chain : table.chains()) {
       out.append(':').append(chain.name()).append(' ')
@@ -65,25 +82,111 @@ public final class RestoreWriter {
     for (Chain chain : table.chains()) {
       for (Rule rule : chain.rules()) {
         out.append("-A ").append(chain.name());
-        writeRule(out, rule);
+        writeRule(out, rule, writers);
         out.append('\n');
       }
     }
     out.append("COMMIT\n");
   }
 
-  private static void writeRule(StringBuilder out, Rule rule) {
-    rule.source().ifPresent(p -> out.append(rule.sourceNegated() ? " ! -s " : " -s ").append(p));
-    rule.destination().ifPresent(p -> out.append(rule.destinationNegated() ? " ! -d " : " -d ").append(p));
-    rule.in().ifPresent(i -> out.append(rule.inNegated() ? " ! -i " : " -i ").append(i.name()));
-    rule.out().ifPresent(i -> out.append(rule.outNegated() ? " ! -o " : " -o ").append(i.name()));
-    rule.protocol().ifPresent(p -> out.append(rule.protocolNegated() ? " ! -p " : " -p ").append(p));
-    MatchWriter matchWriter = new MatchWriter(out);
-    for (Match m : rule.matches()) {
-      out.append(" -m ").append(m.module());
-      m.accept(matchWriter);
+  private static void writeRule(StringBuilder out, Rule rule, Writers writers) {
+    if (rule.source().isPresent()) {
+      out.append(rule.sourceNegated() ? " ! -s " : " -s ");
+      appendPrefix(out, rule.source().get());
     }
-    rule.target().ifPresent(t -> t.accept(new TargetWriter(out)));
+    if (rule.destination().isPresent()) {
+      out.append(rule.destinationNegated() ? " ! -d " : " -d ");
+      appendPrefix(out, rule.destination().get());
+    }
+    if (rule.in().isPresent()) {
+      out.append(rule.inNegated() ? " ! -i " : " -i ").append(rule.in().get().name());
+    }
+    if (rule.out().isPresent()) {
+      out.append(rule.outNegated() ? " ! -o " : " -o ").append(rule.out().get().name());
+    }
+    if (rule.protocol().isPresent()) {
+      out.append(rule.protocolNegated() ? " ! -p " : " -p ").append(rule.protocol().get());
+    }
+    List<Match> matches = rule.matches();
+    for (int i = 0; i < matches.size(); i++) {
+      Match m = matches.get(i);
+      out.append(" -m ").append(m.module());
+      m.accept(writers.matches());
+    }
+    if (rule.target().isPresent()) {
+      rule.target().get().accept(writers.targets());
+    }
+  }
+
+  /** {@code address/length}, as {@link IpPrefix#toString()} writes it, without the garbage for IPv4. */
+  private static void appendPrefix(StringBuilder out, IpPrefix prefix) {
+    IpAddress a = prefix.address();
+    if (a.family() == IpFamily.V4) {
+      long v = a.low();
+      out.append((v >>> 24) & 0xff).append('.').append((v >>> 16) & 0xff).append('.')
+          .append((v >>> 8) & 0xff).append('.').append(v & 0xff);
+    } else {
+      out.append(a);
+    }
+    out.append('/').append(prefix.length());
+  }
+
+  private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
+
+  /** {@code 0x} and lower-case hexadecimal, as {@link Mark#hex} writes it. */
+  private static void appendHex(StringBuilder out, long v) {
+    out.append("0x");
+    if (v == 0) {
+      out.append('0');
+      return;
+    }
+    for (int shift = (63 - Long.numberOfLeadingZeros(v)) & ~3; shift >= 0; shift -= 4) {
+      out.append(HEX_DIGITS[(int) (v >>> shift) & 0xf]);
+    }
+  }
+
+  /** As {@link Mark#toString()}: the value, and the mask unless it is all ones. */
+  private static void appendMark(StringBuilder out, Mark mark) {
+    appendHex(out, mark.value());
+    if (!mark.isFullMask()) {
+      out.append('/');
+      appendHex(out, mark.mask());
+    }
+  }
+
+  /** As {@link PortRange#toString()}: {@code N} or {@code FIRST:LAST}. */
+  private static void appendPorts(StringBuilder out, PortRange range) {
+    out.append(range.first());
+    if (!range.isSingle()) {
+      out.append(':').append(range.last());
+    }
+  }
+
+  /**
+   * As {@link Statistic.Random#probabilityText()}: {@code printf("%.11f")} of threshold / 2^31 with
+   * round-half-even, in integers: threshold * 10^11 / 2^31 = threshold * 5^11 / 2^20.
+   */
+  static void appendProbability(StringBuilder out, Statistic.Random random) {
+    long threshold = random.threshold();
+    if (threshold < 0 || threshold > Statistic.Random.ONE) {
+      out.append(random.probabilityText());   // refused by validation; only in messages
+      return;
+    }
+    long scaled = threshold * 48_828_125L;   // 5^11; at most 2^31 * 5^11 < 2^57
+    long q = scaled >>> 20;
+    long r = scaled & ((1L << 20) - 1);
+    long half = 1L << 19;
+    if (r > half || (r == half && (q & 1) == 1)) {
+      q++;
+    }
+    long whole = q / 100_000_000_000L;
+    long fraction = q % 100_000_000_000L;
+    out.append(whole).append('.');
+    String digits = Long.toString(fraction);
+    for (int i = digits.length(); i < 11; i++) {
+      out.append('0');
+    }
+    out.append(digits);
   }
 
   /**
@@ -157,10 +260,6 @@ public final class RestoreWriter {
     }
   }
 
-  private static String hex(long v) {
-    return Mark.hex(v);
-  }
-
   private static final class MatchWriter implements Match.Visitor<Void> {
     private final StringBuilder out;
 
@@ -194,13 +293,15 @@ public final class RestoreWriter {
 
     @Override
     public Void visitConnmark(ConnmarkMatch m) {
-      out.append(m.negated() ? " ! --mark " : " --mark ").append(m.mark());
+      out.append(m.negated() ? " ! --mark " : " --mark ");
+      appendMark(out, m.mark());
       return null;
     }
 
     @Override
     public Void visitMark(MarkMatch m) {
-      out.append(m.negated() ? " ! --mark " : " --mark ").append(m.mark());
+      out.append(m.negated() ? " ! --mark " : " --mark ");
+      appendMark(out, m.mark());
       return null;
     }
 
@@ -213,21 +314,26 @@ public final class RestoreWriter {
             .append(" --packet ").append(nth.packet());
       } else {
         Statistic.Random random = (Statistic.Random) m.mode();
-        out.append(" --mode random").append(not)
-            .append(" --probability ").append(random.probabilityText());
+        out.append(" --mode random").append(not).append(" --probability ");
+        appendProbability(out, random);
       }
       return null;
     }
 
     @Override
     public Void visitPort(PortMatch m) {
-      m.source().ifPresent(c -> port("--sport", c));
-      m.destination().ifPresent(c -> port("--dport", c));
+      if (m.source().isPresent()) {
+        port("--sport", m.source().get());
+      }
+      if (m.destination().isPresent()) {
+        port("--dport", m.destination().get());
+      }
       return null;
     }
 
     private void port(String option, PortCriterion c) {
-      out.append(c.negated() ? " ! " : " ").append(option).append(' ').append(c.range());
+      out.append(c.negated() ? " ! " : " ").append(option).append(' ');
+      appendPorts(out, c.range());
     }
 
     @Override
@@ -278,27 +384,37 @@ public final class RestoreWriter {
 
     @Override
     public Void visitSetMark(SetMark t) {
-      out.append(" -j MARK --set-xmark ").append(hex(t.value())).append('/').append(hex(t.mask()));
+      out.append(" -j MARK --set-xmark ");
+      appendHex(out, t.value());
+      out.append('/');
+      appendHex(out, t.mask());
       return null;
     }
 
     @Override
     public Void visitSetConnmark(SetConnmark t) {
-      out.append(" -j CONNMARK --set-xmark ").append(hex(t.value())).append('/').append(hex(t.mask()));
+      out.append(" -j CONNMARK --set-xmark ");
+      appendHex(out, t.value());
+      out.append('/');
+      appendHex(out, t.mask());
       return null;
     }
 
     @Override
     public Void visitSaveConnmark(SaveConnmark t) {
-      out.append(" -j CONNMARK --save-mark --nfmask ").append(hex(t.nfmask()))
-          .append(" --ctmask ").append(hex(t.ctmask()));
+      out.append(" -j CONNMARK --save-mark --nfmask ");
+      appendHex(out, t.nfmask());
+      out.append(" --ctmask ");
+      appendHex(out, t.ctmask());
       return null;
     }
 
     @Override
     public Void visitRestoreConnmark(RestoreConnmark t) {
-      out.append(" -j CONNMARK --restore-mark --nfmask ").append(hex(t.nfmask()))
-          .append(" --ctmask ").append(hex(t.ctmask()));
+      out.append(" -j CONNMARK --restore-mark --nfmask ");
+      appendHex(out, t.nfmask());
+      out.append(" --ctmask ");
+      appendHex(out, t.ctmask());
       return null;
     }
 

@@ -59,12 +59,31 @@ final class RulesetValidator {
     return "table " + table.id() + ", chain " + chain + ", rule " + index;
   }
 
+  /**
+   * Where a rule is; its location text is made only for a finding (most rules have none).
+   *
+   * @param index the rule's number in its chain, from 1
+   */
+  private record Site(TableName table, String chain, int index) {
+    String text() {
+      return location(table, chain, index);
+    }
+  }
+
   private void error(String code, String location, String message) {
     errors.add(Finding.error(code, location, message));
   }
 
   private void warning(String code, String location, String message) {
     warnings.add(Finding.warning(code, location, message));
+  }
+
+  private void error(String code, Site site, String message) {
+    error(code, site.text(), message);
+  }
+
+  private void warning(String code, Site site, String message) {
+    warning(code, site.text(), message);
   }
 
   private void checkTable(Table table) {
@@ -83,8 +102,11 @@ final class RulesetValidator {
         warning("chain-unused", location(table.name(), c.name()),
             "user chain \"" + c.name() + "\" is never jumped to from a built-in chain; its rules never run");
       }
-      for (int i = 0; i < c.rules().size(); i++) {
-        checkRule(table, c, i + 1, c.rules().get(i), hooks, chains);
+      // iptables refuses -i/-o by the chain's name alone: a user chain called INPUT counts too.
+      Optional<Hook> named = hookNamed(c.name());
+      List<Rule> rules = c.rules();
+      for (int i = 0; i < rules.size(); i++) {
+        checkRule(table, c, i + 1, rules.get(i), hooks, named, chains);
       }
     }
   }
@@ -137,23 +159,23 @@ final class RulesetValidator {
           continue;
         }
         for (Rule r : c.rules()) {
-          jumpTarget(r).filter(t -> !table.name().isBuiltin(t)).ifPresent(todo::add);
+          String t = jumpTargetName(r);
+          if (t != null && !table.name().isBuiltin(t)) {
+            todo.add(t);
+          }
         }
       }
     }
     return reach;
   }
 
-  private static Optional<String> jumpTarget(Rule r) {
-    return r.target().flatMap(t -> {
-      if (t instanceof Jump j) {
-        return Optional.of(j.chain());
-      }
-      if (t instanceof Goto g) {
-        return Optional.of(g.chain());
-      }
-      return Optional.empty();
-    });
+  /** The chain a rule jumps or goes to, or null. */
+  private static String jumpTargetName(Rule r) {
+    if (r.target().isEmpty()) {
+      return null;
+    }
+    Target t = r.target().get();
+    return t instanceof Jump j ? j.chain() : t instanceof Goto g ? g.chain() : null;
   }
 
   private void checkLoops(Table table, Map<String, Chain> chains) {
@@ -193,9 +215,9 @@ final class RulesetValidator {
     path.push(name);
     boolean found = false;
     for (Rule r : c.rules()) {
-      Optional<String> t = jumpTarget(r);
-      if (t.isPresent() && chains.containsKey(t.get()) && !table.name().isBuiltin(t.get())) {
-        found |= findLoop(table, chains, t.get(), state, path);
+      String t = jumpTargetName(r);
+      if (t != null && chains.containsKey(t) && !table.name().isBuiltin(t)) {
+        found |= findLoop(table, chains, t, state, path);
         if (found) {
           break;
         }
@@ -206,12 +228,10 @@ final class RulesetValidator {
     return found;
   }
 
-  private void checkRule(
-      Table table, Chain chain, int index, Rule rule, Set<Hook> hooks, Map<String, Chain> chains) {
-    String where = location(table.name(), chain.name(), index);
+  private void checkRule(Table table, Chain chain, int index, Rule rule, Set<Hook> hooks, Optional<Hook> named,
+      Map<String, Chain> chains) {
+    Site where = new Site(table.name(), chain.name(), index);
     IpFamily family = ruleset.family();
-    // iptables refuses -i/-o by the chain's name alone: a user chain called INPUT counts too.
-    Optional<Hook> named = hookNamed(chain.name());
 
     checkAddress(where, "-s", rule.source(), rule.sourceNegated(), family);
     checkAddress(where, "-d", rule.destination(), rule.destinationNegated(), family);
@@ -220,7 +240,7 @@ final class RulesetValidator {
       if (named.isPresent() && !named.get().hasInputInterface()) {
         error("interface-direction", where, "-i " + rule.in().get() + " in chain " + chain.name()
             + ": packets at " + chain.name() + " have no input interface; iptables refuses -i there");
-      } else if (!hooks.isEmpty() && hooks.stream().noneMatch(Hook::hasInputInterface)) {
+      } else if (!hooks.isEmpty() && noneHas(hooks, true)) {
         warning("interface-direction", where, "-i " + rule.in().get() + " in chain " + chain.name()
             + ", which is only reached from " + hooks + ", where packets have no input interface");
       }
@@ -229,31 +249,39 @@ final class RulesetValidator {
       if (named.isPresent() && !named.get().hasOutputInterface()) {
         error("interface-direction", where, "-o " + rule.out().get() + " in chain " + chain.name()
             + ": packets at " + chain.name() + " have no output interface; iptables refuses -o there");
-      } else if (!hooks.isEmpty() && hooks.stream().noneMatch(Hook::hasOutputInterface)) {
+      } else if (!hooks.isEmpty() && noneHas(hooks, false)) {
         warning("interface-direction", where, "-o " + rule.out().get() + " in chain " + chain.name()
             + ", which is only reached from " + hooks + ", where packets have no output interface");
       }
     }
-    if (family == IpFamily.V6 && rule.protocol().map(p -> p.number() == 1).orElse(false)) {
+    int protocol = rule.protocol().isPresent() ? rule.protocol().get().number() : -1;
+    if (family == IpFamily.V6 && protocol == 1) {
       warning("protocol-family", where, "-p icmp in an IPv6 ruleset never matches; IPv6 uses ipv6-icmp (58)");
     }
-    if (family == IpFamily.V4 && rule.protocol().map(p -> p.number() == 58).orElse(false)) {
+    if (family == IpFamily.V4 && protocol == 58) {
       warning("protocol-family", where, "-p ipv6-icmp in an IPv4 ruleset never matches; IPv4 uses icmp (1)");
     }
 
     int portMatches = 0;
+    MatchChecker checker = null;
     for (Match m : rule.matches()) {
       if (m instanceof PortMatch) {
         portMatches++;
       }
-      m.accept(new MatchChecker(where, rule));
+      if (checker == null) {
+        checker = new MatchChecker(where, rule);
+      }
+      m.accept(checker);
     }
     if (portMatches > 1) {
       error("port-match-repeated", where, "the rule has " + portMatches
           + " -m tcp/-m udp matches; iptables-nft merges them into one, so write them as one");
     }
     checkMarkOptionClash(where, rule);
-    rule.target().ifPresent(t -> checkTarget(table, chain, where, rule, t, hooks, chains));
+    Optional<Target> target = rule.target();
+    if (target.isPresent()) {
+      checkTarget(table, chain, where, rule, target.get(), hooks, chains);
+    }
   }
 
   /**
@@ -262,7 +290,7 @@ final class RulesetValidator {
    * to connmark, which refuses it ("connmark: option --mark can only be used once"); the same the
    * other way round.
    */
-  private void checkMarkOptionClash(String where, Rule rule) {
+  private void checkMarkOptionClash(Site where, Rule rule) {
     String first = null;
     String other = null;
     for (Match m : rule.matches()) {
@@ -283,6 +311,16 @@ final class RulesetValidator {
     }
   }
 
+  /** Whether none of {@code hooks} has an input (or output) interface. */
+  private static boolean noneHas(Set<Hook> hooks, boolean input) {
+    for (Hook h : hooks) {
+      if (input ? h.hasInputInterface() : h.hasOutputInterface()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static Optional<Hook> hookNamed(String chain) {
     for (Hook h : Hook.values()) {
       if (h.name().equals(chain)) {
@@ -292,7 +330,7 @@ final class RulesetValidator {
     return Optional.empty();
   }
 
-  private void checkAddress(String where, String option, Optional<IpPrefix> prefix, boolean negated, IpFamily family) {
+  private void checkAddress(Site where, String option, Optional<IpPrefix> prefix, boolean negated, IpFamily family) {
     if (prefix.isEmpty()) {
       return;
     }
@@ -316,10 +354,10 @@ final class RulesetValidator {
   private static final Set<Integer> NAT_PORT_PROTOCOLS = Set.of(6, 17, 33, 132);
 
   private final class MatchChecker implements Match.Visitor<Void> {
-    private final String where;
+    private final Site where;
     private final Rule rule;
 
-    MatchChecker(String where, Rule rule) {
+    MatchChecker(Site where, Rule rule) {
       this.where = where;
       this.rule = rule;
     }
@@ -374,15 +412,16 @@ final class RulesetValidator {
 
     @Override
     public Void visitPort(PortMatch m) {
-      if (!protocolIs(rule, Set.of(m.protocol().number()))) {
+      if (!rule.protocol().isPresent() || rule.protocolNegated()
+          || rule.protocol().get().number() != m.protocol().number()) {
         error("port-match-protocol", where, "-m " + m.module() + " needs -p " + m.protocol()
             + " in the same rule (without !); the kernel refuses it otherwise");
       }
-      for (PortCriterion c : List.of(m.source(), m.destination()).stream()
-          .flatMap(Optional::stream).toList()) {
-        if (c.isNone()) {
-          error("port-match-none", where, "! 0:65535 matches no port; iptables-nft cannot represent it");
-        }
+      if (m.source().isPresent() && m.source().get().isNone()) {
+        error("port-match-none", where, "! 0:65535 matches no port; iptables-nft cannot represent it");
+      }
+      if (m.destination().isPresent() && m.destination().get().isNone()) {
+        error("port-match-none", where, "! 0:65535 matches no port; iptables-nft cannot represent it");
       }
       return null;
     }
@@ -438,7 +477,7 @@ final class RulesetValidator {
   private static final Set<String> MODELLED_TARGETS = Set.of(
       "ACCEPT", "DROP", "RETURN", "MARK", "CONNMARK", "MASQUERADE", "SNAT");
 
-  private void checkArguments(String where, String what, List<String> arguments) {
+  private void checkArguments(Site where, String what, List<String> arguments) {
     for (String arg : arguments) {
       checkText(where, what + " argument", arg);
       if (STRUCTURE_WORDS.contains(arg)) {
@@ -449,11 +488,11 @@ final class RulesetValidator {
   }
 
   /** An unmodelled module or target with a modelled name must read back as itself. */
-  private void checkReadsBack(String where, String what, Rule probe) {
+  private void checkReadsBack(Site where, String what, Rule probe) {
     checkReadsBack(where, what, probe, TableName.MANGLE);
   }
 
-  private void checkReadsBack(String where, String what, Rule probe, TableName table) {
+  private void checkReadsBack(Site where, String what, Rule probe, TableName table) {
     String text = "*" + table.id() + "\n:c - [0:0]\n-A c" + RestoreWriter.renderRule(probe) + "\nCOMMIT\n";
     String readBack;
     try {
@@ -470,7 +509,7 @@ final class RulesetValidator {
         + "\" " + readBack + "; build the modelled match or target instead");
   }
 
-  private void checkText(String where, String what, String text) {
+  private void checkText(Site where, String what, String text) {
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
       if (c < ' ' && c != '\t' || c == 0x7f) {
@@ -492,7 +531,7 @@ final class RulesetValidator {
     }
   }
 
-  private void checkName(String where, String what, String name) {
+  private void checkName(Site where, String what, String name) {
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
       if (c <= ' ' || c >= 0x7f || c == '"' || c == '\'' || c == '\\') {
@@ -504,8 +543,34 @@ final class RulesetValidator {
   }
 
   private void checkTarget(
-      Table table, Chain chain, String where, Rule rule, Target target, Set<Hook> hooks,
+      Table table, Chain chain, Site where, Rule rule, Target target, Set<Hook> hooks,
       Map<String, Chain> chains) {
+    // The common targets first, without a visitor per rule; the same checks as below.
+    if (target instanceof Verdict v) {
+      if (v != Verdict.DROP || table.name() != TableName.NAT) {
+        return;
+      }
+    } else if (target instanceof Jump j) {
+      if (!table.name().isBuiltin(j.chain()) && chains.containsKey(j.chain())) {
+        return;
+      }
+    } else if (target instanceof SetMark t) {
+      if (isU32(t.value()) && isU32(t.mask())) {
+        return;
+      }
+    } else if (target instanceof SetConnmark t) {
+      if (isU32(t.value()) && isU32(t.mask())) {
+        return;
+      }
+    } else if (target instanceof SaveConnmark t) {
+      if (isU32(t.nfmask()) && isU32(t.ctmask())) {
+        return;
+      }
+    } else if (target instanceof RestoreConnmark t) {
+      if (isU32(t.nfmask()) && isU32(t.ctmask())) {
+        return;
+      }
+    }
     target.accept(new Target.Visitor<Void>() {
       @Override
       public Void visitVerdict(Verdict t) {
@@ -628,8 +693,12 @@ final class RulesetValidator {
     });
   }
 
-  private void checkU32(String where, String what, long value) {
-    if (value < 0 || value > 0xFFFF_FFFFL) {
+  private static boolean isU32(long value) {
+    return value >= 0 && value <= 0xFFFF_FFFFL;
+  }
+
+  private void checkU32(Site where, String what, long value) {
+    if (!isU32(value)) {
       error("mark-range", where, what + " " + value + " (0x" + Long.toHexString(value)
           + ") does not fit in 32 bits; marks are 0 to 0xffffffff");
     }

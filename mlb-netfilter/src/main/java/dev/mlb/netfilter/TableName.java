@@ -16,9 +16,11 @@ public enum TableName {
   NAT(Hook.PREROUTING, Hook.INPUT, Hook.OUTPUT, Hook.POSTROUTING);
 
   private final ImmutableList<Hook> hooks;
+  private final String id;
 
   TableName(Hook... hooks) {
     this.hooks = ImmutableList.copyOf(hooks);
+    this.id = name().toLowerCase(Locale.ROOT);
   }
 
   /** The built-in chains of this table, in the order iptables-save prints them. */
@@ -28,7 +30,12 @@ public enum TableName {
 
   /** Whether {@code chain} names a built-in chain of this table. */
   public boolean isBuiltin(String chain) {
-    return hook(chain).isPresent();
+    for (Hook h : hooks) {
+      if (h.name().equals(chain)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The hook of the built-in chain {@code chain}, if it is one of this table. */
@@ -43,7 +50,7 @@ public enum TableName {
 
   /** The table's name as iptables writes it: {@code mangle}, {@code nat}, ... */
   public String id() {
-    return name().toLowerCase(Locale.ROOT);
+    return id;
   }
 
   /** The table called {@code id}, if mlb models it. */

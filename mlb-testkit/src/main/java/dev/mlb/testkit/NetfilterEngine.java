@@ -1,6 +1,8 @@
 package dev.mlb.testkit;
 
+import dev.mlb.api.InterfaceName;
 import dev.mlb.api.IpAddress;
+import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.netfilter.Chain;
 import dev.mlb.netfilter.CommentMatch;
@@ -66,6 +68,8 @@ final class NetfilterEngine {
     final Policy policy;
     final Rule[] rules;
     final long[][] counters;
+    /** The rules compiled for traversals that record nothing (see {@link FastRule}). */
+    final FastRule[] fast;
     CompiledChain[] targets;
     private String[] texts;
 
@@ -76,8 +80,10 @@ final class NetfilterEngine {
       this.policy = chain.policy().orElse(Policy.ACCEPT);
       this.rules = chain.rules().toArray(new Rule[0]);
       this.counters = new long[rules.length][];
+      this.fast = new FastRule[rules.length];
       for (int i = 0; i < rules.length; i++) {
         counters[i] = new long[rules[i].matches().size()];
+        fast[i] = new FastRule(rules[i]);
       }
     }
 
@@ -95,6 +101,13 @@ final class NetfilterEngine {
   }
 
   private final Map<TableName, Map<String, CompiledChain>> tables = new EnumMap<>(TableName.class);
+  /** The built-in chains by table and hook ordinal, null where the ruleset lacks them. */
+  private final CompiledChain[][] builtins = new CompiledChain[TableName.values().length][];
+  /** The jump stack of the untraced traversal, reused. */
+  private final CompiledChain[] stackChains = new CompiledChain[MAX_STACK];
+  private final int[] stackIndexes = new int[MAX_STACK];
+  /** The match visitor of the untraced traversal, for the matches it does not compile. */
+  private final MatchEval fastEval = new MatchEval(null);
   private final SplittableRandom random;
   /** The primary address of an interface, for MASQUERADE; null if the topology lacks it. */
   private final Function<String, IpAddress> interfaceAddress;
@@ -130,6 +143,11 @@ final class NetfilterEngine {
         }
       }
       tables.put(t.name(), chains);
+      CompiledChain[] byHook = new CompiledChain[Hook.values().length];
+      for (Hook h : Hook.values()) {
+        byHook[h.ordinal()] = chains.get(h.name());
+      }
+      builtins[t.name().ordinal()] = byHook;
     }
   }
 
@@ -142,6 +160,9 @@ final class NetfilterEngine {
    * On DROP, {@link #dropWhere} names the rule or policy.
    */
   Outcome traverse(TableName table, Hook hook, Pkt p, List<String> trace) {
+    if (trace == null) {
+      return traverseUntraced(table, hook, p);
+    }
     Map<String, CompiledChain> chains = tables.get(table);
     if (chains == null) {
       return Outcome.ACCEPT;
@@ -256,6 +277,410 @@ final class NetfilterEngine {
     }
   }
 
+  /**
+   * {@link #traverse} without a trace: the same walk over the compiled rules ({@link FastRule}),
+   * with no allocation for the common matches and targets. The rules it does not compile (NAT and
+   * unmodelled targets, unmodelled and multiport matches) go through the same visitors as the traced
+   * walk, so both give the same outcome, counters, marks and exceptions.
+   */
+  private Outcome traverseUntraced(TableName table, Hook hook, Pkt p) {
+    CompiledChain[] byHook = builtins[table.ordinal()];
+    if (byHook == null) {
+      return Outcome.ACCEPT;
+    }
+    CompiledChain base = byHook[hook.ordinal()];
+    if (base == null) {
+      return Outcome.ACCEPT;
+    }
+    int depth = 0;
+    CompiledChain c = base;
+    int i = 0;
+    int steps = 0;
+    while (true) {
+      if (++steps > MAX_STEPS) {
+        throw new SimulationException("traversal of " + table.id() + " " + hook + " does not end (a goto loop?)");
+      }
+      if (i < c.rules.length) {
+        FastRule rule = c.fast[i];
+        if (!rule.matches(this, c, i, p)) {
+          i++;
+          continue;
+        }
+        TargetAction action = rule.apply(this, c, i, p);
+        switch (action) {
+          case CONTINUE:
+            i++;
+            continue;
+          case ACCEPT:
+            return Outcome.ACCEPT;
+          case DROP:
+            dropWhere = c.where(i);
+            dropReason = "the rule matched and its target is DROP";
+            return Outcome.DROP;
+          case RETURN:
+            if (c.builtin) {
+              return policy(c, null);
+            }
+            break;
+          case JUMP:
+          case GOTO: {
+            CompiledChain to = c.targets[i];
+            if (to == null) {
+              throw new SimulationException(c.where(i) + " goes to chain \"" + rule.target.name()
+                  + "\", which is not a user chain of table " + table.id());
+            }
+            if (action == TargetAction.JUMP) {
+              if (depth >= MAX_STACK) {
+                throw new SimulationException("jumps in " + table.id() + " " + hook + " nest deeper than "
+                    + MAX_STACK + " (a loop?) at " + c.where(i));
+              }
+              stackChains[depth] = c;
+              stackIndexes[depth] = i + 1;
+              depth++;
+            }
+            c = to;
+            i = 0;
+            continue;
+          }
+          default:
+            throw new AssertionError(action);
+        }
+      } else if (c.builtin) {
+        return policy(c, null);
+      }
+      // Return from a user chain: to the rule after the jump, or the policy after a goto from the base.
+      if (depth == 0) {
+        return policy(base, null);
+      }
+      depth--;
+      c = stackChains[depth];
+      stackChains[depth] = null;
+      i = stackIndexes[depth];
+    }
+  }
+
+  /** The match kinds a {@link FastRule} evaluates itself; the rest go to {@link MatchEval}. */
+  private static final int STATE = 0;
+  private static final int CONNTRACK = 1;
+  private static final int CONNMARK = 2;
+  private static final int MARK = 3;
+  private static final int NTH = 4;
+  private static final int RANDOM = 5;
+  private static final int PORT = 6;
+  private static final int VISITOR = 7;
+
+  /** The target kinds a {@link FastRule} applies itself; the rest go to {@link TargetEval}. */
+  private static final int NO_TARGET = 0;
+  private static final int VERDICT_ACCEPT = 1;
+  private static final int VERDICT_DROP = 2;
+  private static final int VERDICT_RETURN = 3;
+  private static final int JUMP = 4;
+  private static final int GOTO = 5;
+  private static final int SET_MARK = 6;
+  private static final int SET_CONNMARK = 7;
+  private static final int SAVE_CONNMARK = 8;
+  private static final int RESTORE_CONNMARK = 9;
+  private static final int TARGET_VISITOR = 10;
+
+  /**
+   * One rule compiled for the untraced walk: the header tests as numbers (IPv4 network and mask,
+   * interface names with their wildcard prefix, protocol number), the matches as kind codes with
+   * their operands, the target as a kind code. Comments are left out; what it does not compile it
+   * hands to the visitors, with the match's index so that nth counters stay the same.
+   */
+  static final class FastRule {
+    final Rule rule;
+    final Target target;
+    /** -1: no test; 0: test with the prefix itself (not IPv4); 1: IPv4 network and mask. */
+    final int sourceKind;
+    final long sourceNetwork;
+    final long sourceMask;
+    final boolean sourceNegated;
+    final int destinationKind;
+    final long destinationNetwork;
+    final long destinationMask;
+    final boolean destinationNegated;
+    final String in;
+    final boolean inWildcard;
+    final boolean inNegated;
+    final String out;
+    final boolean outWildcard;
+    final boolean outNegated;
+    /** The protocol number, or -1 for no test. */
+    final int protocol;
+    final boolean protocolNegated;
+    final int[] matchKinds;
+    /** The index of each compiled match in the rule's matches (for counters and the visitor). */
+    final int[] matchIndexes;
+    final long[] operandA;
+    final long[] operandB;
+    final long[] operandC;
+    final long[] operandD;
+    final boolean[] negated;
+    final int targetKind;
+    final long targetA;
+    final long targetB;
+
+    FastRule(Rule rule) {
+      this.rule = rule;
+      IpPrefix src = rule.source().orElse(null);
+      sourceKind = src == null ? -1 : src.family() == IpFamily.V4 ? 1 : 0;
+      sourceNetwork = src == null ? 0 : src.address().low();
+      sourceMask = src == null ? 0 : v4Mask(src.length());
+      sourceNegated = rule.sourceNegated();
+      IpPrefix dst = rule.destination().orElse(null);
+      destinationKind = dst == null ? -1 : dst.family() == IpFamily.V4 ? 1 : 0;
+      destinationNetwork = dst == null ? 0 : dst.address().low();
+      destinationMask = dst == null ? 0 : v4Mask(dst.length());
+      destinationNegated = rule.destinationNegated();
+      InterfaceName inIf = rule.in().orElse(null);
+      in = inIf == null ? null : inIf.isWildcard() ? inIf.name().substring(0, inIf.name().length() - 1) : inIf.name();
+      inWildcard = inIf != null && inIf.isWildcard();
+      inNegated = rule.inNegated();
+      InterfaceName outIf = rule.out().orElse(null);
+      out = outIf == null ? null : outIf.isWildcard() ? outIf.name().substring(0, outIf.name().length() - 1) : outIf.name();
+      outWildcard = outIf != null && outIf.isWildcard();
+      outNegated = rule.outNegated();
+      protocol = rule.protocol().map(Protocol::number).orElse(-1);
+      protocolNegated = rule.protocolNegated();
+
+      List<Match> ms = rule.matches();
+      int n = 0;
+      for (Match m : ms) {
+        if (!(m instanceof CommentMatch)) {
+          n++;
+        }
+      }
+      matchKinds = new int[n];
+      matchIndexes = new int[n];
+      operandA = new long[n];
+      operandB = new long[n];
+      operandC = new long[n];
+      operandD = new long[n];
+      negated = new boolean[n];
+      int k = 0;
+      for (int index = 0; index < ms.size(); index++) {
+        Match m = ms.get(index);
+        if (m instanceof CommentMatch) {
+          continue;
+        }
+        matchIndexes[k] = index;
+        if (m instanceof StateMatch sm) {
+          matchKinds[k] = STATE;
+          operandA[k] = stateBits(sm.states());
+          negated[k] = sm.negated();
+        } else if (m instanceof ConntrackMatch cm) {
+          matchKinds[k] = CONNTRACK;
+          operandA[k] = stateBits(cm.states());
+          negated[k] = cm.negated();
+        } else if (m instanceof ConnmarkMatch cm) {
+          matchKinds[k] = CONNMARK;
+          operandA[k] = cm.mark().value();
+          operandB[k] = cm.mark().mask();
+          negated[k] = cm.negated();
+        } else if (m instanceof MarkMatch mm) {
+          matchKinds[k] = MARK;
+          operandA[k] = mm.mark().value();
+          operandB[k] = mm.mark().mask();
+          negated[k] = mm.negated();
+        } else if (m instanceof StatisticMatch st && st.mode() instanceof Statistic.Nth nth && nth.every() != 0) {
+          matchKinds[k] = NTH;
+          operandA[k] = nth.every();
+          operandB[k] = nth.packet();
+          negated[k] = st.negated();
+        } else if (m instanceof StatisticMatch st && st.mode() instanceof Statistic.Random r) {
+          matchKinds[k] = RANDOM;
+          operandA[k] = r.threshold();
+          negated[k] = st.negated();
+        } else if (m instanceof PortMatch pm) {
+          matchKinds[k] = PORT;
+          // The protocol, then each criterion as first, last and negation (none: 0..65535, not negated).
+          operandA[k] = pm.protocol().number();
+          operandB[k] = pm.source().map(c -> range(c.range().first(), c.range().last(), c.negated()))
+              .orElse(range(0, 65535, false));
+          operandC[k] = pm.destination().map(c -> range(c.range().first(), c.range().last(), c.negated()))
+              .orElse(range(0, 65535, false));
+        } else {
+          matchKinds[k] = VISITOR;
+        }
+        k++;
+      }
+
+      target = rule.target().orElse(null);
+      if (target == null) {
+        targetKind = NO_TARGET;
+        targetA = 0;
+        targetB = 0;
+      } else if (target == Verdict.ACCEPT) {
+        targetKind = VERDICT_ACCEPT;
+        targetA = 0;
+        targetB = 0;
+      } else if (target == Verdict.DROP) {
+        targetKind = VERDICT_DROP;
+        targetA = 0;
+        targetB = 0;
+      } else if (target == Verdict.RETURN) {
+        targetKind = VERDICT_RETURN;
+        targetA = 0;
+        targetB = 0;
+      } else if (target instanceof Jump) {
+        targetKind = JUMP;
+        targetA = 0;
+        targetB = 0;
+      } else if (target instanceof Goto) {
+        targetKind = GOTO;
+        targetA = 0;
+        targetB = 0;
+      } else if (target instanceof SetMark t) {
+        targetKind = SET_MARK;
+        targetA = t.value();
+        targetB = t.mask();
+      } else if (target instanceof SetConnmark t) {
+        targetKind = SET_CONNMARK;
+        targetA = t.value();
+        targetB = t.mask();
+      } else if (target instanceof SaveConnmark t) {
+        targetKind = SAVE_CONNMARK;
+        targetA = t.nfmask();
+        targetB = t.ctmask();
+      } else if (target instanceof RestoreConnmark t) {
+        targetKind = RESTORE_CONNMARK;
+        targetA = t.nfmask();
+        targetB = t.ctmask();
+      } else {
+        targetKind = TARGET_VISITOR;
+        targetA = 0;
+        targetB = 0;
+      }
+    }
+
+    private static long v4Mask(int length) {
+      return length == 0 ? 0 : (0xFFFF_FFFFL << (32 - length)) & 0xFFFF_FFFFL;
+    }
+
+    private static long stateBits(Set<ConnState> states) {
+      long bits = 0;
+      for (ConnState s : states) {
+        bits |= 1L << s.ordinal();
+      }
+      return bits;
+    }
+
+    /** A port criterion packed into a long: first (16 bits), last (16 bits), negated (bit 32). */
+    private static long range(int first, int last, boolean negated) {
+      return first | ((long) last << 16) | (negated ? 1L << 32 : 0);
+    }
+
+    private static boolean inRange(long range, int port) {
+      boolean hit = port >= (range & 0xFFFF) && port <= ((range >>> 16) & 0xFFFF);
+      return hit != ((range >>> 32) != 0);
+    }
+
+    private static boolean prefixTest(int kind, long network, long mask, IpPrefix prefix, IpAddress address) {
+      if (kind == 0) {
+        return Tuple.contains(prefix, address);
+      }
+      return address.family() == IpFamily.V4 && ((network ^ address.low()) & mask) == 0;
+    }
+
+    private static boolean interfaceTest(String name, boolean wildcard, String device) {
+      return device != null && (wildcard ? device.startsWith(name) : name.equals(device));
+    }
+
+    boolean matches(NetfilterEngine engine, CompiledChain chain, int index, Pkt p) {
+      if (sourceKind >= 0
+          && prefixTest(sourceKind, sourceNetwork, sourceMask, rule.source().get(), p.src) == sourceNegated) {
+        return false;
+      }
+      if (destinationKind >= 0 && prefixTest(destinationKind, destinationNetwork, destinationMask,
+          rule.destination().get(), p.dst) == destinationNegated) {
+        return false;
+      }
+      if (in != null && interfaceTest(in, inWildcard, p.in) == inNegated) {
+        return false;
+      }
+      if (out != null && interfaceTest(out, outWildcard, p.out) == outNegated) {
+        return false;
+      }
+      if (protocol >= 0 && (p.protocol.number() == protocol) == protocolNegated) {
+        return false;
+      }
+      for (int k = 0; k < matchKinds.length; k++) {
+        boolean hit;
+        switch (matchKinds[k]) {
+          case STATE -> hit = ((operandA[k] >>> p.state().ordinal()) & 1) != 0 != negated[k];
+          case CONNTRACK -> {
+            long bits = operandA[k];
+            boolean in = ((bits >>> p.state().ordinal()) & 1) != 0
+                || (p.conn != null && p.conn.isSourceNatted() && ((bits >>> ConnState.SNAT.ordinal()) & 1) != 0);
+            hit = in != negated[k];
+          }
+          case CONNMARK -> hit = p.conn != null && ((p.conn.ctmark & operandB[k]) == operandA[k]) != negated[k];
+          case MARK -> hit = ((p.mark & operandB[k]) == operandA[k]) != negated[k];
+          case NTH -> {
+            long n = chain.counters[index][matchIndexes[k]]++;
+            hit = (Long.remainderUnsigned(n, operandA[k]) == operandB[k]) != negated[k];
+          }
+          case RANDOM -> hit = ((engine.random.nextInt() & 0x7fff_ffffL) < operandA[k]) != negated[k];
+          case PORT -> hit = p.protocol.number() == operandA[k]
+              && inRange(operandB[k], p.sport) && inRange(operandC[k], p.dport);
+          default -> {
+            MatchEval eval = engine.fastEval;
+            eval.p = p;
+            eval.chain = chain;
+            eval.rule = index;
+            eval.match = matchIndexes[k];
+            hit = rule.matches().get(matchIndexes[k]).accept(eval);
+          }
+        }
+        if (!hit) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Applies the target of a matching rule; what the walk does next. */
+    TargetAction apply(NetfilterEngine engine, CompiledChain chain, int index, Pkt p) {
+      switch (targetKind) {
+        case NO_TARGET:
+          return TargetAction.CONTINUE;
+        case VERDICT_ACCEPT:
+          return TargetAction.ACCEPT;
+        case VERDICT_DROP:
+          return TargetAction.DROP;
+        case VERDICT_RETURN:
+          return TargetAction.RETURN;
+        case JUMP:
+          return TargetAction.JUMP;
+        case GOTO:
+          return TargetAction.GOTO;
+        case SET_MARK:
+          p.mark = ((p.mark & ~targetB) ^ targetA) & 0xFFFF_FFFFL;
+          p.markWhere = chain.where(index);
+          return TargetAction.CONTINUE;
+        case SET_CONNMARK:
+          if (p.conn != null) {
+            p.conn.ctmark = ((p.conn.ctmark & ~targetB) ^ targetA) & 0xFFFF_FFFFL;
+          }
+          return TargetAction.CONTINUE;
+        case SAVE_CONNMARK:
+          if (p.conn != null) {
+            p.conn.ctmark = ((p.conn.ctmark & ~targetB) ^ (p.mark & targetA)) & 0xFFFF_FFFFL;
+          }
+          return TargetAction.CONTINUE;
+        case RESTORE_CONNMARK:
+          if (p.conn != null) {
+            p.mark = ((p.mark & ~targetA) ^ (p.conn.ctmark & targetB)) & 0xFFFF_FFFFL;
+            p.markWhere = chain.where(index);
+          }
+          return TargetAction.CONTINUE;
+        default:
+          return target.accept(engine.new TargetEval(p, chain, index, null));
+      }
+    }
+  }
+
   private Outcome policy(CompiledChain builtin, List<String> trace) {
     if (trace != null) {
       trace.add("  " + builtin.table.id() + " " + builtin.name + " policy " + builtin.policy);
@@ -301,7 +726,7 @@ final class NetfilterEngine {
   }
 
   private final class MatchEval implements Match.Visitor<Boolean> {
-    private final Pkt p;
+    private Pkt p;
     CompiledChain chain;
     int rule;
     int match;

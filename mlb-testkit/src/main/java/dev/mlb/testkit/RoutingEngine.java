@@ -4,6 +4,8 @@ import dev.mlb.api.InterfaceName;
 import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
+import dev.mlb.api.Mark;
+import dev.mlb.api.PortRange;
 import dev.mlb.api.Protocol;
 import dev.mlb.iproute.IpRule;
 import dev.mlb.iproute.Nexthop;
@@ -69,6 +71,10 @@ final class RoutingEngine {
 
   private final List<RuleEntry> rules = new ArrayList<>();
   private final Map<Long, List<Route>> tables = new HashMap<>();
+  /** The rules' selectors as numbers, in evaluation order. */
+  private final Selector[] selectors;
+  /** Each table's routes with their destinations as numbers, in the order of {@link #tables}. */
+  private final Map<Long, RouteEntry[]> compiledTables = new HashMap<>();
   private final Topology topology;
 
   RoutingEngine(Topology topology, RoutingPlan plan) {
@@ -119,6 +125,108 @@ final class RoutingEngine {
     for (Route r : plan.routes()) {
       tables.computeIfAbsent(r.table().id(), k -> new ArrayList<>()).add(r);
     }
+    selectors = new Selector[rules.size()];
+    for (int i = 0; i < rules.size(); i++) {
+      selectors[i] = new Selector(rules.get(i).rule());
+    }
+    tables.forEach((id, routes) -> compiledTables.put(id, routes.stream().map(RouteEntry::new).toArray(RouteEntry[]::new)));
+    for (Selector s : selectors) {
+      if (s.rule.action() instanceof RuleAction.Lookup l) {
+        s.routes = compiledTables.get(l.table().id());
+      }
+    }
+  }
+
+  /** An IPv4 prefix test as numbers; -1 kind: no test, 0: not IPv4 (use the prefix), 1: IPv4. */
+  private static boolean prefixTest(int kind, long network, long mask, IpPrefix prefix, IpAddress address) {
+    if (kind == 0) {
+      return Tuple.contains(prefix, address);
+    }
+    return address.family() == IpFamily.V4 && ((network ^ address.low()) & mask) == 0;
+  }
+
+  private static long v4Mask(int length) {
+    return length == 0 ? 0 : (0xFFFF_FFFFL << (32 - length)) & 0xFFFF_FFFFL;
+  }
+
+  /** The selector of an ip rule, compiled: what {@code selects} tests, without Optionals. */
+  private static final class Selector {
+    final IpRule rule;
+    final int fromKind;
+    final long fromNetwork;
+    final long fromMask;
+    final int toKind;
+    final long toNetwork;
+    final long toMask;
+    final boolean hasFwmark;
+    final long fwmarkValue;
+    final long fwmarkMask;
+    final String iif;
+    final boolean hasOif;
+    final int ipproto;
+    final int sportFirst;
+    final int sportLast;
+    final int dportFirst;
+    final int dportLast;
+    final boolean not;
+    /** For a lookup: the table's routes (null if the table has none). */
+    RouteEntry[] routes;
+
+    Selector(IpRule r) {
+      rule = r;
+      IpPrefix from = r.from().orElse(null);
+      fromKind = from == null ? -1 : from.family() == IpFamily.V4 ? 1 : 0;
+      fromNetwork = from == null ? 0 : from.address().low();
+      fromMask = from == null ? 0 : v4Mask(from.length());
+      IpPrefix to = r.to().orElse(null);
+      toKind = to == null ? -1 : to.family() == IpFamily.V4 ? 1 : 0;
+      toNetwork = to == null ? 0 : to.address().low();
+      toMask = to == null ? 0 : v4Mask(to.length());
+      hasFwmark = r.fwmark().isPresent();
+      fwmarkValue = r.fwmark().map(Mark::value).orElse(0L);
+      fwmarkMask = r.fwmark().map(Mark::mask).orElse(0L);
+      iif = r.iif().map(InterfaceName::name).orElse(null);
+      hasOif = r.oif().isPresent();
+      ipproto = r.ipproto().map(Protocol::number).orElse(-1);
+      sportFirst = r.sport().map(PortRange::first).orElse(0);
+      sportLast = r.sport().map(PortRange::last).orElse(65535);
+      dportFirst = r.dport().map(PortRange::first).orElse(0);
+      dportLast = r.dport().map(PortRange::last).orElse(65535);
+      not = r.not();
+    }
+
+    boolean test(IpAddress src, IpAddress dst, long mark, String inputInterface, Protocol protocol, int sport,
+        int dport) {
+      boolean hit = (fromKind < 0 || prefixTest(fromKind, fromNetwork, fromMask, rule.from().get(), src))
+          && (toKind < 0 || prefixTest(toKind, toNetwork, toMask, rule.to().get(), dst))
+          && (!hasFwmark || (mark & fwmarkMask) == fwmarkValue)
+          && (iif == null || iif.equals(inputInterface))
+          // No socket is bound to a device, so the flow's output interface is unset: oif never matches.
+          && !hasOif
+          && (ipproto < 0 || ipproto == protocol.number())
+          && (sport >= sportFirst && sport <= sportLast || rule.sport().isEmpty())
+          && (dport >= dportFirst && dport <= dportLast || rule.dport().isEmpty());
+      return hit != not;
+    }
+  }
+
+  /** A route with its destination as numbers. */
+  private static final class RouteEntry {
+    final Route route;
+    final boolean v4;
+    final long network;
+    final long mask;
+    final int length;
+    final long metric;
+
+    RouteEntry(Route r) {
+      route = r;
+      v4 = r.family() == IpFamily.V4;
+      network = r.destination().address().low();
+      mask = v4Mask(r.destination().length());
+      length = r.destination().length();
+      metric = r.metric().orElse(0);
+    }
   }
 
   private static RuleEntry defaultRule(long prio, RoutingTable table) {
@@ -167,7 +275,7 @@ final class RoutingEngine {
     while (i < rules.size()) {
       RuleEntry e = rules.get(i);
       IpRule r = e.rule();
-      if (!selects(r, from, dst, mark, iif, protocol, sport, dport)) {
+      if (!selectors[i].test(from, dst, mark, iif, protocol, sport, dport)) {
         if (trace != null) {
           trace.add("  " + e.where() + ": no match");
         }
@@ -218,7 +326,7 @@ final class RoutingEngine {
         return d;
       }
       RuleAction.Lookup lookup = (RuleAction.Lookup) action;
-      Route route = longestMatch(lookup.table().id(), dst);
+      Route route = longestMatch(selectors[i].routes, dst);
       if (route == null) {
         if (trace != null) {
           trace.add("  " + e.where() + ": match, but table " + lookup.table() + " has no route to " + dst);
@@ -314,38 +422,22 @@ final class RoutingEngine {
     return d;
   }
 
-  private static boolean selects(IpRule r, IpAddress src, IpAddress dst, long mark, String iif,
-      Protocol protocol, int sport, int dport) {
-    boolean hit = (r.from().isEmpty() || Tuple.contains(r.from().get(), src))
-        && (r.to().isEmpty() || Tuple.contains(r.to().get(), dst))
-        && (r.fwmark().isEmpty() || r.fwmark().get().matches(mark))
-        && (r.iif().isEmpty() || r.iif().get().name().equals(iif))
-        // No socket is bound to a device, so the flow's output interface is unset: oif never matches.
-        && r.oif().isEmpty()
-        && (r.ipproto().isEmpty() || r.ipproto().get().equals(protocol))
-        && (r.sport().isEmpty() || r.sport().get().contains(sport))
-        && (r.dport().isEmpty() || r.dport().get().contains(dport));
-    return hit != r.not();
-  }
-
-  private Route longestMatch(long table, IpAddress dst) {
-    List<Route> routes = tables.get(table);
+  private static Route longestMatch(RouteEntry[] routes, IpAddress dst) {
     if (routes == null) {
       return null;
     }
-    Route best = null;
-    for (Route r : routes) {
-      if (r.family() != IpFamily.V4 || !Tuple.contains(r.destination(), dst)) {
+    RouteEntry best = null;
+    for (RouteEntry r : routes) {
+      if (!r.v4 || !prefixTest(1, r.network, r.mask, null, dst)) {
         continue;
       }
       if (best == null
-          || r.destination().length() > best.destination().length()
-          || (r.destination().length() == best.destination().length()
-              && r.metric().orElse(0) < best.metric().orElse(0))) {
+          || r.length > best.length
+          || (r.length == best.length && r.metric < best.metric)) {
         best = r;
       }
     }
-    return best;
+    return best == null ? null : best.route;
   }
 
   /**

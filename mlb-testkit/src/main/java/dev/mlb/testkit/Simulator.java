@@ -5,6 +5,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 import dev.mlb.api.InterfaceName;
 import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpFamily;
+import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Protocol;
 import dev.mlb.iproute.RoutingPlan;
 import dev.mlb.netfilter.Hook;
@@ -116,6 +117,12 @@ public final class Simulator {
   private final Map<Tuple, Conn> byOriginal = new HashMap<>();
   private final Map<Tuple, Conn> byReply = new HashMap<>();
   private final List<Conn> flowConns = new ArrayList<>();
+  /** The topology's uplinks by device name and by router address (the first one, as Topology finds it). */
+  private final Map<String, Topology.Uplink> uplinkByDevice = new HashMap<>();
+  private final Map<IpAddress, Topology.Uplink> uplinkByAddress = new HashMap<>();
+  private final List<IpAddress> routerAddresses;
+  private final Topology.Uplink[] uplinks;
+  private final IpPrefix lanNetwork;
 
   private Simulator(Topology topology, Ruleset ruleset, RoutingPlan plan, long seed) {
     checkArgument(ruleset.family() == IpFamily.V4, "the simulator runs IPv4 rulesets; this one is %s",
@@ -125,6 +132,13 @@ public final class Simulator {
     this.topology = topology;
     this.netfilter = new NetfilterEngine(ruleset, new SplittableRandom(seed), this::interfaceAddress);
     this.routing = new RoutingEngine(topology, plan);
+    this.routerAddresses = topology.routerAddresses();
+    this.uplinks = topology.uplinks().toArray(new Topology.Uplink[0]);
+    this.lanNetwork = topology.lanAddress().network();
+    for (Topology.Uplink u : topology.uplinks()) {
+      uplinkByDevice.putIfAbsent(u.iface().name(), u);
+      uplinkByAddress.putIfAbsent(u.ip(), u);
+    }
   }
 
   /** A fresh simulator: fresh nth counters, empty conntrack, random numbers seeded with {@code seed}. */
@@ -265,7 +279,7 @@ public final class Simulator {
     boolean[] forward = tcp ? TCP_FORWARD : UDP_FORWARD;
 
     flowConns.clear();
-    List<Trace.Packet> packets = new ArrayList<>(script.length);
+    List<Trace.Packet> packets = mode == Mode.RESULT ? List.of() : new ArrayList<>(script.length);
     Optional<InterfaceName> flowUplink = flow.inboundUplink();
     Conn flowConn = null;
     PacketLoss loss = null;
@@ -276,7 +290,7 @@ public final class Simulator {
         End from = forward[k] ? opener : acceptor;
         End to = forward[k] ? acceptor : opener;
         Pkt p = new Pkt(flow.protocol(), from.address, from.port, from.peer, from.peerPort);
-        Run run = new Run(k + 1, script[k] + (retransmission ? " (retransmitted)" : ""), p, mode == Mode.TRACE);
+        Run run = new Run(k + 1, retransmission ? script[k] + " (retransmitted)" : script[k], p, mode == Mode.TRACE);
         retransmission = false;
         IpAddress seenAddress = to.peer;
         int seenPort = to.peerPort;
@@ -344,10 +358,10 @@ public final class Simulator {
    */
   private End answeringEnd(Flow flow) {
     IpAddress dst = flow.server();
-    if (topology.routerAddresses().contains(dst)) {
+    if (routerAddresses.contains(dst)) {
       return new End(Place.ROUTER, "router", dst, flow.serverPort());
     }
-    if (topology.lanAddress().network().contains(dst)) {
+    if (lanNetwork.contains(dst)) {
       return new End(Place.LAN, "LAN host", dst, flow.serverPort());
     }
     return new End(Place.INTERNET, "server", dst, flow.serverPort());
@@ -366,9 +380,9 @@ public final class Simulator {
       case INTERNET -> {
         Optional<Topology.Uplink> up;
         if (flow.origin() == Flow.Origin.INBOUND && p.dst.equals(flow.server())) {
-          up = topology.uplink(flow.inboundUplink().get());
+          up = Optional.ofNullable(uplinkByDevice.get(flow.inboundUplink().get().name()));
         } else {
-          up = topology.uplinkWithAddress(p.dst);
+          up = Optional.ofNullable(uplinkByAddress.get(p.dst));
         }
         if (up.isEmpty()) {
           String why = topology.lanAddress().network().contains(p.dst)
@@ -554,12 +568,11 @@ public final class Simulator {
       place = Place.LAN;
       placeName = "LAN on " + egress.dev();
     } else {
-      Optional<Topology.Uplink> up = topology.uplink(InterfaceName.of(egress.dev()));
-      if (up.isEmpty()) {
+      Topology.Uplink u = uplinkOn(egress.dev());
+      if (u == null) {
         return run.lose("interface " + egress.dev(), "the topology has no interface " + egress.dev()
             + "; the packet was routed there by " + routeText(run));
       }
-      Topology.Uplink u = up.get();
       run.uplink = u.iface();
       if (!p.src.equals(u.ip())) {
         if (run.steps != null) {
@@ -756,6 +769,16 @@ public final class Simulator {
       p.src = c.srcNat;
     }
     return true;
+  }
+
+  /** The first uplink on device {@code dev}, or null (a few string compares; no hashing). */
+  private Topology.Uplink uplinkOn(String dev) {
+    for (Topology.Uplink u : uplinks) {
+      if (u.iface().name().equals(dev)) {
+        return u;
+      }
+    }
+    return null;
   }
 
   /** The primary address of {@code dev} in the topology, or null. */

@@ -6,6 +6,21 @@ import dev.mlb.api.IpPrefix;
 
 /** A connection tracking tuple: protocol number, source and destination with ports. */
 record Tuple(int protocol, IpAddress src, int sport, IpAddress dst, int dport) {
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Tuple t && protocol == t.protocol && sport == t.sport && dport == t.dport
+        && src.equals(t.src) && dst.equals(t.dst);
+  }
+
+  @Override
+  public int hashCode() {
+    int h = protocol;
+    h = 31 * h + Long.hashCode(src.low()) + 7 * Long.hashCode(src.high());
+    h = 31 * h + sport;
+    h = 31 * h + Long.hashCode(dst.low()) + 7 * Long.hashCode(dst.high());
+    return 31 * h + dport;
+  }
+
   Tuple inverse() {
     return new Tuple(protocol, dst, dport, src, sport);
   }

@@ -1,0 +1,426 @@
+package dev.mlb.testkit.cli;
+
+import dev.mlb.api.Finding;
+import dev.mlb.api.IpFamily;
+import dev.mlb.api.Protocol;
+import dev.mlb.netfilter.RestoreParser;
+import dev.mlb.netfilter.RestoreWriter;
+import dev.mlb.netfilter.Ruleset;
+import dev.mlb.testkit.Flow;
+import dev.mlb.testkit.FlowGenerator;
+import dev.mlb.testkit.FlowResult;
+import dev.mlb.testkit.ScaleRulesetGenerator;
+import dev.mlb.testkit.FixedSeed;
+import dev.mlb.testkit.Simulator;
+import dev.mlb.testkit.Topology;
+import dev.mlb.testkit.Traffic;
+import dev.mlb.testkit.kernel.KernelLab;
+import dev.mlb.testkit.kernel.KernelSupport;
+import dev.mlb.testkit.kernel.KernelUnavailableException;
+import dev.mlb.testkit.kernel.Netns;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.ref.Reference;
+import java.lang.management.ThreadMXBean;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code mlb bench}: mlb side by side with the native tools on one generated ruleset, in one run,
+ * printed as a table of times, rates and ratios.
+ *
+ * <pre>{@code
+ * sudo java -jar mlb-testkit/target/mlb.jar bench --rules 100000
+ * mlb bench --rules 1000 --no-kernel      # the in-process figures only
+ * }</pre>
+ *
+ * <p>It generates a ruleset of {@code --rules} rules ({@link ScaleRulesetGenerator}), writes it to a
+ * temporary file, and times on that same file:
+ * <ul>
+ *   <li>mlb parse+validate in this process, warm (after warm-up runs; the median of
+ *       {@code --repeat} runs), and the same for rendering, as MB/s;
+ *   <li>{@code mlb fmt FILE} as a whole process ({@code java -cp} this program's class path);
+ *   <li>{@code iptables-legacy-restore --test} and {@code iptables-nft-restore --test} reading the
+ *       file, each in a scratch network namespace made for it and deleted after ({@link Netns});
+ *   <li>the bytes the parsed model retains per rule (heap in use after full collections, with and
+ *       without the model; the median of three);
+ *   <li>linear growth: parse+validate time per rule at a tenth of the size against the full size;
+ *   <li>the kernel lab's rate of flows through the seed policy ({@code --lab-flows} TCP flows,
+ *       {@link KernelLab}) against the simulator's on the same policy and topology.
+ * </ul>
+ * The kernel rows need root and network namespaces; without them (or with {@code --no-kernel}) they
+ * say why they were skipped. Exit code 0; 1 if a timed command failed; 2 for bad options.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Time mlb against iptables-restore --test and the kernel lab on one generated ruleset; print ratios.")
+final class BenchCommand implements Callable<Integer> {
+
+  @ParentCommand
+  Main main;
+
+  @Option(names = "--rules", paramLabel = "N", defaultValue = "100000",
+      description = "Rules in the generated ruleset (default ${DEFAULT-VALUE}).")
+  int rules;
+
+  @Option(names = "--seed", paramLabel = "SEED", defaultValue = "42",
+      description = "Seed of the generated ruleset (default ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--repeat", paramLabel = "N", defaultValue = "5",
+      description = "Timed runs of each in-process measurement; the median is printed (default ${DEFAULT-VALUE}).")
+  int repeat;
+
+  @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "10",
+      description = "Least time of warm-up runs before each in-process measurement (default ${DEFAULT-VALUE}).")
+  double warmup;
+
+  @Option(names = "--native-repeat", paramLabel = "N", defaultValue = "3",
+      description = "Timed runs of each external command; the median is printed (default ${DEFAULT-VALUE}).")
+  int nativeRepeat;
+
+  @Option(names = "--lab-flows", paramLabel = "N", defaultValue = "20",
+      description = "TCP flows through the kernel lab (default ${DEFAULT-VALUE}).")
+  int labFlows;
+
+  @Option(names = "--sim-flows", paramLabel = "N", defaultValue = "200000",
+      description = "Flows through the simulator for its rate (default ${DEFAULT-VALUE}).")
+  int simFlows;
+
+  @Option(names = "--no-kernel", description = "Skip iptables-restore and the kernel lab.")
+  boolean noKernel;
+
+  /** One row of the table. */
+  private record Row(String what, String time, String rate, String ratio) {}
+
+  private final List<Row> rows = new ArrayList<>();
+
+  @Override
+  public Integer call() throws IOException {
+    PrintStream out = main.stdout;
+    if (rules < ScaleRulesetGenerator.MIN_RULES) {
+      main.stderr.println("mlb bench: --rules " + rules + " is too small; expected at least "
+          + ScaleRulesetGenerator.MIN_RULES);
+      return Main.INVALID;
+    }
+    if (repeat < 1 || nativeRepeat < 1 || labFlows < 1 || simFlows < 1 || !(warmup >= 0)) {
+      main.stderr.println("mlb bench: --repeat, --native-repeat, --lab-flows and --sim-flows must be at least 1"
+          + " and --warmup at least 0 (got " + repeat + ", " + nativeRepeat + ", " + labFlows + ", " + simFlows
+          + ", " + warmup + ")");
+      return Main.INVALID;
+    }
+    Ruleset ruleset = new ScaleRulesetGenerator(seed).generate(rules);
+    String text = RestoreWriter.render(ruleset);
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    Path file = Files.createTempFile("mlb-bench-", ".v4");
+    boolean failed = false;
+    try {
+      Files.write(file, bytes);
+      out.printf(Locale.ROOT, "mlb bench: %,d rules, %,d bytes (seed %d), %s%n", rules, bytes.length, seed, file);
+      out.println("machine: " + machine());
+      out.flush();
+
+      double parse = median(repeat, () -> {
+        List<Finding> findings = RestoreParser.parse(file.toString(), text, IpFamily.V4).validate();
+        if (findings.stream().anyMatch(Finding::isError)) {
+          throw new IllegalStateException("the generated ruleset has errors: " + findings);
+        }
+        return findings;
+      });
+      double parseCpu = lastCpu;
+      rows.add(new Row("mlb parse+validate (in-process, warm)", seconds(parse),
+          rate(rules / parse, "rules/s") + ", thread CPU " + seconds(parseCpu) + " (user " + seconds(lastUser) + ")",
+          "1.0"));
+      double render = median(repeat, () -> RestoreWriter.render(ruleset));
+      rows.add(new Row("mlb render (in-process, warm)", seconds(render),
+          String.format(Locale.ROOT, "%.0f MB/s", bytes.length / render / 1e6) + ", thread CPU " + seconds(lastCpu)
+              + " (user " + seconds(lastUser) + ")",
+          ""));
+      linearGrowth(parse, parseCpu);
+      memory(text);
+
+      Optional<Double> fmt = fmtProcess(file);
+      failed |= fmt.isEmpty();
+      fmt.ifPresent(t -> rows.add(new Row("mlb fmt FILE (whole process)", seconds(t), rate(rules / t, "rules/s"),
+          ratio(t, parse))));
+
+      Optional<String> unavailable = noKernel ? Optional.of("--no-kernel") : KernelSupport.unavailableReason();
+      if (unavailable.isPresent()) {
+        for (String tool : List.of("iptables-legacy-restore --test", "iptables-nft-restore --test", "kernel lab")) {
+          rows.add(new Row(tool, "skipped", unavailable.get(), ""));
+        }
+      } else {
+        for (String tool : List.of("iptables-legacy-restore", "iptables-nft-restore")) {
+          failed |= !restoreTest(tool, text, parse);
+        }
+      }
+      failed |= !flowRates(unavailable);
+    } finally {
+      Files.deleteIfExists(file);
+    }
+    printTable(out);
+    return failed ? 1 : 0;
+  }
+
+  // ---------------------------------------------------------------- measurements
+
+  private void linearGrowth(double parseFull, double parseFullCpu) {
+    int small = rules / 10;
+    if (small < ScaleRulesetGenerator.MIN_RULES) {
+      rows.add(new Row("linear growth", "skipped", "--rules below " + 10 * ScaleRulesetGenerator.MIN_RULES, ""));
+      return;
+    }
+    String smallText = RestoreWriter.render(new ScaleRulesetGenerator(seed).generate(small));
+    double t = median(repeat, () -> RestoreParser.parse("small", smallText, IpFamily.V4).validate());
+    double smallCpu = lastCpu;
+    double perRuleSmall = t / small * 1e6;
+    double perRuleFull = parseFull / rules * 1e6;
+    rows.add(new Row(String.format(Locale.ROOT, "parse+validate per rule, %,d -> %,d rules", small, rules),
+        String.format(Locale.ROOT, "%.2f -> %.2f us", perRuleSmall, perRuleFull),
+        String.format(Locale.ROOT, "thread CPU %.2f -> %.2f us", smallCpu / small * 1e6, parseFullCpu / rules * 1e6),
+        String.format(Locale.ROOT, "%.2f (1.0 = linear; CPU %.2f)", perRuleFull / perRuleSmall,
+            (parseFullCpu / rules) / (smallCpu / small))));
+  }
+
+  private void memory(String text) {
+    double[] perRule = new double[3];
+    for (int i = 0; i < perRule.length; i++) {
+      long before = heapAfterGc();
+      Ruleset model = RestoreParser.parse("memory", text, IpFamily.V4);
+      long after = heapAfterGc();
+      Reference.reachabilityFence(model);
+      perRule[i] = (after - before) / (double) rules;
+    }
+    Arrays.sort(perRule);
+    rows.add(new Row("memory retained by the parsed model", String.format(Locale.ROOT, "%.0f B/rule", perRule[1]),
+        "heap in use after System.gc() with and without it (MemoryMXBean), median of 3", ""));
+  }
+
+  private static long heapAfterGc() {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  /** {@code mlb fmt FILE} in a new JVM with this program's class path; the median wall time. */
+  private Optional<Double> fmtProcess(Path file) {
+    String java = ProcessHandle.current().info().command().orElse(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    List<String> argv = List.of(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(), "fmt",
+        file.toString());
+    double[] times = new double[nativeRepeat];
+    for (int i = 0; i < nativeRepeat; i++) {
+      try {
+        Path err = Files.createTempFile("mlb-bench-", ".err");
+        try {
+          long t0 = System.nanoTime();
+          Process p = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(err.toFile()).start();
+          int code = p.waitFor();
+          times[i] = (System.nanoTime() - t0) / 1e9;
+          if (code != 0) {
+            rows.add(new Row("mlb fmt FILE (whole process)", "FAILED", "exit " + code + ": "
+                + Files.readString(err).strip(), ""));
+            return Optional.empty();
+          }
+        } finally {
+          Files.deleteIfExists(err);
+        }
+      } catch (IOException e) {
+        rows.add(new Row("mlb fmt FILE (whole process)", "FAILED", e.getMessage(), ""));
+        return Optional.empty();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Optional.empty();
+      }
+    }
+    Arrays.sort(times);
+    return Optional.of(times[times.length / 2]);
+  }
+
+  /** {@code TOOL --test} reading the ruleset, in a scratch namespace per run; false if it failed. */
+  private boolean restoreTest(String tool, String text, double parse) {
+    String what = tool + " --test";
+    double[] times = new double[nativeRepeat];
+    for (int i = 0; i < nativeRepeat; i++) {
+      try (Netns ns = Netns.create("bench")) {
+        Netns.Command command = ns.run(tool, "--test").stdin(text).timeout(Duration.ofMinutes(10));
+        long t0 = System.nanoTime();
+        Netns.Result r = command.run();
+        times[i] = (System.nanoTime() - t0) / 1e9;
+        if (r.exitCode() != 0) {
+          rows.add(new Row(what, "FAILED", "exit " + r.exitCode() + ": " + firstLine(r.stderr()), ""));
+          return false;
+        }
+      } catch (RuntimeException e) {
+        rows.add(new Row(what, "FAILED", e.getMessage(), ""));
+        return false;
+      }
+    }
+    Arrays.sort(times);
+    double t = times[times.length / 2];
+    rows.add(new Row(what + " (in a scratch netns)", seconds(t), rate(rules / t, "rules/s"), ratio(t, parse)));
+    return true;
+  }
+
+  /** The kernel lab's flow rate and the simulator's on the seed policy; false if the lab failed. */
+  private boolean flowRates(Optional<String> unavailable) {
+    Topology topology = Topology.standard(2);
+    Traffic web = Traffic.of(Protocol.TCP, 80, 443);
+    // The simulator: warm up, then time on this thread's CPU and on the wall clock.
+    List<Flow> flows = FlowGenerator.of(topology, seed).lan(web, Math.min(simFlows, 20_000));
+    Simulator sim = Simulator.of(topology, FixedSeed.rules(), FixedSeed.routes(), seed);
+    long warmUntil = System.nanoTime() + (long) (warmup * 1e9);
+    for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
+      runFlows(sim, flows, flows.size());
+    }
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    long cpu0 = threads.getCurrentThreadCpuTime();
+    long t0 = System.nanoTime();
+    int completed = runFlows(sim, flows, simFlows);
+    double wall = (System.nanoTime() - t0) / 1e9;
+    double cpu = (threads.getCurrentThreadCpuTime() - cpu0) / 1e9;
+    double simRate = simFlows / wall;
+    rows.add(new Row("simulator, seed policy (one thread)", String.format(Locale.ROOT, "%,d flows", simFlows),
+        rate(simRate, "flows/s") + String.format(Locale.ROOT, ", %,.0f per CPU-s", simFlows / cpu),
+        String.format(Locale.ROOT, "%,d completed", completed)));
+    if (unavailable.isPresent()) {
+      return true;
+    }
+    List<Flow> labList = FlowGenerator.of(topology, seed).lan(web, labFlows);
+    try (KernelLab lab = KernelLab.start(topology, FixedSeed.rulesText(), FixedSeed.routesText())) {
+      long l0 = System.nanoTime();
+      List<FlowResult> results = lab.runAll(labList);
+      double t = (System.nanoTime() - l0) / 1e9;
+      long done = results.stream().filter(FlowResult::completed).count();
+      double labRate = labFlows / t;
+      rows.add(new Row("kernel lab, seed policy", String.format(Locale.ROOT, "%d flows in %s", labFlows, seconds(t)),
+          rate(labRate, "flows/s") + String.format(Locale.ROOT, ", %d completed", done),
+          String.format(Locale.ROOT, "simulator %,.0fx faster", simRate / labRate)));
+      return true;
+    } catch (KernelUnavailableException | IllegalStateException e) {
+      rows.add(new Row("kernel lab, seed policy", "FAILED", e.getMessage(), ""));
+      return false;
+    }
+  }
+
+  private static int runFlows(Simulator sim, List<Flow> flows, int count) {
+    int completed = 0;
+    for (int i = 0; i < count; i++) {
+      if (sim.run(flows.get(i % flows.size())).completed()) {
+        completed++;
+      }
+    }
+    return completed;
+  }
+
+  /** Runs {@code work} until warm (five runs and {@code --warmup} seconds), then the median of {@code n} runs. */
+  private double median(int n, Supplier<?> work) {
+    long warmUntil = System.nanoTime() + (long) (warmup * 1e9);
+    for (int i = 0; i < 5 || System.nanoTime() < warmUntil; i++) {
+      sink(work.get());
+    }
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    double[] times = new double[n];
+    double[] cpu = new double[n];
+    double[] user = new double[n];
+    for (int i = 0; i < n; i++) {
+      long c0 = threads.getCurrentThreadCpuTime();
+      long u0 = threads.getCurrentThreadUserTime();
+      long t0 = System.nanoTime();
+      sink(work.get());
+      times[i] = (System.nanoTime() - t0) / 1e9;
+      cpu[i] = (threads.getCurrentThreadCpuTime() - c0) / 1e9;
+      user[i] = (threads.getCurrentThreadUserTime() - u0) / 1e9;
+    }
+    Arrays.sort(times);
+    Arrays.sort(cpu);
+    Arrays.sort(user);
+    lastCpu = cpu[n / 2];
+    lastUser = user[n / 2];
+    return times[n / 2];
+  }
+
+  /** The median CPU time of this thread in the last {@link #median} measurement (GC threads not counted). */
+  private double lastCpu;
+
+  /** The same, user mode only: the rest is the kernel's, mostly page faults. */
+  private double lastUser;
+
+  private static volatile int sink;
+
+  private static void sink(Object o) {
+    sink += System.identityHashCode(o) & 1;
+  }
+
+  // ---------------------------------------------------------------- printing
+
+  private static String seconds(double s) {
+    return s >= 10 ? String.format(Locale.ROOT, "%.1f s", s)
+        : s >= 1 ? String.format(Locale.ROOT, "%.2f s", s)
+        : String.format(Locale.ROOT, "%.1f ms", s * 1e3);
+  }
+
+  private static String rate(double perSecond, String unit) {
+    return String.format(Locale.ROOT, "%,.0f %s", perSecond, unit);
+  }
+
+  /** How many times slower than mlb's parse+validate. */
+  private static String ratio(double time, double parse) {
+    return String.format(Locale.ROOT, "%.1f (mlb parse+validate %.1fx faster)", time / parse, time / parse);
+  }
+
+  private static String firstLine(String s) {
+    String t = s.strip();
+    int nl = t.indexOf('\n');
+    return nl < 0 ? t : t.substring(0, nl);
+  }
+
+  private void printTable(PrintStream out) {
+    int w0 = "measurement".length();
+    int w1 = "time".length();
+    int w2 = "rate".length();
+    for (Row r : rows) {
+      w0 = Math.max(w0, r.what().length());
+      w1 = Math.max(w1, r.time().length());
+      w2 = Math.max(w2, r.rate().length());
+    }
+    String format = "%-" + w0 + "s  %" + w1 + "s  %-" + w2 + "s  %s%n";
+    out.println();
+    out.printf(Locale.ROOT, format, "measurement", "time", "rate", "ratio (time / mlb parse+validate)");
+    for (Row r : rows) {
+      out.printf(Locale.ROOT, format, r.what(), r.time(), r.rate(), r.ratio());
+    }
+    out.flush();
+  }
+
+  /** {@code 2 CPUs, AMD EPYC, Linux 6.1, OpenJDK 64-Bit Server VM 17.0.15+6, load 1.00 0.50 0.20}. */
+  static String machine() {
+    String cpu = "unknown CPU";
+    String load = "";
+    try {
+      cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+          .findFirst().map(l -> l.substring(l.indexOf(':') + 1).strip()).orElse(cpu);
+      String[] avg = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      load = ", load average " + avg[0] + " " + avg[1] + " " + avg[2];
+    } catch (IOException | RuntimeException e) {
+      // Not Linux, or /proc is not readable: the rest still says something.
+    }
+    return Runtime.getRuntime().availableProcessors() + " CPUs, " + cpu + ", " + System.getProperty("os.name") + " "
+        + System.getProperty("os.version") + ", " + System.getProperty("java.vm.name") + " "
+        + System.getProperty("java.runtime.version") + load;
+  }
+}

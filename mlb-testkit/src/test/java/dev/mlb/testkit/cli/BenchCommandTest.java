@@ -1,0 +1,90 @@
+package dev.mlb.testkit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mlb.testkit.kernel.KernelTests;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** {@code mlb bench} end to end on a small ruleset, quickly: no warm-up, one run of each. */
+class BenchCommandTest {
+
+  private static final String[] QUICK = {
+    "bench", "--rules", "1000", "--warmup", "0", "--repeat", "1", "--native-repeat", "1", "--lab-flows", "3",
+    "--sim-flows", "3000"
+  };
+
+  private static String[] with(String... more) {
+    String[] all = new String[QUICK.length + more.length];
+    System.arraycopy(QUICK, 0, all, 0, QUICK.length);
+    System.arraycopy(more, 0, all, QUICK.length, more.length);
+    return all;
+  }
+
+  private static double bytesPerRule(String out) {
+    Matcher m = Pattern.compile("memory retained by the parsed model +(\\d+) B/rule").matcher(out);
+    assertTrue(m.find(), out);
+    return Double.parseDouble(m.group(1));
+  }
+
+  @Test
+  void inProcessFiguresWithoutTheKernel() {
+    MlbRun r = MlbRun.of(with("--no-kernel"));
+    System.out.println(r.out());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().startsWith("mlb bench: 1,000 rules, "), r.out());
+    for (String row : new String[] {
+        "mlb parse+validate (in-process, warm)", "mlb render (in-process, warm)",
+        "parse+validate per rule, 100 -> 1,000 rules", "mlb fmt FILE (whole process)",
+        "simulator, seed policy (one thread)"}) {
+      assertTrue(r.out().contains(row), row + " in\n" + r.out());
+    }
+    assertTrue(r.out().contains("iptables-legacy-restore --test") && r.out().contains("skipped  --no-kernel"),
+        r.out());
+    assertTrue(r.out().contains("3,000 completed"), "every simulated seed flow completes\n" + r.out());
+    double perRule = bytesPerRule(r.out());
+    assertTrue(perRule > 0 && perRule < 100_000, "a plausible heap reading: " + perRule);
+  }
+
+  @Test
+  void theNativeToolsAndTheKernelLabSideBySide() {
+    KernelTests.requireKernel();
+    MlbRun r = MlbRun.of(QUICK);
+    System.out.println(r.out());
+    assertEquals(0, r.code(), r.err() + r.out());
+    Matcher legacy = Pattern.compile("iptables-legacy-restore --test \\(in a scratch netns\\) .*"
+        + "mlb parse\\+validate ([0-9.]+)x faster").matcher(r.out());
+    assertTrue(legacy.find(), r.out());
+    assertTrue(r.out().contains("iptables-nft-restore --test (in a scratch netns)"), r.out());
+    assertTrue(Pattern.compile("kernel lab, seed policy +3 flows in .* 3 completed +simulator [0-9,]+x faster")
+        .matcher(r.out()).find(), r.out());
+    // The scratch namespaces are gone.
+    String left = namespaces();
+    assertFalse(left.contains("mlb-bench-" + ProcessHandle.current().pid() + "-"), left);
+  }
+
+  private static String namespaces() {
+    try {
+      Process p = new ProcessBuilder("ip", "netns", "list").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes());
+      p.waitFor();
+      return out;
+    } catch (Exception e) {
+      throw new AssertionError("ip netns list", e);
+    }
+  }
+
+  @Test
+  void badOptionsExitTwo() {
+    MlbRun r = MlbRun.of("bench", "--rules", "3");
+    assertEquals(2, r.code());
+    assertEquals("mlb bench: --rules 3 is too small; expected at least 4\n", r.err());
+    MlbRun w = MlbRun.of("bench", "--rules", "10", "--repeat", "0");
+    assertEquals(2, w.code());
+    assertEquals("mlb bench: --repeat, --native-repeat, --lab-flows and --sim-flows must be at least 1 and --warmup"
+        + " at least 0 (got 0, 3, 20, 200000, 10.0)\n", w.err());
+  }
+}
