@@ -114,8 +114,17 @@ public record Protocol(int number) implements Comparable<Protocol> {
   /** The protocol's name from the protocol table, or its number. */
   @Override
   public String toString() {
-    String name = NAMES.get(number);
+    String name = number >= 0 && number < TEXTS.length ? TEXTS[number] : null;
     return name != null ? name : Integer.toString(number);
+  }
+
+  /** The names by number, for a {@link #toString()} without boxing or hashing (writers call it per rule). */
+  private static final String[] TEXTS = new String[256];
+
+  static {
+    for (Map.Entry<Integer, String> e : NAMES.entrySet()) {
+      TEXTS[e.getKey()] = e.getValue();
+    }
   }
 
   @Override

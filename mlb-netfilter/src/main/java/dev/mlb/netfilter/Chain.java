@@ -44,6 +44,23 @@ public abstract class Chain {
   /** The rules, in order. */
   public abstract ImmutableList<Rule> rules();
 
+  /**
+   * The chains this chain's rules jump or go to, each once, in the order of their first rule;
+   * worked out once when the chain is built (validation walks the jump graph, not the rules).
+   */
+  @Value.Derived
+  @Value.Auxiliary
+  ImmutableList<String> jumpTargets() {
+    java.util.LinkedHashSet<String> targets = new java.util.LinkedHashSet<>();
+    for (Rule r : rules()) {
+      if ((r.screen() & RulesetValidator.JUMP) != 0) {
+        Target t = r.target().get();
+        targets.add(t instanceof Jump j ? j.chain() : ((Goto) t).chain());
+      }
+    }
+    return ImmutableList.copyOf(targets);
+  }
+
   /** This chain with {@code rule} appended. */
   public Chain withRule(Rule rule) {
     return builder().from(this).addRules(rule).build();

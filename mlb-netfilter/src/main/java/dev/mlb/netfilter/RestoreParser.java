@@ -144,7 +144,8 @@ public final class RestoreParser {
    * One instance of every match, target, prefix and interface name read so far: rules that test the
    * same thing share it (they are immutable), so a large ruleset keeps each distinct value once.
    */
-  private Map<Object, Object> shared = new HashMap<>();
+  private static final int SHARED_SLOTS = 8192;
+  private final Object[] shared = new Object[SHARED_SLOTS];
 
   /** Whether to record the line of every rule and chain ({@link #parseWithLines}). */
   private boolean keepLines = true;
@@ -200,8 +201,6 @@ public final class RestoreParser {
   // ---------------------------------------------------------------- lines
 
   private ParsedRuleset run(String text) {
-    // Room for about one shared value per rule (a rule line is about 100 characters), without rehashing.
-    shared = new HashMap<>(Math.max(16, text.length() / 64));
     // Line by line, without keeping the lines: at {@code \n}; a {@code \r} right before it belongs
     // to the line break.
     int start = 0;
@@ -594,7 +593,7 @@ public final class RestoreParser {
       for (int slot = h & (COMMON_WORDS.length - 1); COMMON_WORDS[slot] != null;
           slot = (slot + 1) & (COMMON_WORDS.length - 1)) {
         String w = COMMON_WORDS[slot];
-        if (w.length() == length && text.regionMatches(start, w, 0, length)) {
+        if (w.hashCode() == h && w.length() == length && text.regionMatches(start, w, 0, length)) {
           return w;
         }
       }
@@ -626,11 +625,21 @@ public final class RestoreParser {
     return quoted.build();
   }
 
-  /** The instance of {@code value} read first, or {@code value} itself if it is new. */
+  /**
+   * An equal instance read recently, or {@code value} itself: a direct-mapped cache of
+   * {@link #SHARED_SLOTS} slots (small enough to stay in the processor's cache) holds the values
+   * that repeat, so that a large ruleset keeps each of them about once; unique values pass through.
+   */
   @SuppressWarnings("unchecked")
   private <T> T share(T value) {
-    Object first = shared.putIfAbsent(value, value);
-    return first == null ? value : (T) first;
+    int h = value.hashCode();
+    int slot = (h ^ (h >>> 13)) & (SHARED_SLOTS - 1);
+    Object seen = shared[slot];
+    if (seen != null && seen.equals(value)) {
+      return (T) seen;
+    }
+    shared[slot] = value;
+    return value;
   }
 
   // ---------------------------------------------------------------- errors

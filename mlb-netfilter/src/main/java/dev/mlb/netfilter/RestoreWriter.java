@@ -8,6 +8,7 @@ import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Mark;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.ValidationException;
+import java.io.IOException;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -19,6 +20,7 @@ import java.util.stream.Collectors;
  *
  * <pre>{@code
  * String text = RestoreWriter.render(ruleset);
+ * RestoreWriter.write(ruleset, fileWriter);   // the same text, streamed in 64 KiB pieces
  * // *nat
  * // :PREROUTING ACCEPT [0:0]
  * // ...
@@ -38,11 +40,7 @@ public final class RestoreWriter {
    * @throws ValidationException listing every error if validation finds any
    */
   public static String render(Ruleset ruleset) {
-    List<Finding> errors =
-        ruleset.validate().stream().filter(Finding::isError).collect(Collectors.toList());
-    if (!errors.isEmpty()) {
-      throw new ValidationException(errors);
-    }
+    checkValid(ruleset);
     int rules = 0;
     for (Table table : ruleset.tables()) {
       for (Chain chain : table.chains()) {
@@ -52,10 +50,43 @@ public final class RestoreWriter {
     // About 110 bytes a rule; one growth at most for longer rules.
     StringBuilder out = new StringBuilder(4096 + 128 * rules);
     Writers writers = new Writers(out);
-    for (Table table : ruleset.tables()) {
-      writeTable(out, table, writers);
+    try {
+      for (Table table : ruleset.tables()) {
+        writeTable(out, table, writers, null);
+      }
+    } catch (IOException e) {
+      throw new AssertionError("no sink, so nothing to throw", e);
     }
     return out.toString();
+  }
+
+  /** How much text {@link #write} gathers before it hands it on. */
+  static final int CHUNK = 64 * 1024;
+
+  /**
+   * Validates {@code ruleset} and writes the text {@link #render} returns to {@code out}, in pieces
+   * of about 64 KiB: a large ruleset goes to a file or a pipe without being held whole in memory.
+   * Nothing is written if validation finds errors.
+   *
+   * @throws ValidationException listing every error if validation finds any
+   * @throws IOException if {@code out} throws it
+   */
+  public static void write(Ruleset ruleset, Appendable out) throws IOException {
+    checkValid(ruleset);
+    StringBuilder chunk = new StringBuilder(CHUNK + 4096);
+    Writers writers = new Writers(chunk);
+    for (Table table : ruleset.tables()) {
+      writeTable(chunk, table, writers, out);
+    }
+    out.append(chunk);
+  }
+
+  private static void checkValid(Ruleset ruleset) {
+    List<Finding> errors =
+        ruleset.validate().stream().filter(Finding::isError).collect(Collectors.toList());
+    if (!errors.isEmpty()) {
+      throw new ValidationException(errors);
+    }
   }
 
   /** One rule as it follows {@code -A CHAIN}, with its leading space; for messages and traces. */
@@ -72,7 +103,9 @@ public final class RestoreWriter {
     }
   }
 
-  private static void writeTable(StringBuilder out, Table table, Writers writers) {
+  /** Writes one table to {@code out}; with {@code sink}, hands {@code out}'s text on whenever it is a chunk. */
+  private static void writeTable(StringBuilder out, Table table, Writers writers, Appendable sink)
+      throws IOException {
     out.append('*').append(table.name().id()).append('\n');
     for (Chain chain : table.chains()) {
       out.append(':').append(chain.name()).append(' ')
@@ -84,6 +117,10 @@ public final class RestoreWriter {
         out.append("-A ").append(chain.name());
         writeRule(out, rule, writers);
         out.append('\n');
+        if (sink != null && out.length() >= CHUNK) {
+          sink.append(out);
+          out.setLength(0);
+        }
       }
     }
     out.append("COMMIT\n");

@@ -108,6 +108,17 @@ public abstract class Rule {
   /** The target; a rule without one only counts packets. */
   public abstract Optional<Target> target();
 
+  /**
+   * What validation must look at in this rule (the bits of {@link RulesetValidator#screen}), worked
+   * out once when the rule is built, so that validating a large ruleset reads one field of most
+   * rules instead of every match and target. Not part of the value.
+   */
+  @Value.Derived
+  @Value.Auxiliary
+  int screen() {
+    return RulesetValidator.screen(this);
+  }
+
   @Value.Check
   protected Rule normalize() {
     checkNegation(sourceNegated(), source().isPresent(), "source");

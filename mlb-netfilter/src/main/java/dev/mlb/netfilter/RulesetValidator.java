@@ -32,21 +32,40 @@ final class RulesetValidator {
           "TRACE", "TTL", "ULOG");
 
   private final Ruleset ruleset;
+  /** Whether rules whose screen shows nothing to find are skipped; false runs every check on every rule. */
+  private final boolean screened;
   private final List<Finding> errors = new ArrayList<>();
   private final List<Finding> warnings = new ArrayList<>();
+  /** How many rules went through every check. */
+  private int rulesChecked;
 
-  private RulesetValidator(Ruleset ruleset) {
+  private RulesetValidator(Ruleset ruleset, boolean screened) {
     this.ruleset = ruleset;
+    this.screened = screened;
   }
 
   static List<Finding> validate(Ruleset ruleset) {
-    RulesetValidator v = new RulesetValidator(ruleset);
+    return validate(ruleset, true);
+  }
+
+  /** With {@code screened} false, every check runs on every rule (to test the screen against). */
+  static List<Finding> validate(Ruleset ruleset, boolean screened) {
+    RulesetValidator v = new RulesetValidator(ruleset, screened);
     for (Table table : ruleset.tables()) {
       v.checkTable(table);
     }
     List<Finding> all = new ArrayList<>(v.errors);
     all.addAll(v.warnings);
     return all;
+  }
+
+  /** How many rules of {@code ruleset} validation runs every check on (the others' screens show nothing). */
+  static int rulesChecked(Ruleset ruleset) {
+    RulesetValidator v = new RulesetValidator(ruleset, true);
+    for (Table table : ruleset.tables()) {
+      v.checkTable(table);
+    }
+    return v.rulesChecked;
   }
 
   /** The location text of a chain. */
@@ -104,11 +123,121 @@ final class RulesetValidator {
       }
       // iptables refuses -i/-o by the chain's name alone: a user chain called INPUT counts too.
       Optional<Hook> named = hookNamed(c.name());
+      // The screen bits that send a rule of this chain through every check (see screen()); the
+      // checks of the other rules would find nothing, as their screens show.
+      boolean inChecked = named.isPresent() && !named.get().hasInputInterface()
+          || !hooks.isEmpty() && noneHas(hooks, true);
+      boolean outChecked = named.isPresent() && !named.get().hasOutputInterface()
+          || !hooks.isEmpty() && noneHas(hooks, false);
+      int checked = LOCAL | OPAQUE | NAT
+          | (ruleset.family() == IpFamily.V4 ? V6_ADDRESS | ICMP6 : V4_ADDRESS | ICMP)
+          | (inChecked ? IN : 0) | (outChecked ? OUT : 0)
+          | (table.name() == TableName.NAT ? DROP : 0);
       List<Rule> rules = c.rules();
       for (int i = 0; i < rules.size(); i++) {
-        checkRule(table, c, i + 1, rules.get(i), hooks, named, chains);
+        Rule rule = rules.get(i);
+        int screen = rule.screen();
+        if (!screened || (screen & checked) != 0
+            || (screen & JUMP) != 0 && !jumpsToUserChain(table, rule, chains)) {
+          checkRule(table, c, i + 1, rule, hooks, named, chains);
+        }
       }
     }
+  }
+
+  // ---------------------------------------------------------------- the screen of a rule
+
+  /** Some check that needs nothing but the rule itself reports something. */
+  static final int LOCAL = 1;
+  /** A match or target kept verbatim (always reported). */
+  static final int OPAQUE = 1 << 1;
+  /** {@code -i}. */
+  static final int IN = 1 << 2;
+  /** {@code -o}. */
+  static final int OUT = 1 << 3;
+  /** {@code -s} or {@code -d} is an IPv4 prefix. */
+  static final int V4_ADDRESS = 1 << 4;
+  /** {@code -s} or {@code -d} is an IPv6 prefix. */
+  static final int V6_ADDRESS = 1 << 5;
+  /** {@code -p icmp}, negated or not. */
+  static final int ICMP = 1 << 6;
+  /** {@code -p ipv6-icmp}, negated or not. */
+  static final int ICMP6 = 1 << 7;
+  /** {@code -j CHAIN} or {@code -g CHAIN}. */
+  static final int JUMP = 1 << 8;
+  /** {@code -j DROP}. */
+  static final int DROP = 1 << 9;
+  /** MASQUERADE or SNAT. */
+  static final int NAT = 1 << 10;
+
+  /**
+   * What validation must look at in {@code rule}: the checks that need only the rule (LOCAL, run
+   * here by the same code as {@link #checkRule}), and the parts whose checks need the ruleset's
+   * family, the chain or the table. {@link Rule#screen()} keeps it.
+   */
+  static int screen(Rule rule) {
+    int screen = 0;
+    if (rule.source().isPresent()) {
+      screen |= rule.source().get().family() == IpFamily.V4 ? V4_ADDRESS : V6_ADDRESS;
+    }
+    if (rule.destination().isPresent()) {
+      screen |= rule.destination().get().family() == IpFamily.V4 ? V4_ADDRESS : V6_ADDRESS;
+    }
+    if (rule.in().isPresent()) {
+      screen |= IN;
+    }
+    if (rule.out().isPresent()) {
+      screen |= OUT;
+    }
+    if (rule.protocol().isPresent()) {
+      int number = rule.protocol().get().number();
+      screen |= number == 1 ? ICMP : number == 58 ? ICMP6 : 0;
+    }
+    for (Match m : rule.matches()) {
+      if (m instanceof OpaqueMatch) {
+        screen |= OPAQUE;
+      }
+    }
+    if (rule.target().isPresent()) {
+      Target t = rule.target().get();
+      if (t instanceof Jump || t instanceof Goto) {
+        screen |= JUMP;
+      } else if (t == Verdict.DROP) {
+        screen |= DROP;
+      } else if (t instanceof Masquerade || t instanceof Snat) {
+        screen |= NAT;
+      } else if (t instanceof OpaqueTarget) {
+        screen |= OPAQUE;
+      }
+    }
+    if ((screen & OPAQUE) == 0) {
+      RulesetValidator probe = new RulesetValidator(null, false);
+      if (probe.findsLocally(rule)) {
+        screen |= LOCAL;
+      }
+    }
+    return screen;
+  }
+
+  /** Whether the checks that need only the rule report anything; not for opaque rules. */
+  private boolean findsLocally(Rule rule) {
+    Site where = new Site(TableName.FILTER, "(screen)", 1);
+    if (rule.source().isPresent() && rule.sourceNegated() && rule.source().get().length() == 0
+        || rule.destination().isPresent() && rule.destinationNegated() && rule.destination().get().length() == 0) {
+      return true;
+    }
+    checkMatches(where, rule);
+    if (rule.target().isPresent() && !checkTargetFast(TableName.FILTER, rule.target().get(), null)) {
+      return true;
+    }
+    return !errors.isEmpty() || !warnings.isEmpty();
+  }
+
+  /** Whether {@code rule} jumps or goes to a user chain of the table (so its target checks pass). */
+  private static boolean jumpsToUserChain(Table table, Rule rule, Map<String, Chain> chains) {
+    Target t = rule.target().get();
+    String name = t instanceof Jump j ? j.chain() : ((Goto) t).chain();
+    return !table.name().isBuiltin(name) && chains.containsKey(name);
   }
 
   private void checkChainName(TableName table, String name) {
@@ -158,24 +287,14 @@ final class RulesetValidator {
         if (c == null) {
           continue;
         }
-        for (Rule r : c.rules()) {
-          String t = jumpTargetName(r);
-          if (t != null && !table.name().isBuiltin(t)) {
+        for (String t : c.jumpTargets()) {
+          if (!table.name().isBuiltin(t)) {
             todo.add(t);
           }
         }
       }
     }
     return reach;
-  }
-
-  /** The chain a rule jumps or goes to, or null. */
-  private static String jumpTargetName(Rule r) {
-    if (r.target().isEmpty()) {
-      return null;
-    }
-    Target t = r.target().get();
-    return t instanceof Jump j ? j.chain() : t instanceof Goto g ? g.chain() : null;
   }
 
   private void checkLoops(Table table, Map<String, Chain> chains) {
@@ -214,9 +333,8 @@ final class RulesetValidator {
     state.put(name, 1);
     path.push(name);
     boolean found = false;
-    for (Rule r : c.rules()) {
-      String t = jumpTargetName(r);
-      if (t != null && chains.containsKey(t) && !table.name().isBuiltin(t)) {
+    for (String t : c.jumpTargets()) {
+      if (chains.containsKey(t) && !table.name().isBuiltin(t)) {
         found |= findLoop(table, chains, t, state, path);
         if (found) {
           break;
@@ -230,6 +348,7 @@ final class RulesetValidator {
 
   private void checkRule(Table table, Chain chain, int index, Rule rule, Set<Hook> hooks, Optional<Hook> named,
       Map<String, Chain> chains) {
+    rulesChecked++;
     Site where = new Site(table.name(), chain.name(), index);
     IpFamily family = ruleset.family();
 
@@ -262,6 +381,15 @@ final class RulesetValidator {
       warning("protocol-family", where, "-p ipv6-icmp in an IPv4 ruleset never matches; IPv4 uses icmp (1)");
     }
 
+    checkMatches(where, rule);
+    Optional<Target> target = rule.target();
+    if (target.isPresent()) {
+      checkTarget(table, chain, where, rule, target.get(), hooks, chains);
+    }
+  }
+
+  /** The checks of the match modules, and of how they combine. */
+  private void checkMatches(Site where, Rule rule) {
     int portMatches = 0;
     MatchChecker checker = null;
     for (Match m : rule.matches()) {
@@ -278,10 +406,6 @@ final class RulesetValidator {
           + " -m tcp/-m udp matches; iptables-nft merges them into one, so write them as one");
     }
     checkMarkOptionClash(where, rule);
-    Optional<Target> target = rule.target();
-    if (target.isPresent()) {
-      checkTarget(table, chain, where, rule, target.get(), hooks, chains);
-    }
   }
 
   /**
@@ -545,31 +669,8 @@ final class RulesetValidator {
   private void checkTarget(
       Table table, Chain chain, Site where, Rule rule, Target target, Set<Hook> hooks,
       Map<String, Chain> chains) {
-    // The common targets first, without a visitor per rule; the same checks as below.
-    if (target instanceof Verdict v) {
-      if (v != Verdict.DROP || table.name() != TableName.NAT) {
-        return;
-      }
-    } else if (target instanceof Jump j) {
-      if (!table.name().isBuiltin(j.chain()) && chains.containsKey(j.chain())) {
-        return;
-      }
-    } else if (target instanceof SetMark t) {
-      if (isU32(t.value()) && isU32(t.mask())) {
-        return;
-      }
-    } else if (target instanceof SetConnmark t) {
-      if (isU32(t.value()) && isU32(t.mask())) {
-        return;
-      }
-    } else if (target instanceof SaveConnmark t) {
-      if (isU32(t.nfmask()) && isU32(t.ctmask())) {
-        return;
-      }
-    } else if (target instanceof RestoreConnmark t) {
-      if (isU32(t.nfmask()) && isU32(t.ctmask())) {
-        return;
-      }
+    if (checkTargetFast(table.name(), target, chains)) {
+      return;
     }
     target.accept(new Target.Visitor<Void>() {
       @Override
@@ -691,6 +792,29 @@ final class RulesetValidator {
         return null;
       }
     });
+  }
+
+  /**
+   * Whether {@code target} is a common one that passes its checks below, found without a visitor;
+   * false means "run the checks". With {@code chains} null, jumps and gotos count as passing.
+   */
+  private static boolean checkTargetFast(TableName table, Target target, Map<String, Chain> chains) {
+    if (target instanceof Verdict v) {
+      return v != Verdict.DROP || table != TableName.NAT;
+    } else if (target instanceof Jump j) {
+      return chains == null || !table.isBuiltin(j.chain()) && chains.containsKey(j.chain());
+    } else if (target instanceof Goto g) {
+      return chains == null || !table.isBuiltin(g.chain()) && chains.containsKey(g.chain());
+    } else if (target instanceof SetMark t) {
+      return isU32(t.value()) && isU32(t.mask());
+    } else if (target instanceof SetConnmark t) {
+      return isU32(t.value()) && isU32(t.mask());
+    } else if (target instanceof SaveConnmark t) {
+      return isU32(t.nfmask()) && isU32(t.ctmask());
+    } else if (target instanceof RestoreConnmark t) {
+      return isU32(t.nfmask()) && isU32(t.ctmask());
+    }
+    return false;
   }
 
   private static boolean isU32(long value) {

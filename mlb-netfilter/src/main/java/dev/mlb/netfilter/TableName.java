@@ -30,6 +30,10 @@ public enum TableName {
 
   /** Whether {@code chain} names a built-in chain of this table. */
   public boolean isBuiltin(String chain) {
+    // Built-in chain names are upper case; most user chains are not, and fail at the first character.
+    if (chain.isEmpty() || chain.charAt(0) < 'F' || chain.charAt(0) > 'P') {
+      return false;
+    }
     for (Hook h : hooks) {
       if (h.name().equals(chain)) {
         return true;
