@@ -126,6 +126,25 @@ public final class RestoreParser {
     return Map.copyOf(options);
   }
 
+  /**
+   * The options iptables gives to the match module {@code module} as mlb models it (none for the
+   * modules it does not model): an argument of an unmodelled extension spelled like one of them
+   * would go to that module once the module is loaded before it.
+   */
+  static List<String> modelledOptions(String module) {
+    return switch (module) {
+      case "state" -> STATE_OPTIONS;
+      case "conntrack" -> CONNTRACK_OPTIONS;
+      case "mark", "connmark" -> MARK_OPTIONS;
+      case "statistic" -> STATISTIC_OPTIONS;
+      case "tcp" -> TCP_OPTIONS;
+      case "udp" -> UDP_OPTIONS;
+      case "multiport" -> MULTIPORT_OPTIONS;
+      case "comment" -> COMMENT_OPTIONS;
+      default -> List.of();
+    };
+  }
+
   private static List<String> connmarkOptions() {
     List<String> all = new ArrayList<>(MARK_OPERATIONS);
     all.addAll(List.of("--save-mark", "--restore-mark", "--nfmask", "--ctmask", "--mask"));
@@ -172,9 +191,15 @@ public final class RestoreParser {
    * @throws ParseException naming the line, the column and what was expected
    */
   public static Ruleset parse(String source, String text, IpFamily family) {
+    return parse(source, text, family, true);
+  }
+
+  /** {@link #parse}, with long runs of {@code -A} lines read in parallel or not (to test one against the other). */
+  static Ruleset parse(String source, String text, IpFamily family, boolean parallel) {
     check(text, family);
     RestoreParser parser = new RestoreParser(source, family);
     parser.keepLines = false;
+    parser.parallel = parallel;
     return parser.run(text).ruleset();
   }
 
@@ -185,8 +210,15 @@ public final class RestoreParser {
    * @throws ParseException naming the line, the column and what was expected
    */
   public static ParsedRuleset parseWithLines(String source, String text, IpFamily family) {
+    return parseWithLines(source, text, family, true);
+  }
+
+  /** {@link #parseWithLines}, in parallel or not. */
+  static ParsedRuleset parseWithLines(String source, String text, IpFamily family, boolean parallel) {
     check(text, family);
-    return new RestoreParser(source, family).run(text);
+    RestoreParser parser = new RestoreParser(source, family);
+    parser.parallel = parallel;
+    return parser.run(text);
   }
 
   private static void check(String text, IpFamily family) {
@@ -206,11 +238,19 @@ public final class RestoreParser {
     int start = 0;
     int number = 0;
     while (start < text.length()) {
+      if (table != null && parallel && isAppend(text, start)) {
+        // A run of -A lines: the table's chains cannot change within it, so its rules can be read
+        // apart from each other (in parallel when the run is long) and added in order.
+        int[] run = appendRun(text, start);
+        appendRun(text, run, number);
+        number += run.length / 2;
+        start = run.length == 0 ? start : lineEnd(text, run[run.length - 2]) + 1;
+        continue;
+      }
       int nl = text.indexOf('\n', start);
       int end = nl < 0 ? text.length() : nl;
-      int cut = nl > start && text.charAt(nl - 1) == '\r' ? nl - 1 : end;
       lineNo = ++number;
-      lineText = text.substring(start, cut);
+      lineText = text.substring(start, lineCut(text, start, nl));
       line(lineText);
       start = end + 1;
     }
@@ -222,6 +262,125 @@ public final class RestoreParser {
     }
     Ruleset ruleset = Ruleset.builder().family(family).addAllTables(tables).build();
     return new ParsedRuleset(ruleset, locations.buildKeepingLast());
+  }
+
+  /** Whether to read long runs of {@code -A} lines on several threads ({@link #parse} does). */
+  private boolean parallel = true;
+
+  /** A run of at least this many {@code -A} lines is read in pieces of about this size in parallel. */
+  static final int PARALLEL_PIECE = 4096;
+
+  /** The end of the line starting at {@code start}: its {@code \n}, or the end of the text. */
+  private static int lineEnd(String text, int start) {
+    int nl = text.indexOf('\n', start);
+    return nl < 0 ? text.length() : nl;
+  }
+
+  /** The end of the line's text: before its {@code \r\n} or {@code \n}, or the end of the text. */
+  private static int lineCut(String text, int start, int nl) {
+    int end = nl < 0 ? text.length() : nl;
+    return nl > start && text.charAt(nl - 1) == '\r' ? nl - 1 : end;
+  }
+
+  private static boolean isAppend(String text, int start) {
+    return text.startsWith("-A ", start);
+  }
+
+  /** The start and cut of each line of the run of {@code -A} lines at {@code start}, in pairs. */
+  private static int[] appendRun(String text, int start) {
+    int[] run = new int[64];
+    int n = 0;
+    int at = start;
+    while (at < text.length() && isAppend(text, at)) {
+      int nl = text.indexOf('\n', at);
+      if (n == run.length) {
+        run = java.util.Arrays.copyOf(run, 2 * n);
+      }
+      run[n++] = at;
+      run[n++] = lineCut(text, at, nl);
+      at = nl < 0 ? text.length() : nl + 1;
+    }
+    return java.util.Arrays.copyOf(run, n);
+  }
+
+  /** The rules of one piece of a run of {@code -A} lines, or the first failure in it. */
+  private static final class Piece {
+    final ChainDraft[] chains;
+    final Rule[] rules;
+    RuntimeException failure;
+
+    Piece(int lines) {
+      chains = new ChainDraft[lines];
+      rules = new Rule[lines];
+    }
+  }
+
+  /**
+   * Reads the {@code -A} lines of {@code run} (pairs of line start and cut; the first is line
+   * {@code before + 1}) and adds their rules to their chains in order. Long runs are cut in pieces
+   * that other threads read, each with its own parser state; the first failure in line order is
+   * thrown, as reading the lines one by one would throw it.
+   */
+  private void appendRun(String text, int[] run, int before) {
+    int lines = run.length / 2;
+    int pieces = Math.min(Runtime.getRuntime().availableProcessors(), lines / PARALLEL_PIECE);
+    Piece[] read = new Piece[Math.max(1, pieces)];
+    if (pieces <= 1) {
+      read[0] = readPiece(this, text, run, 0, lines, before);
+    } else {
+      List<java.util.concurrent.ForkJoinTask<Piece>> tasks = new ArrayList<>();
+      for (int p = 1; p < pieces; p++) {
+        int from = (int) ((long) lines * p / pieces);
+        int to = (int) ((long) lines * (p + 1) / pieces);
+        RestoreParser worker = worker();
+        tasks.add(java.util.concurrent.ForkJoinPool.commonPool()
+            .submit(() -> readPiece(worker, text, run, from, to, before)));
+      }
+      read[0] = readPiece(worker(), text, run, 0, (int) ((long) lines / pieces), before);
+      for (int p = 1; p < pieces; p++) {
+        read[p] = tasks.get(p - 1).join();
+      }
+    }
+    for (Piece piece : read) {
+      if (piece.failure != null) {
+        throw piece.failure;
+      }
+    }
+    int number = before;
+    for (Piece piece : read) {
+      for (int i = 0; i < piece.rules.length; i++) {
+        number++;
+        piece.chains[i].rules.add(piece.rules[i]);
+        piece.chains[i].ruleLines.add(number);
+      }
+    }
+    lineNo = number;
+    lineText = text.substring(run[run.length - 2], run[run.length - 1]);
+  }
+
+  /** A parser for a piece of a run: this one's source, family and open table, its own line and shared values. */
+  private RestoreParser worker() {
+    RestoreParser worker = new RestoreParser(source, family);
+    worker.table = table;
+    return worker;
+  }
+
+  /** Reads lines {@code from} (inclusive) to {@code to} of {@code run} with {@code parser}; stops at the first failure. */
+  private static Piece readPiece(RestoreParser parser, String text, int[] run, int from, int to, int before) {
+    Piece piece = new Piece(to - from);
+    try {
+      for (int i = from; i < to; i++) {
+        parser.lineNo = before + i + 1;
+        parser.lineText = text.substring(run[2 * i], run[2 * i + 1]);
+        List<Token> words = parser.tokenize(parser.lineText);
+        ChainDraft chain = parser.existingChain(words, 1, words.get(0));
+        piece.chains[i - from] = chain;
+        piece.rules[i - from] = parser.new RuleParser(chain.name, words, 2).parse();
+      }
+    } catch (RuntimeException e) {
+      piece.failure = e;
+    }
+    return piece;
   }
 
   private void line(String text) {

@@ -578,6 +578,7 @@ final class RulesetValidator {
     public Void visitOpaque(OpaqueMatch m) {
       checkName(where, "match module", m.module());
       checkArguments(where, "-m " + m.module(), m.arguments());
+      checkClaimed(where, "-m " + m.module(), m.arguments(), rule.matches().subList(0, rule.matches().indexOf(m)));
       if (MODELLED_MODULES.contains(m.module())) {
         Rule probe = Rule.builder().from(rule).matches(List.of(m)).target(Optional.empty()).build();
         checkReadsBack(where, "-m " + m.module(), probe);
@@ -607,6 +608,23 @@ final class RulesetValidator {
       if (STRUCTURE_WORDS.contains(arg)) {
         error("opaque-argument-structure", where, what + " argument \"" + arg
             + "\" is an option of the rule itself; iptables would read it so, quoted or not");
+      }
+    }
+  }
+
+  /**
+   * An argument of an unmodelled module or target that a modelled module before it knows as an
+   * option: iptables gives it to that module (the text mlb writes has every match before the
+   * target), which then refuses it or reads it as its own.
+   */
+  private void checkClaimed(Site where, String what, List<String> arguments, List<Match> before) {
+    for (String arg : arguments) {
+      for (Match m : before) {
+        if (RestoreParser.modelledOptions(m.module()).contains(arg)) {
+          error("opaque-argument-claimed", where, what + " argument \"" + arg + "\" is an option of -m "
+              + m.module() + " in the same rule; iptables would give it to -m " + m.module());
+          break;
+        }
       }
     }
   }
@@ -779,6 +797,7 @@ final class RulesetValidator {
       public Void visitOpaque(OpaqueTarget t) {
         checkName(where, "target", t.name());
         checkArguments(where, "-j " + t.name(), t.arguments());
+        checkClaimed(where, "-j " + t.name(), t.arguments(), rule.matches());
         if (MODELLED_TARGETS.contains(t.name())) {
           Rule probe = Rule.builder().from(rule).matches(List.of()).target(t).build();
           checkReadsBack(where, "-j " + t.name(), probe, table.name());

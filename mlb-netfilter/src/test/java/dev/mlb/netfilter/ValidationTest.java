@@ -9,6 +9,7 @@ import dev.mlb.api.Finding;
 import dev.mlb.api.InterfaceName;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
+import dev.mlb.api.Mark;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.Protocol;
 import dev.mlb.api.ValidationException;
@@ -287,6 +288,26 @@ class ValidationTest {
     assertEquals(
         List.of("error [opaque-argument-structure] table filter, chain INPUT, rule 1: -m limit argument \"-j\" is an"
             + " option of the rule itself; iptables would read it so, quoted or not"),
+        errors(r));
+  }
+
+  @Test
+  void opaqueArgumentsThatAModelledModuleWouldTake() {
+    // Read from "-j LOG --log-prefix x --state -m state --state NEW": written back, every match comes
+    // before the target, and iptables (and mlb's parser) give "--state" to -m state.
+    Ruleset r = ruleset(IpFamily.V4, table(TableName.FILTER, chain("INPUT",
+        Rule.builder().addMatches(StateMatch.of(ConnState.NEW))
+            .target(OpaqueTarget.of("LOG", "--log-prefix", "x", "--state")).build(),
+        Rule.builder().protocol(Protocol.TCP).addMatches(PortMatch.tcpDestination(PortRange.of(22)),
+            OpaqueMatch.of("limit", "--limit", "5/sec", "--dport")).build(),
+        Rule.builder().addMatches(OpaqueMatch.of("limit", "--limit", "5/sec", "--mark"), MarkMatch.of(Mark.of(1)))
+            .build())));
+    assertEquals(
+        List.of(
+            "error [opaque-argument-claimed] table filter, chain INPUT, rule 1: -j LOG argument \"--state\" is an"
+                + " option of -m state in the same rule; iptables would give it to -m state",
+            "error [opaque-argument-claimed] table filter, chain INPUT, rule 2: -m limit argument \"--dport\" is an"
+                + " option of -m tcp in the same rule; iptables would give it to -m tcp"),
         errors(r));
   }
 
