@@ -19,6 +19,8 @@ import dev.mlb.testkit.kernel.KernelSupport;
 import dev.mlb.testkit.kernel.KernelUnavailableException;
 import dev.mlb.testkit.kernel.Netns;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.ref.Reference;
@@ -34,6 +36,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -51,7 +54,8 @@ import picocli.CommandLine.ParentCommand;
  * temporary file, and times on that same file:
  * <ul>
  *   <li>mlb parse+validate in this process, warm (after warm-up runs; the median of
- *       {@code --repeat} runs), and the same for rendering, as MB/s;
+ *       {@code --repeat} runs), and the same for rendering to a String and for writing the text
+ *       streamed ({@code RestoreWriter.write} to a discarding writer), as MB/s;
  *   <li>{@code mlb fmt FILE} as a whole process ({@code java -cp} this program's class path);
  *   <li>{@code iptables-legacy-restore --test} and {@code iptables-nft-restore --test} reading the
  *       file, each in a scratch network namespace made for it and deleted after ({@link Netns});
@@ -141,11 +145,25 @@ final class BenchCommand implements Callable<Integer> {
       });
       double parseCpu = lastCpu;
       rows.add(new Row("mlb parse+validate (in-process, warm)", seconds(parse),
-          rate(rules / parse, "rules/s") + ", thread CPU " + seconds(parseCpu) + " (user " + seconds(lastUser) + ")",
+          rate(rules / parse, "rules/s") + ", thread CPU " + seconds(parseCpu) + " (user " + seconds(lastUser)
+              + "), all threads " + seconds(lastProcessCpu),
           "1.0"));
       double render = median(repeat, () -> RestoreWriter.render(ruleset));
-      rows.add(new Row("mlb render (in-process, warm)", seconds(render),
+      rows.add(new Row("mlb render to a String (in-process, warm)", seconds(render),
           String.format(Locale.ROOT, "%.0f MB/s", bytes.length / render / 1e6) + ", thread CPU " + seconds(lastCpu)
+              + " (user " + seconds(lastUser) + ")",
+          ""));
+      double write = median(repeat, () -> {
+        Writer sink = Writer.nullWriter();
+        try {
+          RestoreWriter.write(ruleset, sink);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        return sink;
+      });
+      rows.add(new Row("mlb write, streamed (in-process, warm)", seconds(write),
+          String.format(Locale.ROOT, "%.0f MB/s", bytes.length / write / 1e6) + ", thread CPU " + seconds(lastCpu)
               + " (user " + seconds(lastUser) + ")",
           ""));
       linearGrowth(parse, parseCpu);
@@ -337,22 +355,36 @@ final class BenchCommand implements Callable<Integer> {
     double[] times = new double[n];
     double[] cpu = new double[n];
     double[] user = new double[n];
+    double[] process = new double[n];
     for (int i = 0; i < n; i++) {
       long c0 = threads.getCurrentThreadCpuTime();
       long u0 = threads.getCurrentThreadUserTime();
+      long p0 = processCpu();
       long t0 = System.nanoTime();
       sink(work.get());
       times[i] = (System.nanoTime() - t0) / 1e9;
       cpu[i] = (threads.getCurrentThreadCpuTime() - c0) / 1e9;
       user[i] = (threads.getCurrentThreadUserTime() - u0) / 1e9;
+      process[i] = (processCpu() - p0) / 1e9;
     }
     Arrays.sort(times);
     Arrays.sort(cpu);
     Arrays.sort(user);
+    Arrays.sort(process);
     lastCpu = cpu[n / 2];
     lastUser = user[n / 2];
+    lastProcessCpu = process[n / 2];
     return times[n / 2];
   }
+
+  /** The CPU time of the whole process (every thread: the parser's helpers, GC, the JIT), or 0 if unknown. */
+  private static long processCpu() {
+    return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime() : 0;
+  }
+
+  /** The median CPU time of the whole process in the last {@link #median} measurement. */
+  private double lastProcessCpu;
 
   /** The median CPU time of this thread in the last {@link #median} measurement (GC threads not counted). */
   private double lastCpu;
@@ -419,8 +451,12 @@ final class BenchCommand implements Callable<Integer> {
     } catch (IOException | RuntimeException e) {
       // Not Linux, or /proc is not readable: the rest still says something.
     }
+    List<String> heap = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(a -> a.startsWith("-Xm") || a.startsWith("-XX:+AlwaysPreTouch") || a.startsWith("-XX:+Use"))
+        .collect(Collectors.toList());
     return Runtime.getRuntime().availableProcessors() + " CPUs, " + cpu + ", " + System.getProperty("os.name") + " "
         + System.getProperty("os.version") + ", " + System.getProperty("java.vm.name") + " "
-        + System.getProperty("java.runtime.version") + load;
+        + System.getProperty("java.runtime.version") + (heap.isEmpty() ? ", default heap" : ", " + String.join(" ", heap))
+        + load;
   }
 }
