@@ -37,7 +37,8 @@ class BenchCommandTest {
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().startsWith("mlb bench: 1,000 rules, "), r.out());
     for (String row : new String[] {
-        "mlb parse+validate (in-process, warm)", "mlb render (in-process, warm)",
+        "mlb parse+validate (in-process, warm)", "mlb render to a String (in-process, warm)",
+        "mlb write, streamed (in-process, warm)",
         "parse+validate per rule, 100 -> 1,000 rules", "mlb fmt FILE (whole process)",
         "simulator, seed policy (one thread)"}) {
       assertTrue(r.out().contains(row), row + " in\n" + r.out());
