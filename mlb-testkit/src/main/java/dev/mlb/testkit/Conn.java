@@ -13,7 +13,9 @@ final class Conn {
   /** Whether the source-NAT decision was taken (nat POSTROUTING or INPUT on the first packet). */
   boolean srcNatDecided;
   /** The source the original direction is rewritten to; null for the null binding (or undecided). */
-  IpAddress srcNat;
+  private IpAddress srcNat;
+  /** Whether {@link #srcNat} really changes the source; see {@link #isSourceNatted}. */
+  private boolean sourceNatted;
   /** Where the source-NAT decision was taken, for messages. */
   String srcNatWhere = "";
   /**
@@ -22,14 +24,27 @@ final class Conn {
    * entry deleted (nf_nat_oif_changed).
    */
   String masqueradeDev;
+  /** The {@link Devices} number of {@link #masqueradeDev}; {@link Devices#NONE} without one. */
+  int masqueradeDevId;
 
   Conn(Tuple original) {
     this.original = original;
     this.reply = original.inverse();
   }
 
+  /** The source the original direction is rewritten to; null for the null binding (or undecided). */
+  IpAddress srcNat() {
+    return srcNat;
+  }
+
+  /** Fixes the source binding; null is the null binding. */
+  void srcNat(IpAddress to) {
+    srcNat = to;
+    sourceNatted = to != null && !to.equals(original.src());
+  }
+
   /** Whether the binding really changes the source (the kernel's IPS_SRC_NAT). */
   boolean isSourceNatted() {
-    return srcNat != null && !srcNat.equals(original.src());
+    return sourceNatted;
   }
 }

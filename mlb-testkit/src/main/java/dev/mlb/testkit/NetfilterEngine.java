@@ -37,6 +37,7 @@ import dev.mlb.netfilter.Target;
 import dev.mlb.netfilter.Verdict;
 import dev.mlb.api.Protocol;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
@@ -111,15 +112,19 @@ final class NetfilterEngine {
   private final SplittableRandom random;
   /** The primary address of an interface, for MASQUERADE; null if the topology lacks it. */
   private final Function<String, IpAddress> interfaceAddress;
+  /** The numbers of the packets' devices ({@link Pkt#inDev}, {@link Pkt#outDev}). */
+  private final Devices devices;
 
   /** The location of the rule or policy that dropped the last packet. */
   String dropWhere;
   /** Why: the rule's DROP, or the policy. */
   String dropReason;
 
-  NetfilterEngine(Ruleset ruleset, SplittableRandom random, Function<String, IpAddress> interfaceAddress) {
+  NetfilterEngine(Ruleset ruleset, SplittableRandom random, Function<String, IpAddress> interfaceAddress,
+      Devices devices) {
     this.random = random;
     this.interfaceAddress = interfaceAddress;
+    this.devices = devices;
     for (Table t : ruleset.tables()) {
       Map<String, CompiledChain> chains = new HashMap<>();
       for (Chain c : t.chains()) {
@@ -280,8 +285,8 @@ final class NetfilterEngine {
   /**
    * {@link #traverse} without a trace: the same walk over the compiled rules ({@link FastRule}),
    * with no allocation for the common matches and targets. The rules it does not compile (NAT and
-   * unmodelled targets, unmodelled and multiport matches) go through the same visitors as the traced
-   * walk, so both give the same outcome, counters, marks and exceptions.
+   * unmodelled targets, unmodelled matches) go through the same visitors as the traced walk, so
+   * both give the same outcome, counters, marks and exceptions.
    */
   private Outcome traverseUntraced(TableName table, Hook hook, Pkt p) {
     CompiledChain[] byHook = builtins[table.ordinal()];
@@ -367,7 +372,13 @@ final class NetfilterEngine {
   private static final int NTH = 4;
   private static final int RANDOM = 5;
   private static final int PORT = 6;
-  private static final int VISITOR = 7;
+  private static final int MULTIPORT = 7;
+  private static final int VISITOR = 8;
+
+  private static final int TCP_NUMBER = Protocol.TCP.number();
+  private static final int UDP_NUMBER = Protocol.UDP.number();
+  private static final int SOURCE_PORTS = MultiportMatch.Direction.SOURCE.ordinal();
+  private static final int DESTINATION_PORTS = MultiportMatch.Direction.DESTINATION.ordinal();
 
   /** The target kinds a {@link FastRule} applies itself; the rest go to {@link TargetEval}. */
   private static final int NO_TARGET = 0;
@@ -384,9 +395,11 @@ final class NetfilterEngine {
 
   /**
    * One rule compiled for the untraced walk: the header tests as numbers (IPv4 network and mask,
-   * interface names with their wildcard prefix, protocol number), the matches as kind codes with
-   * their operands, the target as a kind code. Comments are left out; what it does not compile it
-   * hands to the visitors, with the match's index so that nth counters stay the same.
+   * protocol number; for {@code -i}/{@code -o}, the verdict for each device number, worked out
+   * from the name and its wildcard on the device's first packet and kept), the matches as kind
+   * codes with their operands (multiport as an array of ranges), the target as a kind code.
+   * Comments are left out; what it does not compile it hands to the visitors, with the match's
+   * index so that nth counters stay the same.
    */
   static final class FastRule {
     final Rule rule;
@@ -409,14 +422,18 @@ final class NetfilterEngine {
     /** The protocol number, or -1 for no test. */
     final int protocol;
     final boolean protocolNegated;
+    /** Whether {@code -i} (or {@code -o}) lets the device numbered k through: 1 yes, -1 no, 0 not yet known. */
+    private byte[] inVerdicts = new byte[8];
+    private byte[] outVerdicts = new byte[8];
     final int[] matchKinds;
     /** The index of each compiled match in the rule's matches (for counters and the visitor). */
     final int[] matchIndexes;
     final long[] operandA;
     final long[] operandB;
     final long[] operandC;
-    final long[] operandD;
     final boolean[] negated;
+    /** For a multiport match: its port ranges, each as first << 16 | last; else null. */
+    final int[][] ports;
     final int targetKind;
     final long targetA;
     final long targetB;
@@ -456,8 +473,8 @@ final class NetfilterEngine {
       operandA = new long[n];
       operandB = new long[n];
       operandC = new long[n];
-      operandD = new long[n];
       negated = new boolean[n];
+      ports = new int[n][];
       int k = 0;
       for (int index = 0; index < ms.size(); index++) {
         Match m = ms.get(index);
@@ -500,6 +517,14 @@ final class NetfilterEngine {
               .orElse(range(0, 65535, false));
           operandC[k] = pm.destination().map(c -> range(c.range().first(), c.range().last(), c.negated()))
               .orElse(range(0, 65535, false));
+        } else if (m instanceof MultiportMatch mp) {
+          matchKinds[k] = MULTIPORT;
+          operandA[k] = mp.direction().ordinal();
+          negated[k] = mp.negated();
+          ports[k] = new int[mp.ports().size()];
+          for (int r = 0; r < ports[k].length; r++) {
+            ports[k][r] = mp.ports().get(r).first() << 16 | mp.ports().get(r).last();
+          }
         } else {
           matchKinds[k] = VISITOR;
         }
@@ -587,6 +612,50 @@ final class NetfilterEngine {
       return device != null && (wildcard ? device.startsWith(name) : name.equals(device));
     }
 
+    /** Whether {@code -i} lets the device numbered {@code dev} through (the negation included). */
+    private boolean inPasses(Devices devices, int dev) {
+      byte[] verdicts = inVerdicts;
+      if (dev < verdicts.length && verdicts[dev] != 0) {
+        return verdicts[dev] > 0;
+      }
+      boolean passes = interfaceTest(in, inWildcard, devices.name(dev)) != inNegated;
+      inVerdicts = remember(verdicts, dev, passes);
+      return passes;
+    }
+
+    /** Whether {@code -o} lets the device numbered {@code dev} through (the negation included). */
+    private boolean outPasses(Devices devices, int dev) {
+      byte[] verdicts = outVerdicts;
+      if (dev < verdicts.length && verdicts[dev] != 0) {
+        return verdicts[dev] > 0;
+      }
+      boolean passes = interfaceTest(out, outWildcard, devices.name(dev)) != outNegated;
+      outVerdicts = remember(verdicts, dev, passes);
+      return passes;
+    }
+
+    private static byte[] remember(byte[] verdicts, int dev, boolean passes) {
+      byte[] out = dev < verdicts.length ? verdicts : Arrays.copyOf(verdicts, Math.max(dev + 1, verdicts.length * 2));
+      out[dev] = (byte) (passes ? 1 : -1);
+      return out;
+    }
+
+    /** {@link MultiportMatch#test} over the packed ranges. */
+    private static boolean multiport(int[] ranges, int direction, boolean negated, int sport, int dport) {
+      boolean hit = false;
+      for (int range : ranges) {
+        int first = range >>> 16;
+        int last = range & 0xFFFF;
+        boolean source = sport >= first && sport <= last;
+        boolean destination = dport >= first && dport <= last;
+        if (direction == SOURCE_PORTS ? source : direction == DESTINATION_PORTS ? destination : source || destination) {
+          hit = true;
+          break;
+        }
+      }
+      return hit != negated;
+    }
+
     boolean matches(NetfilterEngine engine, CompiledChain chain, int index, Pkt p) {
       if (sourceKind >= 0
           && prefixTest(sourceKind, sourceNetwork, sourceMask, rule.source().get(), p.src) == sourceNegated) {
@@ -596,13 +665,13 @@ final class NetfilterEngine {
           rule.destination().get(), p.dst) == destinationNegated) {
         return false;
       }
-      if (in != null && interfaceTest(in, inWildcard, p.in) == inNegated) {
+      if (in != null && !inPasses(engine.devices, p.inDev)) {
         return false;
       }
-      if (out != null && interfaceTest(out, outWildcard, p.out) == outNegated) {
+      if (out != null && !outPasses(engine.devices, p.outDev)) {
         return false;
       }
-      if (protocol >= 0 && (p.protocol.number() == protocol) == protocolNegated) {
+      if (protocol >= 0 && (p.proto == protocol) == protocolNegated) {
         return false;
       }
       for (int k = 0; k < matchKinds.length; k++) {
@@ -622,8 +691,10 @@ final class NetfilterEngine {
             hit = (Long.remainderUnsigned(n, operandA[k]) == operandB[k]) != negated[k];
           }
           case RANDOM -> hit = ((engine.random.nextInt() & 0x7fff_ffffL) < operandA[k]) != negated[k];
-          case PORT -> hit = p.protocol.number() == operandA[k]
+          case PORT -> hit = p.proto == operandA[k]
               && inRange(operandB[k], p.sport) && inRange(operandC[k], p.dport);
+          case MULTIPORT -> hit = (p.proto == TCP_NUMBER || p.proto == UDP_NUMBER)
+              && multiport(ports[k], (int) operandA[k], negated[k], p.sport, p.dport);
           default -> {
             MatchEval eval = engine.fastEval;
             eval.p = p;

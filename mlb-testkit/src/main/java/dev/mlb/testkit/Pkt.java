@@ -4,9 +4,16 @@ import dev.mlb.api.IpAddress;
 import dev.mlb.api.Protocol;
 import dev.mlb.netfilter.ConnState;
 
-/** One packet on its way through the router (mutable, owned by the simulator). */
+/**
+ * One packet on its way through the router (mutable, owned by the simulator, which reuses one
+ * for every packet it sends). The input and output devices are kept as names (for traces and
+ * messages) and as {@link Devices} numbers (for the untraced walks); set both with
+ * {@link #in(String, int)} and {@link #out(String, int)}.
+ */
 final class Pkt {
-  final Protocol protocol;
+  Protocol protocol;
+  /** The protocol number of {@link #protocol}. */
+  int proto;
   IpAddress src;
   int sport;
   IpAddress dst;
@@ -16,8 +23,12 @@ final class Pkt {
   String markWhere;
   /** Input interface name, or null (locally generated). */
   String in;
+  /** The number of {@link #in}. */
+  int inDev;
   /** Output interface name, or null (before routing, locally delivered). */
   String out;
+  /** The number of {@link #out}. */
+  int outDev;
   /** The conntrack entry; null while untracked (raw table, before conntrack). */
   Conn conn;
   /** Whether the packet travels in the connection's reply direction. */
@@ -30,11 +41,37 @@ final class Pkt {
   boolean natMasquerade;
 
   Pkt(Protocol protocol, IpAddress src, int sport, IpAddress dst, int dport) {
+    reset(protocol, src, sport, dst, dport);
+  }
+
+  /** Makes this a fresh packet: the given header, mark 0, no devices, no conntrack entry, no NAT. */
+  Pkt reset(Protocol protocol, IpAddress src, int sport, IpAddress dst, int dport) {
     this.protocol = protocol;
+    this.proto = protocol.number();
     this.src = src;
     this.sport = sport;
     this.dst = dst;
     this.dport = dport;
+    this.mark = 0;
+    this.markWhere = null;
+    in(null, Devices.NONE);
+    out(null, Devices.NONE);
+    this.conn = null;
+    this.reply = false;
+    this.natTo = null;
+    this.natWhere = null;
+    this.natMasquerade = false;
+    return this;
+  }
+
+  void in(String name, int id) {
+    this.in = name;
+    this.inDev = id;
+  }
+
+  void out(String name, int id) {
+    this.out = name;
+    this.outDev = id;
   }
 
   /** The conntrack state as -m state and -m conntrack see it. */
@@ -46,7 +83,7 @@ final class Pkt {
   }
 
   Tuple tuple() {
-    return new Tuple(protocol.number(), src, sport, dst, dport);
+    return new Tuple(proto, src, sport, dst, dport);
   }
 
   @Override
