@@ -71,6 +71,13 @@ final class ConnTable {
     values[size] = null;
   }
 
+  /** Forgets every key. */
+  void clear() {
+    Arrays.fill(keys, 0, size, null);
+    Arrays.fill(values, 0, size, null);
+    size = 0;
+  }
+
   /** The number of keys. */
   int size() {
     return size;

@@ -44,7 +44,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.function.Function;
+import java.util.function.IntFunction;
 
 /**
  * Walks packets through the tables of one ruleset: header tests, matches left to right, targets,
@@ -73,6 +73,8 @@ final class NetfilterEngine {
     final FastRule[] fast;
     CompiledChain[] targets;
     private String[] texts;
+    /** By input device number: see {@link #next}; null until the device's first packet. */
+    private int[][] nextByIn = new int[8][];
 
     CompiledChain(TableName table, Chain chain) {
       this.table = table;
@@ -86,6 +88,29 @@ final class NetfilterEngine {
         counters[i] = new long[rules[i].matches().size()];
         fast[i] = new FastRule(rules[i]);
       }
+    }
+
+    /**
+     * For a packet that came in on the device numbered {@code inDev}: at index i, the first rule at
+     * or after rule i whose {@code -i} lets the device through (the number of rules if none does).
+     * The untraced walk goes straight there: the rules between would fail their header tests before
+     * any match runs, so skipping them changes no counter.
+     */
+    int[] next(Devices devices, int inDev) {
+      int[][] byIn = nextByIn;
+      if (inDev < byIn.length && byIn[inDev] != null) {
+        return byIn[inDev];
+      }
+      int[] next = new int[rules.length + 1];
+      next[rules.length] = rules.length;
+      for (int i = rules.length - 1; i >= 0; i--) {
+        next[i] = fast[i].in == null || fast[i].inPasses(devices, inDev) ? i : next[i + 1];
+      }
+      if (inDev >= byIn.length) {
+        nextByIn = byIn = Arrays.copyOf(byIn, Math.max(inDev + 1, byIn.length * 2));
+      }
+      byIn[inDev] = next;
+      return next;
     }
 
     /** {@code mangle PREROUTING rule 8 "-m connmark --mark 0x1 -j MARK --set-xmark 0x1/0xffffffff"}. */
@@ -104,14 +129,19 @@ final class NetfilterEngine {
   private final Map<TableName, Map<String, CompiledChain>> tables = new EnumMap<>(TableName.class);
   /** The built-in chains by table and hook ordinal, null where the ruleset lacks them. */
   private final CompiledChain[][] builtins = new CompiledChain[TableName.values().length][];
+  /**
+   * By table and hook ordinal: whether the untraced walk can accept without looking, as there is
+   * no such table or built-in chain, or the chain has no rules and policy ACCEPT.
+   */
+  private final boolean[][] acceptsAll = new boolean[TableName.values().length][Hook.values().length];
   /** The jump stack of the untraced traversal, reused. */
   private final CompiledChain[] stackChains = new CompiledChain[MAX_STACK];
   private final int[] stackIndexes = new int[MAX_STACK];
   /** The match visitor of the untraced traversal, for the matches it does not compile. */
   private final MatchEval fastEval = new MatchEval(null);
   private final SplittableRandom random;
-  /** The primary address of an interface, for MASQUERADE; null if the topology lacks it. */
-  private final Function<String, IpAddress> interfaceAddress;
+  /** The primary address of an interface by device number, for MASQUERADE; null if the topology lacks it. */
+  private final IntFunction<IpAddress> interfaceAddress;
   /** The numbers of the packets' devices ({@link Pkt#inDev}, {@link Pkt#outDev}). */
   private final Devices devices;
 
@@ -120,7 +150,7 @@ final class NetfilterEngine {
   /** Why: the rule's DROP, or the policy. */
   String dropReason;
 
-  NetfilterEngine(Ruleset ruleset, SplittableRandom random, Function<String, IpAddress> interfaceAddress,
+  NetfilterEngine(Ruleset ruleset, SplittableRandom random, IntFunction<IpAddress> interfaceAddress,
       Devices devices) {
     this.random = random;
     this.interfaceAddress = interfaceAddress;
@@ -154,6 +184,12 @@ final class NetfilterEngine {
       }
       builtins[t.name().ordinal()] = byHook;
     }
+    for (TableName t : TableName.values()) {
+      for (Hook h : Hook.values()) {
+        CompiledChain c = builtins[t.ordinal()] == null ? null : builtins[t.ordinal()][h.ordinal()];
+        acceptsAll[t.ordinal()][h.ordinal()] = c == null || (c.rules.length == 0 && c.policy != Policy.DROP);
+      }
+    }
   }
 
   boolean hasTable(TableName table) {
@@ -166,8 +202,13 @@ final class NetfilterEngine {
    */
   Outcome traverse(TableName table, Hook hook, Pkt p, List<String> trace) {
     if (trace == null) {
-      return traverseUntraced(table, hook, p);
+      return acceptsAll[table.ordinal()][hook.ordinal()] ? Outcome.ACCEPT : traverseUntraced(table, hook, p);
     }
+    return traverseTraced(table, hook, p, trace);
+  }
+
+  /** {@link #traverse} saying every rule, jump, return and policy in {@code trace}. */
+  private Outcome traverseTraced(TableName table, Hook hook, Pkt p, List<String> trace) {
     Map<String, CompiledChain> chains = tables.get(table);
     if (chains == null) {
       return Outcome.ACCEPT;
@@ -299,10 +340,16 @@ final class NetfilterEngine {
     }
     int depth = 0;
     CompiledChain c = base;
+    int inDev = p.inDev;
+    int[] next = c.next(devices, inDev);
     int i = 0;
     int steps = 0;
     while (true) {
-      if (++steps > MAX_STEPS) {
+      // The rules skipped (their -i fails) count as steps, as they do in the traced walk.
+      int to = next[i];
+      steps += to - i + 1;
+      i = to;
+      if (steps > MAX_STEPS) {
         throw new SimulationException("traversal of " + table.id() + " " + hook + " does not end (a goto loop?)");
       }
       if (i < c.rules.length) {
@@ -329,8 +376,8 @@ final class NetfilterEngine {
             break;
           case JUMP:
           case GOTO: {
-            CompiledChain to = c.targets[i];
-            if (to == null) {
+            CompiledChain target = c.targets[i];
+            if (target == null) {
               throw new SimulationException(c.where(i) + " goes to chain \"" + rule.target.name()
                   + "\", which is not a user chain of table " + table.id());
             }
@@ -343,7 +390,8 @@ final class NetfilterEngine {
               stackIndexes[depth] = i + 1;
               depth++;
             }
-            c = to;
+            c = target;
+            next = c.next(devices, inDev);
             i = 0;
             continue;
           }
@@ -360,6 +408,7 @@ final class NetfilterEngine {
       depth--;
       c = stackChains[depth];
       stackChains[depth] = null;
+      next = c.next(devices, inDev);
       i = stackIndexes[depth];
     }
   }
@@ -437,6 +486,10 @@ final class NetfilterEngine {
     final int targetKind;
     final long targetA;
     final long targetB;
+    /** Whether the rule tests source, destination, {@code -o} or protocol. */
+    final boolean headerTests;
+    /** For a target that changes nothing (none, a verdict, a jump, a goto): what the walk does next; else null. */
+    final TargetAction plainAction;
 
     FastRule(Rule rule) {
       this.rule = rule;
@@ -577,6 +630,16 @@ final class NetfilterEngine {
         targetA = 0;
         targetB = 0;
       }
+      headerTests = sourceKind >= 0 || destinationKind >= 0 || out != null || protocol >= 0;
+      plainAction = switch (targetKind) {
+        case NO_TARGET -> TargetAction.CONTINUE;
+        case VERDICT_ACCEPT -> TargetAction.ACCEPT;
+        case VERDICT_DROP -> TargetAction.DROP;
+        case VERDICT_RETURN -> TargetAction.RETURN;
+        case JUMP -> TargetAction.JUMP;
+        case GOTO -> TargetAction.GOTO;
+        default -> null;
+      };
     }
 
     private static long v4Mask(int length) {
@@ -613,7 +676,7 @@ final class NetfilterEngine {
     }
 
     /** Whether {@code -i} lets the device numbered {@code dev} through (the negation included). */
-    private boolean inPasses(Devices devices, int dev) {
+    boolean inPasses(Devices devices, int dev) {
       byte[] verdicts = inVerdicts;
       if (dev < verdicts.length && verdicts[dev] != 0) {
         return verdicts[dev] > 0;
@@ -656,7 +719,25 @@ final class NetfilterEngine {
       return hit != negated;
     }
 
+    /**
+     * Whether the packet passes the rule's header tests (but {@code -i}, which the walk tests with
+     * {@link CompiledChain#next}) and matches. Kept small so that the walk inlines it.
+     */
     boolean matches(NetfilterEngine engine, CompiledChain chain, int index, Pkt p) {
+      if (headerTests && !headerPasses(engine.devices, p)) {
+        return false;
+      }
+      int[] kinds = matchKinds;
+      for (int k = 0; k < kinds.length; k++) {
+        if (!matchPasses(engine, chain, index, p, k, kinds[k])) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** The source, destination, {@code -o} and protocol tests. */
+    private boolean headerPasses(Devices devices, Pkt p) {
       if (sourceKind >= 0
           && prefixTest(sourceKind, sourceNetwork, sourceMask, rule.source().get(), p.src) == sourceNegated) {
         return false;
@@ -665,67 +746,58 @@ final class NetfilterEngine {
           rule.destination().get(), p.dst) == destinationNegated) {
         return false;
       }
-      if (in != null && !inPasses(engine.devices, p.inDev)) {
+      if (out != null && !outPasses(devices, p.outDev)) {
         return false;
       }
-      if (out != null && !outPasses(engine.devices, p.outDev)) {
-        return false;
-      }
-      if (protocol >= 0 && (p.proto == protocol) == protocolNegated) {
-        return false;
-      }
-      for (int k = 0; k < matchKinds.length; k++) {
-        boolean hit;
-        switch (matchKinds[k]) {
-          case STATE -> hit = ((operandA[k] >>> p.state().ordinal()) & 1) != 0 != negated[k];
-          case CONNTRACK -> {
-            long bits = operandA[k];
-            boolean in = ((bits >>> p.state().ordinal()) & 1) != 0
-                || (p.conn != null && p.conn.isSourceNatted() && ((bits >>> ConnState.SNAT.ordinal()) & 1) != 0);
-            hit = in != negated[k];
-          }
-          case CONNMARK -> hit = p.conn != null && ((p.conn.ctmark & operandB[k]) == operandA[k]) != negated[k];
-          case MARK -> hit = ((p.mark & operandB[k]) == operandA[k]) != negated[k];
-          case NTH -> {
-            long n = chain.counters[index][matchIndexes[k]]++;
-            hit = (Long.remainderUnsigned(n, operandA[k]) == operandB[k]) != negated[k];
-          }
-          case RANDOM -> hit = ((engine.random.nextInt() & 0x7fff_ffffL) < operandA[k]) != negated[k];
-          case PORT -> hit = p.proto == operandA[k]
-              && inRange(operandB[k], p.sport) && inRange(operandC[k], p.dport);
-          case MULTIPORT -> hit = (p.proto == TCP_NUMBER || p.proto == UDP_NUMBER)
+      return protocol < 0 || (p.proto == protocol) != protocolNegated;
+    }
+
+    /** Whether match number {@code k} (of kind {@code kind}) matches. */
+    private boolean matchPasses(NetfilterEngine engine, CompiledChain chain, int index, Pkt p, int k, int kind) {
+      switch (kind) {
+        case STATE:
+          return ((operandA[k] >>> p.state().ordinal()) & 1) != 0 != negated[k];
+        case CONNTRACK: {
+          long bits = operandA[k];
+          boolean in = ((bits >>> p.state().ordinal()) & 1) != 0
+              || (p.conn != null && p.conn.isSourceNatted() && ((bits >>> ConnState.SNAT.ordinal()) & 1) != 0);
+          return in != negated[k];
+        }
+        case CONNMARK:
+          return p.conn != null && ((p.conn.ctmark & operandB[k]) == operandA[k]) != negated[k];
+        case MARK:
+          return ((p.mark & operandB[k]) == operandA[k]) != negated[k];
+        case NTH: {
+          long n = chain.counters[index][matchIndexes[k]]++;
+          return (Long.remainderUnsigned(n, operandA[k]) == operandB[k]) != negated[k];
+        }
+        case RANDOM:
+          return ((engine.random.nextInt() & 0x7fff_ffffL) < operandA[k]) != negated[k];
+        case PORT:
+          return p.proto == operandA[k] && inRange(operandB[k], p.sport) && inRange(operandC[k], p.dport);
+        case MULTIPORT:
+          return (p.proto == TCP_NUMBER || p.proto == UDP_NUMBER)
               && multiport(ports[k], (int) operandA[k], negated[k], p.sport, p.dport);
-          default -> {
-            MatchEval eval = engine.fastEval;
-            eval.p = p;
-            eval.chain = chain;
-            eval.rule = index;
-            eval.match = matchIndexes[k];
-            hit = rule.matches().get(matchIndexes[k]).accept(eval);
-          }
-        }
-        if (!hit) {
-          return false;
+        default: {
+          MatchEval eval = engine.fastEval;
+          eval.p = p;
+          eval.chain = chain;
+          eval.rule = index;
+          eval.match = matchIndexes[k];
+          return rule.matches().get(matchIndexes[k]).accept(eval);
         }
       }
-      return true;
     }
 
     /** Applies the target of a matching rule; what the walk does next. */
     TargetAction apply(NetfilterEngine engine, CompiledChain chain, int index, Pkt p) {
+      TargetAction plain = plainAction;
+      return plain != null ? plain : change(engine, chain, index, p);
+    }
+
+    /** Applies a target that changes the packet or its connection, or one the visitor applies. */
+    private TargetAction change(NetfilterEngine engine, CompiledChain chain, int index, Pkt p) {
       switch (targetKind) {
-        case NO_TARGET:
-          return TargetAction.CONTINUE;
-        case VERDICT_ACCEPT:
-          return TargetAction.ACCEPT;
-        case VERDICT_DROP:
-          return TargetAction.DROP;
-        case VERDICT_RETURN:
-          return TargetAction.RETURN;
-        case JUMP:
-          return TargetAction.JUMP;
-        case GOTO:
-          return TargetAction.GOTO;
         case SET_MARK:
           p.mark = ((p.mark & ~targetB) ^ targetA) & 0xFFFF_FFFFL;
           p.markWhere = chain.where(index);
@@ -970,7 +1042,7 @@ final class NetfilterEngine {
       if (p.out == null) {
         throw new SimulationException(chain.where(rule) + ": MASQUERADE without an output interface");
       }
-      IpAddress address = interfaceAddress.apply(p.out);
+      IpAddress address = interfaceAddress.apply(p.outDev);
       if (address == null) {
         throw new SimulationException(chain.where(rule) + ": MASQUERADE out of " + p.out
             + ", an interface the topology does not have");

@@ -181,6 +181,15 @@ final class RoutingEngine {
       if (s.rule.action() instanceof RuleAction.Lookup l) {
         s.routes = compiledTables.get(l.table().id());
         s.longestFirst = longestFirst.get(l.table().id());
+        if (s.longestFirst != null) {
+          s.networks = new long[s.longestFirst.length];
+          s.masks = new long[s.longestFirst.length];
+          for (int k = 0; k < s.longestFirst.length; k++) {
+            RouteEntry e = s.longestFirst[k];
+            s.networks[k] = e.v4 ? e.network & e.mask : -1;
+            s.masks[k] = e.v4 ? e.mask : -1;
+          }
+        }
       } else if (s.rule.action() instanceof RuleAction.Goto g) {
         s.gotoIndex = -1;
         for (int k = 0; k < rules.size(); k++) {
@@ -239,6 +248,12 @@ final class RoutingEngine {
     RouteEntry[] routes;
     /** For a lookup: the table's routes, longest prefix first (see the class javadoc); null if none. */
     RouteEntry[] longestFirst;
+    /**
+     * The networks and masks of {@link #longestFirst}, side by side for the scan; a route that is
+     * not IPv4 has network and mask -1, which no IPv4 address matches.
+     */
+    long[] networks;
+    long[] masks;
     /** For a goto: the index of the first rule with the target priority, or -1 if there is none. */
     int gotoIndex = -1;
 
@@ -437,7 +452,7 @@ final class RoutingEngine {
           // LOOKUP, below
         }
       }
-      RouteEntry r = firstContaining(s.longestFirst, dst);
+      RouteEntry r = firstContaining(s, dst);
       if (r == null || r.type == RouteType.THROW) {
         i++;
         continue;
@@ -498,15 +513,17 @@ final class RoutingEngine {
     return d;
   }
 
-  /** The first route of {@code longestFirst} whose destination contains {@code dst}: the longest match. */
-  private static RouteEntry firstContaining(RouteEntry[] longestFirst, IpAddress dst) {
-    if (longestFirst == null || dst.family() != IpFamily.V4) {
+  /** The first route of the lookup's table, longest first, whose destination contains {@code dst}: the longest match. */
+  private static RouteEntry firstContaining(Selector lookup, IpAddress dst) {
+    long[] networks = lookup.networks;
+    if (networks == null || dst.family() != IpFamily.V4) {
       return null;
     }
+    long[] masks = lookup.masks;
     long address = dst.low();
-    for (RouteEntry r : longestFirst) {
-      if (r.v4 && ((r.network ^ address) & r.mask) == 0) {
-        return r;
+    for (int k = 0; k < networks.length; k++) {
+      if ((address & masks[k]) == networks[k]) {
+        return lookup.longestFirst[k];
       }
     }
     return null;

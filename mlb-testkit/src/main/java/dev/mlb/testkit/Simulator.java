@@ -125,6 +125,8 @@ public final class Simulator {
   private final List<Conn> flowConns = new ArrayList<>();
   private final List<IpAddress> routerAddresses;
   private final Topology.Uplink[] uplinks;
+  /** The interface of each of {@link #uplinks}, as a flow result gives it. */
+  private final Optional<InterfaceName>[] uplinkNames;
   /** The device number of each of {@link #uplinks}. */
   private final int[] uplinkDevs;
   /** By device number: the index in {@link #uplinks} of the first uplink on that device, or -1. */
@@ -156,10 +158,14 @@ public final class Simulator {
     this.lanDev = devices.id(lanName);
     this.uplinks = topology.uplinks().toArray(new Topology.Uplink[0]);
     this.uplinkDevs = new int[uplinks.length];
+    @SuppressWarnings("unchecked")
+    Optional<InterfaceName>[] names = new Optional[uplinks.length];
+    this.uplinkNames = names;
     for (int i = 0; i < uplinks.length; i++) {
       uplinkDevs[i] = devices.id(uplinks[i].iface().name());
+      uplinkNames[i] = Optional.of(uplinks[i].iface());
     }
-    this.netfilter = new NetfilterEngine(ruleset, new SplittableRandom(seed), this::interfaceAddress, devices);
+    this.netfilter = new NetfilterEngine(ruleset, new SplittableRandom(seed), this::addressOf, devices);
     this.routing = new RoutingEngine(topology, plan, devices);
     this.routerAddresses = topology.routerAddresses();
     this.lanNetwork = topology.lanAddress().network();
@@ -261,6 +267,8 @@ public final class Simulator {
     List<String> steps;
     RoutingEngine.Decision route;
     InterfaceName uplink;
+    /** The index of {@link #uplink} among the simulator's uplinks, or -1. */
+    int uplinkIndex;
     PacketLoss loss;
     /** Lost to nf_nat_oif_changed: dropped and its conntrack entry deleted. */
     boolean masqueradeKill;
@@ -275,6 +283,7 @@ public final class Simulator {
       this.steps = tracing ? new ArrayList<>() : null;
       this.route = null;
       this.uplink = null;
+      this.uplinkIndex = -1;
       this.loss = null;
       this.masqueradeKill = false;
       return this;
@@ -349,7 +358,7 @@ public final class Simulator {
         if (k == 0) {
           flowConn = p.conn;
           if (flow.origin() != Flow.Origin.INBOUND) {
-            flowUplink = Optional.ofNullable(run.uplink);
+            flowUplink = run.uplinkIndex < 0 ? Optional.empty() : uplinkNames[run.uplinkIndex];
           }
         }
         if (pickups > 0) {
@@ -391,10 +400,9 @@ public final class Simulator {
         }
       }
     } finally {
-      for (Conn c : flowConns) {
-        byOriginal.remove(c.original);
-        byReply.remove(c.reply);
-      }
+      // The flow's connections are forgotten; they were the only ones (each flow ends with this).
+      byOriginal.clear();
+      byReply.clear();
       flowConns.clear();
     }
     return new FlowResult(flow, flowUplink,
@@ -446,6 +454,7 @@ public final class Simulator {
         }
         Topology.Uplink u = uplinks[up];
         run.uplink = u.iface();
+        run.uplinkIndex = up;
         if (run.steps != null) {
           run.step(from.name + " sends it through the provider on " + u.iface() + ", which owns " + p.dst);
         }
@@ -645,6 +654,7 @@ public final class Simulator {
       }
       u = uplinks[up];
       run.uplink = u.iface();
+      run.uplinkIndex = up;
       if (!p.src.equals(u.ip())) {
         if (run.steps != null) {
           run.step("provider on " + u.iface() + ": source " + p.src + " is not " + u.iface() + "'s address "
@@ -870,14 +880,5 @@ public final class Simulator {
   /** The primary address of the device numbered {@code dev} in the topology, or null. */
   private IpAddress addressOf(int dev) {
     return dev >= 0 && dev < addressOfDev.length ? addressOfDev[dev] : null;
-  }
-
-  /** The primary address of {@code dev} in the topology, or null. */
-  private IpAddress interfaceAddress(String dev) {
-    if (lanName.equals(dev)) {
-      return topology.lanAddress().address();
-    }
-    int up = uplinkNamed(dev);
-    return up < 0 ? null : uplinks[up].ip();
   }
 }
