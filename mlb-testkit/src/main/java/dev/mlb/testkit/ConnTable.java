@@ -4,82 +4,77 @@ import dev.mlb.api.IpAddress;
 import java.util.Arrays;
 
 /**
- * One direction's conntrack index: tuples to entries, with {@link java.util.HashMap}'s meaning
- * (a key maps to one entry; put replaces, remove forgets the key) but found by comparing the
- * packet's header fields, so a lookup allocates nothing. The simulator forgets a flow's entries
- * when the flow ends, so an index holds a handful of keys and a linear scan is the fastest search.
+ * One direction's conntrack index: the tuples of that direction to entries, with
+ * {@link java.util.HashMap}'s meaning (a tuple maps to one entry; put replaces, remove forgets the
+ * tuple), the tuple being read from the entry (which the simulator does not change while it is
+ * indexed). A lookup compares the packet's header fields and allocates nothing. The simulator
+ * forgets a flow's entries when the flow ends, so an index holds a handful of entries and a
+ * linear scan is the fastest search.
  *
  * <pre>{@code
- * ConnTable byOriginal = new ConnTable();
- * byOriginal.put(conn.original, conn);
+ * ConnTable byOriginal = new ConnTable(false);
+ * byOriginal.put(conn);
  * byOriginal.get(6, src, 40000, dst, 443);     // conn
- * byOriginal.remove(conn.original);
+ * byOriginal.remove(conn);
  * }</pre>
  */
 final class ConnTable {
-  private Tuple[] keys = new Tuple[8];
-  private Conn[] values = new Conn[8];
+  /** Whether the keys are the entries' reply tuples (else their original tuples). */
+  private final boolean reply;
+  private Conn[] entries = new Conn[8];
   private int size;
 
-  /** The entry of the tuple with these fields, or null. */
+  ConnTable(boolean reply) {
+    this.reply = reply;
+  }
+
+  /** The entry whose tuple of this direction has these fields, or null. */
   Conn get(int protocol, IpAddress src, int sport, IpAddress dst, int dport) {
     for (int i = 0; i < size; i++) {
-      Tuple k = keys[i];
-      if (k.sport() == sport && k.dport() == dport && k.protocol() == protocol && k.src().equals(src)
-          && k.dst().equals(dst)) {
-        return values[i];
+      Conn c = entries[i];
+      if (reply ? c.isReply(protocol, src, sport, dst, dport) : c.isOriginal(protocol, src, sport, dst, dport)) {
+        return c;
       }
     }
     return null;
   }
 
-  private int indexOf(Tuple key) {
+  private int indexOf(Conn conn) {
     for (int i = 0; i < size; i++) {
-      if (keys[i].equals(key)) {
+      if (reply ? entries[i].sameReply(conn) : entries[i].sameOriginal(conn)) {
         return i;
       }
     }
     return -1;
   }
 
-  /** Maps {@code key} to {@code conn}, replacing what it mapped to. */
-  void put(Tuple key, Conn conn) {
-    int i = indexOf(key);
+  /** Maps the tuple of {@code conn} to {@code conn}, replacing the entry it mapped to. */
+  void put(Conn conn) {
+    int i = indexOf(conn);
     if (i >= 0) {
-      values[i] = conn;
+      entries[i] = conn;
       return;
     }
-    if (size == keys.length) {
-      keys = Arrays.copyOf(keys, size * 2);
-      values = Arrays.copyOf(values, size * 2);
+    if (size == entries.length) {
+      entries = Arrays.copyOf(entries, size * 2);
     }
-    keys[size] = key;
-    values[size] = conn;
-    size++;
+    entries[size++] = conn;
   }
 
-  /** Forgets {@code key}, whichever entry it mapped to. */
-  void remove(Tuple key) {
-    int i = indexOf(key);
+  /** Forgets the tuple of {@code conn}, whichever entry it mapped to. */
+  void remove(Conn conn) {
+    int i = indexOf(conn);
     if (i < 0) {
       return;
     }
     size--;
-    keys[i] = keys[size];
-    values[i] = values[size];
-    keys[size] = null;
-    values[size] = null;
+    entries[i] = entries[size];
+    entries[size] = null;
   }
 
-  /** Forgets every key. */
+  /** Forgets every tuple. */
   void clear() {
-    Arrays.fill(keys, 0, size, null);
-    Arrays.fill(values, 0, size, null);
+    Arrays.fill(entries, 0, size, null);
     size = 0;
-  }
-
-  /** The number of keys. */
-  int size() {
-    return size;
   }
 }

@@ -666,7 +666,7 @@ final class NetfilterEngine {
 
     private static boolean prefixTest(int kind, long network, long mask, IpPrefix prefix, IpAddress address) {
       if (kind == 0) {
-        return Tuple.contains(prefix, address);
+        return Prefixes.contains(prefix, address);
       }
       return address.family() == IpFamily.V4 && ((network ^ address.low()) & mask) == 0;
     }
@@ -865,7 +865,7 @@ final class NetfilterEngine {
   }
 
   private static boolean prefixTest(IpPrefix prefix, IpAddress address) {
-    return Tuple.contains(prefix, address);
+    return Prefixes.contains(prefix, address);
   }
 
   private final class MatchEval implements Match.Visitor<Boolean> {

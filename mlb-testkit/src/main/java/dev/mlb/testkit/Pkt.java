@@ -82,10 +82,6 @@ final class Pkt {
     return (reply || conn.seenReply) ? ConnState.ESTABLISHED : ConnState.NEW;
   }
 
-  Tuple tuple() {
-    return new Tuple(proto, src, sport, dst, dport);
-  }
-
   @Override
   public String toString() {
     return src + ":" + sport + " -> " + dst + ":" + dport;

@@ -205,7 +205,7 @@ final class RoutingEngine {
   /** An IPv4 prefix test as numbers; -1 kind: no test, 0: not IPv4 (use the prefix), 1: IPv4. */
   private static boolean prefixTest(int kind, long network, long mask, IpPrefix prefix, IpAddress address) {
     if (kind == 0) {
-      return Tuple.contains(prefix, address);
+      return Prefixes.contains(prefix, address);
     }
     return address.family() == IpFamily.V4 && ((network ^ address.low()) & mask) == 0;
   }
@@ -238,6 +238,8 @@ final class RoutingEngine {
     final int dportFirst;
     final int dportLast;
     final boolean not;
+    /** Whether the rule has no selector at all ({@code from all}). */
+    final boolean selectsAll;
     /** {@link #LOOKUP}, {@link #GOTO}, {@link #NOP} or {@link #REJECT}. */
     final int action;
     /** {@code suppress_prefixlength}, or -1. */
@@ -281,6 +283,8 @@ final class RoutingEngine {
       dportFirst = r.dport().map(PortRange::first).orElse(0);
       dportLast = r.dport().map(PortRange::last).orElse(65535);
       not = r.not();
+      selectsAll = fromKind < 0 && toKind < 0 && !hasFwmark && iif == null && !hasOif && ipproto < 0 && !hasSport
+          && !hasDport;
       RuleAction a = r.action();
       action = a instanceof RuleAction.Goto ? GOTO : a instanceof RuleAction.Nop ? NOP
           : a instanceof RuleAction.Reject ? REJECT : LOOKUP;
@@ -290,14 +294,18 @@ final class RoutingEngine {
 
     /** {@link #test} with the input interface and protocol as numbers. */
     boolean test(IpAddress src, IpAddress dst, long mark, int inputInterface, int protocol, int sport, int dport) {
-      boolean hit = (fromKind < 0 || prefixTest(fromKind, fromNetwork, fromMask, rule.from().get(), src))
-          && (toKind < 0 || prefixTest(toKind, toNetwork, toMask, rule.to().get(), dst))
-          && (!hasFwmark || (mark & fwmarkMask) == fwmarkValue)
+      if (selectsAll) {
+        return !not;
+      }
+      // The number tests first, the prefixes last; all of them have to hold.
+      boolean hit = (!hasFwmark || (mark & fwmarkMask) == fwmarkValue)
           && (iifId < 0 || iifId == inputInterface)
           && !hasOif
           && (ipproto < 0 || ipproto == protocol)
           && (!hasSport || sport >= sportFirst && sport <= sportLast)
-          && (!hasDport || dport >= dportFirst && dport <= dportLast);
+          && (!hasDport || dport >= dportFirst && dport <= dportLast)
+          && (toKind < 0 || prefixTest(toKind, toNetwork, toMask, rule.to().get(), dst))
+          && (fromKind < 0 || prefixTest(fromKind, fromNetwork, fromMask, rule.from().get(), src));
       return hit != not;
     }
 

@@ -120,9 +120,12 @@ public final class Simulator {
   private final Devices devices = new Devices();
   private final NetfilterEngine netfilter;
   private final RoutingEngine routing;
-  private final ConnTable byOriginal = new ConnTable();
-  private final ConnTable byReply = new ConnTable();
+  private final ConnTable byOriginal = new ConnTable(false);
+  private final ConnTable byReply = new ConnTable(true);
+  /** The connections of the running flow, in order. */
   private final List<Conn> flowConns = new ArrayList<>();
+  /** Entries to reuse: the running flow's k-th connection is the k-th of these. */
+  private final List<Conn> spareConns = new ArrayList<>();
   private final List<IpAddress> routerAddresses;
   private final Topology.Uplink[] uplinks;
   /** The interface of each of {@link #uplinks}, as a flow result gives it. */
@@ -419,7 +422,7 @@ public final class Simulator {
     IpAddress dst = flow.server();
     if (routerAddresses.contains(dst)) {
       end.reset(Place.ROUTER, "router", dst, flow.serverPort());
-    } else if (Tuple.contains(lanNetwork, dst)) {
+    } else if (Prefixes.contains(lanNetwork, dst)) {
       end.reset(Place.LAN, "LAN host", dst, flow.serverPort());
     } else {
       end.reset(Place.INTERNET, "server", dst, flow.serverPort());
@@ -444,7 +447,7 @@ public final class Simulator {
           up = uplinkWithAddress(p.dst);
         }
         if (up < 0) {
-          String why = Tuple.contains(lanNetwork, p.dst)
+          String why = Prefixes.contains(lanNetwork, p.dst)
               ? " (the flow left without source NAT)"
               : " (it is the address of no uplink)";
           if (run.steps != null) {
@@ -753,15 +756,18 @@ public final class Simulator {
       }
       return;
     } else {
-      Tuple t = p.tuple();
-      c = new Conn(t);
-      byOriginal.put(c.original, c);
-      byReply.put(c.reply, c);
+      int n = flowConns.size();
+      if (n == spareConns.size()) {
+        spareConns.add(new Conn());
+      }
+      c = spareConns.get(n).open(p.proto, p.src, p.sport, p.dst, p.dport);
+      byOriginal.put(c);
+      byReply.put(c);
       flowConns.add(c);
       p.conn = c;
       p.reply = false;
       if (run.steps != null) {
-        run.step("conntrack: new connection " + t.src() + ":" + t.sport() + " -> " + t.dst() + ":" + t.dport()
+        run.step("conntrack: new connection " + c.src + ":" + c.sport + " -> " + c.dst + ":" + c.dport
             + ", state NEW, ctmark 0x0");
       }
       return;
@@ -794,9 +800,9 @@ public final class Simulator {
     }
     if (p.reply && c.isSourceNatted() && p.dst.equals(c.srcNat())) {
       if (run.steps != null) {
-        run.step("nat " + hook + ": reply de-NAT, destination " + p.dst + " -> " + c.original.src());
+        run.step("nat " + hook + ": reply de-NAT, destination " + p.dst + " -> " + c.src);
       }
-      p.dst = c.original.src();
+      p.dst = c.src;
     }
     return true;
   }
@@ -827,9 +833,9 @@ public final class Simulator {
         c.masqueradeDev = p.out;
         c.masqueradeDevId = p.outDev;
       }
-      byReply.remove(c.reply);
-      c.reply = new Tuple(c.original.protocol(), c.original.dst(), c.original.dport(), p.natTo, c.original.sport());
-      byReply.put(c.reply, c);
+      byReply.remove(c);
+      c.replyDst = p.natTo;
+      byReply.put(c);
       if (run.steps != null) {
         run.step("nat " + hook + ": source " + p.src + " -> " + p.natTo + " (binding fixed for the connection)");
       }
@@ -841,8 +847,8 @@ public final class Simulator {
         run.step("nat POSTROUTING: the connection was masqueraded on " + c.masqueradeDev + ", this packet leaves "
             + p.out + ": dropped, conntrack entry deleted");
       }
-      byOriginal.remove(c.original);
-      byReply.remove(c.reply);
+      byOriginal.remove(c);
+      byReply.remove(c);
       run.masqueradeKill = true;
       return run.lose("nat POSTROUTING", "the connection was masqueraded on " + c.masqueradeDev + " ("
           + c.srcNatWhere + ") and this packet leaves " + p.out + ", routed by " + routeText(run)
