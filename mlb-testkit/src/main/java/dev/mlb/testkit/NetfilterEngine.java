@@ -453,6 +453,9 @@ final class NetfilterEngine {
   static final class FastRule {
     final Rule rule;
     final Target target;
+    /** The rule's prefixes, or null (kept: the rule's accessors make a new Optional each call). */
+    final IpPrefix source;
+    final IpPrefix destination;
     /** -1: no test; 0: test with the prefix itself (not IPv4); 1: IPv4 network and mask. */
     final int sourceKind;
     final long sourceNetwork;
@@ -494,11 +497,13 @@ final class NetfilterEngine {
     FastRule(Rule rule) {
       this.rule = rule;
       IpPrefix src = rule.source().orElse(null);
+      source = src;
       sourceKind = src == null ? -1 : src.family() == IpFamily.V4 ? 1 : 0;
       sourceNetwork = src == null ? 0 : src.address().low();
       sourceMask = src == null ? 0 : v4Mask(src.length());
       sourceNegated = rule.sourceNegated();
       IpPrefix dst = rule.destination().orElse(null);
+      destination = dst;
       destinationKind = dst == null ? -1 : dst.family() == IpFamily.V4 ? 1 : 0;
       destinationNetwork = dst == null ? 0 : dst.address().low();
       destinationMask = dst == null ? 0 : v4Mask(dst.length());
@@ -739,11 +744,11 @@ final class NetfilterEngine {
     /** The source, destination, {@code -o} and protocol tests. */
     private boolean headerPasses(Devices devices, Pkt p) {
       if (sourceKind >= 0
-          && prefixTest(sourceKind, sourceNetwork, sourceMask, rule.source().get(), p.src) == sourceNegated) {
+          && prefixTest(sourceKind, sourceNetwork, sourceMask, source, p.src) == sourceNegated) {
         return false;
       }
       if (destinationKind >= 0 && prefixTest(destinationKind, destinationNetwork, destinationMask,
-          rule.destination().get(), p.dst) == destinationNegated) {
+          destination, p.dst) == destinationNegated) {
         return false;
       }
       if (out != null && !outPasses(devices, p.outDev)) {

@@ -217,6 +217,9 @@ final class RoutingEngine {
   /** The selector of an ip rule, compiled: what {@code selects} tests, without Optionals. */
   private static final class Selector {
     final IpRule rule;
+    /** The rule's prefixes, or null (kept: the rule's accessors make a new Optional each call). */
+    final IpPrefix from;
+    final IpPrefix to;
     final int fromKind;
     final long fromNetwork;
     final long fromMask;
@@ -261,11 +264,11 @@ final class RoutingEngine {
 
     Selector(IpRule r, Devices devices) {
       rule = r;
-      IpPrefix from = r.from().orElse(null);
+      from = r.from().orElse(null);
       fromKind = from == null ? -1 : from.family() == IpFamily.V4 ? 1 : 0;
       fromNetwork = from == null ? 0 : from.address().low();
       fromMask = from == null ? 0 : v4Mask(from.length());
-      IpPrefix to = r.to().orElse(null);
+      to = r.to().orElse(null);
       toKind = to == null ? -1 : to.family() == IpFamily.V4 ? 1 : 0;
       toNetwork = to == null ? 0 : to.address().low();
       toMask = to == null ? 0 : v4Mask(to.length());
@@ -304,15 +307,15 @@ final class RoutingEngine {
           && (ipproto < 0 || ipproto == protocol)
           && (!hasSport || sport >= sportFirst && sport <= sportLast)
           && (!hasDport || dport >= dportFirst && dport <= dportLast)
-          && (toKind < 0 || prefixTest(toKind, toNetwork, toMask, rule.to().get(), dst))
-          && (fromKind < 0 || prefixTest(fromKind, fromNetwork, fromMask, rule.from().get(), src));
+          && (toKind < 0 || prefixTest(toKind, toNetwork, toMask, to, dst))
+          && (fromKind < 0 || prefixTest(fromKind, fromNetwork, fromMask, from, src));
       return hit != not;
     }
 
     boolean test(IpAddress src, IpAddress dst, long mark, String inputInterface, Protocol protocol, int sport,
         int dport) {
-      boolean hit = (fromKind < 0 || prefixTest(fromKind, fromNetwork, fromMask, rule.from().get(), src))
-          && (toKind < 0 || prefixTest(toKind, toNetwork, toMask, rule.to().get(), dst))
+      boolean hit = (fromKind < 0 || prefixTest(fromKind, fromNetwork, fromMask, from, src))
+          && (toKind < 0 || prefixTest(toKind, toNetwork, toMask, to, dst))
           && (!hasFwmark || (mark & fwmarkMask) == fwmarkValue)
           && (iif == null || iif.equals(inputInterface))
           // No socket is bound to a device, so the flow's output interface is unset: oif never matches.
@@ -338,6 +341,8 @@ final class RoutingEngine {
     final long metric;
     final String dev;
     final int devId;
+    /** The route's gateway (kept: the route's accessor makes a new Optional each call). */
+    final Optional<IpAddress> via;
     final Nexthop[] nexthops;
     final int[] weights;
     final String[] nexthopDevs;
@@ -357,6 +362,7 @@ final class RoutingEngine {
         dev = r.dev().or(() -> r.via().flatMap(RoutingEngine.this::deviceOnLink)).map(InterfaceName::name).orElse(null);
       }
       devId = devices.id(dev);
+      via = r.via();
       nexthops = r.nexthops().toArray(new Nexthop[0]);
       weights = new int[nexthops.length];
       nexthopDevs = new String[nexthops.length];
@@ -499,7 +505,7 @@ final class RoutingEngine {
         dev = r.nexthopDevs[k];
         devId = r.nexthopDevIds[k];
       } else {
-        d.via = r.route.via();
+        d.via = r.via;
         dev = r.dev;
         devId = r.devId;
       }
