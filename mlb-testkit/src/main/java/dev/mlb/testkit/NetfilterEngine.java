@@ -354,11 +354,14 @@ final class NetfilterEngine {
       }
       if (i < c.rules.length) {
         FastRule rule = c.fast[i];
-        if (!rule.matches(this, c, i, p)) {
+        if (!rule.bare && !rule.matches(this, c, i, p)) {
           i++;
           continue;
         }
-        TargetAction action = rule.apply(this, c, i, p);
+        int action = rule.plainAction;
+        if (action < 0) {
+          action = rule.change(this, c, i, p);
+        }
         switch (action) {
           case CONTINUE:
             i++;
@@ -381,7 +384,7 @@ final class NetfilterEngine {
               throw new SimulationException(c.where(i) + " goes to chain \"" + rule.target.name()
                   + "\", which is not a user chain of table " + table.id());
             }
-            if (action == TargetAction.JUMP) {
+            if (action == JUMP) {
               if (depth >= MAX_STACK) {
                 throw new SimulationException("jumps in " + table.id() + " " + hook + " nest deeper than "
                     + MAX_STACK + " (a loop?) at " + c.where(i));
@@ -434,8 +437,8 @@ final class NetfilterEngine {
   private static final int VERDICT_ACCEPT = 1;
   private static final int VERDICT_DROP = 2;
   private static final int VERDICT_RETURN = 3;
-  private static final int JUMP = 4;
-  private static final int GOTO = 5;
+  private static final int JUMP_TARGET = 4;
+  private static final int GOTO_TARGET = 5;
   private static final int SET_MARK = 6;
   private static final int SET_CONNMARK = 7;
   private static final int SAVE_CONNMARK = 8;
@@ -491,8 +494,13 @@ final class NetfilterEngine {
     final long targetB;
     /** Whether the rule tests source, destination, {@code -o} or protocol. */
     final boolean headerTests;
-    /** For a target that changes nothing (none, a verdict, a jump, a goto): what the walk does next; else null. */
-    final TargetAction plainAction;
+    /** Whether the rule has neither such tests nor matches: every packet the walk brings here matches. */
+    final boolean bare;
+    /**
+     * For a target that changes nothing (none, a verdict, a jump, a goto): what the walk does
+     * next ({@link #CONTINUE} ... {@link #GOTO}); else -1.
+     */
+    final int plainAction;
 
     FastRule(Rule rule) {
       this.rule = rule;
@@ -607,11 +615,11 @@ final class NetfilterEngine {
         targetA = 0;
         targetB = 0;
       } else if (target instanceof Jump) {
-        targetKind = JUMP;
+        targetKind = JUMP_TARGET;
         targetA = 0;
         targetB = 0;
       } else if (target instanceof Goto) {
-        targetKind = GOTO;
+        targetKind = GOTO_TARGET;
         targetA = 0;
         targetB = 0;
       } else if (target instanceof SetMark t) {
@@ -636,14 +644,15 @@ final class NetfilterEngine {
         targetB = 0;
       }
       headerTests = sourceKind >= 0 || destinationKind >= 0 || out != null || protocol >= 0;
+      bare = !headerTests && matchKinds.length == 0;
       plainAction = switch (targetKind) {
-        case NO_TARGET -> TargetAction.CONTINUE;
-        case VERDICT_ACCEPT -> TargetAction.ACCEPT;
-        case VERDICT_DROP -> TargetAction.DROP;
-        case VERDICT_RETURN -> TargetAction.RETURN;
-        case JUMP -> TargetAction.JUMP;
-        case GOTO -> TargetAction.GOTO;
-        default -> null;
+        case NO_TARGET -> CONTINUE;
+        case VERDICT_ACCEPT -> ACCEPT;
+        case VERDICT_DROP -> DROP;
+        case VERDICT_RETURN -> RETURN;
+        case JUMP_TARGET -> JUMP;
+        case GOTO_TARGET -> GOTO;
+        default -> -1;
       };
     }
 
@@ -794,37 +803,34 @@ final class NetfilterEngine {
       }
     }
 
-    /** Applies the target of a matching rule; what the walk does next. */
-    TargetAction apply(NetfilterEngine engine, CompiledChain chain, int index, Pkt p) {
-      TargetAction plain = plainAction;
-      return plain != null ? plain : change(engine, chain, index, p);
-    }
-
-    /** Applies a target that changes the packet or its connection, or one the visitor applies. */
-    private TargetAction change(NetfilterEngine engine, CompiledChain chain, int index, Pkt p) {
+    /**
+     * Applies a target that changes the packet or its connection, or one the visitor applies
+     * (for the others, {@link #plainAction} says what to do); what the walk does next.
+     */
+    int change(NetfilterEngine engine, CompiledChain chain, int index, Pkt p) {
       switch (targetKind) {
         case SET_MARK:
           p.mark = ((p.mark & ~targetB) ^ targetA) & 0xFFFF_FFFFL;
           p.markWhere = chain.where(index);
-          return TargetAction.CONTINUE;
+          return CONTINUE;
         case SET_CONNMARK:
           if (p.conn != null) {
             p.conn.ctmark = ((p.conn.ctmark & ~targetB) ^ targetA) & 0xFFFF_FFFFL;
           }
-          return TargetAction.CONTINUE;
+          return CONTINUE;
         case SAVE_CONNMARK:
           if (p.conn != null) {
             p.conn.ctmark = ((p.conn.ctmark & ~targetB) ^ (p.mark & targetA)) & 0xFFFF_FFFFL;
           }
-          return TargetAction.CONTINUE;
+          return CONTINUE;
         case RESTORE_CONNMARK:
           if (p.conn != null) {
             p.mark = ((p.mark & ~targetA) ^ (p.conn.ctmark & targetB)) & 0xFFFF_FFFFL;
             p.markWhere = chain.where(index);
           }
-          return TargetAction.CONTINUE;
+          return CONTINUE;
         default:
-          return target.accept(engine.new TargetEval(p, chain, index, null));
+          return target.accept(engine.new TargetEval(p, chain, index, null)).ordinal();
       }
     }
   }
@@ -948,6 +954,23 @@ final class NetfilterEngine {
   }
 
   private enum TargetAction { CONTINUE, ACCEPT, DROP, RETURN, JUMP, GOTO }
+
+  /** {@link TargetAction}s by ordinal, for the untraced walk's int switch. */
+  private static final int CONTINUE = 0;
+  private static final int ACCEPT = 1;
+  private static final int DROP = 2;
+  private static final int RETURN = 3;
+  private static final int JUMP = 4;
+  private static final int GOTO = 5;
+
+  static {
+    int[] codes = {CONTINUE, ACCEPT, DROP, RETURN, JUMP, GOTO};
+    for (TargetAction a : TargetAction.values()) {
+      if (codes[a.ordinal()] != a.ordinal() || codes.length != TargetAction.values().length) {
+        throw new AssertionError("the walk's action codes are not the ordinals of " + a);
+      }
+    }
+  }
 
   private final class TargetEval implements Target.Visitor<TargetAction> {
     private final Pkt p;

@@ -105,6 +105,8 @@ final class RoutingEngine {
   private final Devices devices;
   /** The rules' selectors as numbers, in evaluation order. */
   private final Selector[] selectors;
+  /** {@link #rules} as an array, for the untraced lookup. */
+  private final RuleEntry[] ruleArray;
   /** Each table's routes with their destinations as numbers, in the order of {@link #tables}. */
   private final Map<Long, RouteEntry[]> compiledTables = new HashMap<>();
   private final Topology topology;
@@ -163,6 +165,7 @@ final class RoutingEngine {
     for (Route r : plan.routes()) {
       tables.computeIfAbsent(r.table().id(), k -> new ArrayList<>()).add(r);
     }
+    ruleArray = rules.toArray(new RuleEntry[0]);
     selectors = new Selector[rules.size()];
     for (int i = 0; i < rules.size(); i++) {
       selectors[i] = new Selector(rules.get(i).rule(), devices);
@@ -443,7 +446,7 @@ final class RoutingEngine {
             continue;
           }
           if (s.gotoIndex <= i) {
-            throw new SimulationException(rules.get(i).where() + " goes back to priority "
+            throw new SimulationException(ruleArray[i].where() + " goes back to priority "
                 + ((RuleAction.Goto) s.rule.action()).priority() + "; the kernel refuses that");
           }
           i = s.gotoIndex;
@@ -454,7 +457,7 @@ final class RoutingEngine {
           continue;
         }
         case REJECT -> {
-          RuleEntry e = rules.get(i);
+          RuleEntry e = ruleArray[i];
           d.kind = Decision.Kind.LOSS;
           d.rule = e;
           d.where = e.where();
@@ -472,7 +475,7 @@ final class RoutingEngine {
         continue;
       }
       if (r.type == RouteType.BLACKHOLE || r.type == RouteType.UNREACHABLE || r.type == RouteType.PROHIBIT) {
-        RuleEntry e = rules.get(i);
+        RuleEntry e = ruleArray[i];
         d.kind = Decision.Kind.LOSS;
         d.rule = e;
         d.route = r.route;
@@ -482,13 +485,13 @@ final class RoutingEngine {
       }
       if (r.type != RouteType.UNICAST && r.type != RouteType.LOCAL) {
         throw new SimulationException("the simulator does not model " + r.type + " routes (route \""
-            + r.route + "\", reached by " + rules.get(i).where() + ")");
+            + r.route + "\", reached by " + ruleArray[i].where() + ")");
       }
       if (r.length <= s.suppressPrefixLength || s.suppressGroupZero) {
         i++;
         continue;
       }
-      d.rule = rules.get(i);
+      d.rule = ruleArray[i];
       d.route = r.route;
       if (r.type == RouteType.LOCAL) {
         d.kind = Decision.Kind.LOCAL;

@@ -132,6 +132,8 @@ public final class Simulator {
   private final Optional<InterfaceName>[] uplinkNames;
   /** The device number of each of {@link #uplinks}. */
   private final int[] uplinkDevs;
+  /** The router's address on each of {@link #uplinks}. */
+  private final IpAddress[] uplinkIps;
   /** By device number: the index in {@link #uplinks} of the first uplink on that device, or -1. */
   private final int[] uplinkOnDev;
   /** By device number: the device's primary address in the topology, or null. */
@@ -161,12 +163,14 @@ public final class Simulator {
     this.lanDev = devices.id(lanName);
     this.uplinks = topology.uplinks().toArray(new Topology.Uplink[0]);
     this.uplinkDevs = new int[uplinks.length];
+    this.uplinkIps = new IpAddress[uplinks.length];
     @SuppressWarnings("unchecked")
     Optional<InterfaceName>[] names = new Optional[uplinks.length];
     this.uplinkNames = names;
     for (int i = 0; i < uplinks.length; i++) {
       uplinkDevs[i] = devices.id(uplinks[i].iface().name());
       uplinkNames[i] = Optional.of(uplinks[i].iface());
+      uplinkIps[i] = uplinks[i].ip();
     }
     this.netfilter = new NetfilterEngine(ruleset, new SplittableRandom(seed), this::addressOf, devices);
     this.routing = new RoutingEngine(topology, plan, devices);
@@ -410,7 +414,7 @@ public final class Simulator {
     }
     return new FlowResult(flow, flowUplink,
         flowConn == null ? OptionalLong.empty() : OptionalLong.of(flowConn.ctmark),
-        loss == null, Optional.ofNullable(loss));
+        loss == null, loss == null ? Optional.empty() : Optional.of(loss));
   }
 
   /**
@@ -658,7 +662,7 @@ public final class Simulator {
       u = uplinks[up];
       run.uplink = u.iface();
       run.uplinkIndex = up;
-      if (!p.src.equals(u.ip())) {
+      if (!p.src.equals(uplinkIps[up])) {
         if (run.steps != null) {
           run.step("provider on " + u.iface() + ": source " + p.src + " is not " + u.iface() + "'s address "
               + u.ip() + ": dropped");
@@ -876,7 +880,7 @@ public final class Simulator {
   /** The index in {@link #uplinks} of the first uplink whose router address is {@code address}, or -1. */
   private int uplinkWithAddress(IpAddress address) {
     for (int i = 0; i < uplinks.length; i++) {
-      if (uplinks[i].ip().equals(address)) {
+      if (uplinkIps[i].equals(address)) {
         return i;
       }
     }
