@@ -427,6 +427,7 @@ final class NetfilterEngine {
   private static final int MULTIPORT = 7;
   private static final int VISITOR = 8;
 
+  private static final long SNAT_BIT = 1L << ConnState.SNAT.ordinal();
   private static final int TCP_NUMBER = Protocol.TCP.number();
   private static final int UDP_NUMBER = Protocol.UDP.number();
   private static final int SOURCE_PORTS = MultiportMatch.Direction.SOURCE.ordinal();
@@ -743,7 +744,17 @@ final class NetfilterEngine {
       }
       int[] kinds = matchKinds;
       for (int k = 0; k < kinds.length; k++) {
-        if (!matchPasses(engine, chain, index, p, k, kinds[k])) {
+        int kind = kinds[k];
+        boolean hit;
+        // The commonest kinds here, the rest in matchPasses (so that this method stays small enough to inline).
+        if (kind == STATE) {
+          hit = ((operandA[k] & p.stateBit) != 0) != negated[k];
+        } else if (kind == CONNMARK) {
+          hit = p.conn != null && ((p.conn.ctmark & operandB[k]) == operandA[k]) != negated[k];
+        } else {
+          hit = matchPasses(engine, chain, index, p, k, kind);
+        }
+        if (!hit) {
           return false;
         }
       }
@@ -770,11 +781,11 @@ final class NetfilterEngine {
     private boolean matchPasses(NetfilterEngine engine, CompiledChain chain, int index, Pkt p, int k, int kind) {
       switch (kind) {
         case STATE:
-          return ((operandA[k] >>> p.state().ordinal()) & 1) != 0 != negated[k];
+          return ((operandA[k] & p.stateBit) != 0) != negated[k];
         case CONNTRACK: {
           long bits = operandA[k];
-          boolean in = ((bits >>> p.state().ordinal()) & 1) != 0
-              || (p.conn != null && p.conn.isSourceNatted() && ((bits >>> ConnState.SNAT.ordinal()) & 1) != 0);
+          boolean in = (bits & p.stateBit) != 0
+              || (p.conn != null && p.conn.isSourceNatted() && (bits & SNAT_BIT) != 0);
           return in != negated[k];
         }
         case CONNMARK:
@@ -782,8 +793,8 @@ final class NetfilterEngine {
         case MARK:
           return ((p.mark & operandB[k]) == operandA[k]) != negated[k];
         case NTH: {
-          long n = chain.counters[index][matchIndexes[k]]++;
-          return (Long.remainderUnsigned(n, operandA[k]) == operandB[k]) != negated[k];
+          long n = nextNth(chain.counters[index], matchIndexes[k], operandA[k]);
+          return (n == operandB[k]) != negated[k];
         }
         case RANDOM:
           return ((engine.random.nextInt() & 0x7fff_ffffL) < operandA[k]) != negated[k];
@@ -830,9 +841,25 @@ final class NetfilterEngine {
           }
           return CONTINUE;
         default:
-          return target.accept(engine.new TargetEval(p, chain, index, null)).ordinal();
+          return visit(engine, chain, index, p);
       }
     }
+
+    /** A target the compiled rule does not apply itself: the visitor's action, as a code. */
+    private int visit(NetfilterEngine engine, CompiledChain chain, int index, Pkt p) {
+      return target.accept(engine.new TargetEval(p, chain, index, null)).ordinal();
+    }
+  }
+
+  /**
+   * The number of this evaluation of an nth match, modulo {@code every} (which is what the match
+   * tests: evaluation k matches when k mod every is its packet), and the counter advanced. The
+   * counters hold that remainder rather than k, so no division is needed.
+   */
+  private static long nextNth(long[] counters, int match, long every) {
+    long n = counters[match];
+    counters[match] = n + 1 == every ? 0 : n + 1;
+    return n;
   }
 
   private Outcome policy(CompiledChain builtin, List<String> trace) {
@@ -922,8 +949,7 @@ final class NetfilterEngine {
         if (nth.every() == 0) {
           throw new SimulationException(chain.where(rule) + ": --every 0 is refused by iptables; validate the ruleset");
         }
-        long k = chain.counters[rule][match]++;
-        hit = nth.matches(k);
+        hit = nth.matches(nextNth(chain.counters[rule], match, nth.every()));
       } else {
         Statistic.Random r = (Statistic.Random) m.mode();
         hit = r.matches(random.nextInt());

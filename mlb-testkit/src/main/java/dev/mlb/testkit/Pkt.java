@@ -29,10 +29,12 @@ final class Pkt {
   String out;
   /** The number of {@link #out}. */
   int outDev;
-  /** The conntrack entry; null while untracked (raw table, before conntrack). */
+  /** The conntrack entry; null while untracked (raw table, before conntrack). Set with {@link #track}. */
   Conn conn;
   /** Whether the packet travels in the connection's reply direction. */
   boolean reply;
+  /** {@code 1 << state().ordinal()}, kept by {@link #track} for the untraced walk's state tests. */
+  int stateBit;
   /** The source a NAT target chose, or null; set by the nat table traversal. */
   IpAddress natTo;
   /** Where the NAT target was, for messages. */
@@ -56,8 +58,7 @@ final class Pkt {
     this.markWhere = null;
     in(null, Devices.NONE);
     out(null, Devices.NONE);
-    this.conn = null;
-    this.reply = false;
+    track(null, false);
     this.natTo = null;
     this.natWhere = null;
     this.natMasquerade = false;
@@ -72,6 +73,13 @@ final class Pkt {
   void out(String name, int id) {
     this.out = name;
     this.outDev = id;
+  }
+
+  /** Puts the packet in connection {@code conn} (null: untracked), in the reply direction or not. */
+  void track(Conn conn, boolean reply) {
+    this.conn = conn;
+    this.reply = reply;
+    this.stateBit = 1 << state().ordinal();
   }
 
   /** The conntrack state as -m state and -m conntrack see it. */

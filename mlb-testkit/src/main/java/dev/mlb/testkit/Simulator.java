@@ -148,6 +148,8 @@ public final class Simulator {
   private final End acceptor = new End();
   private final Pkt packet = new Pkt(Protocol.TCP, null, 0, null, 0);
   private final Run run = new Run();
+  /** Flow marks as results give them, by a hash of the mark (see {@link #markOf}). */
+  private final OptionalLong[] recentMarks = new OptionalLong[16];
   /** The untraced route lookups: the router's first lookup (which picks the source), and the rest. */
   private final RoutingEngine.Decision firstDecision = new RoutingEngine.Decision();
   private final RoutingEngine.Decision decision = new RoutingEngine.Decision();
@@ -413,7 +415,7 @@ public final class Simulator {
       flowConns.clear();
     }
     return new FlowResult(flow, flowUplink,
-        flowConn == null ? OptionalLong.empty() : OptionalLong.of(flowConn.ctmark),
+        flowConn == null ? OptionalLong.empty() : markOf(flowConn.ctmark),
         loss == null, loss == null ? Optional.empty() : Optional.of(loss));
   }
 
@@ -743,17 +745,14 @@ public final class Simulator {
   private void track(Pkt p, Run run) {
     Conn c = byOriginal.get(p.proto, p.src, p.sport, p.dst, p.dport);
     if (c != null) {
-      p.conn = c;
-      p.reply = false;
+      p.track(c, false);
     } else if ((c = byReply.get(p.proto, p.src, p.sport, p.dst, p.dport)) != null) {
-      p.conn = c;
-      p.reply = true;
       c.seenReply = true;
+      p.track(c, true);
     } else if (p.proto == TCP && (run.kind.startsWith("FIN") || run.kind.startsWith("SYN-ACK"))) {
       // Only after the masquerade kill deleted the entry: a FIN or SYN-ACK in state NONE opens no
       // connection (tcp_conntracks gives sIV); the packet is INVALID, untracked, and sees no NAT.
-      p.conn = null;
-      p.reply = false;
+      p.track(null, false);
       if (run.steps != null) {
         run.step("conntrack: no entry, and a " + run.kind.split(" ")[0] + " opens none: state INVALID"
             + " (no connmark, no NAT)");
@@ -768,8 +767,7 @@ public final class Simulator {
       byOriginal.put(c);
       byReply.put(c);
       flowConns.add(c);
-      p.conn = c;
-      p.reply = false;
+      p.track(c, false);
       if (run.steps != null) {
         run.step("conntrack: new connection " + c.src + ":" + c.sport + " -> " + c.dst + ":" + c.dport
             + ", state NEW, ctmark 0x0");
@@ -865,6 +863,17 @@ public final class Simulator {
       p.src = c.srcNat();
     }
     return true;
+  }
+
+  /** {@code OptionalLong.of(ctmark)}, reusing a recent one: flows end with one of a few marks. */
+  private OptionalLong markOf(long ctmark) {
+    int slot = (int) (ctmark ^ (ctmark >>> 8) ^ (ctmark >>> 16)) & (recentMarks.length - 1);
+    OptionalLong mark = recentMarks[slot];
+    if (mark == null || mark.getAsLong() != ctmark) {
+      mark = OptionalLong.of(ctmark);
+      recentMarks[slot] = mark;
+    }
+    return mark;
   }
 
   /** The index in {@link #uplinks} of the first uplink on device {@code name}, or -1. */
