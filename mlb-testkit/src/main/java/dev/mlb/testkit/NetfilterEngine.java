@@ -73,8 +73,8 @@ final class NetfilterEngine {
     final FastRule[] fast;
     CompiledChain[] targets;
     private String[] texts;
-    /** By input device number: see {@link #next}; null until the device's first packet. */
-    private int[][] nextByIn = new int[8][];
+    /** By input device number and state (see {@link #next}); null until the first such packet. */
+    private int[][] nextByKey = new int[8 * STATE_SLOTS][];
 
     CompiledChain(TableName table, Chain chain) {
       this.table = table;
@@ -91,25 +91,31 @@ final class NetfilterEngine {
     }
 
     /**
-     * For a packet that came in on the device numbered {@code inDev}: at index i, the first rule at
-     * or after rule i whose {@code -i} lets the device through (the number of rules if none does).
-     * The untraced walk goes straight there: the rules between would fail their header tests before
-     * any match runs, so skipping them changes no counter.
+     * For a packet that came in on the device numbered {@code inDev}, in conntrack state number
+     * {@code state} (its ordinal): at index i, the first rule at or after rule i that the packet
+     * may match, the number of rules if none. A rule it cannot match has an {@code -i} that fails
+     * for the device, or a first match that is a state test failing for the state
+     * ({@link FastRule#failingStates}). The untraced walk goes straight to the next rule it may
+     * match: the rules between fail on a header test or on their first match, before any match
+     * with an effect (nth, random) runs, so skipping them changes no counter.
      */
-    int[] next(Devices devices, int inDev) {
-      int[][] byIn = nextByIn;
-      if (inDev < byIn.length && byIn[inDev] != null) {
-        return byIn[inDev];
+    int[] next(Devices devices, int inDev, int state) {
+      int key = inDev * STATE_SLOTS + state;
+      int[][] byKey = nextByKey;
+      if (key < byKey.length && byKey[key] != null) {
+        return byKey[key];
       }
       int[] next = new int[rules.length + 1];
       next[rules.length] = rules.length;
       for (int i = rules.length - 1; i >= 0; i--) {
-        next[i] = fast[i].in == null || fast[i].inPasses(devices, inDev) ? i : next[i + 1];
+        FastRule r = fast[i];
+        boolean may = (r.in == null || r.inPasses(devices, inDev)) && ((r.failingStates >>> state) & 1) == 0;
+        next[i] = may ? i : next[i + 1];
       }
-      if (inDev >= byIn.length) {
-        nextByIn = byIn = Arrays.copyOf(byIn, Math.max(inDev + 1, byIn.length * 2));
+      if (key >= byKey.length) {
+        nextByKey = byKey = Arrays.copyOf(byKey, Math.max(key + 1, byKey.length * 2));
       }
-      byIn[inDev] = next;
+      byKey[key] = next;
       return next;
     }
 
@@ -341,7 +347,8 @@ final class NetfilterEngine {
     int depth = 0;
     CompiledChain c = base;
     int inDev = p.inDev;
-    int[] next = c.next(devices, inDev);
+    int state = p.stateIndex;
+    int[] next = c.next(devices, inDev, state);
     int i = 0;
     int steps = 0;
     while (true) {
@@ -394,7 +401,7 @@ final class NetfilterEngine {
               depth++;
             }
             c = target;
-            next = c.next(devices, inDev);
+            next = c.next(devices, inDev, state);
             i = 0;
             continue;
           }
@@ -411,7 +418,7 @@ final class NetfilterEngine {
       depth--;
       c = stackChains[depth];
       stackChains[depth] = null;
-      next = c.next(devices, inDev);
+      next = c.next(devices, inDev, state);
       i = stackIndexes[depth];
     }
   }
@@ -428,6 +435,14 @@ final class NetfilterEngine {
   private static final int VISITOR = 8;
 
   private static final long SNAT_BIT = 1L << ConnState.SNAT.ordinal();
+  /** Room for every conntrack state's ordinal in {@link CompiledChain#next}'s keys. */
+  private static final int STATE_SLOTS = 8;
+
+  static {
+    if (ConnState.values().length > STATE_SLOTS) {
+      throw new AssertionError("more conntrack states than STATE_SLOTS");
+    }
+  }
   private static final int TCP_NUMBER = Protocol.TCP.number();
   private static final int UDP_NUMBER = Protocol.UDP.number();
   private static final int SOURCE_PORTS = MultiportMatch.Direction.SOURCE.ordinal();
@@ -493,6 +508,11 @@ final class NetfilterEngine {
     final int targetKind;
     final long targetA;
     final long targetB;
+    /**
+     * The conntrack states (bit i: the state of ordinal i) for which the rule's first match, a
+     * state test that depends on the state alone, fails; 0 if the first match is no such test.
+     */
+    final int failingStates;
     /** Whether the rule tests source, destination, {@code -o} or protocol. */
     final boolean headerTests;
     /** Whether the rule has neither such tests nor matches: every packet the walk brings here matches. */
@@ -646,6 +666,18 @@ final class NetfilterEngine {
       }
       headerTests = sourceKind >= 0 || destinationKind >= 0 || out != null || protocol >= 0;
       bare = !headerTests && matchKinds.length == 0;
+      int failing = 0;
+      // -m conntrack with SNAT also depends on the connection's binding: not the state alone.
+      if (matchKinds.length > 0 && (matchKinds[0] == STATE
+          || (matchKinds[0] == CONNTRACK && (operandA[0] & SNAT_BIT) == 0))) {
+        for (ConnState state : ConnState.values()) {
+          boolean hit = ((operandA[0] >>> state.ordinal()) & 1) != 0;
+          if (hit == negated[0]) {
+            failing |= 1 << state.ordinal();
+          }
+        }
+      }
+      failingStates = failing;
       plainAction = switch (targetKind) {
         case NO_TARGET -> CONTINUE;
         case VERDICT_ACCEPT -> ACCEPT;

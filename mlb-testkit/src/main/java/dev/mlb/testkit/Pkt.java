@@ -33,7 +33,8 @@ final class Pkt {
   Conn conn;
   /** Whether the packet travels in the connection's reply direction. */
   boolean reply;
-  /** {@code 1 << state().ordinal()}, kept by {@link #track} for the untraced walk's state tests. */
+  /** {@code state().ordinal()} and {@code 1 << state().ordinal()}, kept by {@link #track} for the untraced walk. */
+  int stateIndex;
   int stateBit;
   /** The source a NAT target chose, or null; set by the nat table traversal. */
   IpAddress natTo;
@@ -79,7 +80,8 @@ final class Pkt {
   void track(Conn conn, boolean reply) {
     this.conn = conn;
     this.reply = reply;
-    this.stateBit = 1 << state().ordinal();
+    this.stateIndex = state().ordinal();
+    this.stateBit = 1 << stateIndex;
   }
 
   /** The conntrack state as -m state and -m conntrack see it. */

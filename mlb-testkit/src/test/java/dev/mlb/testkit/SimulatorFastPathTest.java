@@ -12,6 +12,7 @@ import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Protocol;
 import dev.mlb.iproute.RoutingPlan;
+import dev.mlb.netfilter.RestoreParser;
 import dev.mlb.netfilter.Ruleset;
 import java.util.ArrayList;
 import java.util.List;
@@ -211,6 +212,28 @@ class SimulatorFastPathTest {
     System.out.println("untraced route lookups = traced ones on 300 random plans x 50 packets: " + kinds);
     assertTrue(kinds.getOrDefault("FORWARD", 0) > 1000 && kinds.getOrDefault("LOSS", 0) > 1000
         && kinds.getOrDefault("refused:", 0) > 0, "lookups of every outcome: " + kinds);
+  }
+
+  @Test
+  void conntrackSnatTestsOnSourceNattedConnections() {
+    // The untraced walk skips rules whose first match is a state test failing for the packet's
+    // state; "-m conntrack --ctstate SNAT" also depends on the connection's binding, so these
+    // rules must be walked. Later packets of a masqueraded flow match the first rule added here
+    // (and set ctmark bit 0x1000); packets of connections without NAT match the second (0x2000).
+    String mangle = "-A PREROUTING -m conntrack --ctstate SNAT -j CONNMARK --set-xmark 0x1000/0x1000\n"
+        + "-A PREROUTING -m conntrack ! --ctstate SNAT,NEW -j CONNMARK --set-xmark 0x2000/0x2000\n";
+    String text = FixedSeed.rulesText().replaceFirst("COMMIT\n", mangle + "COMMIT\n");
+    Ruleset rules = RestoreParser.parse("seed with conntrack SNAT rules", text, IpFamily.V4);
+    Topology topology = Topology.standard(2);
+    List<Flow> flows = flows(topology, new SplittableRandom(11), 200);
+    agree(topology, rules, FixedSeed.routes(), 7, flows);
+    Map<String, Integer> marks = new TreeMap<>();
+    Simulator sim = Simulator.of(topology, rules, FixedSeed.routes(), 7);
+    for (Flow f : flows) {
+      sim.run(f).mark().ifPresent(m -> marks.merge(Long.toHexString(m & 0x3000), 1, Integer::sum));
+    }
+    System.out.println("fast path = traced walk with conntrack SNAT rules: flows by ctmark bits 0x3000 " + marks);
+    assertTrue(marks.containsKey("1000") && marks.containsKey("2000"), "both rules matched some flows: " + marks);
   }
 
   @Test
