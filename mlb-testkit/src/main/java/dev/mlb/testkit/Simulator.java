@@ -453,13 +453,7 @@ public final class Simulator {
           up = uplinkWithAddress(p.dst);
         }
         if (up < 0) {
-          String why = Prefixes.contains(lanNetwork, p.dst)
-              ? " (the flow left without source NAT)"
-              : " (it is the address of no uplink)";
-          if (run.steps != null) {
-            run.step("the server cannot reach " + p.dst);
-          }
-          return run.lose(from.name + " " + from.address, from.name + " has no route back to " + p.dst + why);
+          return unreachable(p, from, run);
         }
         Topology.Uplink u = uplinks[up];
         run.uplink = u.iface();
@@ -476,6 +470,17 @@ public final class Simulator {
       return false;
     }
     return deliver(p, egress, to, run);
+  }
+
+  /** The server cannot send {@code p}: its destination is no uplink's address. */
+  private boolean unreachable(Pkt p, End from, Run run) {
+    String why = Prefixes.contains(lanNetwork, p.dst)
+        ? " (the flow left without source NAT)"
+        : " (it is the address of no uplink)";
+    if (run.steps != null) {
+      run.step("the server cannot reach " + p.dst);
+    }
+    return run.lose(from.name + " " + from.address, from.name + " has no route back to " + p.dst + why);
   }
 
   /**
@@ -502,13 +507,7 @@ public final class Simulator {
       return LOST;
     }
     if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
-      if (!hook(TableName.MANGLE, Hook.INPUT, p, run)
-          || !hook(TableName.FILTER, Hook.INPUT, p, run)
-          || !hook(TableName.SECURITY, Hook.INPUT, p, run)
-          || !sourceNat(p, Hook.INPUT, run)) {
-        return LOST;
-      }
-      return LOCAL;
+      return input(p, run);
     }
     p.out(d.dev, d.devId);
     int out = d.devId;
@@ -520,6 +519,17 @@ public final class Simulator {
       return LOST;
     }
     return out;
+  }
+
+  /** Local delivery: the INPUT chains; {@link #LOCAL} or {@link #LOST}. */
+  private int input(Pkt p, Run run) {
+    if (!hook(TableName.MANGLE, Hook.INPUT, p, run)
+        || !hook(TableName.FILTER, Hook.INPUT, p, run)
+        || !hook(TableName.SECURITY, Hook.INPUT, p, run)
+        || !sourceNat(p, Hook.INPUT, run)) {
+      return LOST;
+    }
+    return LOCAL;
   }
 
   /**
@@ -665,11 +675,7 @@ public final class Simulator {
       run.uplink = u.iface();
       run.uplinkIndex = up;
       if (!p.src.equals(uplinkIps[up])) {
-        if (run.steps != null) {
-          run.step("provider on " + u.iface() + ": source " + p.src + " is not " + u.iface() + "'s address "
-              + u.ip() + ": dropped");
-        }
-        return run.lose("provider on " + u.iface(), providerReason(p, u, run));
+        return ingressFiltered(p, u, run);
       }
       if (run.steps != null) {
         run.step("provider on " + u.iface() + ": source " + p.src + " is " + u.iface() + "'s address: passed on");
@@ -684,6 +690,20 @@ public final class Simulator {
       }
       return true;
     }
+    return undelivered(p, egress, place, u, to, run);
+  }
+
+  /** The provider on {@code u} drops {@code p}: its source is not the uplink's address. */
+  private boolean ingressFiltered(Pkt p, Topology.Uplink u, Run run) {
+    if (run.steps != null) {
+      run.step("provider on " + u.iface() + ": source " + p.src + " is not " + u.iface() + "'s address "
+          + u.ip() + ": dropped");
+    }
+    return run.lose("provider on " + u.iface(), providerReason(p, u, run));
+  }
+
+  /** {@code p} reached {@code place} (through {@code u} for the internet), where {@code to} is not. */
+  private boolean undelivered(Pkt p, int egress, Place place, Topology.Uplink u, End to, Run run) {
     String placeName = switch (place) {
       case ROUTER -> "router (local delivery)";
       case LAN -> "LAN on " + devices.name(egress);
@@ -742,6 +762,10 @@ public final class Simulator {
     return true;
   }
 
+  /**
+   * Conntrack: puts {@code p} in its connection, in the original or the reply direction, or (see
+   * {@link #open}) in a new one. The common case stays small; the rest is in other methods.
+   */
   private void track(Pkt p, Run run) {
     Conn c = byOriginal.get(p.proto, p.src, p.sport, p.dst, p.dport);
     if (c != null) {
@@ -749,7 +773,19 @@ public final class Simulator {
     } else if ((c = byReply.get(p.proto, p.src, p.sport, p.dst, p.dport)) != null) {
       c.seenReply = true;
       p.track(c, true);
-    } else if (p.proto == TCP && (run.kind.startsWith("FIN") || run.kind.startsWith("SYN-ACK"))) {
+    } else {
+      open(p, run);
+      return;
+    }
+    if (run.steps != null) {
+      run.step("conntrack: " + (p.reply ? "reply" : "original") + " direction, state " + p.state() + ", ctmark "
+          + NetfilterEngine.hex(c.ctmark));
+    }
+  }
+
+  /** A packet without conntrack entry: a new connection, or for a TCP FIN or SYN-ACK, none (INVALID). */
+  private void open(Pkt p, Run run) {
+    if (p.proto == TCP && (run.kind.startsWith("FIN") || run.kind.startsWith("SYN-ACK"))) {
       // Only after the masquerade kill deleted the entry: a FIN or SYN-ACK in state NONE opens no
       // connection (tcp_conntracks gives sIV); the packet is INVALID, untracked, and sees no NAT.
       p.track(null, false);
@@ -758,25 +794,19 @@ public final class Simulator {
             + " (no connmark, no NAT)");
       }
       return;
-    } else {
-      int n = flowConns.size();
-      if (n == spareConns.size()) {
-        spareConns.add(new Conn());
-      }
-      c = spareConns.get(n).open(p.proto, p.src, p.sport, p.dst, p.dport);
-      byOriginal.put(c);
-      byReply.put(c);
-      flowConns.add(c);
-      p.track(c, false);
-      if (run.steps != null) {
-        run.step("conntrack: new connection " + c.src + ":" + c.sport + " -> " + c.dst + ":" + c.dport
-            + ", state NEW, ctmark 0x0");
-      }
-      return;
     }
+    int n = flowConns.size();
+    if (n == spareConns.size()) {
+      spareConns.add(new Conn());
+    }
+    Conn c = spareConns.get(n).open(p.proto, p.src, p.sport, p.dst, p.dport);
+    byOriginal.put(c);
+    byReply.put(c);
+    flowConns.add(c);
+    p.track(c, false);
     if (run.steps != null) {
-      run.step("conntrack: " + (p.reply ? "reply" : "original") + " direction, state " + p.state() + ", ctmark "
-          + NetfilterEngine.hex(c.ctmark));
+      run.step("conntrack: new connection " + c.src + ":" + c.sport + " -> " + c.dst + ":" + c.dport
+          + ", state NEW, ctmark 0x0");
     }
   }
 
@@ -787,24 +817,29 @@ public final class Simulator {
       return true;
     }
     if (!c.dstNatDecided && !p.reply) {
-      c.dstNatDecided = true;
-      p.natTo = null;
-      if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
-        return run.lose(netfilter.dropWhere, netfilter.dropReason);
-      }
-      if (p.natTo != null) {
-        throw new SimulationException(p.natWhere + ": source NAT in nat " + hook + " is not possible");
-      }
-      if (run.steps != null) {
-        run.step("nat " + hook + ": no destination NAT (null binding fixed)");
-      }
-      return true;
+      return decideDestination(p, c, hook, run);
     }
     if (p.reply && c.isSourceNatted() && p.dst.equals(c.srcNat())) {
       if (run.steps != null) {
         run.step("nat " + hook + ": reply de-NAT, destination " + p.dst + " -> " + c.src);
       }
       p.dst = c.src;
+    }
+    return true;
+  }
+
+  /** The first packet of {@code c} in nat PREROUTING / OUTPUT: the DNAT decision (none is modelled). */
+  private boolean decideDestination(Pkt p, Conn c, Hook hook, Run run) {
+    c.dstNatDecided = true;
+    p.natTo = null;
+    if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
+      return run.lose(netfilter.dropWhere, netfilter.dropReason);
+    }
+    if (p.natTo != null) {
+      throw new SimulationException(p.natWhere + ": source NAT in nat " + hook + " is not possible");
+    }
+    if (run.steps != null) {
+      run.step("nat " + hook + ": no destination NAT (null binding fixed)");
     }
     return true;
   }
@@ -816,45 +851,10 @@ public final class Simulator {
       return true;
     }
     if (!c.srcNatDecided && !p.reply) {
-      p.natTo = null;
-      p.natMasquerade = false;
-      if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
-        return run.lose(netfilter.dropWhere, netfilter.dropReason);
-      }
-      c.srcNatDecided = true;
-      if (p.natTo == null) {
-        c.srcNatWhere = "nat " + hook + ": no rule matched";
-        if (run.steps != null) {
-          run.step("nat " + hook + ": no source NAT (null binding fixed for the connection)");
-        }
-        return true;
-      }
-      c.srcNat(p.natTo);
-      c.srcNatWhere = p.natWhere;
-      if (p.natMasquerade && hook == Hook.POSTROUTING) {
-        c.masqueradeDev = p.out;
-        c.masqueradeDevId = p.outDev;
-      }
-      byReply.remove(c);
-      c.replyDst = p.natTo;
-      byReply.put(c);
-      if (run.steps != null) {
-        run.step("nat " + hook + ": source " + p.src + " -> " + p.natTo + " (binding fixed for the connection)");
-      }
-      p.src = p.natTo;
-      return true;
+      return decideSource(p, c, hook, run);
     }
     if (hook == Hook.POSTROUTING && !p.reply && c.masqueradeDev != null && c.masqueradeDevId != p.outDev) {
-      if (run.steps != null) {
-        run.step("nat POSTROUTING: the connection was masqueraded on " + c.masqueradeDev + ", this packet leaves "
-            + p.out + ": dropped, conntrack entry deleted");
-      }
-      byOriginal.remove(c);
-      byReply.remove(c);
-      run.masqueradeKill = true;
-      return run.lose("nat POSTROUTING", "the connection was masqueraded on " + c.masqueradeDev + " ("
-          + c.srcNatWhere + ") and this packet leaves " + p.out + ", routed by " + routeText(run)
-          + "; the kernel drops it and deletes the conntrack entry (nf_nat_oif_changed)");
+      return masqueradeKill(p, c, run);
     }
     if (!p.reply && c.srcNat() != null && !p.src.equals(c.srcNat())) {
       if (run.steps != null) {
@@ -863,6 +863,51 @@ public final class Simulator {
       p.src = c.srcNat();
     }
     return true;
+  }
+
+  /** The first packet of {@code c} in nat POSTROUTING / INPUT: the SNAT decision, fixed for the connection. */
+  private boolean decideSource(Pkt p, Conn c, Hook hook, Run run) {
+    p.natTo = null;
+    p.natMasquerade = false;
+    if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
+      return run.lose(netfilter.dropWhere, netfilter.dropReason);
+    }
+    c.srcNatDecided = true;
+    if (p.natTo == null) {
+      c.srcNatWhere = "nat " + hook + ": no rule matched";
+      if (run.steps != null) {
+        run.step("nat " + hook + ": no source NAT (null binding fixed for the connection)");
+      }
+      return true;
+    }
+    c.srcNat(p.natTo);
+    c.srcNatWhere = p.natWhere;
+    if (p.natMasquerade && hook == Hook.POSTROUTING) {
+      c.masqueradeDev = p.out;
+      c.masqueradeDevId = p.outDev;
+    }
+    byReply.remove(c);
+    c.replyDst = p.natTo;
+    byReply.put(c);
+    if (run.steps != null) {
+      run.step("nat " + hook + ": source " + p.src + " -> " + p.natTo + " (binding fixed for the connection)");
+    }
+    p.src = p.natTo;
+    return true;
+  }
+
+  /** nf_nat_oif_changed: a masqueraded connection's packet leaves another way; dropped, entry deleted. */
+  private boolean masqueradeKill(Pkt p, Conn c, Run run) {
+    if (run.steps != null) {
+      run.step("nat POSTROUTING: the connection was masqueraded on " + c.masqueradeDev + ", this packet leaves "
+          + p.out + ": dropped, conntrack entry deleted");
+    }
+    byOriginal.remove(c);
+    byReply.remove(c);
+    run.masqueradeKill = true;
+    return run.lose("nat POSTROUTING", "the connection was masqueraded on " + c.masqueradeDev + " ("
+        + c.srcNatWhere + ") and this packet leaves " + p.out + ", routed by " + routeText(run)
+        + "; the kernel drops it and deletes the conntrack entry (nf_nat_oif_changed)");
   }
 
   /** {@code OptionalLong.of(ctmark)}, reusing a recent one: flows end with one of a few marks. */
