@@ -203,6 +203,14 @@ final class NetfilterEngine {
   }
 
   /**
+   * Whether every untraced traversal of {@code table}'s {@code hook} accepts without looking: no
+   * such table or built-in chain, or one without rules and with policy ACCEPT.
+   */
+  boolean acceptsAll(TableName table, Hook hook) {
+    return acceptsAll[table.ordinal()][hook.ordinal()];
+  }
+
+  /**
    * Traverses {@code table}'s built-in chain for {@code hook}. A table the ruleset lacks accepts.
    * On DROP, {@link #dropWhere} names the rule or policy.
    */

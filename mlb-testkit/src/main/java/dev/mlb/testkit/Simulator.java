@@ -142,6 +142,16 @@ public final class Simulator {
   private final String lanName;
   private final int lanDev;
   private final int loDev;
+  /**
+   * Whether these chains accept every packet without looking ({@link NetfilterEngine#acceptsAll}),
+   * so that untraced runs skip them: raw PREROUTING; the FORWARD chains and mangle POSTROUTING;
+   * the INPUT chains; raw OUTPUT; filter and security OUTPUT and mangle POSTROUTING.
+   */
+  private final boolean rawPreroutingAcceptsAll;
+  private final boolean forwardAcceptsAll;
+  private final boolean inputAcceptsAll;
+  private final boolean rawOutputAcceptsAll;
+  private final boolean outputAcceptsAll;
 
   // Scratch objects, reset for every flow, packet and route lookup (a simulator runs one flow at a time).
   private final End opener = new End();
@@ -176,6 +186,18 @@ public final class Simulator {
     }
     this.netfilter = new NetfilterEngine(ruleset, new SplittableRandom(seed), this::addressOf, devices);
     this.routing = new RoutingEngine(topology, plan, devices);
+    this.rawPreroutingAcceptsAll = netfilter.acceptsAll(TableName.RAW, Hook.PREROUTING);
+    this.forwardAcceptsAll = netfilter.acceptsAll(TableName.MANGLE, Hook.FORWARD)
+        && netfilter.acceptsAll(TableName.FILTER, Hook.FORWARD)
+        && netfilter.acceptsAll(TableName.SECURITY, Hook.FORWARD)
+        && netfilter.acceptsAll(TableName.MANGLE, Hook.POSTROUTING);
+    this.inputAcceptsAll = netfilter.acceptsAll(TableName.MANGLE, Hook.INPUT)
+        && netfilter.acceptsAll(TableName.FILTER, Hook.INPUT)
+        && netfilter.acceptsAll(TableName.SECURITY, Hook.INPUT);
+    this.rawOutputAcceptsAll = netfilter.acceptsAll(TableName.RAW, Hook.OUTPUT);
+    this.outputAcceptsAll = netfilter.acceptsAll(TableName.FILTER, Hook.OUTPUT)
+        && netfilter.acceptsAll(TableName.SECURITY, Hook.OUTPUT)
+        && netfilter.acceptsAll(TableName.MANGLE, Hook.POSTROUTING);
     this.routerAddresses = topology.routerAddresses();
     this.lanNetwork = topology.lanAddress().network();
     int size = 0;
@@ -494,7 +516,7 @@ public final class Simulator {
     if (run.steps != null) {
       run.step("in " + in + ": " + p + ", mark 0x0");
     }
-    if (!hook(TableName.RAW, Hook.PREROUTING, p, run)) {
+    if (!(rawPreroutingAcceptsAll && run.steps == null) && !hook(TableName.RAW, Hook.PREROUTING, p, run)) {
       return LOST;
     }
     track(p, run);
@@ -511,11 +533,14 @@ public final class Simulator {
     }
     p.out(d.dev, d.devId);
     int out = d.devId;
-    if (!hook(TableName.MANGLE, Hook.FORWARD, p, run)
-        || !hook(TableName.FILTER, Hook.FORWARD, p, run)
-        || !hook(TableName.SECURITY, Hook.FORWARD, p, run)
-        || !hook(TableName.MANGLE, Hook.POSTROUTING, p, run)
-        || !sourceNat(p, Hook.POSTROUTING, run)) {
+    if (!(forwardAcceptsAll && run.steps == null)
+        && (!hook(TableName.MANGLE, Hook.FORWARD, p, run)
+            || !hook(TableName.FILTER, Hook.FORWARD, p, run)
+            || !hook(TableName.SECURITY, Hook.FORWARD, p, run)
+            || !hook(TableName.MANGLE, Hook.POSTROUTING, p, run))) {
+      return LOST;
+    }
+    if (!sourceNat(p, Hook.POSTROUTING, run)) {
       return LOST;
     }
     return out;
@@ -523,10 +548,13 @@ public final class Simulator {
 
   /** Local delivery: the INPUT chains; {@link #LOCAL} or {@link #LOST}. */
   private int input(Pkt p, Run run) {
-    if (!hook(TableName.MANGLE, Hook.INPUT, p, run)
-        || !hook(TableName.FILTER, Hook.INPUT, p, run)
-        || !hook(TableName.SECURITY, Hook.INPUT, p, run)
-        || !sourceNat(p, Hook.INPUT, run)) {
+    if (!(inputAcceptsAll && run.steps == null)
+        && (!hook(TableName.MANGLE, Hook.INPUT, p, run)
+            || !hook(TableName.FILTER, Hook.INPUT, p, run)
+            || !hook(TableName.SECURITY, Hook.INPUT, p, run))) {
+      return LOST;
+    }
+    if (!sourceNat(p, Hook.INPUT, run)) {
       return LOST;
     }
     return LOCAL;
@@ -583,7 +611,7 @@ public final class Simulator {
     if (run.steps != null) {
       run.step("out " + p.out + ": " + p + ", mark 0x0");
     }
-    if (!hook(TableName.RAW, Hook.OUTPUT, p, run)) {
+    if (!(rawOutputAcceptsAll && run.steps == null) && !hook(TableName.RAW, Hook.OUTPUT, p, run)) {
       return LOST;
     }
     track(p, run);
@@ -618,10 +646,13 @@ public final class Simulator {
       throw new SimulationException("the router sending to its own address " + p.dst + " is not modelled");
     }
     int out = d.devId;
-    if (!hook(TableName.FILTER, Hook.OUTPUT, p, run)
-        || !hook(TableName.SECURITY, Hook.OUTPUT, p, run)
-        || !hook(TableName.MANGLE, Hook.POSTROUTING, p, run)
-        || !sourceNat(p, Hook.POSTROUTING, run)) {
+    if (!(outputAcceptsAll && run.steps == null)
+        && (!hook(TableName.FILTER, Hook.OUTPUT, p, run)
+            || !hook(TableName.SECURITY, Hook.OUTPUT, p, run)
+            || !hook(TableName.MANGLE, Hook.POSTROUTING, p, run))) {
+      return LOST;
+    }
+    if (!sourceNat(p, Hook.POSTROUTING, run)) {
       return LOST;
     }
     return out;
