@@ -6,7 +6,7 @@ import dev.mlb.netfilter.ConnState;
 
 /**
  * One packet on its way through the router (mutable, owned by the simulator, which reuses one
- * for every packet it sends). The input and output devices are kept as names (for traces and
+ * for every packet of a flow). The input and output devices are kept as names (for traces and
  * messages) and as {@link Devices} numbers (for the untraced walks); set both with
  * {@link #in(String, int)} and {@link #out(String, int)}.
  */

@@ -153,16 +153,8 @@ public final class Simulator {
   private final boolean rawOutputAcceptsAll;
   private final boolean outputAcceptsAll;
 
-  // Scratch objects, reset for every flow, packet and route lookup (a simulator runs one flow at a time).
-  private final End opener = new End();
-  private final End acceptor = new End();
-  private final Pkt packet = new Pkt(Protocol.TCP, null, 0, null, 0);
-  private final Run run = new Run();
   /** Flow marks as results give them, by a hash of the mark (see {@link #markOf}). */
   private final OptionalLong[] recentMarks = new OptionalLong[16];
-  /** The untraced route lookups: the router's first lookup (which picks the source), and the rest. */
-  private final RoutingEngine.Decision firstDecision = new RoutingEngine.Decision();
-  private final RoutingEngine.Decision decision = new RoutingEngine.Decision();
 
   private Simulator(Topology topology, Ruleset ruleset, RoutingPlan plan, long seed) {
     checkArgument(ruleset.family() == IpFamily.V4, "the simulator runs IPv4 rulesets; this one is %s",
@@ -261,7 +253,7 @@ public final class Simulator {
 
   private enum Place { LAN, ROUTER, INTERNET }
 
-  /** One end of a flow (reused: {@link #reset} makes it a flow's end). */
+  /** One end of a flow ({@link #reset} makes it a flow's end). */
   private static final class End {
     Place place;
     String name;
@@ -286,7 +278,7 @@ public final class Simulator {
     }
   }
 
-  /** What happens to one packet (reused: {@link #reset} makes it a packet's). */
+  /** What happens to one packet (reused within a flow: {@link #reset} makes it a packet's). */
   private static final class Run {
     int number;
     String kind;
@@ -296,6 +288,9 @@ public final class Simulator {
     IpAddress sentDst;
     int sentDport;
     List<String> steps;
+    /** The route decision the packet's untraced lookups fill in (the router's first lookup has its own). */
+    final RoutingEngine.Decision lookup = new RoutingEngine.Decision();
+    /** The last route decision: {@link #lookup}, or a traced lookup's. */
     RoutingEngine.Decision route;
     InterfaceName uplink;
     /** The index of {@link #uplink} among the simulator's uplinks, or -1. */
@@ -340,8 +335,14 @@ public final class Simulator {
 
   /** Runs {@code flow}; in OUTLINE and TRACE mode, adds each packet's path to {@code packets}. */
   private FlowResult simulate(Flow flow, Mode mode, List<Trace.Packet> packets) {
-    End opener = this.opener;
-    End acceptor = this.acceptor;
+    // The flow's ends, its packet and what happens to it: made for each flow and reset for each
+    // packet. Made anew rather than kept: the per-packet stores of references then go into young
+    // objects, for which the garbage collector's write barrier is cheap (G1's is not for
+    // long-lived objects; reusing them was up to a third slower, depending on where GC put them).
+    End opener = new End();
+    End acceptor = new End();
+    Pkt packet = new Pkt(flow.protocol(), null, 0, null, 0);
+    Run packetRun = new Run();
     switch (flow.origin()) {
       case LAN -> {
         opener.reset(Place.LAN, "LAN client", flow.client().get(), flow.clientPort());
@@ -380,7 +381,7 @@ public final class Simulator {
         End from = forward[k] ? opener : acceptor;
         End to = forward[k] ? acceptor : opener;
         Pkt p = packet.reset(flow.protocol(), from.address, from.port, from.peer, from.peerPort);
-        Run run = this.run.reset(k + 1, retransmission ? script[k] + " (retransmitted)" : script[k], p,
+        Run run = packetRun.reset(k + 1, retransmission ? script[k] + " (retransmitted)" : script[k], p,
             mode == Mode.TRACE);
         retransmission = false;
         IpAddress seenAddress = to.peer;
@@ -523,7 +524,7 @@ public final class Simulator {
     if (!hook(TableName.MANGLE, Hook.PREROUTING, p, run) || !destinationNat(p, Hook.PREROUTING, run)) {
       return LOST;
     }
-    RoutingEngine.Decision d = route(decision, p.src, p.mark, in, inDev, p, run);
+    RoutingEngine.Decision d = route(run.lookup, p.src, p.mark, in, inDev, p, run);
     if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
       run.lose(d.where, d.reason + markNote(d));
       return LOST;
@@ -569,7 +570,7 @@ public final class Simulator {
     p.mark = 0;
     RoutingEngine.Decision d;
     if (p.src == null) {
-      RoutingEngine.Decision first = route(firstDecision, null, 0, "lo", loDev, p, run);
+      RoutingEngine.Decision first = route(new RoutingEngine.Decision(), null, 0, "lo", loDev, p, run);
       if (first.kind == RoutingEngine.Decision.Kind.LOSS) {
         run.lose(first.where, first.reason + markNote(first));
         return LOST;
@@ -598,7 +599,7 @@ public final class Simulator {
         run.step("source address " + src + " (" + why + "); route looked up again with it");
       }
     }
-    d = route(decision, p.src, 0, "lo", loDev, p, run);
+    d = route(run.lookup, p.src, 0, "lo", loDev, p, run);
     if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
       run.lose(d.where, d.reason + markNote(d));
       return LOST;
@@ -659,7 +660,7 @@ public final class Simulator {
   }
 
   private RoutingEngine.Decision reroute(Pkt p, Run run) {
-    RoutingEngine.Decision d = route(decision, p.src, p.mark, "lo", loDev, p, run);
+    RoutingEngine.Decision d = route(run.lookup, p.src, p.mark, "lo", loDev, p, run);
     if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
       run.lose(d.where, d.reason + markNote(d));
       return null;
