@@ -37,6 +37,7 @@ import dev.mlb.netfilter.Target;
 import dev.mlb.netfilter.Verdict;
 import dev.mlb.api.Protocol;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -63,6 +64,8 @@ final class NetfilterEngine {
   private static final int MAX_STEPS = 1_000_000;
 
   static final class CompiledChain {
+    /** The chain's number in its engine. */
+    final int id;
     final TableName table;
     final String name;
     final boolean builtin;
@@ -76,7 +79,8 @@ final class NetfilterEngine {
     /** By input device number and state (see {@link #next}); null until the first such packet. */
     private int[][] nextByKey = new int[8 * STATE_SLOTS][];
 
-    CompiledChain(TableName table, Chain chain) {
+    CompiledChain(TableName table, Chain chain, int id) {
+      this.id = id;
       this.table = table;
       this.name = chain.name();
       this.builtin = table.isBuiltin(chain.name());
@@ -140,8 +144,13 @@ final class NetfilterEngine {
    * no such table or built-in chain, or the chain has no rules and policy ACCEPT.
    */
   private final boolean[][] acceptsAll = new boolean[TableName.values().length][Hook.values().length];
-  /** The jump stack of the untraced traversal, reused. */
-  private final CompiledChain[] stackChains = new CompiledChain[MAX_STACK];
+  /** Every chain, by {@link CompiledChain#id}. */
+  private final CompiledChain[] chainArray;
+  /**
+   * The jump stack of the untraced traversal, reused: chain ids and rule indexes, numbers only
+   * (no reference stores into this long-lived engine, which G1's write barrier makes slow).
+   */
+  private final int[] stackChains = new int[MAX_STACK];
   private final int[] stackIndexes = new int[MAX_STACK];
   /** The match visitor of the untraced traversal, for the matches it does not compile. */
   private final MatchEval fastEval = new MatchEval(null);
@@ -161,10 +170,13 @@ final class NetfilterEngine {
     this.random = random;
     this.interfaceAddress = interfaceAddress;
     this.devices = devices;
+    List<CompiledChain> chainsById = new ArrayList<>();
     for (Table t : ruleset.tables()) {
       Map<String, CompiledChain> chains = new HashMap<>();
       for (Chain c : t.chains()) {
-        chains.put(c.name(), new CompiledChain(t.name(), c));
+        CompiledChain compiled = new CompiledChain(t.name(), c, chainsById.size());
+        chainsById.add(compiled);
+        chains.put(c.name(), compiled);
       }
       for (CompiledChain c : chains.values()) {
         c.targets = new CompiledChain[c.rules.length];
@@ -190,6 +202,7 @@ final class NetfilterEngine {
       }
       builtins[t.name().ordinal()] = byHook;
     }
+    chainArray = chainsById.toArray(new CompiledChain[0]);
     for (TableName t : TableName.values()) {
       for (Hook h : Hook.values()) {
         CompiledChain c = builtins[t.ordinal()] == null ? null : builtins[t.ordinal()][h.ordinal()];
@@ -404,7 +417,7 @@ final class NetfilterEngine {
                 throw new SimulationException("jumps in " + table.id() + " " + hook + " nest deeper than "
                     + MAX_STACK + " (a loop?) at " + c.where(i));
               }
-              stackChains[depth] = c;
+              stackChains[depth] = c.id;
               stackIndexes[depth] = i + 1;
               depth++;
             }
@@ -424,8 +437,7 @@ final class NetfilterEngine {
         return policy(base, null);
       }
       depth--;
-      c = stackChains[depth];
-      stackChains[depth] = null;
+      c = chainArray[stackChains[depth]];
       next = c.next(devices, inDev, state);
       i = stackIndexes[depth];
     }
