@@ -99,6 +99,17 @@ import java.util.SplittableRandom;
  * Multipath routes pick a nexthop by a deterministic hash of (source, destination), weighted; the
  * kernel seeds its hash at boot, so only distributions compare with it. Reverse-path filtering is
  * taken to be off ({@code rp_filter=0}; the kernel lab sets it so).
+ *
+ * <p><b>Traced and untraced runs.</b> {@link #trace} walks the ruleset and the routing plan as
+ * they are, rule by rule, and says what each did. {@link #run} and {@link #outline} walk the same
+ * rules compiled when the simulator is built: devices as numbers, header tests and the common
+ * matches and targets as numbers and kind codes, for each chain and input device (and conntrack
+ * state) the next rule a packet may match (a rule whose {@code -i} or first state test fails is
+ * skipped; it could not have matched nor changed a counter), chains without rules and with policy
+ * ACCEPT not walked at all, ip rule selectors as numbers and each table's routes ordered so that
+ * the first one containing the destination is the longest match; conntrack entries and a flow's
+ * packet are reused. The two give the same result for every flow ({@code SimulatorFastPathTest}
+ * compares them over generated configurations, rulesets, routing plans and flows).
  */
 public final class Simulator {
 
