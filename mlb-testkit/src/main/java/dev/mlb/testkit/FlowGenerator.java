@@ -250,7 +250,7 @@ public final class FlowGenerator {
     if (sources.isEmpty()) {
       return Optional.of(clients.get(random.nextInt(clients.size())));
     }
-    List<IpAddress> known = clients.stream().filter(c -> sources.stream().anyMatch(p -> Tuple.contains(p, c))).toList();
+    List<IpAddress> known = clients.stream().filter(c -> sources.stream().anyMatch(p -> Prefixes.contains(p, c))).toList();
     if (!known.isEmpty()) {
       return Optional.of(known.get(random.nextInt(known.size())));
     }
@@ -273,14 +273,14 @@ public final class FlowGenerator {
   }
 
   private Optional<IpAddress> clientOutside(List<IpPrefix> sources) {
-    List<IpAddress> known = clients.stream().filter(c -> sources.stream().noneMatch(p -> Tuple.contains(p, c))).toList();
+    List<IpAddress> known = clients.stream().filter(c -> sources.stream().noneMatch(p -> Prefixes.contains(p, c))).toList();
     if (!known.isEmpty()) {
       return Optional.of(known.get(random.nextInt(known.size())));
     }
     IpPrefix lan = topology.lanAddress().network();
     for (int i = 0; i < ATTEMPTS; i++) {
       IpAddress a = randomHost(lan);
-      if (isLanHost(a) && sources.stream().noneMatch(p -> Tuple.contains(p, a))) {
+      if (isLanHost(a) && sources.stream().noneMatch(p -> Prefixes.contains(p, a))) {
         return Optional.of(a);
       }
     }
@@ -304,7 +304,7 @@ public final class FlowGenerator {
     if (v4.isEmpty()) {
       return Optional.empty();
     }
-    boolean serverInside = v4.stream().anyMatch(p -> Tuple.contains(p, topology.server()));
+    boolean serverInside = v4.stream().anyMatch(p -> Prefixes.contains(p, topology.server()));
     if (serverInside && random.nextBoolean()) {
       return Optional.of(topology.server());
     }
@@ -325,13 +325,13 @@ public final class FlowGenerator {
   }
 
   private Optional<IpAddress> destinationOutside(List<IpPrefix> destinations) {
-    if (destinations.stream().noneMatch(p -> Tuple.contains(p, topology.server()))) {
+    if (destinations.stream().noneMatch(p -> Prefixes.contains(p, topology.server()))) {
       return Optional.of(topology.server());
     }
     IpPrefix documentation = IpPrefix.parse("203.0.113.0/25");
     for (int i = 0; i < ATTEMPTS; i++) {
       IpAddress a = randomHost(documentation);
-      if (isInternet(a) && destinations.stream().noneMatch(p -> Tuple.contains(p, a))) {
+      if (isInternet(a) && destinations.stream().noneMatch(p -> Prefixes.contains(p, a))) {
         return Optional.of(a);
       }
     }

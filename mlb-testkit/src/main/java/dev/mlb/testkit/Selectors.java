@@ -33,12 +33,12 @@ final class Selectors {
     }
     if (!selector.sources().isEmpty()) {
       if (flow.origin() != Flow.Origin.LAN
-          || selector.sources().stream().noneMatch(p -> Tuple.contains(p, flow.client().get()))) {
+          || selector.sources().stream().noneMatch(p -> Prefixes.contains(p, flow.client().get()))) {
         return false;
       }
     }
     return selector.destinations().isEmpty()
-        || selector.destinations().stream().anyMatch(p -> Tuple.contains(p, flow.server()));
+        || selector.destinations().stream().anyMatch(p -> Prefixes.contains(p, flow.server()));
   }
 
   /** The selector that picks exactly the flows both pick, or empty if none can be both. */

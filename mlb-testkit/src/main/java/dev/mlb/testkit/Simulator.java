@@ -12,9 +12,8 @@ import dev.mlb.netfilter.Hook;
 import dev.mlb.netfilter.Ruleset;
 import dev.mlb.netfilter.TableName;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.SplittableRandom;
@@ -100,6 +99,17 @@ import java.util.SplittableRandom;
  * Multipath routes pick a nexthop by a deterministic hash of (source, destination), weighted; the
  * kernel seeds its hash at boot, so only distributions compare with it. Reverse-path filtering is
  * taken to be off ({@code rp_filter=0}; the kernel lab sets it so).
+ *
+ * <p><b>Traced and untraced runs.</b> {@link #trace} walks the ruleset and the routing plan as
+ * they are, rule by rule, and says what each did. {@link #run} and {@link #outline} walk the same
+ * rules compiled when the simulator is built: devices as numbers, header tests and the common
+ * matches and targets as numbers and kind codes, for each chain and input device (and conntrack
+ * state) the next rule a packet may match (a rule whose {@code -i} or first state test fails is
+ * skipped; it could not have matched nor changed a counter), chains without rules and with policy
+ * ACCEPT not walked at all, ip rule selectors as numbers and each table's routes ordered so that
+ * the first one containing the destination is the longest match; conntrack entries and a flow's
+ * packet are reused. The two give the same result for every flow ({@code SimulatorFastPathTest}
+ * compares them over generated configurations, rulesets, routing plans and flows).
  */
 public final class Simulator {
 
@@ -110,19 +120,52 @@ public final class Simulator {
   private static final boolean[] TCP_FORWARD = {true, false, true, true, false, true, false, true};
   private static final String[] UDP_SCRIPT = {"request", "reply", "request", "reply"};
   private static final boolean[] UDP_FORWARD = {true, false, true, false};
+  private static final int TCP = Protocol.TCP.number();
+
+  /** What {@link #receive} and {@link #send} return besides a device number: the packet was lost. */
+  private static final int LOST = -1;
+  /** ... or it was delivered to the router itself. */
+  private static final int LOCAL = -2;
 
   private final Topology topology;
+  private final Devices devices = new Devices();
   private final NetfilterEngine netfilter;
   private final RoutingEngine routing;
-  private final Map<Tuple, Conn> byOriginal = new HashMap<>();
-  private final Map<Tuple, Conn> byReply = new HashMap<>();
+  private final ConnTable byOriginal = new ConnTable(false);
+  private final ConnTable byReply = new ConnTable(true);
+  /** The connections of the running flow, in order. */
   private final List<Conn> flowConns = new ArrayList<>();
-  /** The topology's uplinks by device name and by router address (the first one, as Topology finds it). */
-  private final Map<String, Topology.Uplink> uplinkByDevice = new HashMap<>();
-  private final Map<IpAddress, Topology.Uplink> uplinkByAddress = new HashMap<>();
+  /** Entries to reuse: the running flow's k-th connection is the k-th of these. */
+  private final List<Conn> spareConns = new ArrayList<>();
   private final List<IpAddress> routerAddresses;
   private final Topology.Uplink[] uplinks;
+  /** The interface of each of {@link #uplinks}, as a flow result gives it. */
+  private final Optional<InterfaceName>[] uplinkNames;
+  /** The device number of each of {@link #uplinks}. */
+  private final int[] uplinkDevs;
+  /** The router's address on each of {@link #uplinks}. */
+  private final IpAddress[] uplinkIps;
+  /** By device number: the index in {@link #uplinks} of the first uplink on that device, or -1. */
+  private final int[] uplinkOnDev;
+  /** By device number: the device's primary address in the topology, or null. */
+  private final IpAddress[] addressOfDev;
   private final IpPrefix lanNetwork;
+  private final String lanName;
+  private final int lanDev;
+  private final int loDev;
+  /**
+   * Whether these chains accept every packet without looking ({@link NetfilterEngine#acceptsAll}),
+   * so that untraced runs skip them: raw PREROUTING; the FORWARD chains and mangle POSTROUTING;
+   * the INPUT chains; raw OUTPUT; filter and security OUTPUT and mangle POSTROUTING.
+   */
+  private final boolean rawPreroutingAcceptsAll;
+  private final boolean forwardAcceptsAll;
+  private final boolean inputAcceptsAll;
+  private final boolean rawOutputAcceptsAll;
+  private final boolean outputAcceptsAll;
+
+  /** Flow marks as results give them, by a hash of the mark (see {@link #markOf}). */
+  private final OptionalLong[] recentMarks = new OptionalLong[16];
 
   private Simulator(Topology topology, Ruleset ruleset, RoutingPlan plan, long seed) {
     checkArgument(ruleset.family() == IpFamily.V4, "the simulator runs IPv4 rulesets; this one is %s",
@@ -130,15 +173,49 @@ public final class Simulator {
     checkArgument(plan.family() == IpFamily.V4, "the simulator runs IPv4 routing plans; this one is %s",
         plan.family());
     this.topology = topology;
-    this.netfilter = new NetfilterEngine(ruleset, new SplittableRandom(seed), this::interfaceAddress);
-    this.routing = new RoutingEngine(topology, plan);
-    this.routerAddresses = topology.routerAddresses();
+    this.loDev = devices.id("lo");
+    this.lanName = topology.lanInterface().name();
+    this.lanDev = devices.id(lanName);
     this.uplinks = topology.uplinks().toArray(new Topology.Uplink[0]);
-    this.lanNetwork = topology.lanAddress().network();
-    for (Topology.Uplink u : topology.uplinks()) {
-      uplinkByDevice.putIfAbsent(u.iface().name(), u);
-      uplinkByAddress.putIfAbsent(u.ip(), u);
+    this.uplinkDevs = new int[uplinks.length];
+    this.uplinkIps = new IpAddress[uplinks.length];
+    @SuppressWarnings("unchecked")
+    Optional<InterfaceName>[] names = new Optional[uplinks.length];
+    this.uplinkNames = names;
+    for (int i = 0; i < uplinks.length; i++) {
+      uplinkDevs[i] = devices.id(uplinks[i].iface().name());
+      uplinkNames[i] = Optional.of(uplinks[i].iface());
+      uplinkIps[i] = uplinks[i].ip();
     }
+    this.netfilter = new NetfilterEngine(ruleset, new SplittableRandom(seed), this::addressOf, devices);
+    this.routing = new RoutingEngine(topology, plan, devices);
+    this.rawPreroutingAcceptsAll = netfilter.acceptsAll(TableName.RAW, Hook.PREROUTING);
+    this.forwardAcceptsAll = netfilter.acceptsAll(TableName.MANGLE, Hook.FORWARD)
+        && netfilter.acceptsAll(TableName.FILTER, Hook.FORWARD)
+        && netfilter.acceptsAll(TableName.SECURITY, Hook.FORWARD)
+        && netfilter.acceptsAll(TableName.MANGLE, Hook.POSTROUTING);
+    this.inputAcceptsAll = netfilter.acceptsAll(TableName.MANGLE, Hook.INPUT)
+        && netfilter.acceptsAll(TableName.FILTER, Hook.INPUT)
+        && netfilter.acceptsAll(TableName.SECURITY, Hook.INPUT);
+    this.rawOutputAcceptsAll = netfilter.acceptsAll(TableName.RAW, Hook.OUTPUT);
+    this.outputAcceptsAll = netfilter.acceptsAll(TableName.FILTER, Hook.OUTPUT)
+        && netfilter.acceptsAll(TableName.SECURITY, Hook.OUTPUT)
+        && netfilter.acceptsAll(TableName.MANGLE, Hook.POSTROUTING);
+    this.routerAddresses = topology.routerAddresses();
+    this.lanNetwork = topology.lanAddress().network();
+    int size = 0;
+    for (int dev : uplinkDevs) {
+      size = Math.max(size, dev + 1);
+    }
+    size = Math.max(size, lanDev + 1);
+    this.uplinkOnDev = new int[size];
+    this.addressOfDev = new IpAddress[size];
+    Arrays.fill(uplinkOnDev, -1);
+    for (int i = uplinks.length - 1; i >= 0; i--) {
+      uplinkOnDev[uplinkDevs[i]] = i;
+      addressOfDev[uplinkDevs[i]] = uplinks[i].ip();
+    }
+    addressOfDev[lanDev] = topology.lanAddress().address();
   }
 
   /** A fresh simulator: fresh nth counters, empty conntrack, random numbers seeded with {@code seed}. */
@@ -153,7 +230,7 @@ public final class Simulator {
 
   /** Runs one flow. */
   public FlowResult run(Flow flow) {
-    return simulate(flow, Mode.RESULT).result();
+    return simulate(flow, Mode.RESULT, null);
   }
 
   /** Runs the flows in order, each to its end before the next. */
@@ -167,7 +244,8 @@ public final class Simulator {
 
   /** Runs one flow and returns the path of every packet. Advances the state like {@link #run}. */
   public Trace trace(Flow flow) {
-    return simulate(flow, Mode.TRACE);
+    List<Trace.Packet> packets = new ArrayList<>(TCP_SCRIPT.length);
+    return new Trace(simulate(flow, Mode.TRACE, packets), packets);
   }
 
   /**
@@ -175,7 +253,8 @@ public final class Simulator {
    * loss only. As cheap as {@link #run}; for checks over many flows (stickiness, per-packet uplinks).
    */
   public Trace outline(Flow flow) {
-    return simulate(flow, Mode.OUTLINE);
+    List<Trace.Packet> packets = new ArrayList<>(TCP_SCRIPT.length);
+    return new Trace(simulate(flow, Mode.OUTLINE, packets), packets);
   }
 
   /** How much to record: the result only, each packet without steps, or everything. */
@@ -185,21 +264,24 @@ public final class Simulator {
 
   private enum Place { LAN, ROUTER, INTERNET }
 
-  /** One end of a flow. */
+  /** One end of a flow ({@link #reset} makes it a flow's end). */
   private static final class End {
-    final Place place;
-    final String name;
+    Place place;
+    String name;
     IpAddress address;
-    final int port;
+    int port;
     /** The other end's address and port as this end last saw them (it answers there). */
     IpAddress peer;
     int peerPort;
 
-    End(Place place, String name, IpAddress address, int port) {
+    End reset(Place place, String name, IpAddress address, int port) {
       this.place = place;
       this.name = name;
       this.address = address;
       this.port = port;
+      this.peer = null;
+      this.peerPort = 0;
+      return this;
     }
 
     String describe() {
@@ -207,30 +289,47 @@ public final class Simulator {
     }
   }
 
-  /** What happens to one packet. */
+  /** What happens to one packet (reused within a flow: {@link #reset} makes it a packet's). */
   private static final class Run {
-    final int number;
-    final String kind;
+    int number;
+    String kind;
     /** The packet as sent (the source is filled in once the router has chosen it). */
-    final Pkt sent;
-    final List<String> steps;
+    IpAddress sentSrc;
+    int sentSport;
+    IpAddress sentDst;
+    int sentDport;
+    List<String> steps;
+    /** The route decision the packet's untraced lookups fill in (the router's first lookup has its own). */
+    final RoutingEngine.Decision lookup = new RoutingEngine.Decision();
+    /** The last route decision: {@link #lookup}, or a traced lookup's. */
     RoutingEngine.Decision route;
     InterfaceName uplink;
+    /** The index of {@link #uplink} among the simulator's uplinks, or -1. */
+    int uplinkIndex;
     PacketLoss loss;
     /** Lost to nf_nat_oif_changed: dropped and its conntrack entry deleted. */
     boolean masqueradeKill;
 
-    Run(int number, String kind, Pkt p, boolean tracing) {
+    Run reset(int number, String kind, Pkt p, boolean tracing) {
       this.number = number;
       this.kind = kind;
-      this.sent = new Pkt(p.protocol, p.src, p.sport, p.dst, p.dport);
+      this.sentSrc = p.src;
+      this.sentSport = p.sport;
+      this.sentDst = p.dst;
+      this.sentDport = p.dport;
       this.steps = tracing ? new ArrayList<>() : null;
+      this.route = null;
+      this.uplink = null;
+      this.uplinkIndex = -1;
+      this.loss = null;
+      this.masqueradeKill = false;
+      return this;
     }
 
     /** {@code SYN 192.0.2.100:40000 -> 203.0.113.10:443}. */
     String description() {
-      return kind + " " + (sent.src == null ? "router" : sent.src.toString()) + ":" + sent.sport
-          + " -> " + sent.dst + ":" + sent.dport;
+      return kind + " " + (sentSrc == null ? "router" : sentSrc.toString()) + ":" + sentSport
+          + " -> " + sentDst + ":" + sentDport;
     }
 
     void step(String s) {
@@ -245,41 +344,44 @@ public final class Simulator {
     }
   }
 
-  /** Where the router sent a packet: delivered locally, or out of a device. */
-  private record Egress(boolean local, String dev) {}
-
-  private Trace simulate(Flow flow, Mode mode) {
-    End opener;
-    End acceptor;
+  /** Runs {@code flow}; in OUTLINE and TRACE mode, adds each packet's path to {@code packets}. */
+  private FlowResult simulate(Flow flow, Mode mode, List<Trace.Packet> packets) {
+    // The flow's ends, its packet and what happens to it: made for each flow and reset for each
+    // packet. Made anew rather than kept: the per-packet stores of references then go into young
+    // objects, for which the garbage collector's write barrier is cheap (G1's is not for
+    // long-lived objects; reusing them was up to a third slower, depending on where GC put them).
+    End opener = new End();
+    End acceptor = new End();
+    Pkt packet = new Pkt(flow.protocol(), null, 0, null, 0);
+    Run packetRun = new Run();
     switch (flow.origin()) {
       case LAN -> {
-        opener = new End(Place.LAN, "LAN client", flow.client().get(), flow.clientPort());
-        acceptor = answeringEnd(flow);
+        opener.reset(Place.LAN, "LAN client", flow.client().get(), flow.clientPort());
+        answeringEnd(flow, acceptor);
       }
       case ROUTER -> {
-        opener = new End(Place.ROUTER, "router", null, flow.clientPort());
-        acceptor = answeringEnd(flow);
+        opener.reset(Place.ROUTER, "router", null, flow.clientPort());
+        answeringEnd(flow, acceptor);
         if (acceptor.place == Place.ROUTER) {
           throw new SimulationException("the router sending to its own address " + flow.server() + " is not modelled");
         }
       }
       case INBOUND -> {
         InterfaceName up = flow.inboundUplink().get();
-        checkArgument(topology.uplink(up).isPresent(), "flow %s arrives on %s, which is no uplink of the topology",
+        checkArgument(uplinkNamed(up.name()) >= 0, "flow %s arrives on %s, which is no uplink of the topology",
             flow, up);
-        opener = new End(Place.INTERNET, "remote host", flow.client().get(), flow.clientPort());
-        acceptor = new End(Place.ROUTER, "router", flow.server(), flow.serverPort());
+        opener.reset(Place.INTERNET, "remote host", flow.client().get(), flow.clientPort());
+        acceptor.reset(Place.ROUTER, "router", flow.server(), flow.serverPort());
       }
       default -> throw new AssertionError(flow.origin());
     }
     opener.peer = acceptor.address;
     opener.peerPort = acceptor.port;
-    boolean tcp = Protocol.TCP.equals(flow.protocol());
+    boolean tcp = flow.protocol().number() == TCP;
     String[] script = tcp ? TCP_SCRIPT : UDP_SCRIPT;
     boolean[] forward = tcp ? TCP_FORWARD : UDP_FORWARD;
 
     flowConns.clear();
-    List<Trace.Packet> packets = mode == Mode.RESULT ? List.of() : new ArrayList<>(script.length);
     Optional<InterfaceName> flowUplink = flow.inboundUplink();
     Conn flowConn = null;
     PacketLoss loss = null;
@@ -289,8 +391,9 @@ public final class Simulator {
       for (int k = 0; k < script.length; k++) {
         End from = forward[k] ? opener : acceptor;
         End to = forward[k] ? acceptor : opener;
-        Pkt p = new Pkt(flow.protocol(), from.address, from.port, from.peer, from.peerPort);
-        Run run = new Run(k + 1, retransmission ? script[k] + " (retransmitted)" : script[k], p, mode == Mode.TRACE);
+        Pkt p = packet.reset(flow.protocol(), from.address, from.port, from.peer, from.peerPort);
+        Run run = packetRun.reset(k + 1, retransmission ? script[k] + " (retransmitted)" : script[k], p,
+            mode == Mode.TRACE);
         retransmission = false;
         IpAddress seenAddress = to.peer;
         int seenPort = to.peerPort;
@@ -298,7 +401,7 @@ public final class Simulator {
         if (k == 0) {
           flowConn = p.conn;
           if (flow.origin() != Flow.Origin.INBOUND) {
-            flowUplink = Optional.ofNullable(run.uplink);
+            flowUplink = run.uplinkIndex < 0 ? Optional.empty() : uplinkNames[run.uplinkIndex];
           }
         }
         if (pickups > 0) {
@@ -340,129 +443,148 @@ public final class Simulator {
         }
       }
     } finally {
-      for (Conn c : flowConns) {
-        byOriginal.remove(c.original);
-        byReply.remove(c.reply);
-      }
+      // The flow's connections are forgotten; they were the only ones (each flow ends with this).
+      byOriginal.clear();
+      byReply.clear();
       flowConns.clear();
     }
-    FlowResult result = new FlowResult(flow, flowUplink,
-        flowConn == null ? OptionalLong.empty() : OptionalLong.of(flowConn.ctmark),
-        loss == null, Optional.ofNullable(loss));
-    return new Trace(result, packets);
+    return new FlowResult(flow, flowUplink,
+        flowConn == null ? OptionalLong.empty() : markOf(flowConn.ctmark),
+        loss == null, loss == null ? Optional.empty() : Optional.of(loss));
   }
 
   /**
-   * The end a LAN or router flow talks to lives where its address is: the router itself (one of
-   * its addresses), a LAN host (an address in the LAN prefix), or else the server on the internet.
+   * Makes {@code end} the end a LAN or router flow talks to: it lives where its address is, the
+   * router itself (one of its addresses), a LAN host (an address in the LAN prefix), or else the
+   * server on the internet.
    */
-  private End answeringEnd(Flow flow) {
+  private void answeringEnd(Flow flow, End end) {
     IpAddress dst = flow.server();
     if (routerAddresses.contains(dst)) {
-      return new End(Place.ROUTER, "router", dst, flow.serverPort());
+      end.reset(Place.ROUTER, "router", dst, flow.serverPort());
+    } else if (Prefixes.contains(lanNetwork, dst)) {
+      end.reset(Place.LAN, "LAN host", dst, flow.serverPort());
+    } else {
+      end.reset(Place.INTERNET, "server", dst, flow.serverPort());
     }
-    if (lanNetwork.contains(dst)) {
-      return new End(Place.LAN, "LAN host", dst, flow.serverPort());
-    }
-    return new End(Place.INTERNET, "server", dst, flow.serverPort());
   }
 
   /** Sends {@code p} from one end towards the other; false (with the run's loss) if it is lost. */
   private boolean transmit(Flow flow, Pkt p, End from, End to, Run run) {
-    Egress egress;
+    int egress;
     switch (from.place) {
       case LAN -> {
         if (run.steps != null) {
           run.step("LAN client sends it to the router on " + topology.lanInterface());
         }
-        egress = receive(p, topology.lanInterface().name(), run);
+        egress = receive(p, lanName, lanDev, run);
       }
       case INTERNET -> {
-        Optional<Topology.Uplink> up;
+        int up;
         if (flow.origin() == Flow.Origin.INBOUND && p.dst.equals(flow.server())) {
-          up = Optional.ofNullable(uplinkByDevice.get(flow.inboundUplink().get().name()));
+          up = uplinkNamed(flow.inboundUplink().get().name());
         } else {
-          up = Optional.ofNullable(uplinkByAddress.get(p.dst));
+          up = uplinkWithAddress(p.dst);
         }
-        if (up.isEmpty()) {
-          String why = topology.lanAddress().network().contains(p.dst)
-              ? " (the flow left without source NAT)"
-              : " (it is the address of no uplink)";
-          if (run.steps != null) {
-            run.step("the server cannot reach " + p.dst);
-          }
-          return run.lose(from.name + " " + from.address, from.name + " has no route back to " + p.dst + why);
+        if (up < 0) {
+          return unreachable(p, from, run);
         }
-        run.uplink = up.get().iface();
+        Topology.Uplink u = uplinks[up];
+        run.uplink = u.iface();
+        run.uplinkIndex = up;
         if (run.steps != null) {
-          run.step(from.name + " sends it through the provider on " + up.get().iface() + ", which owns " + p.dst);
+          run.step(from.name + " sends it through the provider on " + u.iface() + ", which owns " + p.dst);
         }
-        egress = receive(p, up.get().iface().name(), run);
+        egress = receive(p, u.iface().name(), uplinkDevs[up], run);
       }
       case ROUTER -> egress = send(p, from, run);
       default -> throw new AssertionError(from.place);
     }
-    if (egress == null) {
+    if (egress == LOST) {
       return false;
     }
     return deliver(p, egress, to, run);
   }
 
-  /** The router got {@code p} on {@code in}: PREROUTING, routing, then INPUT or FORWARD/POSTROUTING. */
-  private Egress receive(Pkt p, String in, Run run) {
-    p.in = in;
-    p.out = null;
+  /** The server cannot send {@code p}: its destination is no uplink's address. */
+  private boolean unreachable(Pkt p, End from, Run run) {
+    String why = Prefixes.contains(lanNetwork, p.dst)
+        ? " (the flow left without source NAT)"
+        : " (it is the address of no uplink)";
+    if (run.steps != null) {
+      run.step("the server cannot reach " + p.dst);
+    }
+    return run.lose(from.name + " " + from.address, from.name + " has no route back to " + p.dst + why);
+  }
+
+  /**
+   * The router got {@code p} on {@code in}: PREROUTING, routing, then INPUT or FORWARD/POSTROUTING.
+   * Returns the output device's number, {@link #LOCAL} or {@link #LOST}.
+   */
+  private int receive(Pkt p, String in, int inDev, Run run) {
+    p.in(in, inDev);
+    p.out(null, Devices.NONE);
     p.mark = 0;
     if (run.steps != null) {
       run.step("in " + in + ": " + p + ", mark 0x0");
     }
-    if (!hook(TableName.RAW, Hook.PREROUTING, p, run)) {
-      return null;
+    if (!(rawPreroutingAcceptsAll && run.steps == null) && !hook(TableName.RAW, Hook.PREROUTING, p, run)) {
+      return LOST;
     }
     track(p, run);
     if (!hook(TableName.MANGLE, Hook.PREROUTING, p, run) || !destinationNat(p, Hook.PREROUTING, run)) {
-      return null;
+      return LOST;
     }
-    RoutingEngine.Decision d =
-        routing.lookup(p.src, p.dst, p.mark, in, p.protocol, p.sport, p.dport, run.steps);
-    d.markWhere = p.markWhere;
-    run.route = d;
+    RoutingEngine.Decision d = route(run.lookup, p.src, p.mark, in, inDev, p, run);
     if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
       run.lose(d.where, d.reason + markNote(d));
-      return null;
+      return LOST;
     }
     if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
-      if (!hook(TableName.MANGLE, Hook.INPUT, p, run)
-          || !hook(TableName.FILTER, Hook.INPUT, p, run)
-          || !hook(TableName.SECURITY, Hook.INPUT, p, run)
-          || !sourceNat(p, Hook.INPUT, run)) {
-        return null;
-      }
-      return new Egress(true, null);
+      return input(p, run);
     }
-    p.out = d.dev;
-    if (!hook(TableName.MANGLE, Hook.FORWARD, p, run)
-        || !hook(TableName.FILTER, Hook.FORWARD, p, run)
-        || !hook(TableName.SECURITY, Hook.FORWARD, p, run)
-        || !hook(TableName.MANGLE, Hook.POSTROUTING, p, run)
-        || !sourceNat(p, Hook.POSTROUTING, run)) {
-      return null;
+    p.out(d.dev, d.devId);
+    int out = d.devId;
+    if (!(forwardAcceptsAll && run.steps == null)
+        && (!hook(TableName.MANGLE, Hook.FORWARD, p, run)
+            || !hook(TableName.FILTER, Hook.FORWARD, p, run)
+            || !hook(TableName.SECURITY, Hook.FORWARD, p, run)
+            || !hook(TableName.MANGLE, Hook.POSTROUTING, p, run))) {
+      return LOST;
     }
-    return new Egress(false, d.dev);
+    if (!sourceNat(p, Hook.POSTROUTING, run)) {
+      return LOST;
+    }
+    return out;
   }
 
-  /** The router sends {@code p} itself: route, OUTPUT chains (re-route on a new mark), POSTROUTING. */
-  private Egress send(Pkt p, End from, Run run) {
-    p.in = null;
+  /** Local delivery: the INPUT chains; {@link #LOCAL} or {@link #LOST}. */
+  private int input(Pkt p, Run run) {
+    if (!(inputAcceptsAll && run.steps == null)
+        && (!hook(TableName.MANGLE, Hook.INPUT, p, run)
+            || !hook(TableName.FILTER, Hook.INPUT, p, run)
+            || !hook(TableName.SECURITY, Hook.INPUT, p, run))) {
+      return LOST;
+    }
+    if (!sourceNat(p, Hook.INPUT, run)) {
+      return LOST;
+    }
+    return LOCAL;
+  }
+
+  /**
+   * The router sends {@code p} itself: route, OUTPUT chains (re-route on a new mark), POSTROUTING.
+   * Returns the output device's number or {@link #LOST}.
+   */
+  private int send(Pkt p, End from, Run run) {
+    p.in(null, Devices.NONE);
     p.mark = 0;
     RoutingEngine.Decision d;
     if (p.src == null) {
-      RoutingEngine.Decision first = routing.lookup(null, p.dst, 0, "lo", p.protocol, p.sport, p.dport, run.steps);
-    first.markWhere = p.markWhere;
-      run.route = first;
+      RoutingEngine.Decision first = route(new RoutingEngine.Decision(), null, 0, "lo", loDev, p, run);
       if (first.kind == RoutingEngine.Decision.Kind.LOSS) {
         run.lose(first.where, first.reason + markNote(first));
-        return null;
+        return LOST;
       }
       IpAddress src;
       String why;
@@ -473,42 +595,41 @@ public final class Simulator {
         src = first.route.src().get();
         why = "the route's src";
       } else {
-        src = interfaceAddress(first.dev);
+        src = addressOf(first.devId);
         why = "the address of " + first.dev;
       }
       if (src == null) {
         run.lose(first.describe(), "the route's device " + first.dev + " has no address in the topology,"
             + " so the router has no source address for it");
-        return null;
+        return LOST;
       }
       p.src = src;
       from.address = src;
-      run.sent.src = src;
+      run.sentSrc = src;
       if (run.steps != null) {
         run.step("source address " + src + " (" + why + "); route looked up again with it");
       }
-      d = routing.lookup(p.src, p.dst, 0, "lo", p.protocol, p.sport, p.dport, run.steps);
-      d.markWhere = p.markWhere;
-    } else {
-      d = routing.lookup(p.src, p.dst, 0, "lo", p.protocol, p.sport, p.dport, run.steps);
-      d.markWhere = p.markWhere;
     }
-    run.route = d;
+    d = route(run.lookup, p.src, 0, "lo", loDev, p, run);
     if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
       run.lose(d.where, d.reason + markNote(d));
-      return null;
+      return LOST;
     }
-    p.out = d.kind == RoutingEngine.Decision.Kind.LOCAL ? "lo" : d.dev;
+    if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
+      p.out("lo", loDev);
+    } else {
+      p.out(d.dev, d.devId);
+    }
     if (run.steps != null) {
       run.step("out " + p.out + ": " + p + ", mark 0x0");
     }
-    if (!hook(TableName.RAW, Hook.OUTPUT, p, run)) {
-      return null;
+    if (!(rawOutputAcceptsAll && run.steps == null) && !hook(TableName.RAW, Hook.OUTPUT, p, run)) {
+      return LOST;
     }
     track(p, run);
     long markBefore = p.mark;
     if (!hook(TableName.MANGLE, Hook.OUTPUT, p, run)) {
-      return null;
+      return LOST;
     }
     if (p.mark != markBefore) {
       if (run.steps != null) {
@@ -517,12 +638,12 @@ public final class Simulator {
       }
       d = reroute(p, run);
       if (d == null) {
-        return null;
+        return LOST;
       }
     }
     IpAddress dstBefore = p.dst;
     if (!destinationNat(p, Hook.OUTPUT, run)) {
-      return null;
+      return LOST;
     }
     if (!p.dst.equals(dstBefore)) {
       if (run.steps != null) {
@@ -530,62 +651,79 @@ public final class Simulator {
       }
       d = reroute(p, run);
       if (d == null) {
-        return null;
+        return LOST;
       }
     }
     if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
       throw new SimulationException("the router sending to its own address " + p.dst + " is not modelled");
     }
-    if (!hook(TableName.FILTER, Hook.OUTPUT, p, run)
-        || !hook(TableName.SECURITY, Hook.OUTPUT, p, run)
-        || !hook(TableName.MANGLE, Hook.POSTROUTING, p, run)
-        || !sourceNat(p, Hook.POSTROUTING, run)) {
-      return null;
+    int out = d.devId;
+    if (!(outputAcceptsAll && run.steps == null)
+        && (!hook(TableName.FILTER, Hook.OUTPUT, p, run)
+            || !hook(TableName.SECURITY, Hook.OUTPUT, p, run)
+            || !hook(TableName.MANGLE, Hook.POSTROUTING, p, run))) {
+      return LOST;
     }
-    return new Egress(false, d.dev);
+    if (!sourceNat(p, Hook.POSTROUTING, run)) {
+      return LOST;
+    }
+    return out;
   }
 
   private RoutingEngine.Decision reroute(Pkt p, Run run) {
-    RoutingEngine.Decision d = routing.lookup(p.src, p.dst, p.mark, "lo", p.protocol, p.sport, p.dport, run.steps);
-    d.markWhere = p.markWhere;
-    run.route = d;
+    RoutingEngine.Decision d = route(run.lookup, p.src, p.mark, "lo", loDev, p, run);
     if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
       run.lose(d.where, d.reason + markNote(d));
       return null;
     }
-    p.out = d.kind == RoutingEngine.Decision.Kind.LOCAL ? "lo" : d.dev;
+    if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
+      p.out("lo", loDev);
+    } else {
+      p.out(d.dev, d.devId);
+    }
     return d;
   }
 
-  /** The packet left the router: check the next hop and whether the intended end gets it. */
-  private boolean deliver(Pkt p, Egress egress, End to, Run run) {
+  /**
+   * Looks up the route of {@code p} from {@code src} with {@code mark} arriving on {@code iif}:
+   * traced when the run records steps, else untraced into {@code scratch}. The decision becomes
+   * the run's route.
+   */
+  private RoutingEngine.Decision route(RoutingEngine.Decision scratch, IpAddress src, long mark, String iif,
+      int iifDev, Pkt p, Run run) {
+    RoutingEngine.Decision d = run.steps == null
+        ? routing.lookup(scratch, src, p.dst, mark, iifDev, p.proto, p.sport, p.dport)
+        : routing.lookup(src, p.dst, mark, iif, p.protocol, p.sport, p.dport, run.steps);
+    d.markWhere = p.markWhere;
+    run.route = d;
+    return d;
+  }
+
+  /** The packet left the router (out of device number {@code egress}, or {@link #LOCAL}): check the next hop and whether the intended end gets it. */
+  private boolean deliver(Pkt p, int egress, End to, Run run) {
     Place place;
-    String placeName;
-    if (egress.local()) {
+    Topology.Uplink u = null;
+    if (egress == LOCAL) {
       place = Place.ROUTER;
-      placeName = "router (local delivery)";
-    } else if (egress.dev().equals(topology.lanInterface().name())) {
+    } else if (egress == lanDev) {
       place = Place.LAN;
-      placeName = "LAN on " + egress.dev();
     } else {
-      Topology.Uplink u = uplinkOn(egress.dev());
-      if (u == null) {
-        return run.lose("interface " + egress.dev(), "the topology has no interface " + egress.dev()
+      int up = egress < uplinkOnDev.length ? uplinkOnDev[egress] : -1;
+      if (up < 0) {
+        String dev = devices.name(egress);
+        return run.lose("interface " + dev, "the topology has no interface " + dev
             + "; the packet was routed there by " + routeText(run));
       }
+      u = uplinks[up];
       run.uplink = u.iface();
-      if (!p.src.equals(u.ip())) {
-        if (run.steps != null) {
-          run.step("provider on " + u.iface() + ": source " + p.src + " is not " + u.iface() + "'s address "
-              + u.ip() + ": dropped");
-        }
-        return run.lose("provider on " + u.iface(), providerReason(p, u, run));
+      run.uplinkIndex = up;
+      if (!p.src.equals(uplinkIps[up])) {
+        return ingressFiltered(p, u, run);
       }
       if (run.steps != null) {
         run.step("provider on " + u.iface() + ": source " + p.src + " is " + u.iface() + "'s address: passed on");
       }
       place = Place.INTERNET;
-      placeName = "internet beyond " + u.iface();
     }
     if (to.place == place && p.dst.equals(to.address) && p.dport == to.port) {
       to.peer = p.src;
@@ -595,6 +733,25 @@ public final class Simulator {
       }
       return true;
     }
+    return undelivered(p, egress, place, u, to, run);
+  }
+
+  /** The provider on {@code u} drops {@code p}: its source is not the uplink's address. */
+  private boolean ingressFiltered(Pkt p, Topology.Uplink u, Run run) {
+    if (run.steps != null) {
+      run.step("provider on " + u.iface() + ": source " + p.src + " is not " + u.iface() + "'s address "
+          + u.ip() + ": dropped");
+    }
+    return run.lose("provider on " + u.iface(), providerReason(p, u, run));
+  }
+
+  /** {@code p} reached {@code place} (through {@code u} for the internet), where {@code to} is not. */
+  private boolean undelivered(Pkt p, int egress, Place place, Topology.Uplink u, End to, Run run) {
+    String placeName = switch (place) {
+      case ROUTER -> "router (local delivery)";
+      case LAN -> "LAN on " + devices.name(egress);
+      case INTERNET -> "internet beyond " + u.iface();
+    };
     String what = switch (place) {
       case ROUTER -> "the router has no socket for " + p.dst + ":" + p.dport;
       case LAN -> "no LAN host of this flow is " + p.dst + ":" + p.dport;
@@ -616,10 +773,10 @@ public final class Simulator {
       b.append("; it is a reply for the LAN host ").append(p.dst).append(", routed into the uplink instead of out ")
           .append(topology.lanInterface());
     } else if (p.conn != null && !p.reply && p.conn.srcNatDecided) {
-      if (p.conn.srcNat == null) {
+      if (p.conn.srcNat() == null) {
         b.append("; the connection has no source NAT (null binding fixed on its first packet)");
       } else {
-        b.append("; the connection's source was fixed to ").append(p.conn.srcNat).append(" on its first packet (")
+        b.append("; the connection's source was fixed to ").append(p.conn.srcNat()).append(" on its first packet (")
             .append(p.conn.srcNatWhere).append("), when it left another way");
       }
     }
@@ -648,42 +805,51 @@ public final class Simulator {
     return true;
   }
 
+  /**
+   * Conntrack: puts {@code p} in its connection, in the original or the reply direction, or (see
+   * {@link #open}) in a new one. The common case stays small; the rest is in other methods.
+   */
   private void track(Pkt p, Run run) {
-    Tuple t = p.tuple();
-    Conn c = byOriginal.get(t);
+    Conn c = byOriginal.get(p.proto, p.src, p.sport, p.dst, p.dport);
     if (c != null) {
-      p.conn = c;
-      p.reply = false;
-    } else if ((c = byReply.get(t)) != null) {
-      p.conn = c;
-      p.reply = true;
+      p.track(c, false);
+    } else if ((c = byReply.get(p.proto, p.src, p.sport, p.dst, p.dport)) != null) {
       c.seenReply = true;
-    } else if (Protocol.TCP.equals(p.protocol) && (run.kind.startsWith("FIN") || run.kind.startsWith("SYN-ACK"))) {
-      // Only after the masquerade kill deleted the entry: a FIN or SYN-ACK in state NONE opens no
-      // connection (tcp_conntracks gives sIV); the packet is INVALID, untracked, and sees no NAT.
-      p.conn = null;
-      p.reply = false;
-      if (run.steps != null) {
-        run.step("conntrack: no entry, and a " + run.kind.split(" ")[0] + " opens none: state INVALID"
-            + " (no connmark, no NAT)");
-      }
-      return;
+      p.track(c, true);
     } else {
-      c = new Conn(t);
-      byOriginal.put(c.original, c);
-      byReply.put(c.reply, c);
-      flowConns.add(c);
-      p.conn = c;
-      p.reply = false;
-      if (run.steps != null) {
-        run.step("conntrack: new connection " + t.src() + ":" + t.sport() + " -> " + t.dst() + ":" + t.dport()
-            + ", state NEW, ctmark 0x0");
-      }
+      open(p, run);
       return;
     }
     if (run.steps != null) {
       run.step("conntrack: " + (p.reply ? "reply" : "original") + " direction, state " + p.state() + ", ctmark "
           + NetfilterEngine.hex(c.ctmark));
+    }
+  }
+
+  /** A packet without conntrack entry: a new connection, or for a TCP FIN or SYN-ACK, none (INVALID). */
+  private void open(Pkt p, Run run) {
+    if (p.proto == TCP && (run.kind.startsWith("FIN") || run.kind.startsWith("SYN-ACK"))) {
+      // Only after the masquerade kill deleted the entry: a FIN or SYN-ACK in state NONE opens no
+      // connection (tcp_conntracks gives sIV); the packet is INVALID, untracked, and sees no NAT.
+      p.track(null, false);
+      if (run.steps != null) {
+        run.step("conntrack: no entry, and a " + run.kind.split(" ")[0] + " opens none: state INVALID"
+            + " (no connmark, no NAT)");
+      }
+      return;
+    }
+    int n = flowConns.size();
+    if (n == spareConns.size()) {
+      spareConns.add(new Conn());
+    }
+    Conn c = spareConns.get(n).open(p.proto, p.src, p.sport, p.dst, p.dport);
+    byOriginal.put(c);
+    byReply.put(c);
+    flowConns.add(c);
+    p.track(c, false);
+    if (run.steps != null) {
+      run.step("conntrack: new connection " + c.src + ":" + c.sport + " -> " + c.dst + ":" + c.dport
+          + ", state NEW, ctmark 0x0");
     }
   }
 
@@ -694,24 +860,29 @@ public final class Simulator {
       return true;
     }
     if (!c.dstNatDecided && !p.reply) {
-      c.dstNatDecided = true;
-      p.natTo = null;
-      if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
-        return run.lose(netfilter.dropWhere, netfilter.dropReason);
-      }
-      if (p.natTo != null) {
-        throw new SimulationException(p.natWhere + ": source NAT in nat " + hook + " is not possible");
-      }
-      if (run.steps != null) {
-        run.step("nat " + hook + ": no destination NAT (null binding fixed)");
-      }
-      return true;
+      return decideDestination(p, c, hook, run);
     }
-    if (p.reply && c.isSourceNatted() && p.dst.equals(c.srcNat)) {
+    if (p.reply && c.isSourceNatted() && p.dst.equals(c.srcNat())) {
       if (run.steps != null) {
-        run.step("nat " + hook + ": reply de-NAT, destination " + p.dst + " -> " + c.original.src());
+        run.step("nat " + hook + ": reply de-NAT, destination " + p.dst + " -> " + c.src);
       }
-      p.dst = c.original.src();
+      p.dst = c.src;
+    }
+    return true;
+  }
+
+  /** The first packet of {@code c} in nat PREROUTING / OUTPUT: the DNAT decision (none is modelled). */
+  private boolean decideDestination(Pkt p, Conn c, Hook hook, Run run) {
+    c.dstNatDecided = true;
+    p.natTo = null;
+    if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
+      return run.lose(netfilter.dropWhere, netfilter.dropReason);
+    }
+    if (p.natTo != null) {
+      throw new SimulationException(p.natWhere + ": source NAT in nat " + hook + " is not possible");
+    }
+    if (run.steps != null) {
+      run.step("nat " + hook + ": no destination NAT (null binding fixed)");
     }
     return true;
   }
@@ -723,74 +894,98 @@ public final class Simulator {
       return true;
     }
     if (!c.srcNatDecided && !p.reply) {
-      p.natTo = null;
-      p.natMasquerade = false;
-      if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
-        return run.lose(netfilter.dropWhere, netfilter.dropReason);
-      }
-      c.srcNatDecided = true;
-      if (p.natTo == null) {
-        c.srcNatWhere = "nat " + hook + ": no rule matched";
-        if (run.steps != null) {
-          run.step("nat " + hook + ": no source NAT (null binding fixed for the connection)");
-        }
-        return true;
-      }
-      c.srcNat = p.natTo;
-      c.srcNatWhere = p.natWhere;
-      if (p.natMasquerade && hook == Hook.POSTROUTING) {
-        c.masqueradeDev = p.out;
-      }
-      byReply.remove(c.reply);
-      c.reply = new Tuple(c.original.protocol(), c.original.dst(), c.original.dport(), p.natTo, c.original.sport());
-      byReply.put(c.reply, c);
-      if (run.steps != null) {
-        run.step("nat " + hook + ": source " + p.src + " -> " + p.natTo + " (binding fixed for the connection)");
-      }
-      p.src = p.natTo;
-      return true;
+      return decideSource(p, c, hook, run);
     }
-    if (hook == Hook.POSTROUTING && !p.reply && c.masqueradeDev != null && !c.masqueradeDev.equals(p.out)) {
-      if (run.steps != null) {
-        run.step("nat POSTROUTING: the connection was masqueraded on " + c.masqueradeDev + ", this packet leaves "
-            + p.out + ": dropped, conntrack entry deleted");
-      }
-      byOriginal.remove(c.original);
-      byReply.remove(c.reply);
-      run.masqueradeKill = true;
-      return run.lose("nat POSTROUTING", "the connection was masqueraded on " + c.masqueradeDev + " ("
-          + c.srcNatWhere + ") and this packet leaves " + p.out + ", routed by " + routeText(run)
-          + "; the kernel drops it and deletes the conntrack entry (nf_nat_oif_changed)");
+    if (hook == Hook.POSTROUTING && !p.reply && c.masqueradeDev != null && c.masqueradeDevId != p.outDev) {
+      return masqueradeKill(p, c, run);
     }
-    if (!p.reply && c.srcNat != null && !p.src.equals(c.srcNat)) {
+    if (!p.reply && c.srcNat() != null && !p.src.equals(c.srcNat())) {
       if (run.steps != null) {
-        run.step("nat " + hook + ": source " + p.src + " -> " + c.srcNat + " (the connection's binding)");
+        run.step("nat " + hook + ": source " + p.src + " -> " + c.srcNat() + " (the connection's binding)");
       }
-      p.src = c.srcNat;
+      p.src = c.srcNat();
     }
     return true;
   }
 
-  /** The first uplink on device {@code dev}, or null (a few string compares; no hashing). */
-  private Topology.Uplink uplinkOn(String dev) {
-    for (Topology.Uplink u : uplinks) {
-      if (u.iface().name().equals(dev)) {
-        return u;
-      }
+  /** The first packet of {@code c} in nat POSTROUTING / INPUT: the SNAT decision, fixed for the connection. */
+  private boolean decideSource(Pkt p, Conn c, Hook hook, Run run) {
+    p.natTo = null;
+    p.natMasquerade = false;
+    if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
+      return run.lose(netfilter.dropWhere, netfilter.dropReason);
     }
-    return null;
+    c.srcNatDecided = true;
+    if (p.natTo == null) {
+      c.srcNatWhere = "nat " + hook + ": no rule matched";
+      if (run.steps != null) {
+        run.step("nat " + hook + ": no source NAT (null binding fixed for the connection)");
+      }
+      return true;
+    }
+    c.srcNat(p.natTo);
+    c.srcNatWhere = p.natWhere;
+    if (p.natMasquerade && hook == Hook.POSTROUTING) {
+      c.masqueradeDev = p.out;
+      c.masqueradeDevId = p.outDev;
+    }
+    byReply.remove(c);
+    c.replyDst = p.natTo;
+    byReply.put(c);
+    if (run.steps != null) {
+      run.step("nat " + hook + ": source " + p.src + " -> " + p.natTo + " (binding fixed for the connection)");
+    }
+    p.src = p.natTo;
+    return true;
   }
 
-  /** The primary address of {@code dev} in the topology, or null. */
-  private IpAddress interfaceAddress(String dev) {
-    if (topology.lanInterface().name().equals(dev)) {
-      return topology.lanAddress().address();
+  /** nf_nat_oif_changed: a masqueraded connection's packet leaves another way; dropped, entry deleted. */
+  private boolean masqueradeKill(Pkt p, Conn c, Run run) {
+    if (run.steps != null) {
+      run.step("nat POSTROUTING: the connection was masqueraded on " + c.masqueradeDev + ", this packet leaves "
+          + p.out + ": dropped, conntrack entry deleted");
     }
-    for (Topology.Uplink u : topology.uplinks()) {
-      if (u.iface().name().equals(dev)) {
-        return u.ip();
+    byOriginal.remove(c);
+    byReply.remove(c);
+    run.masqueradeKill = true;
+    return run.lose("nat POSTROUTING", "the connection was masqueraded on " + c.masqueradeDev + " ("
+        + c.srcNatWhere + ") and this packet leaves " + p.out + ", routed by " + routeText(run)
+        + "; the kernel drops it and deletes the conntrack entry (nf_nat_oif_changed)");
+  }
+
+  /** {@code OptionalLong.of(ctmark)}, reusing a recent one: flows end with one of a few marks. */
+  private OptionalLong markOf(long ctmark) {
+    int slot = (int) (ctmark ^ (ctmark >>> 8) ^ (ctmark >>> 16)) & (recentMarks.length - 1);
+    OptionalLong mark = recentMarks[slot];
+    if (mark == null || mark.getAsLong() != ctmark) {
+      mark = OptionalLong.of(ctmark);
+      recentMarks[slot] = mark;
+    }
+    return mark;
+  }
+
+  /** The index in {@link #uplinks} of the first uplink on device {@code name}, or -1. */
+  private int uplinkNamed(String name) {
+    for (int i = 0; i < uplinks.length; i++) {
+      if (uplinks[i].iface().name().equals(name)) {
+        return i;
       }
     }
-    return null;
+    return -1;
+  }
+
+  /** The index in {@link #uplinks} of the first uplink whose router address is {@code address}, or -1. */
+  private int uplinkWithAddress(IpAddress address) {
+    for (int i = 0; i < uplinks.length; i++) {
+      if (uplinkIps[i].equals(address)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** The primary address of the device numbered {@code dev} in the topology, or null. */
+  private IpAddress addressOf(int dev) {
+    return dev >= 0 && dev < addressOfDev.length ? addressOfDev[dev] : null;
   }
 }

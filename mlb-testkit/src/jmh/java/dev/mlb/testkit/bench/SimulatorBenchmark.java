@@ -1,15 +1,20 @@
 package dev.mlb.testkit.bench;
 
+import dev.mlb.api.IpFamily;
 import dev.mlb.api.Protocol;
 import dev.mlb.iproute.RoutingPlan;
 import dev.mlb.netfilter.Ruleset;
+import dev.mlb.testkit.CompiledPolicy;
 import dev.mlb.testkit.Flow;
 import dev.mlb.testkit.FlowGenerator;
+import dev.mlb.testkit.PolicyFile;
 import dev.mlb.testkit.ScaleRulesetGenerator;
 import dev.mlb.testkit.Simulator;
 import dev.mlb.testkit.Topology;
 import dev.mlb.testkit.Traffic;
-import dev.mlb.testkit.FixedSeed;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -28,9 +33,10 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * Simulator throughput in flows per second on one thread: TCP flows from the LAN through the seed
- * policy (the fixed seed rules and routes, {@code Topology.standard(2)}), and through a generated
- * 10,000-rule ruleset with the same routes.
+ * Simulator throughput in flows per second on one thread: TCP flows from the LAN through the
+ * built-in seed policy compiled ({@code mlb demo}'s: its topology, IPv4 ruleset and simulated
+ * routing plan), and through a generated 10,000-rule ruleset with the compiled seed's topology and
+ * routes.
  *
  * <pre>{@code
  * mvn -B -o -Pbench -pl mlb-api,mlb-netfilter,mlb-iproute,mlb-testkit -DskipTests verify \
@@ -45,6 +51,9 @@ import org.openjdk.jmh.infra.Blackhole;
 @Measurement(iterations = 3)
 public class SimulatorBenchmark {
 
+  /** The built-in seed policy ({@code mlb demo}'s). */
+  static final String SEED_POLICY = "/dev/mlb/testkit/cli/seed-policy.yaml";
+
   /** Flows per benchmark invocation. */
   static final int FLOWS = 10_000;
 
@@ -55,11 +64,16 @@ public class SimulatorBenchmark {
   private List<Flow> flows;
 
   @Setup(Level.Trial)
-  public void setUp() {
-    Topology topology = Topology.standard(2);
-    RoutingPlan routes = FixedSeed.routes();
+  public void setUp() throws IOException {
+    String policy;
+    try (InputStream in = SimulatorBenchmark.class.getResourceAsStream(SEED_POLICY)) {
+      policy = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    CompiledPolicy seed = CompiledPolicy.compile(PolicyFile.parse("seed-policy.yaml", policy));
+    Topology topology = seed.topology();
+    RoutingPlan routes = seed.simulatedPlan();
     Ruleset rules = ruleset.equals("seed")
-        ? FixedSeed.rules()
+        ? seed.ruleset(IpFamily.V4)
         : new ScaleRulesetGenerator(42).generate(10_000);
     simulator = Simulator.of(topology, rules, routes, 7);
     flows = FlowGenerator.of(topology, 1).lan(Traffic.of(Protocol.TCP, 80, 443), FLOWS);

@@ -6,11 +6,12 @@ import dev.mlb.api.Protocol;
 import dev.mlb.netfilter.RestoreParser;
 import dev.mlb.netfilter.RestoreWriter;
 import dev.mlb.netfilter.Ruleset;
+import dev.mlb.testkit.CompiledPolicy;
 import dev.mlb.testkit.Flow;
 import dev.mlb.testkit.FlowGenerator;
 import dev.mlb.testkit.FlowResult;
+import dev.mlb.testkit.PolicyFile;
 import dev.mlb.testkit.ScaleRulesetGenerator;
-import dev.mlb.testkit.FixedSeed;
 import dev.mlb.testkit.Simulator;
 import dev.mlb.testkit.Topology;
 import dev.mlb.testkit.Traffic;
@@ -33,7 +34,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -62,8 +65,10 @@ import picocli.CommandLine.ParentCommand;
  *   <li>the bytes the parsed model retains per rule (heap in use after full collections, with and
  *       without the model; the median of three);
  *   <li>linear growth: parse+validate time per rule at a tenth of the size against the full size;
- *   <li>the kernel lab's rate of flows through the seed policy ({@code --lab-flows} TCP flows,
- *       {@link KernelLab}) against the simulator's on the same policy and topology.
+ *   <li>the kernel lab's rate of flows through the built-in seed policy ({@code mlb demo}'s,
+ *       compiled: its rules, routes and {@code sysctl.conf} in the lab's router; {@code --lab-flows}
+ *       TCP flows, {@link KernelLab}) against the simulator's on the same compiled policy and
+ *       topology.
  * </ul>
  * The kernel rows need root and network namespaces; without them (or with {@code --no-kernel}) they
  * say why they were skipped. Exit code 0; 1 if a timed command failed; 2 for bad options.
@@ -294,13 +299,17 @@ final class BenchCommand implements Callable<Integer> {
     return true;
   }
 
-  /** The kernel lab's flow rate and the simulator's on the seed policy; false if the lab failed. */
+  /**
+   * The kernel lab's flow rate and the simulator's on the built-in seed policy, compiled; false if
+   * the lab failed.
+   */
   private boolean flowRates(Optional<String> unavailable) {
-    Topology topology = Topology.standard(2);
+    CompiledPolicy policy = CompiledPolicy.compile(PolicyFile.parse("seed-policy.yaml", DemoCommand.seedPolicyText()));
+    Topology topology = policy.topology();
     Traffic web = Traffic.of(Protocol.TCP, 80, 443);
     // The simulator: warm up, then time on this thread's CPU and on the wall clock.
     List<Flow> flows = FlowGenerator.of(topology, seed).lan(web, Math.min(simFlows, 20_000));
-    Simulator sim = Simulator.of(topology, FixedSeed.rules(), FixedSeed.routes(), seed);
+    Simulator sim = Simulator.of(topology, policy.ruleset(IpFamily.V4), policy.simulatedPlan(), seed);
     long warmUntil = System.nanoTime() + (long) (warmup * 1e9);
     for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
       runFlows(sim, flows, flows.size());
@@ -319,20 +328,37 @@ final class BenchCommand implements Callable<Integer> {
       return true;
     }
     List<Flow> labList = FlowGenerator.of(topology, seed).lan(web, labFlows);
-    try (KernelLab lab = KernelLab.start(topology, FixedSeed.rulesText(), FixedSeed.routesText())) {
+    // As PolicyKernelTest loads a compiled policy: the administrator's default route before mlb's
+    // routes, and the router's sysctl.conf (so that the lab balances as a real router would).
+    try (KernelLab lab = KernelLab.start(topology, policy.files().get("rules.v4"),
+        policy.environmentRoutes() + policy.files().get("routes.v4.batch"),
+        KernelLab.Options.defaults().withRouterSysctl(policy.files().get("sysctl.conf")))) {
       long l0 = System.nanoTime();
       List<FlowResult> results = lab.runAll(labList);
       double t = (System.nanoTime() - l0) / 1e9;
       long done = results.stream().filter(FlowResult::completed).count();
       double labRate = labFlows / t;
       rows.add(new Row("kernel lab, seed policy", String.format(Locale.ROOT, "%d flows in %s", labFlows, seconds(t)),
-          rate(labRate, "flows/s") + String.format(Locale.ROOT, ", %d completed", done),
+          rate(labRate, "flows/s") + String.format(Locale.ROOT, ", %d completed (%s)", done, split(results)),
           String.format(Locale.ROOT, "simulator %,.0fx faster", simRate / labRate)));
       return true;
     } catch (KernelUnavailableException | IllegalStateException e) {
       rows.add(new Row("kernel lab, seed policy", "FAILED", e.getMessage(), ""));
       return false;
     }
+  }
+
+  /** How many completed flows each uplink carried: {@code ppp0 2, ppp1 1}. */
+  private static String split(List<FlowResult> results) {
+    Map<String, Integer> byUplink = new TreeMap<>();
+    for (FlowResult r : results) {
+      if (r.completed()) {
+        byUplink.merge(r.outcome(), 1, Integer::sum);
+      }
+    }
+    StringBuilder b = new StringBuilder();
+    byUplink.forEach((uplink, n) -> b.append(b.length() == 0 ? "" : ", ").append(uplink).append(' ').append(n));
+    return b.length() == 0 ? "none" : b.toString();
   }
 
   private static int runFlows(Simulator sim, List<Flow> flows, int count) {
