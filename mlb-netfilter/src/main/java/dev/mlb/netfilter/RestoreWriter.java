@@ -9,6 +9,7 @@ import dev.mlb.api.Mark;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.ValidationException;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -40,24 +41,32 @@ public final class RestoreWriter {
    * @throws ValidationException listing every error if validation finds any
    */
   public static String render(Ruleset ruleset) {
-    checkValid(ruleset);
-    int rules = 0;
-    for (Table table : ruleset.tables()) {
-      for (Chain chain : table.chains()) {
-        rules += chain.rules().size();
+    // The text in pieces, joined once: one large allocation (the String) instead of a buffer the
+    // size of the whole text and a copy of it.
+    List<String> pieces = new ArrayList<>();
+    Appendable collect = new Appendable() {
+      @Override
+      public Appendable append(CharSequence csq) {
+        pieces.add(csq.toString());
+        return this;
       }
-    }
-    // About 110 bytes a rule; one growth at most for longer rules.
-    StringBuilder out = new StringBuilder(4096 + 128 * rules);
-    Writers writers = new Writers(out);
+
+      @Override
+      public Appendable append(CharSequence csq, int start, int end) {
+        return append(csq.subSequence(start, end));
+      }
+
+      @Override
+      public Appendable append(char c) {
+        return append(String.valueOf(c));
+      }
+    };
     try {
-      for (Table table : ruleset.tables()) {
-        writeTable(out, table, writers, null);
-      }
+      write(ruleset, collect);
     } catch (IOException e) {
-      throw new AssertionError("no sink, so nothing to throw", e);
+      throw new AssertionError("collecting pieces cannot fail", e);
     }
-    return out.toString();
+    return pieces.size() == 1 ? pieces.get(0) : String.join("", pieces);
   }
 
   /** How much text {@link #write} gathers before it hands it on. */
