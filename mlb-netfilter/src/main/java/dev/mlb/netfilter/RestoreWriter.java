@@ -9,7 +9,6 @@ import dev.mlb.api.Mark;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.ValidationException;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -43,30 +42,13 @@ public final class RestoreWriter {
   public static String render(Ruleset ruleset) {
     // The text in pieces, joined once: one large allocation (the String) instead of a buffer the
     // size of the whole text and a copy of it.
-    List<String> pieces = new ArrayList<>();
-    Appendable collect = new Appendable() {
-      @Override
-      public Appendable append(CharSequence csq) {
-        pieces.add(csq.toString());
-        return this;
-      }
-
-      @Override
-      public Appendable append(CharSequence csq, int start, int end) {
-        return append(csq.subSequence(start, end));
-      }
-
-      @Override
-      public Appendable append(char c) {
-        return append(String.valueOf(c));
-      }
-    };
+    TextPieces pieces = new TextPieces();
     try {
-      write(ruleset, collect);
+      write(ruleset, pieces);
     } catch (IOException e) {
       throw new AssertionError("collecting pieces cannot fail", e);
     }
-    return pieces.size() == 1 ? pieces.get(0) : String.join("", pieces);
+    return pieces.text();
   }
 
   /** How much text {@link #write} gathers before it hands it on. */

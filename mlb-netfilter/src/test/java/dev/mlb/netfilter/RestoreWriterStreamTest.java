@@ -13,42 +13,16 @@ import dev.mlb.api.PortRange;
 import dev.mlb.api.Protocol;
 import dev.mlb.api.ValidationException;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** {@link RestoreWriter#write} streams the ruleset in pieces; {@link RestoreWriter#render} joins them. */
 class RestoreWriterStreamTest {
 
-  /** Records every piece it is handed. */
-  private static final class Pieces implements Appendable {
-    final List<String> pieces = new ArrayList<>();
-
-    @Override
-    public Appendable append(CharSequence csq) {
-      pieces.add(csq.toString());
-      return this;
-    }
-
-    @Override
-    public Appendable append(CharSequence csq, int start, int end) {
-      return append(csq.subSequence(start, end));
-    }
-
-    @Override
-    public Appendable append(char c) {
-      return append(String.valueOf(c));
-    }
-
-    String text() {
-      return String.join("", pieces);
-    }
-  }
-
   @Test
   void whatIsWrittenReadsBackAsTheRuleset() {
     qt().withExamples(300).forAll(RulesetGen.rulesets()).checkAssert(r -> {
-      Pieces out = new Pieces();
+      TextPieces out = new TextPieces();
       try {
         RestoreWriter.write(r, out);
       } catch (IOException e) {
@@ -73,18 +47,18 @@ class RestoreWriterStreamTest {
     Ruleset r = Ruleset.builder().family(IpFamily.V4)
         .addTables(Table.builder().name(TableName.MANGLE).addChains(chain.build()).build())
         .build();
-    Pieces out = new Pieces();
+    TextPieces out = new TextPieces();
     RestoreWriter.write(r, out);
     String text = RestoreWriter.render(r);
     assertEquals(text, out.text());
-    assertTrue(out.pieces.size() > 10, "pieces: " + out.pieces.size());
-    for (int i = 0; i < out.pieces.size() - 1; i++) {
-      String piece = out.pieces.get(i);
+    assertTrue(out.pieces().size() > 10, "pieces: " + out.pieces().size());
+    for (int i = 0; i < out.pieces().size() - 1; i++) {
+      String piece = out.pieces().get(i);
       assertTrue(piece.length() >= RestoreWriter.CHUNK && piece.length() < RestoreWriter.CHUNK + 200,
           "piece " + i + " has " + piece.length() + " characters");
       assertTrue(piece.endsWith("\n"), "piece " + i + " ends within a line");
     }
-    System.out.printf("RestoreWriter.write: %d characters in %d pieces%n", text.length(), out.pieces.size());
+    System.out.printf("RestoreWriter.write: %d characters in %d pieces%n", text.length(), out.pieces().size());
   }
 
   @Test
@@ -93,11 +67,11 @@ class RestoreWriterStreamTest {
         .addTables(Table.builder().name(TableName.FILTER).addChains(Chain.builder().name("INPUT")
             .addRules(Rule.builder().target(new Jump("missing")).build()).build()).build())
         .build();
-    Pieces out = new Pieces();
+    TextPieces out = new TextPieces();
     ValidationException e = assertThrows(ValidationException.class, () -> RestoreWriter.write(r, out));
     assertEquals("1 error:\nerror [jump-undefined] table filter, chain INPUT, rule 1: -j missing: table filter has"
         + " no chain \"missing\"", e.getMessage());
-    assertEquals(List.of(), out.pieces);
+    assertEquals(List.of(), out.pieces());
   }
 
   @Test
