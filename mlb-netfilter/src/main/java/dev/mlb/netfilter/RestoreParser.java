@@ -13,6 +13,7 @@ import dev.mlb.api.ParseException;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.Protocol;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -244,7 +245,7 @@ public final class RestoreParser {
         int[] run = appendRun(text, start);
         appendRun(text, run, number);
         number += run.length / 2;
-        start = run.length == 0 ? start : lineEnd(text, run[run.length - 2]) + 1;
+        start = lineEnd(text, run[run.length - 2]) + 1;   // the run holds this line at least
         continue;
       }
       int nl = text.indexOf('\n', start);
@@ -294,13 +295,13 @@ public final class RestoreParser {
     while (at < text.length() && isAppend(text, at)) {
       int nl = text.indexOf('\n', at);
       if (n == run.length) {
-        run = java.util.Arrays.copyOf(run, 2 * n);
+        run = Arrays.copyOf(run, 2 * n);
       }
       run[n++] = at;
       run[n++] = lineCut(text, at, nl);
       at = nl < 0 ? text.length() : nl + 1;
     }
-    return java.util.Arrays.copyOf(run, n);
+    return Arrays.copyOf(run, n);
   }
 
   /** The rules of one piece of a run of {@code -A} lines, or the first failure in it. */
