@@ -9,9 +9,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,10 +32,28 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Every command runs through {@code ip netns exec NAME}, so nothing ever touches the machine's own
  * namespace. Names are unique ({@code mlb-PURPOSE-PID-N-RANDOM}), every command has a time limit,
  * and {@link #close()} kills what still runs inside before deleting the namespace.
+ *
+ * <p><b>Multipath hash seed.</b> Which nexthop of a multipath route a flow takes depends on a hash
+ * seed that the kernel draws at boot, shared by every namespace. Where the kernel lets a namespace
+ * pin it ({@code net.ipv4.fib_multipath_hash_seed}, Linux 6.11 and later; it applies to IPv4 and
+ * IPv6), {@link #create} pins {@link #multipathHashSeed()}, so a lab spreads the same flows the same
+ * way on every boot of the same kernel. Tests still assert only what holds for any seed (see
+ * {@code BinomialBound}); the pin makes a failure reproducible.
  */
 public final class Netns implements AutoCloseable {
   private static final AtomicInteger COUNTER = new AtomicInteger();
   private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+
+  /**
+   * The environment variable that chooses the multipath hash seed of every namespace: a number
+   * from 1 to 4294967295, or {@code boot} for the kernel's own seed.
+   */
+  public static final String MULTIPATH_HASH_SEED_ENV = "MLB_MULTIPATH_HASH_SEED";
+
+  /** The seed pinned when {@value #MULTIPATH_HASH_SEED_ENV} is unset: "mlb" in ASCII. */
+  public static final long DEFAULT_MULTIPATH_HASH_SEED = 0x6d6c62;
+
+  private static final Path HASH_SEED_SYSCTL = Path.of("/proc/sys/net/ipv4/fib_multipath_hash_seed");
 
   private final String name;
   private boolean closed;
@@ -60,11 +81,59 @@ public final class Netns implements AutoCloseable {
     Netns ns = new Netns(name);
     try {
       ns.run("ip", "link", "set", "lo", "up").check();
+      OptionalLong seed = multipathHashSeed();
+      if (seed.isPresent() && multipathHashSeedPinnable()) {
+        ns.pinMultipathHashSeed(seed.getAsLong());
+      }
     } catch (RuntimeException e) {
       ns.close();
       throw e;
     }
     return ns;
+  }
+
+  /**
+   * The multipath hash seed that {@link #create} pins: {@value #MULTIPATH_HASH_SEED_ENV} if set,
+   * else {@link #DEFAULT_MULTIPATH_HASH_SEED}; empty for {@code boot} (the kernel's own seed).
+   *
+   * @throws IllegalArgumentException if the variable holds anything else
+   */
+  public static OptionalLong multipathHashSeed() {
+    return parseMultipathHashSeed(System.getenv(MULTIPATH_HASH_SEED_ENV));
+  }
+
+  static OptionalLong parseMultipathHashSeed(String value) {
+    if (value == null || value.isEmpty()) {
+      return OptionalLong.of(DEFAULT_MULTIPATH_HASH_SEED);
+    }
+    if (value.equals("boot")) {
+      return OptionalLong.empty();
+    }
+    long seed = value.matches("[0-9]{1,10}") ? Long.parseLong(value) : -1;
+    checkArgument(seed >= 1 && seed <= 0xffffffffL,
+        "%s=%s: expected a number from 1 to 4294967295, or \"boot\" for the kernel's own seed",
+        MULTIPATH_HASH_SEED_ENV, value);
+    return OptionalLong.of(seed);
+  }
+
+  /** Whether this kernel lets a namespace pin its multipath hash seed (Linux 6.11 and later). */
+  public static boolean multipathHashSeedPinnable() {
+    return Files.exists(HASH_SEED_SYSCTL);
+  }
+
+  /**
+   * Sets this namespace's {@code net.ipv4.fib_multipath_hash_seed}; 0 returns to the kernel's own
+   * seed (drawn at boot).
+   *
+   * @throws IllegalStateException if the kernel has no such setting
+   */
+  public void pinMultipathHashSeed(long seed) {
+    checkArgument(seed >= 0 && seed <= 0xffffffffL, "seed %s is not a 32-bit unsigned number", seed);
+    if (!multipathHashSeedPinnable()) {
+      throw new IllegalStateException("this kernel (" + System.getProperty("os.version")
+          + ") has no net.ipv4.fib_multipath_hash_seed; Linux 6.11 and later have it");
+    }
+    run("sysctl", "-qw", "net.ipv4.fib_multipath_hash_seed=" + seed).check();
   }
 
   /** The namespace's name, as {@code ip netns list} shows it. */

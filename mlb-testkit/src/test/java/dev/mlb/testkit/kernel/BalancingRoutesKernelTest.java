@@ -21,6 +21,7 @@ import dev.mlb.iproute.IpBatchWriter;
 import dev.mlb.iproute.IpJsonParser;
 import dev.mlb.iproute.IpRule;
 import dev.mlb.iproute.RoutingPlan;
+import dev.mlb.testkit.BinomialBound;
 import dev.mlb.testkit.PolicyFile;
 import dev.mlb.testkit.SeedPolicy;
 import java.io.IOException;
@@ -271,22 +272,17 @@ class BalancingRoutesKernelTest {
         String host = v4 ? LAN_HOST4 : LAN_HOST6;
         RoutingPlan plan = BalancingRoutes.compile(policy, f).output();
         applyTwiceThenUndo(lab, plan, "multipath " + f, () -> {
-          Map<String, Integer> spread = new TreeMap<>();
-          for (String r : lab.routeGets(f, webFlows(remote, host, "eth0", 200))) {
-            assertContains("table 53", r, "balanced web traffic");
-            spread.merge(r.replaceAll(".* dev (\\S+) .*", "$1"), 1, Integer::sum);
-          }
-          // Weights 3:1:256: lte (eth3.100) gets about 98 % of 200 flows; the hash covers the ports.
-          assertTrue(spread.getOrDefault("eth3.100", 0) > 150 && spread.size() >= 2, f + " spread " + spread);
-          // Without the sysctl (L3 hash), one client's flows all take the same uplink.
+          assertWeightedSpread(lab, f, remote, host, policy);
+          // Without the sysctl (L3 hash), one client's flows all take the same uplink: the L3 hash
+          // covers only the addresses (and, for IPv6, the flow label, 0 here), the same for all 200.
           String hashPolicy = "net." + (v4 ? "ipv4" : "ipv6") + ".fib_multipath_hash_policy";
           lab.ns.run("sysctl", "-qw", hashPolicy + "=0").check();
           Set<String> l3 = new java.util.TreeSet<>();
-          lab.routeGets(f, webFlows(remote, host, "eth0", 200)).forEach(r -> l3.add(r.replaceAll(".* dev (\\S+) .*", "$1")));
+          lab.routeGets(f, webFlows(remote, host, "eth0", 200)).forEach(r -> l3.add(device(r)));
           lab.ns.run("sysctl", "-qw", hashPolicy + "=1").check();
           assertEquals(1, l3.size(), f + " uplinks with the L3 hash: " + l3);
-          System.out.println("multipath " + f + ": 200 flows from one client by source port, weights 3:1:256: " + spread
-              + " with fib_multipath_hash_policy 1, " + l3 + " only with 0");
+          System.out.println("multipath " + f + ": 200 flows from one client take only " + l3
+              + " with fib_multipath_hash_policy 0");
           // Not balanced: ssh from the LAN, ssh from the router; balanced: web from the router.
           assertLacks("table", lab.routeGet(f, remote, "from", host, "iif", "eth0", "ipproto", "tcp", "dport", "22"),
               "LAN ssh");
@@ -341,6 +337,76 @@ class BalancingRoutesKernelTest {
         });
       }
     }
+  }
+
+  /** Flows per spread: enough that the weight-1 nexthop of 260 is seen, bounded below. */
+  private static final int SPREAD_FLOWS = 8000;
+
+  /**
+   * The seeds the spread is checked under: the one {@link Netns#create} pinned, seed 8 (on Linux
+   * 6.18 it sent all 200 IPv6 flows of this test's earlier version, which expected every nexthop
+   * among them, to lte), and the kernel's own boot seed (0). Where the kernel cannot pin seeds
+   * (before 6.11), only its own.
+   */
+  private static List<Long> spreadSeeds() {
+    if (!Netns.multipathHashSeedPinnable()) {
+      return List.of(-1L);
+    }
+    Set<Long> seeds = new LinkedHashSet<>();
+    seeds.add(Netns.multipathHashSeed().orElse(0));
+    seeds.add(8L);
+    seeds.add(0L);
+    return List.copyOf(seeds);
+  }
+
+  /**
+   * {@value #SPREAD_FLOWS} HTTPS flows from one LAN client (source ports 40000 up) go to the
+   * multipath table's nexthops by their weights, under each of {@link #spreadSeeds()}.
+   *
+   * <p>What the kernel guarantees, whatever the seed: nexthop {@code i} owns a share
+   * {@code w_i / W} of the 31-bit hash space (its upper bound is {@code round(w_i * 2^31 / W) - 1},
+   * off by at most 2^-31), and the L4 hash (policy 1) of distinct source ports is a keyed hash under
+   * the seed. Taking that hash as uniform and independent per flow, nexthop {@code i}'s count is
+   * Binomial(N, w_i/W). The test makes at most 3 seeds x 2 families x 3 nexthops = 18 such
+   * assertions, so each gets {@code alpha = 1e-9 / 18}: {@link BinomialBound} gives the exact range
+   * that holds except with that probability, and the whole test fails by chance with probability at
+   * most 1e-9. With N = 8000 the weight-1 nexthop (p = 1/260) is empty with probability
+   * (259/260)^8000 = 4e-14 < alpha/2, so every range starts at 1 or more: each nexthop carries
+   * flows. (Seed 8 was picked because 200 flows of ports 40000-40199 all went to lte; the other
+   * 7800 flows are still independent draws, and lte's 200 only push its count up, inside its range.)
+   */
+  private static void assertWeightedSpread(IprouteLab lab, IpFamily f, String remote, String host,
+      BalancingPolicy policy) {
+    Map<String, Integer> weights = new LinkedHashMap<>();
+    policy.uplinks().forEach(u -> weights.merge(u.iface().name(), u.weight(), Integer::sum));
+    int total = weights.values().stream().mapToInt(Integer::intValue).sum();
+    double alpha = BinomialBound.ONE_IN_A_BILLION / 18;
+    for (long seed : spreadSeeds()) {
+      if (seed >= 0) {
+        lab.ns.pinMultipathHashSeed(seed);
+      }
+      Map<String, Integer> spread = new TreeMap<>();
+      for (String r : lab.routeGets(f, webFlows(remote, host, "eth0", SPREAD_FLOWS))) {
+        assertContains("table 53", r, "balanced web traffic");
+        spread.merge(device(r), 1, Integer::sum);
+      }
+      String what = f + ", hash seed " + (seed < 0 ? "of the kernel (not pinnable)" : seed == 0 ? "0 (boot)" : seed)
+          + ", weights " + weights + ": " + spread;
+      assertEquals(weights.keySet(), spread.keySet(), what);
+      for (Map.Entry<String, Integer> w : weights.entrySet()) {
+        BinomialBound bound = BinomialBound.of(SPREAD_FLOWS, (double) w.getValue() / total, alpha);
+        assertTrue(bound.low() >= 1, "the bound proves every nexthop is used: " + bound);
+        assertTrue(bound.contains(spread.get(w.getKey())), what + ": " + w.getKey() + " outside " + bound);
+      }
+      System.out.println("multipath spread, " + what);
+    }
+    if (Netns.multipathHashSeedPinnable()) {
+      lab.ns.pinMultipathHashSeed(Netns.multipathHashSeed().orElse(0));
+    }
+  }
+
+  private static String device(String routeGet) {
+    return routeGet.replaceAll(".* dev (\\S+) .*", "$1");
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -496,7 +562,7 @@ class BalancingRoutesKernelTest {
       Set<String> used = new LinkedHashSet<>();
       for (String r : lab.routeGets(f, webFlows(remote, host, lan, 16))) {
         assertContains("table " + policy.multipathTable() + " ", r, what + ": balanced web traffic");
-        String dev = r.replaceAll(".* dev (\\S+) .*", "$1");
+        String dev = device(r);
         assertTrue(devs.contains(dev), what + ": " + r);
         used.add(dev);
         gets++;
