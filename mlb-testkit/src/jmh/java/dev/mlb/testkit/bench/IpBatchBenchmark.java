@@ -4,7 +4,7 @@ import dev.mlb.api.IpFamily;
 import dev.mlb.iproute.IpBatchParser;
 import dev.mlb.iproute.IpBatchWriter;
 import dev.mlb.iproute.RoutingPlan;
-import dev.mlb.testkit.ScaleRoutingPlanGenerator;
+import dev.mlb.testkit.gen.ScaleRoutingPlanGenerator;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -5,7 +5,7 @@ import dev.mlb.api.IpFamily;
 import dev.mlb.netfilter.RestoreParser;
 import dev.mlb.netfilter.RestoreWriter;
 import dev.mlb.netfilter.Ruleset;
-import dev.mlb.testkit.ScaleRulesetGenerator;
+import dev.mlb.testkit.gen.ScaleRulesetGenerator;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;

@@ -2,10 +2,10 @@ package dev.mlb.testkit.cli;
 
 import dev.mlb.api.InterfaceName;
 import dev.mlb.api.IpPrefix;
-import dev.mlb.testkit.BalancingCheck;
-import dev.mlb.testkit.BalancingProperty;
-import dev.mlb.testkit.Flow;
-import dev.mlb.testkit.Violation;
+import dev.mlb.testkit.check.BalancingCheck;
+import dev.mlb.testkit.check.BalancingProperty;
+import dev.mlb.testkit.check.Violation;
+import dev.mlb.testkit.sim.Flow;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

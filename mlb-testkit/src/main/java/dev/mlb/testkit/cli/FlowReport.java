@@ -2,10 +2,10 @@ package dev.mlb.testkit.cli;
 
 import com.google.gson.stream.JsonWriter;
 import dev.mlb.api.InterfaceName;
-import dev.mlb.testkit.Flow;
-import dev.mlb.testkit.FlowResult;
-import dev.mlb.testkit.PacketLoss;
-import dev.mlb.testkit.Topology;
+import dev.mlb.testkit.sim.Flow;
+import dev.mlb.testkit.sim.FlowResult;
+import dev.mlb.testkit.sim.PacketLoss;
+import dev.mlb.testkit.sim.Topology;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.StringWriter;

@@ -1,10 +1,10 @@
 package dev.mlb.testkit.cli;
 
 import dev.mlb.api.IpAddress;
-import dev.mlb.testkit.Flow;
-import dev.mlb.testkit.FlowResult;
-import dev.mlb.testkit.Topology;
-import dev.mlb.testkit.Traffic;
+import dev.mlb.testkit.sim.Flow;
+import dev.mlb.testkit.sim.FlowResult;
+import dev.mlb.testkit.sim.Topology;
+import dev.mlb.testkit.sim.Traffic;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;

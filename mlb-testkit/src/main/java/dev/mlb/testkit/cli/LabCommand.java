@@ -1,10 +1,10 @@
 package dev.mlb.testkit.cli;
 
-import dev.mlb.testkit.Flow;
-import dev.mlb.testkit.FlowResult;
 import dev.mlb.testkit.kernel.KernelLab;
 import dev.mlb.testkit.kernel.KernelSupport;
 import dev.mlb.testkit.kernel.KernelUnavailableException;
+import dev.mlb.testkit.sim.Flow;
+import dev.mlb.testkit.sim.FlowResult;
 import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine.Command;

@@ -1,6 +1,6 @@
 package dev.mlb.testkit.cli;
 
-import dev.mlb.testkit.SimulationException;
+import dev.mlb.testkit.sim.SimulationException;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;

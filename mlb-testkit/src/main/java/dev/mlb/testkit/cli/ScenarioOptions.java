@@ -9,7 +9,7 @@ import dev.mlb.iproute.IpBatchParser;
 import dev.mlb.iproute.RoutingPlan;
 import dev.mlb.netfilter.RestoreParser;
 import dev.mlb.netfilter.Ruleset;
-import dev.mlb.testkit.Topology;
+import dev.mlb.testkit.sim.Topology;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package dev.mlb.testkit.cli;
 
-import dev.mlb.testkit.Flow;
-import dev.mlb.testkit.FlowResult;
-import dev.mlb.testkit.Simulator;
+import dev.mlb.testkit.sim.Flow;
+import dev.mlb.testkit.sim.FlowResult;
+import dev.mlb.testkit.sim.Simulator;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,6 +1,6 @@
 package dev.mlb.testkit.cli;
 
-import dev.mlb.testkit.Traffic;
+import dev.mlb.testkit.sim.Traffic;
 import picocli.CommandLine.Option;
 
 /**

@@ -15,7 +15,7 @@ import dev.mlb.netfilter.Ruleset;
 import dev.mlb.netfilter.Table;
 import dev.mlb.netfilter.TableName;
 import dev.mlb.netfilter.Verdict;
-import dev.mlb.testkit.RulesetGenerator;
+import dev.mlb.testkit.gen.RulesetGenerator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;

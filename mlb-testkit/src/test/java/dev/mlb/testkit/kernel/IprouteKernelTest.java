@@ -20,7 +20,7 @@ import dev.mlb.iproute.RouteType;
 import dev.mlb.iproute.RoutingPlan;
 import dev.mlb.iproute.RoutingTable;
 import dev.mlb.iproute.RuleAction;
-import dev.mlb.testkit.RoutingPlanGenerator;
+import dev.mlb.testkit.gen.RoutingPlanGenerator;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

@@ -7,7 +7,7 @@ import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.iproute.IpJsonParser;
 import dev.mlb.iproute.RoutingPlan;
-import dev.mlb.testkit.RoutingPlanGenerator;
+import dev.mlb.testkit.gen.RoutingPlanGenerator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.mlb.api.InterfaceName;
 import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpPrefix;
-import dev.mlb.testkit.Topology;
+import dev.mlb.testkit.sim.Topology;
 import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;

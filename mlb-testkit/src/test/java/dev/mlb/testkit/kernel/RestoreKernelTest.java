@@ -11,7 +11,7 @@ import dev.mlb.netfilter.Rule;
 import dev.mlb.netfilter.Ruleset;
 import dev.mlb.netfilter.Table;
 import dev.mlb.netfilter.TableName;
-import dev.mlb.testkit.RulesetGenerator;
+import dev.mlb.testkit.gen.RulesetGenerator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

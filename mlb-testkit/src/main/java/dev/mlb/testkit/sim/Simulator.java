@@ -1,0 +1,991 @@
+package dev.mlb.testkit.sim;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import dev.mlb.api.InterfaceName;
+import dev.mlb.api.IpAddress;
+import dev.mlb.api.IpFamily;
+import dev.mlb.api.IpPrefix;
+import dev.mlb.api.Protocol;
+import dev.mlb.iproute.RoutingPlan;
+import dev.mlb.netfilter.Hook;
+import dev.mlb.netfilter.Ruleset;
+import dev.mlb.netfilter.TableName;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.SplittableRandom;
+
+/**
+ * Simulates whole flows through a router with a netfilter ruleset and a policy-routing plan, with
+ * the kernel's semantics (see DESIGN.md, "Kernel semantics the simulator must follow"), and says
+ * which uplink carried each flow, or which packet was lost where and why.
+ *
+ * <pre>{@code
+ * Simulator sim = Simulator.of(Topology.standard(2), ruleset, plan, 42);
+ * Flow flow = Flow.fromLan(IpAddress.parse("192.0.2.100"), 40000, Protocol.TCP,
+ *     IpAddress.parse("203.0.113.10"), 443);
+ * FlowResult r = sim.run(flow);
+ * r.uplink();                                  // Optional[ppp0]
+ * System.out.println(sim.trace(flow));         // the next flow, every rule and routing decision
+ * sim.outline(flow).uplinks();                 // the uplink of each packet of one more flow
+ * }</pre>
+ *
+ * <p><b>Flows.</b> TCP: SYN, SYN-ACK, ACK, data each way, FIN each way, ACK (8 packets); UDP:
+ * request, reply, request, reply. Each packet is sent by one end and must reach the other; the
+ * first packet lost ends the flow ({@link FlowResult#loss()}; no retransmissions are simulated,
+ * except after the masquerade kill, see "Conntrack and NAT").
+ * The answering end replies to the address and port it saw the last packet come from; the router
+ * answers inbound connections from the address they came to (as a TCP listener, or a UDP server
+ * bound to that address, does).
+ *
+ * <p>A simulator is stateful, as a router is: the nth counters of the ruleset start fresh when it
+ * is built and advance with every evaluation, {@code -m statistic --mode random} draws from a
+ * {@link SplittableRandom} seeded with {@code seed}, and conntrack entries live while their flow
+ * runs. Flows run one after the other; a flow's connection is forgotten when the flow ends (a
+ * later flow with the same addresses and ports is a new connection). Not thread-safe.
+ *
+ * <p><b>The three ends.</b> A LAN client sits behind the LAN interface; the router itself sends
+ * and receives locally; the server sits behind every provider. A packet from the server goes to
+ * the provider that owns its destination address (the uplink whose router address it is) and
+ * arrives on that uplink; if the destination is no uplink's address, the server cannot answer. A
+ * packet the router sends out uplink X reaches provider X, which passes it on only if its source
+ * is X's address (ingress filtering). A packet the router routes out of the LAN interface reaches
+ * the LAN client if it is addressed to it. A LAN or router flow talks to the end that lives where
+ * its destination is: the router itself for one of the router's addresses (LAN flows only), a LAN
+ * host for an address in the LAN prefix, the server otherwise; as the kernel lab's listeners do.
+ *
+ * <p><b>Hooks.</b> Forwarded: raw, mangle and nat PREROUTING, routing, mangle, filter and security
+ * FORWARD, mangle and nat POSTROUTING. Locally delivered: the PREROUTING chains, routing, mangle,
+ * filter and security INPUT, nat INPUT. Locally generated: a route lookup with mark 0 first (it
+ * has no source yet, so {@code from} selectors see 0.0.0.0; it chooses the source: the route's
+ * {@code src}, else the output device's address; as the kernel's {@code ip_route_connect} does,
+ * the route is then looked up again with that source, and so is every later packet), raw OUTPUT,
+ * conntrack, mangle OUTPUT (a changed mark re-routes; the source stays), nat, filter and security
+ * OUTPUT, mangle and nat POSTROUTING. Tables the ruleset lacks accept. The raw table sees packets
+ * before conntrack: there {@code -m state} sees INVALID and {@code -m connmark} never matches.
+ *
+ * <p><b>Conntrack and NAT.</b> The first packet is NEW and original-direction packets stay NEW
+ * until a reply is seen; after that, and for replies, ESTABLISHED (RELATED, INVALID and
+ * UNTRACKED do not occur; mid-stream packets are NEW, see below). The packet mark is 0 for every
+ * packet entering the router or generated on it; the ctmark lives on the connection. The nat chains are traversed
+ * only by a connection's first packet; if no NAT rule matches, the null binding is fixed for good.
+ * MASQUERADE takes the output interface's address from the topology; SNAT the first address of its
+ * range; ports are kept. Replies get their destination rewritten back at nat PREROUTING (or
+ * OUTPUT), before routing. As in the kernel (nf_nat_oif_changed), an original-direction packet of a
+ * masqueraded connection that leaves through another interface than the one it was masqueraded
+ * on is dropped and the connection deleted; SNAT and the null binding have no such check. A TCP
+ * end goes on after such a loss (the lab shows it with {@code conntrack -E}): a lost pure ACK is
+ * covered by the next packet, lost data or a lost FIN is retransmitted. A later packet that finds
+ * no entry is, if it is an ACK or data, picked up mid-stream as a NEW connection
+ * ({@code nf_conntrack_tcp_loose=1}, the default) that walks the NEW rules again (nth counters
+ * advance) and gets its own NAT binding; if it is a FIN (or SYN-ACK), INVALID: untracked, no
+ * connmark, no NAT. If a packet then reaches the other end from another source address or port,
+ * that end has no such connection and resets it: the flow is lost there. At most three kills per
+ * flow; a lost final ACK stays a loss. The flow's mark is its last connection's. DNAT,
+ * REDIRECT and other targets kept verbatim are not modelled and throw {@link SimulationException}
+ * when a packet reaches them (LOG, NFLOG, TRACE and ULOG are no-ops); so do match modules kept
+ * verbatim.
+ *
+ * <p><b>Routing.</b> Besides the plan's, the kernel's rules 0 {@code lookup local}, 32766
+ * {@code lookup main} and 32767 {@code lookup default} (unless the plan has them), the connected
+ * routes of the LAN and every uplink in main, and the router's addresses in local. A plan rule
+ * without priority gets the priority of the second rule in the list less one (or 0), as the
+ * kernel's {@code fib_default_rule_pref} gives it; equal priorities keep the order of addition.
+ * {@code iif} is the input interface, {@code lo} for locally generated packets; no socket is bound
+ * to a device, so {@code oif} rules never match; every device is in interface group 0.
+ * Multipath routes pick a nexthop by a deterministic hash of (source, destination), weighted; the
+ * kernel seeds its hash at boot, so only distributions compare with it. Reverse-path filtering is
+ * taken to be off ({@code rp_filter=0}; the kernel lab sets it so).
+ *
+ * <p><b>Traced and untraced runs.</b> {@link #trace} walks the ruleset and the routing plan as
+ * they are, rule by rule, and says what each did. {@link #run} and {@link #outline} walk the same
+ * rules compiled when the simulator is built: devices as numbers, header tests and the common
+ * matches and targets as numbers and kind codes, for each chain and input device (and conntrack
+ * state) the next rule a packet may match (a rule whose {@code -i} or first state test fails is
+ * skipped; it could not have matched nor changed a counter), chains without rules and with policy
+ * ACCEPT not walked at all, ip rule selectors as numbers and each table's routes ordered so that
+ * the first one containing the destination is the longest match; conntrack entries and a flow's
+ * packet are reused. The two give the same result for every flow ({@code SimulatorFastPathTest}
+ * compares them over generated configurations, rulesets, routing plans and flows).
+ */
+public final class Simulator {
+
+  /** How often one flow's TCP end goes on after the masquerade kill deleted its connection. */
+  private static final int MAX_PICKUPS = 3;
+
+  private static final String[] TCP_SCRIPT = {"SYN", "SYN-ACK", "ACK", "data", "data", "FIN", "FIN", "ACK"};
+  private static final boolean[] TCP_FORWARD = {true, false, true, true, false, true, false, true};
+  private static final String[] UDP_SCRIPT = {"request", "reply", "request", "reply"};
+  private static final boolean[] UDP_FORWARD = {true, false, true, false};
+  private static final int TCP = Protocol.TCP.number();
+
+  /** What {@link #receive} and {@link #send} return besides a device number: the packet was lost. */
+  private static final int LOST = -1;
+  /** ... or it was delivered to the router itself. */
+  private static final int LOCAL = -2;
+
+  private final Topology topology;
+  private final Devices devices = new Devices();
+  private final NetfilterEngine netfilter;
+  private final RoutingEngine routing;
+  private final ConnTable byOriginal = new ConnTable(false);
+  private final ConnTable byReply = new ConnTable(true);
+  /** The connections of the running flow, in order. */
+  private final List<Conn> flowConns = new ArrayList<>();
+  /** Entries to reuse: the running flow's k-th connection is the k-th of these. */
+  private final List<Conn> spareConns = new ArrayList<>();
+  private final List<IpAddress> routerAddresses;
+  private final Topology.Uplink[] uplinks;
+  /** The interface of each of {@link #uplinks}, as a flow result gives it. */
+  private final Optional<InterfaceName>[] uplinkNames;
+  /** The device number of each of {@link #uplinks}. */
+  private final int[] uplinkDevs;
+  /** The router's address on each of {@link #uplinks}. */
+  private final IpAddress[] uplinkIps;
+  /** By device number: the index in {@link #uplinks} of the first uplink on that device, or -1. */
+  private final int[] uplinkOnDev;
+  /** By device number: the device's primary address in the topology, or null. */
+  private final IpAddress[] addressOfDev;
+  private final IpPrefix lanNetwork;
+  private final String lanName;
+  private final int lanDev;
+  private final int loDev;
+  /**
+   * Whether these chains accept every packet without looking ({@link NetfilterEngine#acceptsAll}),
+   * so that untraced runs skip them: raw PREROUTING; the FORWARD chains and mangle POSTROUTING;
+   * the INPUT chains; raw OUTPUT; filter and security OUTPUT and mangle POSTROUTING.
+   */
+  private final boolean rawPreroutingAcceptsAll;
+  private final boolean forwardAcceptsAll;
+  private final boolean inputAcceptsAll;
+  private final boolean rawOutputAcceptsAll;
+  private final boolean outputAcceptsAll;
+
+  /** Flow marks as results give them, by a hash of the mark (see {@link #markOf}). */
+  private final OptionalLong[] recentMarks = new OptionalLong[16];
+
+  private Simulator(Topology topology, Ruleset ruleset, RoutingPlan plan, long seed) {
+    checkArgument(ruleset.family() == IpFamily.V4, "the simulator runs IPv4 rulesets; this one is %s",
+        ruleset.family());
+    checkArgument(plan.family() == IpFamily.V4, "the simulator runs IPv4 routing plans; this one is %s",
+        plan.family());
+    this.topology = topology;
+    this.loDev = devices.id("lo");
+    this.lanName = topology.lanInterface().name();
+    this.lanDev = devices.id(lanName);
+    this.uplinks = topology.uplinks().toArray(new Topology.Uplink[0]);
+    this.uplinkDevs = new int[uplinks.length];
+    this.uplinkIps = new IpAddress[uplinks.length];
+    @SuppressWarnings("unchecked")
+    Optional<InterfaceName>[] names = new Optional[uplinks.length];
+    this.uplinkNames = names;
+    for (int i = 0; i < uplinks.length; i++) {
+      uplinkDevs[i] = devices.id(uplinks[i].iface().name());
+      uplinkNames[i] = Optional.of(uplinks[i].iface());
+      uplinkIps[i] = uplinks[i].ip();
+    }
+    this.netfilter = new NetfilterEngine(ruleset, new SplittableRandom(seed), this::addressOf, devices);
+    this.routing = new RoutingEngine(topology, plan, devices);
+    this.rawPreroutingAcceptsAll = netfilter.acceptsAll(TableName.RAW, Hook.PREROUTING);
+    this.forwardAcceptsAll = netfilter.acceptsAll(TableName.MANGLE, Hook.FORWARD)
+        && netfilter.acceptsAll(TableName.FILTER, Hook.FORWARD)
+        && netfilter.acceptsAll(TableName.SECURITY, Hook.FORWARD)
+        && netfilter.acceptsAll(TableName.MANGLE, Hook.POSTROUTING);
+    this.inputAcceptsAll = netfilter.acceptsAll(TableName.MANGLE, Hook.INPUT)
+        && netfilter.acceptsAll(TableName.FILTER, Hook.INPUT)
+        && netfilter.acceptsAll(TableName.SECURITY, Hook.INPUT);
+    this.rawOutputAcceptsAll = netfilter.acceptsAll(TableName.RAW, Hook.OUTPUT);
+    this.outputAcceptsAll = netfilter.acceptsAll(TableName.FILTER, Hook.OUTPUT)
+        && netfilter.acceptsAll(TableName.SECURITY, Hook.OUTPUT)
+        && netfilter.acceptsAll(TableName.MANGLE, Hook.POSTROUTING);
+    this.routerAddresses = topology.routerAddresses();
+    this.lanNetwork = topology.lanAddress().network();
+    int size = 0;
+    for (int dev : uplinkDevs) {
+      size = Math.max(size, dev + 1);
+    }
+    size = Math.max(size, lanDev + 1);
+    this.uplinkOnDev = new int[size];
+    this.addressOfDev = new IpAddress[size];
+    Arrays.fill(uplinkOnDev, -1);
+    for (int i = uplinks.length - 1; i >= 0; i--) {
+      uplinkOnDev[uplinkDevs[i]] = i;
+      addressOfDev[uplinkDevs[i]] = uplinks[i].ip();
+    }
+    addressOfDev[lanDev] = topology.lanAddress().address();
+  }
+
+  /** A fresh simulator: fresh nth counters, empty conntrack, random numbers seeded with {@code seed}. */
+  public static Simulator of(Topology topology, Ruleset ruleset, RoutingPlan plan, long seed) {
+    return new Simulator(topology, ruleset, plan, seed);
+  }
+
+  /** The topology the simulator was built with. */
+  public Topology topology() {
+    return topology;
+  }
+
+  /** Runs one flow. */
+  public FlowResult run(Flow flow) {
+    return simulate(flow, Mode.RESULT, null);
+  }
+
+  /** Runs the flows in order, each to its end before the next. */
+  public List<FlowResult> runAll(List<Flow> flows) {
+    List<FlowResult> out = new ArrayList<>(flows.size());
+    for (Flow f : flows) {
+      out.add(run(f));
+    }
+    return out;
+  }
+
+  /** Runs one flow and returns the path of every packet. Advances the state like {@link #run}. */
+  public Trace trace(Flow flow) {
+    List<Trace.Packet> packets = new ArrayList<>(TCP_SCRIPT.length);
+    return new Trace(simulate(flow, Mode.TRACE, packets), packets);
+  }
+
+  /**
+   * Runs one flow like {@link #trace} but without the steps: each packet's description, uplink and
+   * loss only. As cheap as {@link #run}; for checks over many flows (stickiness, per-packet uplinks).
+   */
+  public Trace outline(Flow flow) {
+    List<Trace.Packet> packets = new ArrayList<>(TCP_SCRIPT.length);
+    return new Trace(simulate(flow, Mode.OUTLINE, packets), packets);
+  }
+
+  /** How much to record: the result only, each packet without steps, or everything. */
+  private enum Mode { RESULT, OUTLINE, TRACE }
+
+  // ---------------------------------------------------------------- the flow
+
+  private enum Place { LAN, ROUTER, INTERNET }
+
+  /** One end of a flow ({@link #reset} makes it a flow's end). */
+  private static final class End {
+    Place place;
+    String name;
+    IpAddress address;
+    int port;
+    /** The other end's address and port as this end last saw them (it answers there). */
+    IpAddress peer;
+    int peerPort;
+
+    End reset(Place place, String name, IpAddress address, int port) {
+      this.place = place;
+      this.name = name;
+      this.address = address;
+      this.port = port;
+      this.peer = null;
+      this.peerPort = 0;
+      return this;
+    }
+
+    String describe() {
+      return name + (address == null ? "" : " " + address) + ":" + port;
+    }
+  }
+
+  /** What happens to one packet (reused within a flow: {@link #reset} makes it a packet's). */
+  private static final class Run {
+    int number;
+    String kind;
+    /** The packet as sent (the source is filled in once the router has chosen it). */
+    IpAddress sentSrc;
+    int sentSport;
+    IpAddress sentDst;
+    int sentDport;
+    List<String> steps;
+    /** The route decision the packet's untraced lookups fill in (the router's first lookup has its own). */
+    final RoutingEngine.Decision lookup = new RoutingEngine.Decision();
+    /** The last route decision: {@link #lookup}, or a traced lookup's. */
+    RoutingEngine.Decision route;
+    InterfaceName uplink;
+    /** The index of {@link #uplink} among the simulator's uplinks, or -1. */
+    int uplinkIndex;
+    PacketLoss loss;
+    /** Lost to nf_nat_oif_changed: dropped and its conntrack entry deleted. */
+    boolean masqueradeKill;
+
+    Run reset(int number, String kind, Pkt p, boolean tracing) {
+      this.number = number;
+      this.kind = kind;
+      this.sentSrc = p.src;
+      this.sentSport = p.sport;
+      this.sentDst = p.dst;
+      this.sentDport = p.dport;
+      this.steps = tracing ? new ArrayList<>() : null;
+      this.route = null;
+      this.uplink = null;
+      this.uplinkIndex = -1;
+      this.loss = null;
+      this.masqueradeKill = false;
+      return this;
+    }
+
+    /** {@code SYN 192.0.2.100:40000 -> 203.0.113.10:443}. */
+    String description() {
+      return kind + " " + (sentSrc == null ? "router" : sentSrc.toString()) + ":" + sentSport
+          + " -> " + sentDst + ":" + sentDport;
+    }
+
+    void step(String s) {
+      if (steps != null) {
+        steps.add(s);
+      }
+    }
+
+    boolean lose(String where, String reason) {
+      loss = new PacketLoss(number, description(), where, reason);
+      return false;
+    }
+  }
+
+  /** Runs {@code flow}; in OUTLINE and TRACE mode, adds each packet's path to {@code packets}. */
+  private FlowResult simulate(Flow flow, Mode mode, List<Trace.Packet> packets) {
+    // The flow's ends, its packet and what happens to it: made for each flow and reset for each
+    // packet. Made anew rather than kept: the per-packet stores of references then go into young
+    // objects, for which the garbage collector's write barrier is cheap (G1's is not for
+    // long-lived objects; reusing them was up to a third slower, depending on where GC put them).
+    End opener = new End();
+    End acceptor = new End();
+    Pkt packet = new Pkt(flow.protocol(), null, 0, null, 0);
+    Run packetRun = new Run();
+    switch (flow.origin()) {
+      case LAN -> {
+        opener.reset(Place.LAN, "LAN client", flow.client().get(), flow.clientPort());
+        answeringEnd(flow, acceptor);
+      }
+      case ROUTER -> {
+        opener.reset(Place.ROUTER, "router", null, flow.clientPort());
+        answeringEnd(flow, acceptor);
+        if (acceptor.place == Place.ROUTER) {
+          throw new SimulationException("the router sending to its own address " + flow.server() + " is not modelled");
+        }
+      }
+      case INBOUND -> {
+        InterfaceName up = flow.inboundUplink().get();
+        checkArgument(uplinkNamed(up.name()) >= 0, "flow %s arrives on %s, which is no uplink of the topology",
+            flow, up);
+        opener.reset(Place.INTERNET, "remote host", flow.client().get(), flow.clientPort());
+        acceptor.reset(Place.ROUTER, "router", flow.server(), flow.serverPort());
+      }
+      default -> throw new AssertionError(flow.origin());
+    }
+    opener.peer = acceptor.address;
+    opener.peerPort = acceptor.port;
+    boolean tcp = flow.protocol().number() == TCP;
+    String[] script = tcp ? TCP_SCRIPT : UDP_SCRIPT;
+    boolean[] forward = tcp ? TCP_FORWARD : UDP_FORWARD;
+
+    flowConns.clear();
+    Optional<InterfaceName> flowUplink = flow.inboundUplink();
+    Conn flowConn = null;
+    PacketLoss loss = null;
+    int pickups = 0;
+    boolean retransmission = false;
+    try {
+      for (int k = 0; k < script.length; k++) {
+        End from = forward[k] ? opener : acceptor;
+        End to = forward[k] ? acceptor : opener;
+        Pkt p = packet.reset(flow.protocol(), from.address, from.port, from.peer, from.peerPort);
+        Run run = packetRun.reset(k + 1, retransmission ? script[k] + " (retransmitted)" : script[k], p,
+            mode == Mode.TRACE);
+        retransmission = false;
+        IpAddress seenAddress = to.peer;
+        int seenPort = to.peerPort;
+        boolean ok = transmit(flow, p, from, to, run);
+        if (k == 0) {
+          flowConn = p.conn;
+          if (flow.origin() != Flow.Origin.INBOUND) {
+            flowUplink = run.uplinkIndex < 0 ? Optional.empty() : uplinkNames[run.uplinkIndex];
+          }
+        }
+        if (pickups > 0) {
+          // After the masquerade kill: the packet may have started a new conntrack entry mid-stream
+          // (the flow's mark is then that entry's), or passed untracked (INVALID). Either way, if
+          // it reached the other end from another source, that end has no such connection.
+          if (p.conn != null && p.conn != flowConn && !flowConns.isEmpty()
+              && p.conn == flowConns.get(flowConns.size() - 1)) {
+            flowConn = p.conn;
+          }
+          if (ok && (!seenAddress.equals(to.peer) || seenPort != to.peerPort)) {
+            ok = run.lose(to.name + " " + to.address, to.name + " has no connection from " + to.peer + ":"
+                + to.peerPort + " (it talks to " + seenAddress + ":" + seenPort + "); the packet was picked up"
+                + " mid-stream after the masquerade kill and left with another source; " + to.name
+                + " answers it with a reset");
+          }
+        }
+        if (mode != Mode.RESULT) {
+          packets.add(new Trace.Packet(run.number, run.description(), from.describe(),
+              run.steps == null ? List.of() : run.steps, Optional.ofNullable(run.uplink),
+              Optional.ofNullable(run.loss)));
+        }
+        if (!ok) {
+          // The TCP end goes on: a lost pure ACK is covered by the next packet's acknowledgement,
+          // lost data or a lost FIN is retransmitted. The next packet finds no conntrack entry: an
+          // ACK or data is picked up mid-stream as NEW (nf_conntrack_tcp_loose=1, the default), a
+          // FIN is INVALID (see track). A lost final ACK stays a loss.
+          boolean pureAck = "ACK".equals(script[k]);
+          if (tcp && run.masqueradeKill && k > 0 && k < script.length - 1 && pickups < MAX_PICKUPS) {
+            pickups++;
+            if (!pureAck) {
+              retransmission = true;
+              k--;
+            }
+            continue;
+          }
+          loss = run.loss;
+          break;
+        }
+      }
+    } finally {
+      // The flow's connections are forgotten; they were the only ones (each flow ends with this).
+      byOriginal.clear();
+      byReply.clear();
+      flowConns.clear();
+    }
+    return new FlowResult(flow, flowUplink,
+        flowConn == null ? OptionalLong.empty() : markOf(flowConn.ctmark),
+        loss == null, loss == null ? Optional.empty() : Optional.of(loss));
+  }
+
+  /**
+   * Makes {@code end} the end a LAN or router flow talks to: it lives where its address is, the
+   * router itself (one of its addresses), a LAN host (an address in the LAN prefix), or else the
+   * server on the internet.
+   */
+  private void answeringEnd(Flow flow, End end) {
+    IpAddress dst = flow.server();
+    if (routerAddresses.contains(dst)) {
+      end.reset(Place.ROUTER, "router", dst, flow.serverPort());
+    } else if (Prefixes.contains(lanNetwork, dst)) {
+      end.reset(Place.LAN, "LAN host", dst, flow.serverPort());
+    } else {
+      end.reset(Place.INTERNET, "server", dst, flow.serverPort());
+    }
+  }
+
+  /** Sends {@code p} from one end towards the other; false (with the run's loss) if it is lost. */
+  private boolean transmit(Flow flow, Pkt p, End from, End to, Run run) {
+    int egress;
+    switch (from.place) {
+      case LAN -> {
+        if (run.steps != null) {
+          run.step("LAN client sends it to the router on " + topology.lanInterface());
+        }
+        egress = receive(p, lanName, lanDev, run);
+      }
+      case INTERNET -> {
+        int up;
+        if (flow.origin() == Flow.Origin.INBOUND && p.dst.equals(flow.server())) {
+          up = uplinkNamed(flow.inboundUplink().get().name());
+        } else {
+          up = uplinkWithAddress(p.dst);
+        }
+        if (up < 0) {
+          return unreachable(p, from, run);
+        }
+        Topology.Uplink u = uplinks[up];
+        run.uplink = u.iface();
+        run.uplinkIndex = up;
+        if (run.steps != null) {
+          run.step(from.name + " sends it through the provider on " + u.iface() + ", which owns " + p.dst);
+        }
+        egress = receive(p, u.iface().name(), uplinkDevs[up], run);
+      }
+      case ROUTER -> egress = send(p, from, run);
+      default -> throw new AssertionError(from.place);
+    }
+    if (egress == LOST) {
+      return false;
+    }
+    return deliver(p, egress, to, run);
+  }
+
+  /** The server cannot send {@code p}: its destination is no uplink's address. */
+  private boolean unreachable(Pkt p, End from, Run run) {
+    String why = Prefixes.contains(lanNetwork, p.dst)
+        ? " (the flow left without source NAT)"
+        : " (it is the address of no uplink)";
+    if (run.steps != null) {
+      run.step("the server cannot reach " + p.dst);
+    }
+    return run.lose(from.name + " " + from.address, from.name + " has no route back to " + p.dst + why);
+  }
+
+  /**
+   * The router got {@code p} on {@code in}: PREROUTING, routing, then INPUT or FORWARD/POSTROUTING.
+   * Returns the output device's number, {@link #LOCAL} or {@link #LOST}.
+   */
+  private int receive(Pkt p, String in, int inDev, Run run) {
+    p.in(in, inDev);
+    p.out(null, Devices.NONE);
+    p.mark = 0;
+    if (run.steps != null) {
+      run.step("in " + in + ": " + p + ", mark 0x0");
+    }
+    if (!(rawPreroutingAcceptsAll && run.steps == null) && !hook(TableName.RAW, Hook.PREROUTING, p, run)) {
+      return LOST;
+    }
+    track(p, run);
+    if (!hook(TableName.MANGLE, Hook.PREROUTING, p, run) || !destinationNat(p, Hook.PREROUTING, run)) {
+      return LOST;
+    }
+    RoutingEngine.Decision d = route(run.lookup, p.src, p.mark, in, inDev, p, run);
+    if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
+      run.lose(d.where, d.reason + markNote(d));
+      return LOST;
+    }
+    if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
+      return input(p, run);
+    }
+    p.out(d.dev, d.devId);
+    int out = d.devId;
+    if (!(forwardAcceptsAll && run.steps == null)
+        && (!hook(TableName.MANGLE, Hook.FORWARD, p, run)
+            || !hook(TableName.FILTER, Hook.FORWARD, p, run)
+            || !hook(TableName.SECURITY, Hook.FORWARD, p, run)
+            || !hook(TableName.MANGLE, Hook.POSTROUTING, p, run))) {
+      return LOST;
+    }
+    if (!sourceNat(p, Hook.POSTROUTING, run)) {
+      return LOST;
+    }
+    return out;
+  }
+
+  /** Local delivery: the INPUT chains; {@link #LOCAL} or {@link #LOST}. */
+  private int input(Pkt p, Run run) {
+    if (!(inputAcceptsAll && run.steps == null)
+        && (!hook(TableName.MANGLE, Hook.INPUT, p, run)
+            || !hook(TableName.FILTER, Hook.INPUT, p, run)
+            || !hook(TableName.SECURITY, Hook.INPUT, p, run))) {
+      return LOST;
+    }
+    if (!sourceNat(p, Hook.INPUT, run)) {
+      return LOST;
+    }
+    return LOCAL;
+  }
+
+  /**
+   * The router sends {@code p} itself: route, OUTPUT chains (re-route on a new mark), POSTROUTING.
+   * Returns the output device's number or {@link #LOST}.
+   */
+  private int send(Pkt p, End from, Run run) {
+    p.in(null, Devices.NONE);
+    p.mark = 0;
+    RoutingEngine.Decision d;
+    if (p.src == null) {
+      RoutingEngine.Decision first = route(new RoutingEngine.Decision(), null, 0, "lo", loDev, p, run);
+      if (first.kind == RoutingEngine.Decision.Kind.LOSS) {
+        run.lose(first.where, first.reason + markNote(first));
+        return LOST;
+      }
+      IpAddress src;
+      String why;
+      if (first.kind == RoutingEngine.Decision.Kind.LOCAL) {
+        src = p.dst;
+        why = "the destination is local";
+      } else if (first.route.src().isPresent()) {
+        src = first.route.src().get();
+        why = "the route's src";
+      } else {
+        src = addressOf(first.devId);
+        why = "the address of " + first.dev;
+      }
+      if (src == null) {
+        run.lose(first.describe(), "the route's device " + first.dev + " has no address in the topology,"
+            + " so the router has no source address for it");
+        return LOST;
+      }
+      p.src = src;
+      from.address = src;
+      run.sentSrc = src;
+      if (run.steps != null) {
+        run.step("source address " + src + " (" + why + "); route looked up again with it");
+      }
+    }
+    d = route(run.lookup, p.src, 0, "lo", loDev, p, run);
+    if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
+      run.lose(d.where, d.reason + markNote(d));
+      return LOST;
+    }
+    if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
+      p.out("lo", loDev);
+    } else {
+      p.out(d.dev, d.devId);
+    }
+    if (run.steps != null) {
+      run.step("out " + p.out + ": " + p + ", mark 0x0");
+    }
+    if (!(rawOutputAcceptsAll && run.steps == null) && !hook(TableName.RAW, Hook.OUTPUT, p, run)) {
+      return LOST;
+    }
+    track(p, run);
+    long markBefore = p.mark;
+    if (!hook(TableName.MANGLE, Hook.OUTPUT, p, run)) {
+      return LOST;
+    }
+    if (p.mark != markBefore) {
+      if (run.steps != null) {
+        run.step("mark changed " + NetfilterEngine.hex(markBefore) + " -> " + NetfilterEngine.hex(p.mark)
+            + " in mangle OUTPUT: re-route (the source " + p.src + " stays)");
+      }
+      d = reroute(p, run);
+      if (d == null) {
+        return LOST;
+      }
+    }
+    IpAddress dstBefore = p.dst;
+    if (!destinationNat(p, Hook.OUTPUT, run)) {
+      return LOST;
+    }
+    if (!p.dst.equals(dstBefore)) {
+      if (run.steps != null) {
+        run.step("destination changed in nat OUTPUT: re-route");
+      }
+      d = reroute(p, run);
+      if (d == null) {
+        return LOST;
+      }
+    }
+    if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
+      throw new SimulationException("the router sending to its own address " + p.dst + " is not modelled");
+    }
+    int out = d.devId;
+    if (!(outputAcceptsAll && run.steps == null)
+        && (!hook(TableName.FILTER, Hook.OUTPUT, p, run)
+            || !hook(TableName.SECURITY, Hook.OUTPUT, p, run)
+            || !hook(TableName.MANGLE, Hook.POSTROUTING, p, run))) {
+      return LOST;
+    }
+    if (!sourceNat(p, Hook.POSTROUTING, run)) {
+      return LOST;
+    }
+    return out;
+  }
+
+  private RoutingEngine.Decision reroute(Pkt p, Run run) {
+    RoutingEngine.Decision d = route(run.lookup, p.src, p.mark, "lo", loDev, p, run);
+    if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
+      run.lose(d.where, d.reason + markNote(d));
+      return null;
+    }
+    if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
+      p.out("lo", loDev);
+    } else {
+      p.out(d.dev, d.devId);
+    }
+    return d;
+  }
+
+  /**
+   * Looks up the route of {@code p} from {@code src} with {@code mark} arriving on {@code iif}:
+   * traced when the run records steps, else untraced into {@code scratch}. The decision becomes
+   * the run's route.
+   */
+  private RoutingEngine.Decision route(RoutingEngine.Decision scratch, IpAddress src, long mark, String iif,
+      int iifDev, Pkt p, Run run) {
+    RoutingEngine.Decision d = run.steps == null
+        ? routing.lookup(scratch, src, p.dst, mark, iifDev, p.proto, p.sport, p.dport)
+        : routing.lookup(src, p.dst, mark, iif, p.protocol, p.sport, p.dport, run.steps);
+    d.markWhere = p.markWhere;
+    run.route = d;
+    return d;
+  }
+
+  /** The packet left the router (out of device number {@code egress}, or {@link #LOCAL}): check the next hop and whether the intended end gets it. */
+  private boolean deliver(Pkt p, int egress, End to, Run run) {
+    Place place;
+    Topology.Uplink u = null;
+    if (egress == LOCAL) {
+      place = Place.ROUTER;
+    } else if (egress == lanDev) {
+      place = Place.LAN;
+    } else {
+      int up = egress < uplinkOnDev.length ? uplinkOnDev[egress] : -1;
+      if (up < 0) {
+        String dev = devices.name(egress);
+        return run.lose("interface " + dev, "the topology has no interface " + dev
+            + "; the packet was routed there by " + routeText(run));
+      }
+      u = uplinks[up];
+      run.uplink = u.iface();
+      run.uplinkIndex = up;
+      if (!p.src.equals(uplinkIps[up])) {
+        return ingressFiltered(p, u, run);
+      }
+      if (run.steps != null) {
+        run.step("provider on " + u.iface() + ": source " + p.src + " is " + u.iface() + "'s address: passed on");
+      }
+      place = Place.INTERNET;
+    }
+    if (to.place == place && p.dst.equals(to.address) && p.dport == to.port) {
+      to.peer = p.src;
+      to.peerPort = p.sport;
+      if (run.steps != null) {
+        run.step("delivered to " + to.describe());
+      }
+      return true;
+    }
+    return undelivered(p, egress, place, u, to, run);
+  }
+
+  /** The provider on {@code u} drops {@code p}: its source is not the uplink's address. */
+  private boolean ingressFiltered(Pkt p, Topology.Uplink u, Run run) {
+    if (run.steps != null) {
+      run.step("provider on " + u.iface() + ": source " + p.src + " is not " + u.iface() + "'s address "
+          + u.ip() + ": dropped");
+    }
+    return run.lose("provider on " + u.iface(), providerReason(p, u, run));
+  }
+
+  /** {@code p} reached {@code place} (through {@code u} for the internet), where {@code to} is not. */
+  private boolean undelivered(Pkt p, int egress, Place place, Topology.Uplink u, End to, Run run) {
+    String placeName = switch (place) {
+      case ROUTER -> "router (local delivery)";
+      case LAN -> "LAN on " + devices.name(egress);
+      case INTERNET -> "internet beyond " + u.iface();
+    };
+    String what = switch (place) {
+      case ROUTER -> "the router has no socket for " + p.dst + ":" + p.dport;
+      case LAN -> "no LAN host of this flow is " + p.dst + ":" + p.dport;
+      case INTERNET -> "nothing answers at " + p.dst + ":" + p.dport;
+    };
+    if (run.steps != null) {
+      run.step(what);
+    }
+    return run.lose(placeName, what + "; the packet was meant for " + to.describe()
+        + (run.route != null ? "; it was routed by " + routeText(run) : ""));
+  }
+
+  private String providerReason(Pkt p, Topology.Uplink u, Run run) {
+    StringBuilder b = new StringBuilder();
+    b.append("source ").append(p.src).append(" is not ").append(u.iface()).append("'s address ").append(u.ip())
+        .append(", so the provider drops it (ingress filtering); the packet to ").append(p.dst)
+        .append(" went out ").append(u.iface()).append(" by ").append(routeText(run));
+    if (topology.lanAddress().network().contains(p.dst)) {
+      b.append("; it is a reply for the LAN host ").append(p.dst).append(", routed into the uplink instead of out ")
+          .append(topology.lanInterface());
+    } else if (p.conn != null && !p.reply && p.conn.srcNatDecided) {
+      if (p.conn.srcNat() == null) {
+        b.append("; the connection has no source NAT (null binding fixed on its first packet)");
+      } else {
+        b.append("; the connection's source was fixed to ").append(p.conn.srcNat()).append(" on its first packet (")
+            .append(p.conn.srcNatWhere).append("), when it left another way");
+      }
+    }
+    return b.toString();
+  }
+
+  private static String markNote(RoutingEngine.Decision d) {
+    return d.markWhere == null ? "" : "; the mark was last written by " + d.markWhere;
+  }
+
+  private static String routeText(Run run) {
+    RoutingEngine.Decision d = run.route;
+    if (d == null) {
+      return "no routing decision";
+    }
+    return d.describe() + " (packet mark " + NetfilterEngine.hex(d.mark)
+        + (d.markWhere != null ? ", last written by " + d.markWhere : "") + ")";
+  }
+
+  // ---------------------------------------------------------------- hooks, conntrack, NAT
+
+  private boolean hook(TableName table, Hook hook, Pkt p, Run run) {
+    if (netfilter.traverse(table, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
+      return run.lose(netfilter.dropWhere, netfilter.dropReason);
+    }
+    return true;
+  }
+
+  /**
+   * Conntrack: puts {@code p} in its connection, in the original or the reply direction, or (see
+   * {@link #open}) in a new one. The common case stays small; the rest is in other methods.
+   */
+  private void track(Pkt p, Run run) {
+    Conn c = byOriginal.get(p.proto, p.src, p.sport, p.dst, p.dport);
+    if (c != null) {
+      p.track(c, false);
+    } else if ((c = byReply.get(p.proto, p.src, p.sport, p.dst, p.dport)) != null) {
+      c.seenReply = true;
+      p.track(c, true);
+    } else {
+      open(p, run);
+      return;
+    }
+    if (run.steps != null) {
+      run.step("conntrack: " + (p.reply ? "reply" : "original") + " direction, state " + p.state() + ", ctmark "
+          + NetfilterEngine.hex(c.ctmark));
+    }
+  }
+
+  /** A packet without conntrack entry: a new connection, or for a TCP FIN or SYN-ACK, none (INVALID). */
+  private void open(Pkt p, Run run) {
+    if (p.proto == TCP && (run.kind.startsWith("FIN") || run.kind.startsWith("SYN-ACK"))) {
+      // Only after the masquerade kill deleted the entry: a FIN or SYN-ACK in state NONE opens no
+      // connection (tcp_conntracks gives sIV); the packet is INVALID, untracked, and sees no NAT.
+      p.track(null, false);
+      if (run.steps != null) {
+        run.step("conntrack: no entry, and a " + run.kind.split(" ")[0] + " opens none: state INVALID"
+            + " (no connmark, no NAT)");
+      }
+      return;
+    }
+    int n = flowConns.size();
+    if (n == spareConns.size()) {
+      spareConns.add(new Conn());
+    }
+    Conn c = spareConns.get(n).open(p.proto, p.src, p.sport, p.dst, p.dport);
+    byOriginal.put(c);
+    byReply.put(c);
+    flowConns.add(c);
+    p.track(c, false);
+    if (run.steps != null) {
+      run.step("conntrack: new connection " + c.src + ":" + c.sport + " -> " + c.dst + ":" + c.dport
+          + ", state NEW, ctmark 0x0");
+    }
+  }
+
+  /** nat PREROUTING / OUTPUT: the DNAT decision on a first packet; de-SNAT of replies. */
+  private boolean destinationNat(Pkt p, Hook hook, Run run) {
+    Conn c = p.conn;
+    if (c == null) {
+      return true;
+    }
+    if (!c.dstNatDecided && !p.reply) {
+      return decideDestination(p, c, hook, run);
+    }
+    if (p.reply && c.isSourceNatted() && p.dst.equals(c.srcNat())) {
+      if (run.steps != null) {
+        run.step("nat " + hook + ": reply de-NAT, destination " + p.dst + " -> " + c.src);
+      }
+      p.dst = c.src;
+    }
+    return true;
+  }
+
+  /** The first packet of {@code c} in nat PREROUTING / OUTPUT: the DNAT decision (none is modelled). */
+  private boolean decideDestination(Pkt p, Conn c, Hook hook, Run run) {
+    c.dstNatDecided = true;
+    p.natTo = null;
+    if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
+      return run.lose(netfilter.dropWhere, netfilter.dropReason);
+    }
+    if (p.natTo != null) {
+      throw new SimulationException(p.natWhere + ": source NAT in nat " + hook + " is not possible");
+    }
+    if (run.steps != null) {
+      run.step("nat " + hook + ": no destination NAT (null binding fixed)");
+    }
+    return true;
+  }
+
+  /** nat POSTROUTING / INPUT: the SNAT decision on a first packet; the binding on later ones. */
+  private boolean sourceNat(Pkt p, Hook hook, Run run) {
+    Conn c = p.conn;
+    if (c == null) {
+      return true;
+    }
+    if (!c.srcNatDecided && !p.reply) {
+      return decideSource(p, c, hook, run);
+    }
+    if (hook == Hook.POSTROUTING && !p.reply && c.masqueradeDev != null && c.masqueradeDevId != p.outDev) {
+      return masqueradeKill(p, c, run);
+    }
+    if (!p.reply && c.srcNat() != null && !p.src.equals(c.srcNat())) {
+      if (run.steps != null) {
+        run.step("nat " + hook + ": source " + p.src + " -> " + c.srcNat() + " (the connection's binding)");
+      }
+      p.src = c.srcNat();
+    }
+    return true;
+  }
+
+  /** The first packet of {@code c} in nat POSTROUTING / INPUT: the SNAT decision, fixed for the connection. */
+  private boolean decideSource(Pkt p, Conn c, Hook hook, Run run) {
+    p.natTo = null;
+    p.natMasquerade = false;
+    if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
+      return run.lose(netfilter.dropWhere, netfilter.dropReason);
+    }
+    c.srcNatDecided = true;
+    if (p.natTo == null) {
+      c.srcNatWhere = "nat " + hook + ": no rule matched";
+      if (run.steps != null) {
+        run.step("nat " + hook + ": no source NAT (null binding fixed for the connection)");
+      }
+      return true;
+    }
+    c.srcNat(p.natTo);
+    c.srcNatWhere = p.natWhere;
+    if (p.natMasquerade && hook == Hook.POSTROUTING) {
+      c.masqueradeDev = p.out;
+      c.masqueradeDevId = p.outDev;
+    }
+    byReply.remove(c);
+    c.replyDst = p.natTo;
+    byReply.put(c);
+    if (run.steps != null) {
+      run.step("nat " + hook + ": source " + p.src + " -> " + p.natTo + " (binding fixed for the connection)");
+    }
+    p.src = p.natTo;
+    return true;
+  }
+
+  /** nf_nat_oif_changed: a masqueraded connection's packet leaves another way; dropped, entry deleted. */
+  private boolean masqueradeKill(Pkt p, Conn c, Run run) {
+    if (run.steps != null) {
+      run.step("nat POSTROUTING: the connection was masqueraded on " + c.masqueradeDev + ", this packet leaves "
+          + p.out + ": dropped, conntrack entry deleted");
+    }
+    byOriginal.remove(c);
+    byReply.remove(c);
+    run.masqueradeKill = true;
+    return run.lose("nat POSTROUTING", "the connection was masqueraded on " + c.masqueradeDev + " ("
+        + c.srcNatWhere + ") and this packet leaves " + p.out + ", routed by " + routeText(run)
+        + "; the kernel drops it and deletes the conntrack entry (nf_nat_oif_changed)");
+  }
+
+  /** {@code OptionalLong.of(ctmark)}, reusing a recent one: flows end with one of a few marks. */
+  private OptionalLong markOf(long ctmark) {
+    int slot = (int) (ctmark ^ (ctmark >>> 8) ^ (ctmark >>> 16)) & (recentMarks.length - 1);
+    OptionalLong mark = recentMarks[slot];
+    if (mark == null || mark.getAsLong() != ctmark) {
+      mark = OptionalLong.of(ctmark);
+      recentMarks[slot] = mark;
+    }
+    return mark;
+  }
+
+  /** The index in {@link #uplinks} of the first uplink on device {@code name}, or -1. */
+  private int uplinkNamed(String name) {
+    for (int i = 0; i < uplinks.length; i++) {
+      if (uplinks[i].iface().name().equals(name)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** The index in {@link #uplinks} of the first uplink whose router address is {@code address}, or -1. */
+  private int uplinkWithAddress(IpAddress address) {
+    for (int i = 0; i < uplinks.length; i++) {
+      if (uplinkIps[i].equals(address)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** The primary address of the device numbered {@code dev} in the topology, or null. */
+  private IpAddress addressOf(int dev) {
+    return dev >= 0 && dev < addressOfDev.length ? addressOfDev[dev] : null;
+  }
+}
