@@ -131,12 +131,7 @@ public final class Simulator {
   private final Devices devices = new Devices();
   private final NetfilterEngine netfilter;
   private final RoutingEngine routing;
-  private final ConnTable byOriginal = new ConnTable(false);
-  private final ConnTable byReply = new ConnTable(true);
-  /** The connections of the running flow, in order. */
-  private final List<Conn> flowConns = new ArrayList<>();
-  /** Entries to reuse: the running flow's k-th connection is the k-th of these. */
-  private final List<Conn> spareConns = new ArrayList<>();
+  private final Conntrack conntrack;
   private final List<IpAddress> routerAddresses;
   private final Topology.Uplink[] uplinks;
   /** The interface of each of {@link #uplinks}, as a flow result gives it. */
@@ -189,6 +184,7 @@ public final class Simulator {
     }
     this.netfilter = new NetfilterEngine(ruleset, new SplittableRandom(seed), this::addressOf, devices);
     this.routing = new RoutingEngine(topology, plan, devices);
+    this.conntrack = new Conntrack(netfilter);
     this.rawPreroutingAcceptsAll = netfilter.acceptsAll(TableName.RAW, Hook.PREROUTING);
     this.forwardAcceptsAll = netfilter.acceptsAll(TableName.MANGLE, Hook.FORWARD)
         && netfilter.acceptsAll(TableName.FILTER, Hook.FORWARD)
@@ -262,88 +258,6 @@ public final class Simulator {
 
   // ---------------------------------------------------------------- the flow
 
-  private enum Place { LAN, ROUTER, INTERNET }
-
-  /** One end of a flow ({@link #reset} makes it a flow's end). */
-  private static final class End {
-    Place place;
-    String name;
-    IpAddress address;
-    int port;
-    /** The other end's address and port as this end last saw them (it answers there). */
-    IpAddress peer;
-    int peerPort;
-
-    End reset(Place place, String name, IpAddress address, int port) {
-      this.place = place;
-      this.name = name;
-      this.address = address;
-      this.port = port;
-      this.peer = null;
-      this.peerPort = 0;
-      return this;
-    }
-
-    String describe() {
-      return name + (address == null ? "" : " " + address) + ":" + port;
-    }
-  }
-
-  /** What happens to one packet (reused within a flow: {@link #reset} makes it a packet's). */
-  private static final class Run {
-    int number;
-    String kind;
-    /** The packet as sent (the source is filled in once the router has chosen it). */
-    IpAddress sentSrc;
-    int sentSport;
-    IpAddress sentDst;
-    int sentDport;
-    List<String> steps;
-    /** The route decision the packet's untraced lookups fill in (the router's first lookup has its own). */
-    final RoutingEngine.Decision lookup = new RoutingEngine.Decision();
-    /** The last route decision: {@link #lookup}, or a traced lookup's. */
-    RoutingEngine.Decision route;
-    InterfaceName uplink;
-    /** The index of {@link #uplink} among the simulator's uplinks, or -1. */
-    int uplinkIndex;
-    PacketLoss loss;
-    /** Lost to nf_nat_oif_changed: dropped and its conntrack entry deleted. */
-    boolean masqueradeKill;
-
-    Run reset(int number, String kind, Pkt p, boolean tracing) {
-      this.number = number;
-      this.kind = kind;
-      this.sentSrc = p.src;
-      this.sentSport = p.sport;
-      this.sentDst = p.dst;
-      this.sentDport = p.dport;
-      this.steps = tracing ? new ArrayList<>() : null;
-      this.route = null;
-      this.uplink = null;
-      this.uplinkIndex = -1;
-      this.loss = null;
-      this.masqueradeKill = false;
-      return this;
-    }
-
-    /** {@code SYN 192.0.2.100:40000 -> 203.0.113.10:443}. */
-    String description() {
-      return kind + " " + (sentSrc == null ? "router" : sentSrc.toString()) + ":" + sentSport
-          + " -> " + sentDst + ":" + sentDport;
-    }
-
-    void step(String s) {
-      if (steps != null) {
-        steps.add(s);
-      }
-    }
-
-    boolean lose(String where, String reason) {
-      loss = new PacketLoss(number, description(), where, reason);
-      return false;
-    }
-  }
-
   /** Runs {@code flow}; in OUTLINE and TRACE mode, adds each packet's path to {@code packets}. */
   private FlowResult simulate(Flow flow, Mode mode, List<Trace.Packet> packets) {
     // The flow's ends, its packet and what happens to it: made for each flow and reset for each
@@ -356,13 +270,13 @@ public final class Simulator {
     Run packetRun = new Run();
     switch (flow.origin()) {
       case LAN -> {
-        opener.reset(Place.LAN, "LAN client", flow.client().get(), flow.clientPort());
+        opener.reset(End.Place.LAN, "LAN client", flow.client().get(), flow.clientPort());
         answeringEnd(flow, acceptor);
       }
       case ROUTER -> {
-        opener.reset(Place.ROUTER, "router", null, flow.clientPort());
+        opener.reset(End.Place.ROUTER, "router", null, flow.clientPort());
         answeringEnd(flow, acceptor);
-        if (acceptor.place == Place.ROUTER) {
+        if (acceptor.place == End.Place.ROUTER) {
           throw new SimulationException("the router sending to its own address " + flow.server() + " is not modelled");
         }
       }
@@ -370,8 +284,8 @@ public final class Simulator {
         InterfaceName up = flow.inboundUplink().get();
         checkArgument(uplinkNamed(up.name()) >= 0, "flow %s arrives on %s, which is no uplink of the topology",
             flow, up);
-        opener.reset(Place.INTERNET, "remote host", flow.client().get(), flow.clientPort());
-        acceptor.reset(Place.ROUTER, "router", flow.server(), flow.serverPort());
+        opener.reset(End.Place.INTERNET, "remote host", flow.client().get(), flow.clientPort());
+        acceptor.reset(End.Place.ROUTER, "router", flow.server(), flow.serverPort());
       }
       default -> throw new AssertionError(flow.origin());
     }
@@ -381,7 +295,7 @@ public final class Simulator {
     String[] script = tcp ? TCP_SCRIPT : UDP_SCRIPT;
     boolean[] forward = tcp ? TCP_FORWARD : UDP_FORWARD;
 
-    flowConns.clear();
+    conntrack.endFlow();
     Optional<InterfaceName> flowUplink = flow.inboundUplink();
     Conn flowConn = null;
     PacketLoss loss = null;
@@ -408,8 +322,7 @@ public final class Simulator {
           // After the masquerade kill: the packet may have started a new conntrack entry mid-stream
           // (the flow's mark is then that entry's), or passed untracked (INVALID). Either way, if
           // it reached the other end from another source, that end has no such connection.
-          if (p.conn != null && p.conn != flowConn && !flowConns.isEmpty()
-              && p.conn == flowConns.get(flowConns.size() - 1)) {
+          if (p.conn != null && p.conn != flowConn && conntrack.isNewest(p.conn)) {
             flowConn = p.conn;
           }
           if (ok && (!seenAddress.equals(to.peer) || seenPort != to.peerPort)) {
@@ -443,10 +356,7 @@ public final class Simulator {
         }
       }
     } finally {
-      // The flow's connections are forgotten; they were the only ones (each flow ends with this).
-      byOriginal.clear();
-      byReply.clear();
-      flowConns.clear();
+      conntrack.endFlow();
     }
     return new FlowResult(flow, flowUplink,
         flowConn == null ? OptionalLong.empty() : markOf(flowConn.ctmark),
@@ -461,11 +371,11 @@ public final class Simulator {
   private void answeringEnd(Flow flow, End end) {
     IpAddress dst = flow.server();
     if (routerAddresses.contains(dst)) {
-      end.reset(Place.ROUTER, "router", dst, flow.serverPort());
+      end.reset(End.Place.ROUTER, "router", dst, flow.serverPort());
     } else if (Prefixes.contains(lanNetwork, dst)) {
-      end.reset(Place.LAN, "LAN host", dst, flow.serverPort());
+      end.reset(End.Place.LAN, "LAN host", dst, flow.serverPort());
     } else {
-      end.reset(Place.INTERNET, "server", dst, flow.serverPort());
+      end.reset(End.Place.INTERNET, "server", dst, flow.serverPort());
     }
   }
 
@@ -531,8 +441,8 @@ public final class Simulator {
     if (!(rawPreroutingAcceptsAll && run.steps == null) && !hook(TableName.RAW, Hook.PREROUTING, p, run)) {
       return LOST;
     }
-    track(p, run);
-    if (!hook(TableName.MANGLE, Hook.PREROUTING, p, run) || !destinationNat(p, Hook.PREROUTING, run)) {
+    conntrack.track(p, run);
+    if (!hook(TableName.MANGLE, Hook.PREROUTING, p, run) || !conntrack.destinationNat(p, Hook.PREROUTING, run)) {
       return LOST;
     }
     RoutingEngine.Decision d = route(run.lookup, p.src, p.mark, in, inDev, p, run);
@@ -552,7 +462,7 @@ public final class Simulator {
             || !hook(TableName.MANGLE, Hook.POSTROUTING, p, run))) {
       return LOST;
     }
-    if (!sourceNat(p, Hook.POSTROUTING, run)) {
+    if (!conntrack.sourceNat(p, Hook.POSTROUTING, run)) {
       return LOST;
     }
     return out;
@@ -566,7 +476,7 @@ public final class Simulator {
             || !hook(TableName.SECURITY, Hook.INPUT, p, run))) {
       return LOST;
     }
-    if (!sourceNat(p, Hook.INPUT, run)) {
+    if (!conntrack.sourceNat(p, Hook.INPUT, run)) {
       return LOST;
     }
     return LOCAL;
@@ -626,7 +536,7 @@ public final class Simulator {
     if (!(rawOutputAcceptsAll && run.steps == null) && !hook(TableName.RAW, Hook.OUTPUT, p, run)) {
       return LOST;
     }
-    track(p, run);
+    conntrack.track(p, run);
     long markBefore = p.mark;
     if (!hook(TableName.MANGLE, Hook.OUTPUT, p, run)) {
       return LOST;
@@ -642,7 +552,7 @@ public final class Simulator {
       }
     }
     IpAddress dstBefore = p.dst;
-    if (!destinationNat(p, Hook.OUTPUT, run)) {
+    if (!conntrack.destinationNat(p, Hook.OUTPUT, run)) {
       return LOST;
     }
     if (!p.dst.equals(dstBefore)) {
@@ -664,7 +574,7 @@ public final class Simulator {
             || !hook(TableName.MANGLE, Hook.POSTROUTING, p, run))) {
       return LOST;
     }
-    if (!sourceNat(p, Hook.POSTROUTING, run)) {
+    if (!conntrack.sourceNat(p, Hook.POSTROUTING, run)) {
       return LOST;
     }
     return out;
@@ -701,18 +611,18 @@ public final class Simulator {
 
   /** The packet left the router (out of device number {@code egress}, or {@link #LOCAL}): check the next hop and whether the intended end gets it. */
   private boolean deliver(Pkt p, int egress, End to, Run run) {
-    Place place;
+    End.Place place;
     Topology.Uplink u = null;
     if (egress == LOCAL) {
-      place = Place.ROUTER;
+      place = End.Place.ROUTER;
     } else if (egress == lanDev) {
-      place = Place.LAN;
+      place = End.Place.LAN;
     } else {
       int up = egress < uplinkOnDev.length ? uplinkOnDev[egress] : -1;
       if (up < 0) {
         String dev = devices.name(egress);
         return run.lose("interface " + dev, "the topology has no interface " + dev
-            + "; the packet was routed there by " + routeText(run));
+            + "; the packet was routed there by " + run.routeText());
       }
       u = uplinks[up];
       run.uplink = u.iface();
@@ -723,7 +633,7 @@ public final class Simulator {
       if (run.steps != null) {
         run.step("provider on " + u.iface() + ": source " + p.src + " is " + u.iface() + "'s address: passed on");
       }
-      place = Place.INTERNET;
+      place = End.Place.INTERNET;
     }
     if (to.place == place && p.dst.equals(to.address) && p.dport == to.port) {
       to.peer = p.src;
@@ -746,7 +656,7 @@ public final class Simulator {
   }
 
   /** {@code p} reached {@code place} (through {@code u} for the internet), where {@code to} is not. */
-  private boolean undelivered(Pkt p, int egress, Place place, Topology.Uplink u, End to, Run run) {
+  private boolean undelivered(Pkt p, int egress, End.Place place, Topology.Uplink u, End to, Run run) {
     String placeName = switch (place) {
       case ROUTER -> "router (local delivery)";
       case LAN -> "LAN on " + devices.name(egress);
@@ -761,14 +671,14 @@ public final class Simulator {
       run.step(what);
     }
     return run.lose(placeName, what + "; the packet was meant for " + to.describe()
-        + (run.route != null ? "; it was routed by " + routeText(run) : ""));
+        + (run.route != null ? "; it was routed by " + run.routeText() : ""));
   }
 
   private String providerReason(Pkt p, Topology.Uplink u, Run run) {
     StringBuilder b = new StringBuilder();
     b.append("source ").append(p.src).append(" is not ").append(u.iface()).append("'s address ").append(u.ip())
         .append(", so the provider drops it (ingress filtering); the packet to ").append(p.dst)
-        .append(" went out ").append(u.iface()).append(" by ").append(routeText(run));
+        .append(" went out ").append(u.iface()).append(" by ").append(run.routeText());
     if (topology.lanAddress().network().contains(p.dst)) {
       b.append("; it is a reply for the LAN host ").append(p.dst).append(", routed into the uplink instead of out ")
           .append(topology.lanInterface());
@@ -787,15 +697,6 @@ public final class Simulator {
     return d.markWhere == null ? "" : "; the mark was last written by " + d.markWhere;
   }
 
-  private static String routeText(Run run) {
-    RoutingEngine.Decision d = run.route;
-    if (d == null) {
-      return "no routing decision";
-    }
-    return d.describe() + " (packet mark " + NetfilterEngine.hex(d.mark)
-        + (d.markWhere != null ? ", last written by " + d.markWhere : "") + ")";
-  }
-
   // ---------------------------------------------------------------- hooks, conntrack, NAT
 
   private boolean hook(TableName table, Hook hook, Pkt p, Run run) {
@@ -803,154 +704,6 @@ public final class Simulator {
       return run.lose(netfilter.dropWhere, netfilter.dropReason);
     }
     return true;
-  }
-
-  /**
-   * Conntrack: puts {@code p} in its connection, in the original or the reply direction, or (see
-   * {@link #open}) in a new one. The common case stays small; the rest is in other methods.
-   */
-  private void track(Pkt p, Run run) {
-    Conn c = byOriginal.get(p.proto, p.src, p.sport, p.dst, p.dport);
-    if (c != null) {
-      p.track(c, false);
-    } else if ((c = byReply.get(p.proto, p.src, p.sport, p.dst, p.dport)) != null) {
-      c.seenReply = true;
-      p.track(c, true);
-    } else {
-      open(p, run);
-      return;
-    }
-    if (run.steps != null) {
-      run.step("conntrack: " + (p.reply ? "reply" : "original") + " direction, state " + p.state() + ", ctmark "
-          + NetfilterEngine.hex(c.ctmark));
-    }
-  }
-
-  /** A packet without conntrack entry: a new connection, or for a TCP FIN or SYN-ACK, none (INVALID). */
-  private void open(Pkt p, Run run) {
-    if (p.proto == TCP && (run.kind.startsWith("FIN") || run.kind.startsWith("SYN-ACK"))) {
-      // Only after the masquerade kill deleted the entry: a FIN or SYN-ACK in state NONE opens no
-      // connection (tcp_conntracks gives sIV); the packet is INVALID, untracked, and sees no NAT.
-      p.track(null, false);
-      if (run.steps != null) {
-        run.step("conntrack: no entry, and a " + run.kind.split(" ")[0] + " opens none: state INVALID"
-            + " (no connmark, no NAT)");
-      }
-      return;
-    }
-    int n = flowConns.size();
-    if (n == spareConns.size()) {
-      spareConns.add(new Conn());
-    }
-    Conn c = spareConns.get(n).open(p.proto, p.src, p.sport, p.dst, p.dport);
-    byOriginal.put(c);
-    byReply.put(c);
-    flowConns.add(c);
-    p.track(c, false);
-    if (run.steps != null) {
-      run.step("conntrack: new connection " + c.src + ":" + c.sport + " -> " + c.dst + ":" + c.dport
-          + ", state NEW, ctmark 0x0");
-    }
-  }
-
-  /** nat PREROUTING / OUTPUT: the DNAT decision on a first packet; de-SNAT of replies. */
-  private boolean destinationNat(Pkt p, Hook hook, Run run) {
-    Conn c = p.conn;
-    if (c == null) {
-      return true;
-    }
-    if (!c.dstNatDecided && !p.reply) {
-      return decideDestination(p, c, hook, run);
-    }
-    if (p.reply && c.isSourceNatted() && p.dst.equals(c.srcNat())) {
-      if (run.steps != null) {
-        run.step("nat " + hook + ": reply de-NAT, destination " + p.dst + " -> " + c.src);
-      }
-      p.dst = c.src;
-    }
-    return true;
-  }
-
-  /** The first packet of {@code c} in nat PREROUTING / OUTPUT: the DNAT decision (none is modelled). */
-  private boolean decideDestination(Pkt p, Conn c, Hook hook, Run run) {
-    c.dstNatDecided = true;
-    p.natTo = null;
-    if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
-      return run.lose(netfilter.dropWhere, netfilter.dropReason);
-    }
-    if (p.natTo != null) {
-      throw new SimulationException(p.natWhere + ": source NAT in nat " + hook + " is not possible");
-    }
-    if (run.steps != null) {
-      run.step("nat " + hook + ": no destination NAT (null binding fixed)");
-    }
-    return true;
-  }
-
-  /** nat POSTROUTING / INPUT: the SNAT decision on a first packet; the binding on later ones. */
-  private boolean sourceNat(Pkt p, Hook hook, Run run) {
-    Conn c = p.conn;
-    if (c == null) {
-      return true;
-    }
-    if (!c.srcNatDecided && !p.reply) {
-      return decideSource(p, c, hook, run);
-    }
-    if (hook == Hook.POSTROUTING && !p.reply && c.masqueradeDev != null && c.masqueradeDevId != p.outDev) {
-      return masqueradeKill(p, c, run);
-    }
-    if (!p.reply && c.srcNat() != null && !p.src.equals(c.srcNat())) {
-      if (run.steps != null) {
-        run.step("nat " + hook + ": source " + p.src + " -> " + c.srcNat() + " (the connection's binding)");
-      }
-      p.src = c.srcNat();
-    }
-    return true;
-  }
-
-  /** The first packet of {@code c} in nat POSTROUTING / INPUT: the SNAT decision, fixed for the connection. */
-  private boolean decideSource(Pkt p, Conn c, Hook hook, Run run) {
-    p.natTo = null;
-    p.natMasquerade = false;
-    if (netfilter.traverse(TableName.NAT, hook, p, run.steps) == NetfilterEngine.Outcome.DROP) {
-      return run.lose(netfilter.dropWhere, netfilter.dropReason);
-    }
-    c.srcNatDecided = true;
-    if (p.natTo == null) {
-      c.srcNatWhere = "nat " + hook + ": no rule matched";
-      if (run.steps != null) {
-        run.step("nat " + hook + ": no source NAT (null binding fixed for the connection)");
-      }
-      return true;
-    }
-    c.srcNat(p.natTo);
-    c.srcNatWhere = p.natWhere;
-    if (p.natMasquerade && hook == Hook.POSTROUTING) {
-      c.masqueradeDev = p.out;
-      c.masqueradeDevId = p.outDev;
-    }
-    byReply.remove(c);
-    c.replyDst = p.natTo;
-    byReply.put(c);
-    if (run.steps != null) {
-      run.step("nat " + hook + ": source " + p.src + " -> " + p.natTo + " (binding fixed for the connection)");
-    }
-    p.src = p.natTo;
-    return true;
-  }
-
-  /** nf_nat_oif_changed: a masqueraded connection's packet leaves another way; dropped, entry deleted. */
-  private boolean masqueradeKill(Pkt p, Conn c, Run run) {
-    if (run.steps != null) {
-      run.step("nat POSTROUTING: the connection was masqueraded on " + c.masqueradeDev + ", this packet leaves "
-          + p.out + ": dropped, conntrack entry deleted");
-    }
-    byOriginal.remove(c);
-    byReply.remove(c);
-    run.masqueradeKill = true;
-    return run.lose("nat POSTROUTING", "the connection was masqueraded on " + c.masqueradeDev + " ("
-        + c.srcNatWhere + ") and this packet leaves " + p.out + ", routed by " + routeText(run)
-        + "; the kernel drops it and deletes the conntrack entry (nf_nat_oif_changed)");
   }
 
   /** {@code OptionalLong.of(ctmark)}, reusing a recent one: flows end with one of a few marks. */
