@@ -23,7 +23,6 @@ import dev.mlb.iproute.RoutingTable;
 import dev.mlb.netfilter.BalancingRules;
 import dev.mlb.netfilter.RestoreWriter;
 import dev.mlb.netfilter.Ruleset;
-import dev.mlb.testkit.kernel.KernelLab;
 import dev.mlb.testkit.sim.Flow;
 import dev.mlb.testkit.sim.Selectors;
 import dev.mlb.testkit.sim.Topology;

@@ -14,7 +14,6 @@ import dev.mlb.api.policy.BalancingPolicy;
 import dev.mlb.api.policy.Strategy;
 import dev.mlb.api.policy.TrafficSelector;
 import dev.mlb.api.policy.Uplink;
-import dev.mlb.testkit.check.CompiledPolicy;
 import dev.mlb.testkit.sim.Traffic;
 import java.util.ArrayList;
 import java.util.HashSet;

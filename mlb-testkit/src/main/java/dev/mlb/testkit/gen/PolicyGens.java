@@ -1,7 +1,6 @@
 package dev.mlb.testkit.gen;
 
 import dev.mlb.api.policy.BalancingPolicy;
-import dev.mlb.testkit.check.CompiledPolicy;
 import dev.mlb.testkit.policyfile.PolicyFile;
 import java.util.SplittableRandom;
 import org.quicktheories.core.Gen;

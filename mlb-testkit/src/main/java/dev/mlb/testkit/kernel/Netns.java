@@ -3,7 +3,6 @@ package dev.mlb.testkit.kernel;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableList;
-import dev.mlb.testkit.check.BinomialBound;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

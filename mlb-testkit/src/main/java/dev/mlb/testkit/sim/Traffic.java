@@ -6,8 +6,6 @@ import com.google.common.collect.ImmutableList;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.Protocol;
 import dev.mlb.api.policy.TrafficSelector;
-import dev.mlb.testkit.check.BalancingCheck;
-import dev.mlb.testkit.gen.FlowGenerator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -22,8 +20,8 @@ import java.util.Optional;
  * web.selector();                 // the policy's TrafficSelector "tcp dports 80,443"
  * }</pre>
  *
- * <p>For traffic with sources, destinations, port ranges or any protocol, {@link BalancingCheck}
- * and {@link FlowGenerator} take the policy's {@link TrafficSelector} directly.
+ * <p>For traffic with sources, destinations, port ranges or any protocol, {@link dev.mlb.testkit.check.BalancingCheck}
+ * and {@link dev.mlb.testkit.gen.FlowGenerator} take the policy's {@link TrafficSelector} directly.
  *
  * @param protocol TCP or UDP
  * @param ports the destination ports, at least one, in order, no repeats
