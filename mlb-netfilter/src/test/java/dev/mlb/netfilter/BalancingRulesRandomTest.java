@@ -177,11 +177,48 @@ class BalancingRulesRandomTest {
         + " round-trip through the text%n", checked[0], worst[0], Math.pow(2, -32), checked[2], thresholds.size());
   }
 
+  /**
+   * Bounds for X ~ Binomial(n, p) by the Chernoff-Hoeffding theorem: P(X >= an) <= exp(-n D(a||p))
+   * for a > p and P(X <= an) <= exp(-n D(a||p)) for a < p, where D(a||p) = a ln(a/p) + (1-a)
+   * ln((1-a)/(1-p)). Returns {low, high}, the widest counts whose tails beyond them are each at most
+   * {@code tail}: P(X < low) <= exp(-n D((low-1)/n||p)) <= tail, and P(X > high) likewise.
+   */
+  static int[] chernoffBounds(int n, double p, double tail) {
+    double need = Math.log(1 / tail);
+    int high = (int) Math.ceil(n * p);
+    while (high < n && n * divergence((high + 1.0) / n, p) < need) {
+      high++;
+    }
+    int low = (int) Math.floor(n * p);
+    while (low > 0 && n * divergence((low - 1.0) / n, p) < need) {
+      low--;
+    }
+    return new int[] {low, high};
+  }
+
+  /** D(a||p), the Kullback-Leibler divergence of Bernoulli(a) from Bernoulli(p), with 0 ln 0 = 0. */
+  private static double divergence(double a, double p) {
+    return (a == 0 ? 0 : a * Math.log(a / p)) + (a == 1 ? 0 : (1 - a) * Math.log((1 - a) / (1 - p)));
+  }
+
+  @Test
+  void chernoffBoundsAgreeWithTheBinomialTailsTheyBound() {
+    // Binomial(100, 1/2), tails of 1e-10 (values from Python's math.log and math.comb): high is 82,
+    // as exp(-100 D(0.83||0.5)) = 4.96e-11 <= 1e-10 < exp(-100 D(0.82||0.5)) = 2.34e-10, and the
+    // exact P(X > 82) = 6.5e-12 is indeed below 1e-10; low is 18 by symmetry.
+    assertEquals(List.of(18, 82), Arrays.stream(chernoffBounds(100, 0.5, 1e-10)).boxed().toList());
+    assertEquals(List.of(0, 0), Arrays.stream(chernoffBounds(5, 0, 1e-9)).boxed().toList());
+  }
+
   @Test
   void everyConnectionGetsExactlyOneMarkAndTheSplitFollowsTheWeights() {
+    // Deterministic: the random numbers come from a SplittableRandom with a fixed seed. The bounds
+    // are those a fair generator meets except with probability 1e-9 over all three uplinks, so any
+    // other seed passes as well except with that probability.
+    BalancingPolicy policy = random(3, 2, 1);
     SplittableRandom rnd = new SplittableRandom(0x6d6c62L);
     BalanceChainRun run = BalanceChainRun.of(
-        RestoreWriter.render(BalancingRules.compile(random(3, 2, 1), IpFamily.V4).output()), IpFamily.V4,
+        RestoreWriter.render(BalancingRules.compile(policy, IpFamily.V4).output()), IpFamily.V4,
         "mlb-balance", rnd::nextInt);
     int connections = 60_000;
     int[] count = new int[3];
@@ -191,11 +228,18 @@ class BalancingRulesRandomTest {
       count[(int) (mark >> 8) - 1]++;
       assertEquals(mark, run.traverse(mark), "a decided connection keeps its mark");
     }
-    double[] share = {3 / 6.0, 2 / 6.0, 1 / 6.0};
+    // Each uplink's share as the stored thresholds give it (uniform 31-bit draws): t0/2^31, then
+    // (1 - t0/2^31) t1/2^31, the rest for the last. Each count is Binomial(60000, share).
+    List<Long> t = thresholdsReadBack(policy);
+    double first = t.get(0) / (double) Statistic.Random.ONE;
+    double second = (1 - first) * (t.get(1) / (double) Statistic.Random.ONE);
+    double[] share = {first, second, 1 - first - second};
+    // Union bound: 3 uplinks x 2 tails, each at most 1e-9 / 6.
     for (int i = 0; i < 3; i++) {
-      double sigma = Math.sqrt(connections * share[i] * (1 - share[i]));
-      double z = (count[i] - connections * share[i]) / sigma;
-      assertTrue(Math.abs(z) < 5, "uplink " + i + ": " + count[i] + " of " + connections + ", z = " + z);
+      int[] bounds = chernoffBounds(connections, share[i], 1e-9 / 6);
+      int got = count[i];
+      assertTrue(bounds[0] <= got && got <= bounds[1], "uplink " + i + ": " + got + " of " + connections
+          + ", expected " + bounds[0] + " to " + bounds[1] + " (share " + share[i] + ")");
     }
     System.out.printf("BalancingRules random 3:2:1: %d connections, one mark each, split %s%n",
         connections, Arrays.toString(count));

@@ -119,11 +119,11 @@ class RestoreParserFuzzTest {
 
   @Test
   void anyInputParsesOrFailsWithAPosition() {
-    qt().withExamples(2000).forAll(texts()).checkAssert(RestoreParserFuzzTest::check);
+    qt().withExamples(2000).withFixedSeed(20261204L).forAll(texts()).checkAssert(RestoreParserFuzzTest::check);
   }
 
   @Test
   void anyRuleParsesOrFailsWithAPosition() {
-    qt().withExamples(2000).forAll(rulesInTables()).checkAssert(RestoreParserFuzzTest::check);
+    qt().withExamples(2000).withFixedSeed(20261205L).forAll(rulesInTables()).checkAssert(RestoreParserFuzzTest::check);
   }
 }

@@ -15,7 +15,7 @@ class RestoreParserRoundTripTest {
 
   @Test
   void generatedRulesetsAreValid() {
-    qt().withExamples(200).forAll(RulesetGen.rulesets()).checkAssert(r -> {
+    qt().withExamples(200).withFixedSeed(20261204L).forAll(RulesetGen.rulesets()).checkAssert(r -> {
       List<Finding> errors = r.validate().stream().filter(Finding::isError).collect(Collectors.toList());
       assertEquals(List.of(), errors, r::toString);
     });
@@ -23,7 +23,7 @@ class RestoreParserRoundTripTest {
 
   @Test
   void parseOfRenderIsTheSameRuleset() {
-    qt().withExamples(1000).forAll(RulesetGen.rulesets()).checkAssert(r -> {
+    qt().withExamples(1000).withFixedSeed(20261205L).forAll(RulesetGen.rulesets()).checkAssert(r -> {
       String text = RestoreWriter.render(r);
       Ruleset back = RestoreParser.parse("-", text, r.family());
       assertEquals(r, back, text);
@@ -33,7 +33,7 @@ class RestoreParserRoundTripTest {
 
   @Test
   void everyRuleLineIsTheLineThatAddsIt() {
-    qt().withExamples(300).forAll(RulesetGen.rulesets()).checkAssert(r -> {
+    qt().withExamples(300).withFixedSeed(20261206L).forAll(RulesetGen.rulesets()).checkAssert(r -> {
       String text = RestoreWriter.render(r);
       String[] lines = text.split("\n", -1);
       ParsedRuleset parsed = RestoreParser.parseWithLines("-", text, r.family());

@@ -21,7 +21,7 @@ class RestoreWriterStreamTest {
 
   @Test
   void whatIsWrittenReadsBackAsTheRuleset() {
-    qt().withExamples(300).forAll(RulesetGen.rulesets()).checkAssert(r -> {
+    qt().withExamples(300).withFixedSeed(20261204L).forAll(RulesetGen.rulesets()).checkAssert(r -> {
       TextPieces out = new TextPieces();
       try {
         RestoreWriter.write(r, out);

@@ -61,7 +61,8 @@ class ValidationScreenTest {
     AtomicInteger rulesets = new AtomicInteger();
     AtomicLong findings = new AtomicLong();
     AtomicLong skipped = new AtomicLong();
-    qt().withExamples(1000).forAll(RulesetGen.rulesets(), longs().all()).checkAssert((valid, seed) -> {
+    qt().withExamples(1000).withFixedSeed(20261204L)
+        .forAll(RulesetGen.rulesets(), longs().all()).checkAssert((valid, seed) -> {
       Ruleset mixed = shuffle(valid, new SplittableRandom(seed));
       List<Finding> screened = RulesetValidator.validate(mixed, true);
       List<Finding> full = RulesetValidator.validate(mixed, false);

@@ -78,8 +78,10 @@ import java.util.function.Supplier;
  * excluded, have a connection mark that designates exactly one uplink. 2: over the flows whose mark
  * designates an uplink, in order (LAN and router alike, since they may share nth counters), for
  * {@link Strategy#NTH} every prefix of length L gives uplink i between {@code L*w_i/W - max(w)} and
- * {@code L*w_i/W + max(w)} flows; for {@link Strategy#RANDOM} the totals are within 4.5 standard
- * deviations (plus 0.5) of the binomial mean. 3: for every flow, every packet that touched an uplink touched
+ * {@code L*w_i/W + max(w)} flows; for {@link Strategy#RANDOM} each uplink's total lies within the
+ * exact binomial bounds ({@link BinomialBound}) for its weight share, which a correct random split
+ * leaves with probability at most {@link Builder#randomAlpha alpha} (default 1e-9) over all uplinks
+ * together (a union bound: {@code alpha / uplinks} each). 3: for every flow, every packet that touched an uplink touched
  * the flow's uplink, and no packet after the first is lost. 4: a LAN or router flow whose mark
  * designates an uplink first leaves through it, and no packet it sends is dropped by a provider for
  * its source address. 5: every reply of a LAN flow reaches the LAN client. 6: every answer to an
@@ -125,14 +127,15 @@ public final class BalancingCheck {
   public enum Strategy {
     /** {@code -m statistic --mode nth}: exact within the largest weight at every prefix. */
     NTH,
-    /** {@code -m statistic --mode random}: within 4.5 standard deviations of the binomial mean. */
+    /**
+     * {@code -m statistic --mode random}: within exact binomial bounds that a correct split leaves
+     * with probability at most {@link Builder#randomAlpha alpha} over all uplinks.
+     */
     RANDOM,
     /** A weighted multipath route, no uplink marks on outgoing connections: no bound, the split is reported. */
     MULTIPATH
   }
 
-  /** Standard deviations allowed for random splits. */
-  public static final double RANDOM_SIGMAS = 4.5;
 
   private final Topology topology;
   private final Ruleset ruleset;
@@ -151,6 +154,7 @@ public final class BalancingCheck {
   private final ImmutableMap<InterfaceName, Integer> weights;
   private final ImmutableMap<InterfaceName, Designation> marks;
   private final Strategy strategy;
+  private final double randomAlpha;
   private final ImmutableList<Flow> flows;
   private List<Trace> outlines;
 
@@ -179,6 +183,7 @@ public final class BalancingCheck {
     this.weights = ImmutableMap.copyOf(w);
     this.marks = designations(b.marks);
     this.strategy = b.strategy != null ? b.strategy : (usesRandom(ruleset) ? Strategy.RANDOM : Strategy.NTH);
+    this.randomAlpha = b.randomAlpha;
     this.flows = b.flows != null ? ImmutableList.copyOf(b.flows)
         : selectorMode() ? generateSelectorFlows(b) : generateFlows(b);
   }
@@ -206,6 +211,7 @@ public final class BalancingCheck {
     private final Map<InterfaceName, Integer> weights = new LinkedHashMap<>();
     private final Map<InterfaceName, Mark> marks = new LinkedHashMap<>();
     private Strategy strategy;
+    private double randomAlpha = BinomialBound.ONE_IN_A_BILLION;
     private List<Flow> flows;
     private int lanFlows = -1;
     private int routerFlows = -1;
@@ -303,6 +309,17 @@ public final class BalancingCheck {
     /** The split strategy (default: RANDOM if any rule uses {@code statistic --mode random}, else NTH). */
     public Builder strategy(Strategy strategy) {
       this.strategy = strategy;
+      return this;
+    }
+
+    /**
+     * For {@link Strategy#RANDOM}: the probability, over all uplinks together, with which a correct
+     * random split may still fail property 2 (default {@link BinomialBound#ONE_IN_A_BILLION}). A test
+     * that runs several checks divides its own budget between them.
+     */
+    public Builder randomAlpha(double alpha) {
+      checkArgument(alpha > 0 && alpha < 1, "alpha %s is outside (0, 1)", alpha);
+      this.randomAlpha = alpha;
       return this;
     }
 
@@ -903,15 +920,19 @@ public final class BalancingCheck {
     }
     if (strategy == Strategy.RANDOM && seen > 0) {
       for (int u = 0; u < ups.size(); u++) {
+        // Each count is Binomial(seen, w_u / W) for a correct split. Each uplink gets alpha / uplinks,
+        // half on either side, so a correct split fails with at most alpha. (Rules with 31-bit
+        // thresholds miss a share by a few 2^-32; a tail P(X > h) moves by seen * P(X = h) per unit
+        // of p, so by a vanishing fraction of alpha.)
         double p = weights.get(ups.get(u)) / (double) total;
-        double mean = seen * p;
-        double bound = RANDOM_SIGMAS * Math.sqrt(seen * p * (1 - p)) + 0.5;
-        if (Math.abs(counts[u] - mean) > bound) {
+        BinomialBound bound = BinomialBound.of(seen, p, randomAlpha / ups.size());
+        if (!bound.contains(counts[u])) {
           Trace t = traces.get(lastIndex);
           out.add(new Violation(BalancingProperty.SPLIT_BY_WEIGHT, lastIndex, t.result().flow(),
-              "after " + seen + " balanced flows " + ups.get(u) + " has " + counts[u] + ", expected " + fmt(mean)
-                  + " +- " + fmt(bound) + " (" + RANDOM_SIGMAS + " standard deviations; weights " + weights
-                  + "; counts " + countsText(ups, counts) + ")"));
+              "after " + seen + " balanced flows " + ups.get(u) + " has " + counts[u] + ", expected " + fmt(seen * p)
+                  + ", between " + bound.low() + " and " + bound.high() + " (binomial bounds a correct split leaves"
+                  + " with probability " + String.format(Locale.ROOT, "%.1g", randomAlpha) + " over " + ups.size()
+                  + " uplinks; weights " + weights + "; counts " + countsText(ups, counts) + ")"));
           return;
         }
       }

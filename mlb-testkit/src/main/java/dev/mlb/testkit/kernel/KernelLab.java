@@ -58,22 +58,32 @@ import java.util.stream.IntStream;
  *       hides what the rules do), unless {@link Options#withRouterSysctl} gives the router's own
  *       sysctl settings: then {@code rp_filter=1} everywhere, and those settings after it. The
  *       rules and routes under test are loaded here, after the interfaces are up. Nothing else is
- *       configured in it.
+ *       configured in it but the SYN filter (below), in an nftables table of its own that
+ *       {@code iptables-save} does not show.
  *   <li><b>lan</b>: the LAN clients' addresses on one veth (added as flows need them), default route
  *       via the router's LAN address.
  *   <li><b>provider i</b> per uplink: the uplink's gateway address on the link to the router (for an
  *       uplink without a gateway: no address, proxy ARP, and a host route to the router's address),
  *       a /30 from 203.0.113.128/25 towards the server, a default route towards the server,
  *       {@code ip_forward=1}, and ingress filtering: {@code iptables -A FORWARD -i LINK ! -s
- *       UPLINK-ADDRESS -j DROP}. Where {@code nft} is installed, an nftables set just before that
- *       rule records the addresses, protocol and ports of each packet it drops, so a failed flow
- *       says which of its packets which provider dropped.
+ *       UPLINK-ADDRESS -j DROP}. An nftables set just before that rule records the addresses,
+ *       protocol and ports of each packet it drops, so a failed flow says which of its packets
+ *       which provider dropped.
  *   <li><b>server</b>: the server address (and any other flow endpoint) on its loopback, one link per
  *       provider, and a route to each uplink's link prefix via that uplink's provider: replies go
  *       back through the provider owning their destination. No route to the LAN: a flow that leaves
  *       without NAT cannot be answered, as on the internet. Conntrack is switched on (a rule that
  *       only counts) so the lab can tell whether a packet reached it.
  * </ul>
+ *
+ * <p><b>One SYN per connection.</b> Where a flow's client runs (lan, router, server), an nftables
+ * output chain at priority -350, before the raw table, conntrack and every iptables table, drops a
+ * TCP SYN whose addresses and ports it has seen before: a retransmitted SYN. A retransmitted SYN
+ * is still NEW to conntrack and would walk the {@code --state NEW} rules (and nth counters) again,
+ * but only if the client was still connecting when the kernel retransmitted (1 s after the first
+ * SYN), which depends on how promptly the client gave up: dropping it makes a failed connect one
+ * SYN however late that is, so what the rules count does not depend on timing. The lab runs each
+ * five-tuple once, so a first SYN is never dropped.
  *
  * <p>Flows run strictly one after another in the given order, each finished before the next
  * starts, since nth rules count. A {@link Peer} process in the LAN, router and server namespaces
@@ -107,14 +117,18 @@ import java.util.stream.IntStream;
  */
 public final class KernelLab implements AutoCloseable {
   /**
-   * How long each step of a flow (connect, reply, close; each UDP round) may take.
+   * How long each step of a flow (connect, reply, close; each UDP round) may take. For a step that
+   * succeeds it is an upper bound on an exchange over veth links that takes well under a
+   * millisecond (the result lines' {@code ms=} show it); for one that cannot, it is when the flow is
+   * reported failed.
    *
-   * <p>The default, 800 ms, stays below Linux's initial retransmission timeout of 1 s on purpose: a
-   * failed connect then sends exactly one SYN. A retransmitted SYN is still a NEW packet to
-   * conntrack and would walk the {@code --state NEW} rules again, advancing nth counters once more
-   * than the simulator's one-SYN flow does (measured: with 1500 ms, a flow whose SYN a provider
-   * dropped passed an unguarded nth rule pair twice and ended with the other mark). Longer limits
-   * are allowed (up to 30 s) but make failed flows slower and their rule traversals differ.
+   * <p>The default, 800 ms, keeps failed flows quick. A failed connect sends one SYN whatever the
+   * limit: the lab drops retransmitted SYNs (see the class comment), which are still NEW to
+   * conntrack and would walk the {@code --state NEW} rules again (measured before that filter: with
+   * 1500 ms, a flow whose SYN a provider dropped passed an unguarded nth rule pair twice and ended
+   * with the other mark). Longer limits are allowed (up to 30 s); they make failed flows slower, and
+   * a failed flow's data or FIN, which TCP retransmits from about 200 ms on with doubling gaps, is
+   * then retransmitted more often before the client gives up.
    */
   public record Options(Duration stepTimeout, Optional<String> routerSysctl) {
     public Options {
@@ -152,8 +166,13 @@ public final class KernelLab implements AutoCloseable {
   private static final IpPrefix SERVER_LINKS = IpPrefix.parse("203.0.113.128/25");
   private static final Duration SETUP = Duration.ofSeconds(20);
   private static final Pattern MARK = Pattern.compile("\\bmark=(\\d+)");
-  /** Whether {@code nft} is here to record what providers drop (package nftables; optional). */
-  private static final boolean RECORDER = KernelSupport.onPath("nft");
+  /** Drops a retransmitted SYN the namespace sends, before anything else sees it (see the class comment). */
+  private static final String SYN_FILTER = "table ip mlbsyn {\n"
+      + "  set seen { type ipv4_addr . inet_service . ipv4_addr . inet_service; size 65535; flags dynamic; }\n"
+      + "  chain output {\n    type filter hook output priority -350; policy accept;\n"
+      + "    tcp flags & (syn | ack) == syn ip saddr . tcp sport . ip daddr . tcp dport @seen drop\n"
+      + "    tcp flags & (syn | ack) == syn add @seen { ip saddr . tcp sport . ip daddr . tcp dport }\n"
+      + "  }\n}\n";
   private static final Pattern DROPPED = Pattern.compile(
       "(\\d+\\.\\d+\\.\\d+\\.\\d+) \\. (\\d+\\.\\d+\\.\\d+\\.\\d+) \\. (\\w+) \\. (\\d+) \\. (\\d+)");
   private static final Pattern TUPLE = Pattern.compile("src=(\\S+) dst=(\\S+)");
@@ -216,6 +235,10 @@ public final class KernelLab implements AutoCloseable {
     if (!KernelSupport.onPath("conntrack")) {
       throw new KernelUnavailableException("conntrack is not installed (apt-get install -y conntrack); "
           + "the kernel lab reads each flow's mark from it");
+    }
+    if (!KernelSupport.onPath("nft")) {
+      throw new KernelUnavailableException("nft is not installed (apt-get install -y nftables); the kernel lab "
+          + "drops retransmitted SYNs and records what providers drop with it");
     }
     KernelLab lab = new KernelLab(topology, options);
     // A test run stopped half-way (Ctrl-C, a killed JVM with a chance to run hooks) still deletes them.
@@ -338,6 +361,7 @@ public final class KernelLab implements AutoCloseable {
       r.sysctl("net/ipv4/conf/" + u.iface().name() + "/rp_filter=" + rp);
     }
     options.routerSysctl().ifPresent(conf -> r.feed("sysctl -q -p /dev/stdin", conf));
+    r.feed("nft -f -", SYN_FILTER);
     r.load(router);
     // The providers and the LAN are independent of each other: wire them side by side.
     List<Runnable> tasks = new ArrayList<>();
@@ -352,6 +376,7 @@ public final class KernelLab implements AutoCloseable {
     // The server: conntrack on (a rule that only counts), so the lab can see what reached it.
     s.feed("iptables-restore", "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
         + "-A INPUT -m conntrack --ctstate NEW\nCOMMIT\n");
+    s.feed("nft -f -", SYN_FILTER);
     s.load(server);
 
     // Then the rules and routes under test, each on its own so that a refusal says which.
@@ -376,13 +401,11 @@ public final class KernelLab implements AutoCloseable {
     b.feed("iptables-restore", "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
         + "-A FORWARD -i " + ROUTER_LINK + " ! -s " + u.ip() + "/32 -j DROP\nCOMMIT\n");
     // A recorder before the filter: which packets it drops, by addresses, protocol and ports.
-    if (RECORDER) {
-      b.feed("nft -f -", "table ip mlblab {\n"
+    b.feed("nft -f -", "table ip mlblab {\n"
         + "  set dropped { type ipv4_addr . ipv4_addr . inet_proto . inet_service . inet_service; size 65535; flags dynamic; }\n"
         + "  chain forward {\n    type filter hook forward priority -1; policy accept;\n"
         + "    iifname \"" + ROUTER_LINK + "\" ip saddr != " + u.ip() + " meta l4proto { tcp, udp } "
         + "add @dropped { ip saddr . ip daddr . meta l4proto . th sport . th dport }\n  }\n}\n");
-    }
     b.load(p);
   }
 
@@ -395,6 +418,7 @@ public final class KernelLab implements AutoCloseable {
     l.add("link set", LAN_LINK, "up");
     l.add("addr add", first + "/" + topology.lanAddress().length(), "dev", LAN_LINK);
     l.add("route add default via", topology.lanAddress().address().toString());
+    l.feed("nft -f -", SYN_FILTER);
     l.load(lan);
   }
 
@@ -721,7 +745,7 @@ public final class KernelLab implements AutoCloseable {
   private List<Drop> providerDrops(Flow flow) {
     List<Drop> out = new ArrayList<>();
     String proto = flow.protocol().equals(Protocol.TCP) ? "tcp" : "udp";
-    for (Uplink u : RECORDER ? topology.uplinks() : List.<Uplink>of()) {
+    for (Uplink u : topology.uplinks()) {
       Netns.Result r = query(providers.get(u.iface()), List.of("nft", "list", "set", "ip", "mlblab", "dropped"));
       Matcher m = DROPPED.matcher(r.stdout());
       while (m.find()) {

@@ -70,10 +70,16 @@ public final class Netns implements AutoCloseable {
    */
   public static Netns create(String purpose) {
     checkArgument(purpose.matches("[a-z0-9]{1,12}"), "purpose \"%s\" must be 1-12 of [a-z0-9]", purpose);
-    String name =
-        "mlb-" + purpose + "-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet() + "-"
-            + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000));
-    Result added = Command.of("ip", "netns", "add", name).run();
+    String prefix = "mlb-" + purpose + "-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet() + "-";
+    String name;
+    Result added;
+    int attempt = 0;
+    do {
+      // The random part keeps names apart from those a crashed run with the same pid left behind;
+      // if it meets one anyway (1 in 65536 per leftover of the same pid and counter), draw again.
+      name = prefix + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000));
+      added = Command.of("ip", "netns", "add", name).run();
+    } while (added.exitCode() != 0 && added.stderr().contains("File exists") && ++attempt < 8);
     if (added.exitCode() != 0) {
       throw new KernelUnavailableException(
           "cannot create network namespace " + name + ": " + added.stderr().strip());

@@ -41,7 +41,8 @@ import java.util.Set;
  * read the reply line, shut down the sending side, read the server's close, close. A UDP flow is two
  * request/reply rounds. The server answers with {@code seen=ADDR:PORT local=ADDR:PORT}: the
  * client's address as the server saw it (after any NAT) and the address the server was reached at.
- * Every step has a time limit (default 800 ms, below the kernel's first SYN retransmission). A client prints one {@code result} line:
+ * Every step has a time limit (default 800 ms; the kernel lab drops retransmitted SYNs, so a failed
+ * connect is one SYN whatever the limit). A client prints one {@code result} line:
  * {@code ok=false step=STEP} names the step that failed ({@code bind}, {@code connect},
  * {@code send}, {@code reply}, {@code close} for TCP; {@code reply1}, {@code reply2} for UDP) and
  * {@code error=} (always last) says what was observed.

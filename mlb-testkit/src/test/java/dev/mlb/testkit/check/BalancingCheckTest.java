@@ -57,11 +57,13 @@ class BalancingCheckTest {
     BalancingCheck even = random("0.5");
     assertEquals(BalancingCheck.Strategy.RANDOM, even.strategy());
     even.assertAll();
-    // 0.8 for ppp0: about 320 of 400 against an expected 200 +- 4.5 * 10.
+    // 0.8 for ppp0: about 320 of 400. Binomial(400, 1/2) with 2.5e-10 on each side is [138, 262]:
+    // P(X < 138) = P(X <= 137) = 1.47e-10 and P(X <= 138) = 2.84e-10 (scipy.stats.binom, not mlb).
     List<Violation> skewed = random("0.8").violations(BalancingProperty.SPLIT_BY_WEIGHT);
     assertEquals(1, skewed.size());
     assertTrue(skewed.get(0).explanation().startsWith("after 400 balanced flows ppp0 has "), skewed.get(0).explanation());
-    assertTrue(skewed.get(0).explanation().contains("expected 200 +- 45.50 (4.5 standard deviations"),
+    assertTrue(skewed.get(0).explanation().contains(", expected 200, between 138 and 262 (binomial bounds a correct"
+        + " split leaves with probability 1e-09 over 2 uplinks; weights {ppp0=1, ppp1=1}; counts ppp0 "),
         skewed.get(0).explanation());
   }
 

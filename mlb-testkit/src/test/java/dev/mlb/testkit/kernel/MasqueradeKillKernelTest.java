@@ -45,6 +45,44 @@ class MasqueradeKillKernelTest {
             + "route replace default via 198.51.100.2 dev ppp0\n", 2);
   }
 
+  /** A conntrack entry the flows never touch, whose mark the test changes to see its event arrive. */
+  private static final String MARKER = "src=10.255.255.1 dst=10.255.255.2 sport=1 dport=1 ";
+  private static final List<String> MARKER_TUPLE =
+      List.of("-p", "tcp", "-s", "10.255.255.1", "-d", "10.255.255.2", "--sport", "1", "--dport", "1");
+
+  /**
+   * Sets a new mark on the marker entry ({@code marks[0]}: the last one set; 0: create the entry)
+   * until {@code conntrack -E} has written that event to {@code log}: a wait for a deterministic
+   * event, bounded only against a hang.
+   */
+  private static void marker(KernelLab lab, File log, int[] marks, String what) throws IOException,
+      InterruptedException {
+    if (marks[0] == 0) {
+      List<String> insert = new ArrayList<>(List.of("conntrack", "-I"));
+      insert.addAll(MARKER_TUPLE);
+      insert.addAll(List.of("--state", "ESTABLISHED", "-u", "SEEN_REPLY", "-t", "3600", "-m", "0"));
+      lab.router().run(insert).check();
+    }
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (true) {
+      String mark = "mark=" + ++marks[0] + " ";
+      List<String> update = new ArrayList<>(List.of("conntrack", "-U"));
+      update.addAll(MARKER_TUPLE);
+      update.addAll(List.of("-m", Integer.toString(marks[0])));
+      lab.router().run(update).check();
+      for (int i = 0; i < 20; i++) {
+        if (Files.readAllLines(log.toPath()).stream().anyMatch(e -> e.contains(MARKER) && e.contains(mark))) {
+          return;
+        }
+        Thread.sleep(10);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("conntrack -E showed no marker event (" + what + ") within 30 s: "
+            + Files.readAllLines(log.toPath()));
+      }
+    }
+  }
+
   private static void compare(String rules, String routes, int flowCount) throws IOException, InterruptedException {
     Topology t = Topology.standard(2);
     List<Flow> flows = new ArrayList<>();
@@ -61,9 +99,12 @@ class MasqueradeKillKernelTest {
       Process events0 = new ProcessBuilder("ip", "netns", "exec", lab.router().name(), "conntrack", "-E", "-p", "tcp",
           "-o", "id").redirectOutput(log).redirectErrorStream(true).start();
       try {
-        Thread.sleep(500);
+        // conntrack -E shows only what happens after it subscribed, and writes each event as it
+        // comes: a marker's event in the log means the events before it are there too.
+        int[] marks = {0};
+        marker(lab, log, marks, "subscribed");
         kernel = lab.runAll(flows);
-        Thread.sleep(300);
+        marker(lab, log, marks, "after the flows");
       } finally {
         events0.destroy();
         events0.waitFor(5, TimeUnit.SECONDS);
@@ -73,6 +114,7 @@ class MasqueradeKillKernelTest {
       log.delete();
     }
     events.forEach(e -> System.out.println("conntrack -E: " + e));
+    events = events.stream().filter(e -> !e.contains(MARKER)).toList();
     for (int i = 0; i < flowCount; i++) {
       Trace tr = traces.get(i);
       String port = "sport=" + (43000 + i) + " ";
