@@ -13,7 +13,6 @@ import dev.mlb.api.Mark;
 import dev.mlb.api.Protocol;
 import dev.mlb.api.policy.TrafficSelector;
 import dev.mlb.iproute.IpRule;
-import dev.mlb.iproute.Route;
 import dev.mlb.iproute.RoutingPlan;
 import dev.mlb.iproute.RoutingTable;
 import dev.mlb.netfilter.Chain;
@@ -26,7 +25,6 @@ import dev.mlb.netfilter.Table;
 import dev.mlb.testkit.gen.FlowGenerator;
 import dev.mlb.testkit.sim.Flow;
 import dev.mlb.testkit.sim.FlowResult;
-import dev.mlb.testkit.sim.PacketLoss;
 import dev.mlb.testkit.sim.PolicyRouting;
 import dev.mlb.testkit.sim.Selectors;
 import dev.mlb.testkit.sim.Simulator;
@@ -40,8 +38,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
-import java.util.function.Supplier;
 
 /**
  * The seven balancing properties of DESIGN.md as a library check, usable from any test framework:
@@ -137,29 +133,30 @@ public final class BalancingCheck {
   }
 
 
-  private final Topology topology;
+  final Topology topology;
   private final Ruleset ruleset;
   private final RoutingPlan plan;
-  private final long seed;
-  private final ImmutableList<Traffic> balancedLan;
-  private final ImmutableList<Traffic> balancedRouter;
-  private final ImmutableList<IpPrefix> excludedDestinations;
-  private final ImmutableList<Traffic> excludedTraffic;
-  private final ImmutableList<TrafficSelector> lanSelectors;
-  private final ImmutableList<TrafficSelector> routerSelectors;
-  private final ImmutableList<TrafficSelector> excludedSelectors;
-  private final boolean nothingElse;
-  private final Optional<RoutingTable> multipathTable;
-  private final PolicyRouting routing;
-  private final ImmutableMap<InterfaceName, Integer> weights;
-  private final ImmutableMap<InterfaceName, Designation> marks;
-  private final Strategy strategy;
-  private final double randomAlpha;
+  final long seed;
+  final ImmutableList<Traffic> balancedLan;
+  final ImmutableList<Traffic> balancedRouter;
+  final ImmutableList<IpPrefix> excludedDestinations;
+  final ImmutableList<Traffic> excludedTraffic;
+  final ImmutableList<TrafficSelector> lanSelectors;
+  final ImmutableList<TrafficSelector> routerSelectors;
+  final ImmutableList<TrafficSelector> excludedSelectors;
+  final boolean nothingElse;
+  final Optional<RoutingTable> multipathTable;
+  final PolicyRouting routing;
+  final ImmutableMap<InterfaceName, Integer> weights;
+  final ImmutableMap<InterfaceName, Designation> marks;
+  final Strategy strategy;
+  final double randomAlpha;
   private final ImmutableList<Flow> flows;
   private List<Trace> outlines;
+  private final Verdicts verdicts;
 
   /** Which mark designates an uplink, and where that was learnt. */
-  private record Designation(Mark mark, String source) {}
+  record Designation(Mark mark, String source) {}
 
   private BalancingCheck(Builder b) {
     this.topology = b.topology;
@@ -184,8 +181,8 @@ public final class BalancingCheck {
     this.marks = designations(b.marks);
     this.strategy = b.strategy != null ? b.strategy : (usesRandom(ruleset) ? Strategy.RANDOM : Strategy.NTH);
     this.randomAlpha = b.randomAlpha;
-    this.flows = b.flows != null ? ImmutableList.copyOf(b.flows)
-        : selectorMode() ? generateSelectorFlows(b) : generateFlows(b);
+    this.verdicts = new Verdicts(this);
+    this.flows = b.flows != null ? ImmutableList.copyOf(b.flows) : new CheckFlows(this, verdicts).generate(b);
   }
 
   public static Builder builder(Topology topology, Ruleset ruleset, RoutingPlan plan) {
@@ -206,16 +203,16 @@ public final class BalancingCheck {
     private final List<TrafficSelector> routerSelectors = new ArrayList<>();
     private final List<TrafficSelector> excludedSelectors = new ArrayList<>();
     private boolean nothingElse;
-    private boolean inbound = true;
+    boolean inbound = true;
     private RoutingTable multipathTable;
     private final Map<InterfaceName, Integer> weights = new LinkedHashMap<>();
     private final Map<InterfaceName, Mark> marks = new LinkedHashMap<>();
     private Strategy strategy;
     private double randomAlpha = BinomialBound.ONE_IN_A_BILLION;
     private List<Flow> flows;
-    private int lanFlows = -1;
-    private int routerFlows = -1;
-    private Traffic routerTraffic;
+    int lanFlows = -1;
+    int routerFlows = -1;
+    Traffic routerTraffic;
 
     private Builder(Topology topology, Ruleset ruleset, RoutingPlan plan) {
       checkArgument(topology != null && ruleset != null && plan != null, "topology, ruleset and plan are required");
@@ -399,141 +396,6 @@ public final class BalancingCheck {
     return false;
   }
 
-  private ImmutableList<Flow> generateFlows(Builder b) {
-    FlowGenerator gen = FlowGenerator.of(topology, seed);
-    int weightSum = weights.values().stream().mapToInt(Integer::intValue).sum();
-    int lanCount = b.lanFlows >= 0 ? b.lanFlows : Math.max(16, 4 * weightSum);
-    int routerCount = b.routerFlows >= 0 ? b.routerFlows : lanCount;
-    Traffic router = b.routerTraffic != null ? b.routerTraffic
-        : !balancedRouter.isEmpty() ? balancedRouter.get(0)
-        : !balancedLan.isEmpty() ? balancedLan.get(0)
-        : Traffic.of(Protocol.TCP, 80);
-    List<Flow> out = new ArrayList<>();
-    for (int i = 0; i < lanCount; i++) {
-      List<Traffic> lan = balancedLan.isEmpty() ? List.of(Traffic.of(Protocol.TCP, 80)) : balancedLan;
-      out.add(gen.lan(lan.get(i % lan.size())));
-    }
-    for (int i = 0; i < routerCount; i++) {
-      out.add(gen.router(router));
-    }
-    if (b.inbound) {
-      out.addAll(gen.inboundOnEveryUplink());
-    }
-    Traffic some = balancedLan.isEmpty() ? Traffic.of(Protocol.TCP, 80) : balancedLan.get(0);
-    for (IpPrefix p : excludedDestinations) {
-      IpAddress inside = p.address();
-      if (p.length() < 32) {
-        inside = new IpAddress(inside.family(), 0, inside.low() + 1);
-      }
-      out.add(gen.lan(some, inside));
-      out.add(gen.lan(some, inside));
-      out.add(gen.router(router, inside));
-    }
-    for (Traffic t : excludedTraffic) {
-      out.add(gen.lan(t));
-      out.add(gen.lan(t));
-      out.add(gen.router(t));
-    }
-    return ImmutableList.copyOf(gen.shuffle(out));
-  }
-
-  private boolean selectorMode() {
-    return nothingElse || !lanSelectors.isEmpty() || !routerSelectors.isEmpty() || !excludedSelectors.isEmpty();
-  }
-
-  /** The balanced LAN traffic as selectors: the {@link Traffic} given, then the selectors. */
-  private List<TrafficSelector> lanKinds() {
-    List<TrafficSelector> out = new ArrayList<>();
-    balancedLan.forEach(t -> out.add(t.selector()));
-    out.addAll(lanSelectors);
-    return out;
-  }
-
-  private List<TrafficSelector> routerKinds() {
-    List<TrafficSelector> out = new ArrayList<>();
-    balancedRouter.forEach(t -> out.add(t.selector()));
-    out.addAll(routerSelectors);
-    return out;
-  }
-
-  private List<TrafficSelector> exclusionKinds() {
-    List<TrafficSelector> out = new ArrayList<>();
-    excludedDestinations.forEach(p -> out.add(TrafficSelector.toDestinations(p)));
-    excludedTraffic.forEach(t -> out.add(t.selector()));
-    out.addAll(excludedSelectors);
-    return out;
-  }
-
-  private ImmutableList<Flow> generateSelectorFlows(Builder b) {
-    FlowGenerator gen = FlowGenerator.of(topology, seed);
-    int weightSum = weights.values().stream().mapToInt(Integer::intValue).sum();
-    int lanCount = b.lanFlows >= 0 ? b.lanFlows : Math.max(16, 4 * weightSum);
-    List<TrafficSelector> lan = lanKinds();
-    List<TrafficSelector> router = routerKinds();
-    int routerCount = b.routerFlows >= 0 ? b.routerFlows : router.isEmpty() ? Math.max(4, lanCount / 4) : lanCount;
-    List<TrafficSelector> lanDrawn = lan.isEmpty() ? List.of(TrafficSelector.all()) : lan;
-    List<TrafficSelector> routerDrawn = b.routerTraffic != null ? List.of(b.routerTraffic.selector())
-        : !router.isEmpty() ? router
-        : lanDrawn.stream().map(s -> s.withSources(List.of())).toList();
-    List<Flow> out = new ArrayList<>();
-    for (int i = 0; i < lanCount; i++) {
-      TrafficSelector s = lanDrawn.get(i % lanDrawn.size());
-      drawSelected(() -> gen.lan(s)).ifPresent(out::add);
-    }
-    int lanMade = out.size();
-    for (int i = 0; i < routerCount; i++) {
-      TrafficSelector s = routerDrawn.get(i % routerDrawn.size());
-      drawSelected(() -> gen.router(s)).ifPresent(out::add);
-    }
-    checkState(lanCount == 0 || lanMade > 0, "no LAN flow can be drawn inside the balanced selectors %s", lanDrawn);
-    if (b.inbound) {
-      out.addAll(gen.inboundOnEveryUplink());
-    }
-    if (nothingElse) {
-      for (TrafficSelector s : lan) {
-        gen.lanOutside(s).ifPresent(out::add);
-        gen.lanOutside(s).ifPresent(out::add);
-      }
-      for (TrafficSelector s : router) {
-        gen.routerOutside(s).ifPresent(out::add);
-      }
-    }
-    for (TrafficSelector e : exclusionKinds()) {
-      TrafficSelector inLan = overlapping(e, lan);
-      gen.lan(inLan).ifPresent(out::add);
-      gen.lan(inLan).ifPresent(out::add);
-      gen.router(overlapping(e, routerDrawn.stream().map(s -> s.withSources(List.of())).toList()))
-          .ifPresent(out::add);
-    }
-    return ImmutableList.copyOf(gen.shuffle(out));
-  }
-
-  /** A flow drawn up to four times while an exclusion picks it. */
-  private Optional<Flow> drawSelected(Supplier<Optional<Flow>> draw) {
-    Optional<Flow> last = Optional.empty();
-    for (int attempt = 0; attempt < 4; attempt++) {
-      Optional<Flow> f = draw.get();
-      if (f.isPresent()) {
-        last = f;
-        if (exclusion(f.get()).isEmpty()) {
-          return f;
-        }
-      }
-    }
-    return last;
-  }
-
-  /** {@code exclusion} restricted to the first of {@code balanced} it overlaps, else itself. */
-  private static TrafficSelector overlapping(TrafficSelector exclusion, List<TrafficSelector> balanced) {
-    for (TrafficSelector s : balanced) {
-      Optional<TrafficSelector> both = Selectors.intersect(exclusion, s);
-      if (both.isPresent()) {
-        return both.get();
-      }
-    }
-    return exclusion;
-  }
-
   // ---------------------------------------------------------------- accessors
 
   /** The flows checked, in the order they run. */
@@ -554,7 +416,7 @@ public final class BalancingCheck {
    */
   public String describeUplinkMarks() {
     if (marks.isEmpty()) {
-      return "none (" + marksText() + ")";
+      return "none (" + verdicts.marksText() + ")";
     }
     StringBuilder b = new StringBuilder();
     marks.forEach((u, d) -> b.append(b.length() == 0 ? "" : ", ").append(u).append(' ').append(d.mark())
@@ -586,10 +448,10 @@ public final class BalancingCheck {
       if (f.origin() == Flow.Origin.INBOUND) {
         continue;
       }
-      List<InterfaceName> d = designated(t.result().mark());
+      List<InterfaceName> d = verdicts.designated(t.result().mark());
       if (d.size() == 1) {
         out.merge(d.get(0), 1, Integer::sum);
-      } else if (d.isEmpty() && strategy == Strategy.MULTIPATH && multipathRoute(f).isPresent()
+      } else if (d.isEmpty() && strategy == Strategy.MULTIPATH && verdicts.multipathRoute(f).isPresent()
           && !t.packets().isEmpty() && t.packets().get(0).uplink().isPresent()) {
         out.merge(t.packets().get(0).uplink().get(), 1, Integer::sum);
       }
@@ -663,18 +525,18 @@ public final class BalancingCheck {
     List<Violation> out = new ArrayList<>();
     List<Trace> traces = outlines();
     if (property == BalancingProperty.SPLIT_BY_WEIGHT) {
-      split(traces, out);
+      verdicts.split(traces, out);
       return out;
     }
     for (int i = 0; i < traces.size(); i++) {
       Trace t = traces.get(i);
       Optional<String> why = switch (property) {
-        case ONE_UPLINK_MARK -> oneMark(t);
-        case STICKY -> sticky(t);
-        case EGRESS_MATCHES_MARK -> egress(t);
-        case LAN_REPLIES -> lanReplies(t);
-        case INBOUND_ANSWERED_ON_ARRIVAL -> inbound(t);
-        case EXCLUDED_NOT_BALANCED -> excluded(t);
+        case ONE_UPLINK_MARK -> verdicts.oneMark(t);
+        case STICKY -> verdicts.sticky(t);
+        case EGRESS_MATCHES_MARK -> verdicts.egress(t);
+        case LAN_REPLIES -> verdicts.lanReplies(t);
+        case INBOUND_ANSWERED_ON_ARRIVAL -> verdicts.inbound(t);
+        case EXCLUDED_NOT_BALANCED -> verdicts.excluded(t);
         case SPLIT_BY_WEIGHT -> throw new AssertionError();
       };
       int index = i;
@@ -730,339 +592,5 @@ public final class BalancingCheck {
       b.append("    ").append(line).append('\n');
     }
     return b.toString();
-  }
-
-  private boolean isSelected(Flow f) {
-    return isBalancedTraffic(f) && exclusion(f).isEmpty();
-  }
-
-  /** Whether some balanced traffic of the flow's origin (LAN or router) picks {@code f}, exclusions aside. */
-  private boolean isBalancedTraffic(Flow f) {
-    return switch (f.origin()) {
-      case LAN -> balancedLan.stream().anyMatch(t -> t.matches(f))
-          || lanSelectors.stream().anyMatch(s -> Selectors.matches(s, f));
-      case ROUTER -> balancedRouter.stream().anyMatch(t -> t.matches(f))
-          || routerSelectors.stream().anyMatch(s -> Selectors.matches(s, f));
-      case INBOUND -> false;
-    };
-  }
-
-  private Optional<String> exclusion(Flow f) {
-    if (f.origin() == Flow.Origin.INBOUND) {
-      return Optional.empty();
-    }
-    for (IpPrefix p : excludedDestinations) {
-      if (p.contains(f.server())) {
-        return Optional.of("destination " + p + " is excluded");
-      }
-    }
-    for (Traffic t : excludedTraffic) {
-      if (t.matches(f)) {
-        return Optional.of(t + " is excluded");
-      }
-    }
-    for (TrafficSelector s : excludedSelectors) {
-      if (Selectors.matches(s, f)) {
-        return Optional.of("exclusion \"" + s + "\" picks it");
-      }
-    }
-    return Optional.empty();
-  }
-
-  /**
-   * For {@link Strategy#MULTIPATH}: the decision that routed the flow's first packet by the
-   * multipath route (see the class comment), or empty if another route took it.
-   */
-  private Optional<PolicyRouting.Choice> multipathRoute(Flow f) {
-    PolicyRouting.Choice d = firstLookup(f);
-    if (d == null || d.kind() != PolicyRouting.Kind.FORWARD || d.route().isEmpty()) {
-      return Optional.empty();
-    }
-    Route route = d.route().get();
-    boolean balanced = multipathTable.isPresent() ? route.table().equals(multipathTable.get())
-        : !route.nexthops().isEmpty();
-    return balanced ? Optional.of(d) : Optional.empty();
-  }
-
-  /** The lookup of a LAN or router flow's first packet with mark 0, as the simulator makes it. */
-  private PolicyRouting.Choice firstLookup(Flow f) {
-    switch (f.origin()) {
-      case LAN:
-        return routing.lookup(f.client(), f.server(), 0, topology.lanInterface().name(), f.protocol(),
-            f.clientPort(), f.serverPort());
-      case ROUTER: {
-        PolicyRouting.Choice first = routing.lookup(Optional.empty(), f.server(), 0, "lo", f.protocol(),
-            f.clientPort(), f.serverPort());
-        if (first.kind() != PolicyRouting.Kind.FORWARD) {
-          return first;
-        }
-        InterfaceName dev = first.device().get();
-        IpAddress src = first.route().flatMap(Route::src).orElse(null);
-        if (src == null) {
-          src = topology.uplink(dev).map(Topology.Uplink::ip)
-              .orElse(dev.equals(topology.lanInterface()) ? topology.lanAddress().address() : null);
-        }
-        return src == null ? first : routing.lookup(Optional.of(src), f.server(), 0, "lo", f.protocol(),
-            f.clientPort(), f.serverPort());
-      }
-      default:
-        return null;
-    }
-  }
-
-
-  /** The uplinks whose mark {@code mark} has. */
-  private List<InterfaceName> designated(OptionalLong mark) {
-    List<InterfaceName> out = new ArrayList<>();
-    if (mark.isEmpty()) {
-      return out;
-    }
-    marks.forEach((u, d) -> {
-      if (d.mark().value() != 0 && d.mark().matches(mark.getAsLong())) {
-        out.add(u);
-      }
-    });
-    return out;
-  }
-
-  private String marksText() {
-    if (marks.isEmpty()) {
-      return "no fwmark rule of the routing plan routes to an uplink";
-    }
-    StringBuilder b = new StringBuilder("uplink marks: ");
-    String sep = "";
-    for (Map.Entry<InterfaceName, Designation> e : marks.entrySet()) {
-      b.append(sep).append(e.getKey()).append(' ').append(e.getValue().mark());
-      sep = ", ";
-    }
-    return b.toString();
-  }
-
-  private static String markText(OptionalLong mark) {
-    return mark.isPresent() ? "connmark " + Mark.hex(mark.getAsLong()) : "no connection mark";
-  }
-
-  private static String lossText(Trace t) {
-    return t.result().loss().map(PacketLoss::toString).orElse("");
-  }
-
-  private Optional<String> oneMark(Trace t) {
-    Flow f = t.result().flow();
-    if (f.origin() == Flow.Origin.INBOUND || !isSelected(f)) {
-      return Optional.empty();
-    }
-    if (strategy == Strategy.MULTIPATH) {
-      return oneUplink(t);
-    }
-    List<InterfaceName> d = designated(t.result().mark());
-    if (d.size() == 1) {
-      return Optional.empty();
-    }
-    String what = d.isEmpty() ? "designates no uplink" : "designates " + d.size() + " uplinks " + d;
-    return Optional.of("it left with " + markText(t.result().mark()) + ", which " + what + " (" + marksText() + ")"
-        + (t.result().completed() ? "" : "; " + lossText(t)));
-  }
-
-  /** Property 1 under MULTIPATH: balanced, and every packet to the other end left through one uplink. */
-  private Optional<String> oneUplink(Trace t) {
-    Flow f = t.result().flow();
-    if (designated(t.result().mark()).size() != 1 && multipathRoute(f).isEmpty()) {
-      PolicyRouting.Choice d = firstLookup(f);
-      return Optional.of("it was not balanced: it carries " + markText(t.result().mark()) + ", which designates no"
-          + " uplink, and its first packet was routed by " + (d == null ? "nothing" : d.describe())
-          + multipathTable.map(m -> ", not by a route of the multipath table " + m).orElse(", not by a multipath route"));
-    }
-    Optional<InterfaceName> first = t.packets().isEmpty() ? Optional.empty() : t.packets().get(0).uplink();
-    if (first.isEmpty()) {
-      return Optional.of("its first packet left through no uplink"
-          + (t.packets().isEmpty() ? "" : t.packets().get(0).loss().map(l -> ": " + l).orElse("")));
-    }
-    for (Trace.Packet p : t.packets()) {
-      if (!isReply(f, p) && p.uplink().isPresent() && !p.uplink().equals(first)) {
-        return Optional.of("packet " + p.number() + " (" + p.description() + ") left through " + p.uplink().get()
-            + ", the first through " + first.get());
-      }
-    }
-    return Optional.empty();
-  }
-
-  private void split(List<Trace> traces, List<Violation> out) {
-    List<InterfaceName> ups = List.copyOf(weights.keySet());
-    int total = weights.values().stream().mapToInt(Integer::intValue).sum();
-    int maxWeight = weights.values().stream().mapToInt(Integer::intValue).max().orElse(1);
-    int[] counts = new int[ups.size()];
-    int seen = 0;
-    int lastIndex = -1;
-    for (int i = 0; i < traces.size(); i++) {
-      Trace t = traces.get(i);
-      if (t.result().flow().origin() == Flow.Origin.INBOUND) {
-        continue;
-      }
-      List<InterfaceName> d = designated(t.result().mark());
-      if (d.size() != 1) {
-        continue;
-      }
-      counts[ups.indexOf(d.get(0))]++;
-      seen++;
-      lastIndex = i;
-      if (strategy == Strategy.NTH) {
-        for (int u = 0; u < ups.size(); u++) {
-          double expected = seen * (double) weights.get(ups.get(u)) / total;
-          if (Math.abs(counts[u] - expected) > maxWeight + 1e-9) {
-            out.add(new Violation(BalancingProperty.SPLIT_BY_WEIGHT, i, t.result().flow(),
-                "after " + seen + " balanced flows " + ups.get(u) + " has " + counts[u] + ", expected "
-                    + fmt(expected) + " +- " + maxWeight + " (weights " + weights + "; counts " + countsText(ups, counts)
-                    + "; " + marksText() + ")"));
-            return;
-          }
-        }
-      }
-    }
-    if (strategy == Strategy.RANDOM && seen > 0) {
-      for (int u = 0; u < ups.size(); u++) {
-        // Each count is Binomial(seen, w_u / W) for a correct split. Each uplink gets alpha / uplinks,
-        // half on either side, so a correct split fails with at most alpha. (Rules with 31-bit
-        // thresholds miss a share by a few 2^-32; a tail P(X > h) moves by seen * P(X = h) per unit
-        // of p, so by a vanishing fraction of alpha.)
-        double p = weights.get(ups.get(u)) / (double) total;
-        BinomialBound bound = BinomialBound.of(seen, p, randomAlpha / ups.size());
-        if (!bound.contains(counts[u])) {
-          Trace t = traces.get(lastIndex);
-          out.add(new Violation(BalancingProperty.SPLIT_BY_WEIGHT, lastIndex, t.result().flow(),
-              "after " + seen + " balanced flows " + ups.get(u) + " has " + counts[u] + ", expected " + fmt(seen * p)
-                  + ", between " + bound.low() + " and " + bound.high() + " (binomial bounds a correct split leaves"
-                  + " with probability " + String.format(Locale.ROOT, "%.1g", randomAlpha) + " over " + ups.size()
-                  + " uplinks; weights " + weights + "; counts " + countsText(ups, counts) + ")"));
-          return;
-        }
-      }
-    }
-  }
-
-  private static String countsText(List<InterfaceName> ups, int[] counts) {
-    StringBuilder b = new StringBuilder();
-    for (int u = 0; u < ups.size(); u++) {
-      b.append(u == 0 ? "" : ", ").append(ups.get(u)).append(' ').append(counts[u]);
-    }
-    return b.toString();
-  }
-
-  private static String fmt(double d) {
-    return d == Math.rint(d) ? Long.toString((long) d) : String.format(Locale.ROOT, "%.2f", d);
-  }
-
-  private static boolean isReply(Flow f, Trace.Packet p) {
-    String opener = switch (f.origin()) {
-      case LAN -> "LAN client";
-      case ROUTER -> "router";
-      case INBOUND -> "remote host";
-    };
-    return !p.sender().startsWith(opener);
-  }
-
-  private Optional<String> sticky(Trace t) {
-    Optional<InterfaceName> flowUplink = t.result().uplink();
-    for (Trace.Packet p : t.packets()) {
-      if (p.uplink().isPresent() && flowUplink.isPresent() && !p.uplink().equals(flowUplink)) {
-        return Optional.of("packet " + p.number() + " (" + p.description() + ") used " + p.uplink().get()
-            + ", the flow's uplink is " + flowUplink.get() + p.loss().map(l -> "; " + l).orElse(""));
-      }
-      if (p.number() > 1 && p.loss().isPresent()) {
-        return Optional.of("a later packet did not keep the flow's path"
-            + flowUplink.map(u -> " (uplink " + u + ")").orElse("") + ": " + p.loss().get());
-      }
-    }
-    return Optional.empty();
-  }
-
-  private Optional<String> egress(Trace t) {
-    Flow f = t.result().flow();
-    if (f.origin() == Flow.Origin.INBOUND) {
-      return Optional.empty();
-    }
-    List<InterfaceName> d = designated(t.result().mark());
-    if (d.size() == 1 && !t.packets().isEmpty()) {
-      Trace.Packet first = t.packets().get(0);
-      InterfaceName want = d.get(0);
-      if (first.uplink().isEmpty()) {
-        return Optional.of("its " + markText(t.result().mark()) + " designates " + want + " ("
-            + marks.get(want).source() + ") but its first packet never left: " + first.loss().map(Object::toString)
-            .orElse("it went to no uplink"));
-      }
-      if (!first.uplink().get().equals(want)) {
-        return Optional.of("it left " + first.uplink().get() + " but its " + markText(t.result().mark())
-            + " designates " + want + " (" + marks.get(want).source() + "): the packet mark did not carry the"
-            + " uplink mark when the packet was routed; copy the connmark into the packet mark before routing"
-            + (f.origin() == Flow.Origin.ROUTER ? " (for router flows in mangle OUTPUT, which re-routes)" : "")
-            + first.loss().map(l -> "; " + l).orElse(""));
-      }
-    }
-    for (Trace.Packet p : t.packets()) {
-      if (!isReply(f, p) && p.loss().isPresent() && p.loss().get().where().startsWith("provider on ")) {
-        return Optional.of("it left without that uplink's source address: " + p.loss().get());
-      }
-    }
-    return Optional.empty();
-  }
-
-  private Optional<String> lanReplies(Trace t) {
-    Flow f = t.result().flow();
-    if (f.origin() != Flow.Origin.LAN) {
-      return Optional.empty();
-    }
-    for (Trace.Packet p : t.packets()) {
-      if (isReply(f, p) && p.loss().isPresent()) {
-        return Optional.of("the reply did not reach the LAN host " + f.client().get() + ": " + p.loss().get());
-      }
-    }
-    return Optional.empty();
-  }
-
-  private Optional<String> inbound(Trace t) {
-    Flow f = t.result().flow();
-    if (f.origin() != Flow.Origin.INBOUND) {
-      return Optional.empty();
-    }
-    InterfaceName arrival = f.inboundUplink().get();
-    for (Trace.Packet p : t.packets()) {
-      if (!isReply(f, p)) {
-        continue;
-      }
-      if (p.uplink().isPresent() && !p.uplink().get().equals(arrival)) {
-        return Optional.of("it arrived on " + arrival + " but packet " + p.number() + " (" + p.description()
-            + ") was answered through " + p.uplink().get() + p.loss().map(l -> ": " + l).orElse(""));
-      }
-      if (p.loss().isPresent()) {
-        return Optional.of("it arrived on " + arrival + " but the answer was lost: " + p.loss().get());
-      }
-    }
-    return Optional.empty();
-  }
-
-  private Optional<String> excluded(Trace t) {
-    Flow f = t.result().flow();
-    if (f.origin() == Flow.Origin.INBOUND) {
-      return Optional.empty();
-    }
-    Optional<String> why = exclusion(f);
-    if (why.isEmpty() && nothingElse && !isBalancedTraffic(f)) {
-      why = Optional.of("no balanced " + (f.origin() == Flow.Origin.LAN ? "LAN" : "router") + " traffic picks it");
-    }
-    if (why.isEmpty()) {
-      return Optional.empty();
-    }
-    List<InterfaceName> d = designated(t.result().mark());
-    if (!d.isEmpty()) {
-      return Optional.of(why.get() + ", but the flow was balanced: its " + markText(t.result().mark())
-          + " designates " + d);
-    }
-    if (strategy == Strategy.MULTIPATH) {
-      Optional<PolicyRouting.Choice> m = multipathRoute(f);
-      if (m.isPresent()) {
-        return Optional.of(why.get() + ", but the flow was balanced: its first packet was routed by "
-            + m.get().describe());
-      }
-    }
-    return Optional.empty();
   }
 }
