@@ -193,6 +193,14 @@ public final class RoutingChange {
    * first). Empty for an empty change.
    */
   public String batch() {
+    return additions() + deletions();
+  }
+
+  /**
+   * The first half of {@link #batch()}: missing routes, then missing rules. A live change runs it
+   * before the netfilter rules that send traffic into the tables.
+   */
+  public String additions() {
     StringBuilder out = new StringBuilder();
     for (Route r : routesToAdd) {
       out.append("route replace ").append(IpBatchWriter.routeSpec(r)).append('\n');
@@ -200,6 +208,15 @@ public final class RoutingChange {
     for (IpRule r : rulesToAdd) {
       out.append("rule add ").append(IpBatchWriter.ruleSpec(r)).append('\n');
     }
+    return out.toString();
+  }
+
+  /**
+   * The second half of {@link #batch()}: stale rules, then stale routes, last first. A live change
+   * runs it after the netfilter rules no longer send traffic there.
+   */
+  public String deletions() {
+    StringBuilder out = new StringBuilder();
     for (IpRule r : Lists.reverse(rulesToDelete)) {
       out.append("rule del ").append(IpBatchWriter.ruleSpec(r)).append('\n');
     }

@@ -85,7 +85,19 @@ public final class RulesetChange {
         }
       }
     }
-    return plan(live, desired, prefix);
+    return plan(live, desired, prefix, false);
+  }
+
+  /**
+   * The change that puts back what mlb owned in {@code snapshot} (an earlier read of the same
+   * router), with every jump at the position it had there: what a failed change rolls back with.
+   * Rules and chains of other software in {@code snapshot} are ignored; they are assumed unchanged.
+   */
+  public static RulesetChange restoring(Ruleset live, Ruleset snapshot, String prefix) {
+    checkArgument(live.family() == snapshot.family(), "the live ruleset is %s, the snapshot %s", live.family(),
+        snapshot.family());
+    checkArgument(!prefix.isEmpty(), "the owned chain prefix is empty");
+    return plan(live, snapshot, prefix, true);
   }
 
   /** The change that removes everything mlb owns in {@code live}: {@link #between} an empty desired ruleset. */
@@ -100,7 +112,7 @@ public final class RulesetChange {
         && rule.protocol().isEmpty() && rule.matches().isEmpty();
   }
 
-  private static RulesetChange plan(Ruleset live, Ruleset desired, String prefix) {
+  private static RulesetChange plan(Ruleset live, Ruleset desired, String prefix, boolean atSnapshotPositions) {
     StringBuilder chains = new StringBuilder();
     StringBuilder jumps = new StringBuilder();
     StringBuilder cleanup = new StringBuilder();
@@ -148,26 +160,30 @@ public final class RulesetChange {
       StringBuilder j = new StringBuilder();
       for (Hook hook : name.hooks()) {
         String chain = hook.name();
-        List<Rule> wanted = wantedTable.flatMap(t -> t.chain(chain)).map(Chain::rules).orElse(ImmutableList.of());
+        List<Rule> wantedAll = wantedTable.flatMap(t -> t.chain(chain)).map(Chain::rules).orElse(ImmutableList.of());
         List<Rule> present = new ArrayList<>();
         liveTable.flatMap(t -> t.chain(chain)).ifPresent(ch -> ch.rules().stream()
             .filter(r -> isOwnedJump(r, prefix)).forEach(present::add));
-        List<Rule> missing = new ArrayList<>();
-        for (Rule w : wanted) {
-          if (!present.remove(w)) {
-            missing.add(w);
+        // The wanted jumps the chain lacks, with their index in the wanted chain.
+        List<Integer> missing = new ArrayList<>();
+        for (int i = 0; i < wantedAll.size(); i++) {
+          Rule w = wantedAll.get(i);
+          if (isOwnedJump(w, prefix) && !present.remove(w)) {
+            missing.add(i);
           }
-        }
-        boolean first = name != TableName.NAT;
-        List<Rule> insert = first ? com.google.common.collect.Lists.reverse(missing) : missing;
-        for (Rule m : insert) {
-          j.append(first ? "-I " + chain + " 1" : "-A " + chain).append(RestoreWriter.renderRule(m)).append('\n');
-          summary.add(name + ": " + (first ? "insert" : "append") + " jump " + chain + " -> "
-              + ((Jump) m.target().get()).chain());
         }
         for (Rule stale : present) {
           j.append("-D ").append(chain).append(RestoreWriter.renderRule(stale)).append('\n');
           summary.add(name + ": delete jump " + chain + " -> " + ((Jump) stale.target().get()).chain());
+        }
+        boolean first = name != TableName.NAT;
+        List<Integer> order = atSnapshotPositions || !first ? missing : com.google.common.collect.Lists.reverse(missing);
+        for (int i : order) {
+          Rule m = wantedAll.get(i);
+          String where = atSnapshotPositions ? "-I " + chain + " " + (i + 1) : first ? "-I " + chain + " 1" : "-A " + chain;
+          j.append(where).append(RestoreWriter.renderRule(m)).append('\n');
+          summary.add(name + ": " + (atSnapshotPositions ? "restore" : first ? "insert" : "append") + " jump " + chain
+              + " -> " + ((Jump) m.target().get()).chain());
         }
       }
       table(jumps, name, j);

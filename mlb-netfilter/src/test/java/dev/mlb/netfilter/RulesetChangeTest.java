@@ -179,4 +179,30 @@ class RulesetChangeTest {
     assertEquals("table mangle: chain x does not start with the owned prefix mlb-",
         assertThrows(IllegalArgumentException.class, () -> RulesetChange.between(other, other, "mlb-")).getMessage());
   }
+
+  @Test
+  void restoringPutsJumpsBackWhereTheSnapshotHadThem() {
+    String snapshot = """
+        *mangle
+        :mlb-prerouting - [0:0]
+        -A PREROUTING -i wg0 -j MARK --set-xmark 0x1/0x1
+        -A PREROUTING -j mlb-prerouting
+        -A PREROUTING -i wg1 -j MARK --set-xmark 0x2/0x2
+        -A mlb-prerouting -j RETURN
+        COMMIT
+        """;
+    String now = """
+        *mangle
+        :mlb-new - [0:0]
+        -A PREROUTING -j mlb-new
+        -A PREROUTING -i wg0 -j MARK --set-xmark 0x1/0x1
+        -A PREROUTING -i wg1 -j MARK --set-xmark 0x2/0x2
+        -A mlb-new -j RETURN
+        COMMIT
+        """;
+    RulesetChange c = RulesetChange.restoring(rules(now), rules(snapshot), "mlb-");
+    assertEquals("*mangle\n:mlb-prerouting - [0:0]\n-A mlb-prerouting -j RETURN\nCOMMIT\n", c.chains());
+    assertEquals("*mangle\n-D PREROUTING -j mlb-new\n-I PREROUTING 2 -j mlb-prerouting\nCOMMIT\n", c.jumps());
+    assertEquals("*mangle\n-F mlb-new\n-X mlb-new\nCOMMIT\n", c.cleanup());
+  }
 }
