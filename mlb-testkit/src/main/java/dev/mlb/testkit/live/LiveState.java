@@ -73,7 +73,12 @@ public record LiveState(Backend backend, ImmutableMap<IpFamily, String> saves, I
    */
   public static LiveState read(ToolRunner router, Set<IpFamily> families, String ownedPrefix,
       Collection<String> sysctlKeys) {
-    Backend backend = chooseBackend(router, families, ownedPrefix);
+    return read(router, chooseBackend(router, families, ownedPrefix), families, sysctlKeys);
+  }
+
+  /** {@link #read(ToolRunner, Set, String, Collection)} with the backend given. */
+  public static LiveState read(ToolRunner router, Backend backend, Set<IpFamily> families,
+      Collection<String> sysctlKeys) {
     Map<IpFamily, String> saves = new EnumMap<>(IpFamily.class);
     Map<IpFamily, Ruleset> rulesets = new EnumMap<>(IpFamily.class);
     Map<IpFamily, RoutingPlan> routing = new EnumMap<>(IpFamily.class);

@@ -1,0 +1,299 @@
+package dev.mlb.testkit.live;
+
+import com.google.common.collect.ImmutableList;
+import dev.mlb.api.IpFamily;
+import dev.mlb.iproute.BalancingRoutes;
+import dev.mlb.iproute.RoutingChange;
+import dev.mlb.iproute.RoutingPlan;
+import dev.mlb.iproute.SysctlSetting;
+import dev.mlb.netfilter.Ruleset;
+import dev.mlb.netfilter.RulesetChange;
+import dev.mlb.testkit.check.CompiledPolicy;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Puts a compiled policy on a live router beside other software's rules, and takes it off again,
+ * exactly: the orchestration of {@code mlb apply} and {@code mlb remove}.
+ *
+ * <pre>{@code
+ * Deployment d = Deployment.on(ProcessRunner.inNamespace("edge"), Path.of("/var/lib/mlb"));
+ * LiveChange change = d.planApply(CompiledPolicy.compile(policy));   // reads the router, changes nothing
+ * if (change.conflicts().isEmpty()) {
+ *   d.execute(change);     // runs the steps; on a failure rolls back to what it read, then throws
+ * }
+ * d.execute(d.planApply(CompiledPolicy.compile(policy))).isEmpty();  // applied again: no step at all
+ * }</pre>
+ *
+ * <p><b>Read, diff, write.</b> A plan reads the router ({@link LiveState}), compares what the
+ * policy wants with what mlb owns there ({@link Ownership}), and produces only the difference:
+ * per family an {@code ip -batch} of the missing rules and routes ({@link RoutingChange}),
+ * {@code iptables-restore --noflush} transactions for the owned chains, the jumps and the cleanup
+ * ({@link RulesetChange}), the stale rules and routes, and {@code sysctl -w} for each value that
+ * differs. Foreign rules, chains, ip rules, routes and sysctl values are never written.
+ *
+ * <p><b>Order.</b> sysctl values, then per family the routes and rules (tables are ready first),
+ * then the marking chains, then the jumps that send traffic into them, then stale chains, then
+ * stale rules and routes. A removal is the same plan towards nothing: the jumps go first, the
+ * tables last, and each sysctl value mlb changed goes back to what it was, unless someone else
+ * changed it since.
+ *
+ * <p><b>Conflicts</b> are refused before anything runs: a foreign ip rule at a priority mlb needs,
+ * a foreign route in a table mlb fills, a foreign rule that uses a chain mlb would delete, and a
+ * foreign user of mark bits inside mlb's mask ({@link MarkUsers}).
+ *
+ * <p><b>State record.</b> The sysctl values mlb found before changing them are kept in a
+ * {@link StateRecord} under the state directory, written before the first step runs, so that a
+ * removal can put them back even after a crash or a reboot.
+ *
+ * <p><b>Rollback.</b> If a step fails, the router is read again and the change that takes mlb's
+ * part of it back to what the plan read is run ({@link RulesetChange#restoring}, jumps at their old
+ * positions); the exception names the failed step, the tool's message, and whether the rollback
+ * succeeded.
+ */
+public final class Deployment {
+  private final ToolRunner router;
+  private final Path stateDir;
+
+  private Deployment(ToolRunner router, Path stateDir) {
+    this.router = router;
+    this.stateDir = stateDir;
+  }
+
+  /** A deployment on {@code router}, keeping its state record in {@code stateDir}. */
+  public static Deployment on(ToolRunner router, Path stateDir) {
+    return new Deployment(router, stateDir);
+  }
+
+  /** The state record of the policy named {@code name} (its chain prefix), if mlb applied one. */
+  public Optional<StateRecord> record(String name) {
+    return StateRecord.read(stateDir, name);
+  }
+
+  /** The plan that puts {@code policy} on the router (see the class comment). */
+  public LiveChange planApply(CompiledPolicy policy) {
+    Ownership own = Ownership.of(policy.policy());
+    Optional<StateRecord> old = record(own.name());
+    List<SysctlSetting> settings = BalancingRoutes.sysctl(policy.policy());
+    Set<IpFamily> families = EnumSet.copyOf(own.families());
+    old.ifPresent(r -> families.addAll(r.ownership().families()));
+    Set<String> keys = new LinkedHashSet<>();
+    settings.forEach(s -> keys.add(s.key()));
+    old.ifPresent(r -> r.sysctl().forEach(s -> keys.add(s.key())));
+    LiveState live = LiveState.read(router, families, own.chainPrefix(), keys);
+
+    Map<IpFamily, Ruleset> rules = new LinkedHashMap<>();
+    Map<IpFamily, RoutingPlan> plans = new LinkedHashMap<>();
+    for (IpFamily f : families) {
+      rules.put(f, own.families().contains(f) ? policy.ruleset(f) : Ruleset.builder().family(f).build());
+      plans.put(f, own.families().contains(f) ? policy.plan(f)
+          : RoutingPlan.builder().family(f).owner(own.protocol()).build());
+    }
+    List<String> conflicts = new ArrayList<>();
+    for (MarkUsers.User u : MarkUsers.overlapping(MarkUsers.of(live, own.chainPrefix(), own.protocol()),
+        own.markMask())) {
+      conflicts.add(markConflict(u, own, live));
+    }
+    // Which sysctl values change, keeping the value found before mlb first changed each.
+    List<StateRecord.SysctlChange> changes = new ArrayList<>();
+    List<SysctlSetting> writes = new ArrayList<>();
+    for (SysctlSetting s : settings) {
+      String now = live.sysctl().get(s.key());
+      if (now == null) {
+        conflicts.add("sysctl " + s.key() + " does not exist on this router; is the interface there?");
+        continue;
+      }
+      Optional<StateRecord.SysctlChange> earlier = old.flatMap(r -> r.sysctlChange(s.key()));
+      if (!now.equals(s.value())) {
+        writes.add(s);
+        changes.add(new StateRecord.SysctlChange(s.key(), earlier.map(StateRecord.SysctlChange::prior).orElse(now),
+            s.value()));
+      } else if (earlier.isPresent()) {
+        changes.add(new StateRecord.SysctlChange(s.key(), earlier.get().prior(), s.value()));
+      }
+    }
+    List<SysctlSetting> restores = old.map(r -> sysctlRestores(r, keys(settings), live)).orElse(List.of());
+    StateRecord record = new StateRecord(own, live.backend(), ImmutableList.copyOf(changes));
+    return plan("apply", own, live, rules, plans, writes, restores, conflicts, Optional.of(record));
+  }
+
+  /**
+   * The plan that takes off what the policy named by {@code own} put on the router: from its state
+   * record when there is one (what was applied), else from {@code own} (what the policy file says).
+   */
+  public LiveChange planRemove(Ownership own) {
+    Optional<StateRecord> old = record(own.name());
+    Ownership owned = old.map(StateRecord::ownership).orElse(own);
+    Set<String> keys = new LinkedHashSet<>();
+    old.ifPresent(r -> r.sysctl().forEach(s -> keys.add(s.key())));
+    LiveState live = LiveState.read(router, owned.families(), owned.chainPrefix(), keys);
+    Map<IpFamily, Ruleset> rules = new LinkedHashMap<>();
+    Map<IpFamily, RoutingPlan> plans = new LinkedHashMap<>();
+    for (IpFamily f : owned.families()) {
+      rules.put(f, Ruleset.builder().family(f).build());
+      plans.put(f, RoutingPlan.builder().family(f).owner(owned.protocol()).build());
+    }
+    List<SysctlSetting> restores = old.map(r -> sysctlRestores(r, Set.of(), live)).orElse(List.of());
+    return plan("remove", owned, live, rules, plans, List.of(), restores, new ArrayList<>(), Optional.empty());
+  }
+
+  private static Set<String> keys(List<SysctlSetting> settings) {
+    Set<String> out = new LinkedHashSet<>();
+    settings.forEach(s -> out.add(s.key()));
+    return out;
+  }
+
+  /**
+   * The values to put back: each one {@code old} changed that is no longer wanted, if it still has
+   * the value mlb set (else someone changed it since, and it stays).
+   */
+  private static List<SysctlSetting> sysctlRestores(StateRecord old, Set<String> wanted, LiveState live) {
+    List<SysctlSetting> out = new ArrayList<>();
+    for (StateRecord.SysctlChange c : old.sysctl()) {
+      if (!wanted.contains(c.key()) && c.applied().equals(live.sysctl().get(c.key()))) {
+        out.add(new SysctlSetting(c.key(), c.prior()));
+      }
+    }
+    return out;
+  }
+
+  private static String markConflict(MarkUsers.User u, Ownership own, LiveState live) {
+    int needed = Long.bitCount(own.markMask());
+    String free = MarkUsers.freeMask(MarkUsers.of(live, own.chainPrefix(), own.protocol()), needed,
+            dev.mlb.api.policy.BalancingPolicy.DEFAULT_MARK_MASK)
+        .stream().mapToObj(m -> "; free bits: mark-mask: " + dev.mlb.api.Mark.hex(m)).findFirst()
+        .orElse("; no " + needed + " adjacent mark bits are free on this router");
+    return "mark bits " + dev.mlb.api.Mark.hex(u.bits() & own.markMask()) + " of mlb's mask "
+        + dev.mlb.api.Mark.hex(own.markMask()) + " are in use: " + u + free;
+  }
+
+  private LiveChange plan(String what, Ownership own, LiveState live, Map<IpFamily, Ruleset> rules,
+      Map<IpFamily, RoutingPlan> plans, List<SysctlSetting> writes, List<SysctlSetting> restores,
+      List<String> conflicts, Optional<StateRecord> record) {
+    Map<IpFamily, RulesetChange> nf = new LinkedHashMap<>();
+    Map<IpFamily, RoutingChange> ip = new LinkedHashMap<>();
+    for (IpFamily f : rules.keySet()) {
+      RulesetChange r = RulesetChange.between(live.ruleset(f), rules.get(f), own.chainPrefix());
+      RoutingChange p = RoutingChange.between(live.routing(f), plans.get(f));
+      conflicts.addAll(r.conflicts());
+      conflicts.addAll(p.conflicts());
+      nf.put(f, r);
+      ip.put(f, p);
+    }
+    List<LiveChange.Step> steps = new ArrayList<>();
+    sysctlStep(steps, "sysctl values", writes);
+    steps.addAll(steps(live.backend(), nf, ip));
+    sysctlStep(steps, "sysctl values mlb changed, put back", restores);
+    return new LiveChange(what, own, live, ImmutableList.copyOf(steps), ImmutableList.copyOf(conflicts), record);
+  }
+
+  private static void sysctlStep(List<LiveChange.Step> steps, String name, List<SysctlSetting> settings) {
+    if (settings.isEmpty()) {
+      return;
+    }
+    List<String> cmd = new ArrayList<>(List.of("sysctl", "-q", "-w"));
+    settings.forEach(s -> cmd.add(s.key() + "=" + s.value()));
+    steps.add(new LiveChange.Step(name, ImmutableList.copyOf(cmd), ""));
+  }
+
+  /** The netfilter and routing steps of a change, in their order (see the class comment). */
+  static List<LiveChange.Step> steps(Backend backend, Map<IpFamily, RulesetChange> nf, Map<IpFamily, RoutingChange> ip) {
+    List<LiveChange.Step> out = new ArrayList<>();
+    for (IpFamily f : ip.keySet()) {
+      add(out, family(f) + " routes and rules (add)", List.of("ip", flag(f), "-batch", "-"), ip.get(f).additions());
+    }
+    for (IpFamily f : nf.keySet()) {
+      add(out, family(f) + " mlb's chains", restore(backend, f), nf.get(f).chains());
+    }
+    for (IpFamily f : nf.keySet()) {
+      add(out, family(f) + " jumps into mlb's chains", restore(backend, f), nf.get(f).jumps());
+    }
+    for (IpFamily f : nf.keySet()) {
+      add(out, family(f) + " stale chains of mlb (delete)", restore(backend, f), nf.get(f).cleanup());
+    }
+    for (IpFamily f : ip.keySet()) {
+      add(out, family(f) + " stale routes and rules of mlb (delete)", List.of("ip", flag(f), "-batch", "-"),
+          ip.get(f).deletions());
+    }
+    return out;
+  }
+
+  private static void add(List<LiveChange.Step> out, String name, List<String> cmd, String stdin) {
+    if (!stdin.isEmpty()) {
+      out.add(new LiveChange.Step(name, ImmutableList.copyOf(cmd), stdin));
+    }
+  }
+
+  private static List<String> restore(Backend backend, IpFamily f) {
+    return List.of(backend.restore(f), "--noflush");
+  }
+
+  static String flag(IpFamily f) {
+    return f == IpFamily.V4 ? "-4" : "-6";
+  }
+
+  static String family(IpFamily f) {
+    return f == IpFamily.V4 ? "IPv4" : "IPv6";
+  }
+
+  /**
+   * Runs {@code change}: writes the state record (with the values mlb found), runs each step, then
+   * keeps or deletes the record. On a failed step it rolls back (see the class comment) and throws.
+   *
+   * @throws ConflictException if the change has conflicts (nothing runs)
+   * @throws StepFailedException if a step failed; the router was rolled back, unless
+   *     {@link StepFailedException#rolledBack()} says otherwise
+   */
+  public LiveChange execute(LiveChange change) {
+    if (!change.conflicts().isEmpty()) {
+      throw new ConflictException(change.what(), change.conflicts());
+    }
+    String name = change.ownership().name();
+    Optional<StateRecord> old = record(name);
+    if (!change.isEmpty()) {
+      change.record().ifPresent(r -> r.write(stateDir));
+      for (int i = 0; i < change.steps().size(); i++) {
+        LiveChange.Step step = change.steps().get(i);
+        String why;
+        try {
+          ToolRunner.Result r = router.run(step.command(), step.stdin());
+          if (r.ok()) {
+            continue;
+          }
+          why = r.commandLine() + " exited " + r.exitCode() + ": " + r.stderr().strip();
+        } catch (RuntimeException e) {
+          why = e.getMessage();
+        }
+        throw rollBack(change, i, step, why, old);
+      }
+    }
+    if (change.record().isPresent()) {
+      change.record().get().write(stateDir);
+    } else {
+      StateRecord.delete(stateDir, name);
+    }
+    return change;
+  }
+
+  private StepFailedException rollBack(LiveChange change, int index, LiveChange.Step step, String why,
+      Optional<StateRecord> oldRecord) {
+    try {
+      Rollback.run(router, change);
+    } catch (RuntimeException e) {
+      return new StepFailedException(change.what(), index + 1, step, why, Optional.of(e.getMessage()));
+    }
+    if (oldRecord.isPresent()) {
+      oldRecord.get().write(stateDir);
+    } else {
+      StateRecord.delete(stateDir, change.ownership().name());
+    }
+    return new StepFailedException(change.what(), index + 1, step, why, Optional.empty());
+  }
+}
