@@ -46,17 +46,17 @@ public final class RulesetChange {
   private final String jumps;
   private final String cleanup;
   private final ImmutableList<String> conflicts;
-  private final ImmutableList<String> summary;
+  private final ImmutableList<Item> items;
 
   private RulesetChange(IpFamily family, String prefix, String chains, String jumps, String cleanup,
-      List<String> conflicts, List<String> summary) {
+      List<String> conflicts, List<Item> items) {
     this.family = family;
     this.prefix = prefix;
     this.chains = chains;
     this.jumps = jumps;
     this.cleanup = cleanup;
     this.conflicts = ImmutableList.copyOf(conflicts);
-    this.summary = ImmutableList.copyOf(summary);
+    this.items = ImmutableList.copyOf(items);
   }
 
   /**
@@ -117,7 +117,7 @@ public final class RulesetChange {
     StringBuilder jumps = new StringBuilder();
     StringBuilder cleanup = new StringBuilder();
     List<String> conflicts = new ArrayList<>();
-    List<String> summary = new ArrayList<>();
+    List<Item> items = new ArrayList<>();
     List<TableName> names = new ArrayList<>();
     for (TableName n : TableName.values()) {
       if (live.table(n).isPresent() || desired.table(n).isPresent()) {
@@ -146,10 +146,10 @@ public final class RulesetChange {
         }
         if (l != null) {
           c.append("-F ").append(w.name()).append('\n');
-          summary.add(name + ": rewrite chain " + w.name() + " (" + l.rules().size() + " -> " + w.rules().size()
-              + " rules)");
+          items.add(new Item(name, Item.Kind.REWRITE_CHAIN, w.name(), l.rules().size() + " -> " + w.rules().size()
+              + " rules"));
         } else {
-          summary.add(name + ": create chain " + w.name() + " (" + w.rules().size() + " rules)");
+          items.add(new Item(name, Item.Kind.CREATE_CHAIN, w.name(), w.rules().size() + " rules"));
         }
         for (Rule r : w.rules()) {
           c.append("-A ").append(w.name()).append(RestoreWriter.renderRule(r)).append('\n');
@@ -174,7 +174,7 @@ public final class RulesetChange {
         }
         for (Rule stale : present) {
           j.append("-D ").append(chain).append(RestoreWriter.renderRule(stale)).append('\n');
-          summary.add(name + ": delete jump " + chain + " -> " + ((Jump) stale.target().get()).chain());
+          items.add(new Item(name, Item.Kind.DELETE_JUMP, chain, "-j " + ((Jump) stale.target().get()).chain()));
         }
         boolean first = name != TableName.NAT;
         List<Integer> order = atSnapshotPositions || !first ? missing : com.google.common.collect.Lists.reverse(missing);
@@ -182,8 +182,8 @@ public final class RulesetChange {
           Rule m = wantedAll.get(i);
           String where = atSnapshotPositions ? "-I " + chain + " " + (i + 1) : first ? "-I " + chain + " 1" : "-A " + chain;
           j.append(where).append(RestoreWriter.renderRule(m)).append('\n');
-          summary.add(name + ": " + (atSnapshotPositions ? "restore" : first ? "insert" : "append") + " jump " + chain
-              + " -> " + ((Jump) m.target().get()).chain());
+          items.add(new Item(name, Item.Kind.ADD_JUMP, chain, "-j " + ((Jump) m.target().get()).chain() + ", "
+              + (atSnapshotPositions ? "at " + (i + 1) : first ? "first" : "last")));
         }
       }
       table(jumps, name, j);
@@ -195,7 +195,7 @@ public final class RulesetChange {
       }
       for (String s : stale) {
         x.append("-X ").append(s).append('\n');
-        summary.add(name + ": delete chain " + s);
+        items.add(new Item(name, Item.Kind.DELETE_CHAIN, s, ""));
       }
       table(cleanup, name, x);
 
@@ -216,7 +216,7 @@ public final class RulesetChange {
       }
     }
     return new RulesetChange(live.family(), prefix, chains.toString(), jumps.toString(), cleanup.toString(),
-        conflicts, summary);
+        conflicts, items);
   }
 
   private static void table(StringBuilder out, TableName name, StringBuilder body) {
@@ -263,9 +263,47 @@ public final class RulesetChange {
     return conflicts;
   }
 
-  /** What the change does, one line per chain or jump: "mangle: create chain mlb-lan (2 rules)". */
+  /**
+   * One thing the change does to one owned chain or jump.
+   *
+   * @param table the table
+   * @param kind what it does
+   * @param chain the owned chain, or for a jump the built-in chain that holds it
+   * @param detail the number of rules, or the jump
+   */
+  public record Item(TableName table, Kind kind, String chain, String detail) {
+    /** What a change does to a chain or a jump. */
+    public enum Kind {
+      CREATE_CHAIN("create chain"), REWRITE_CHAIN("rewrite chain"), ADD_JUMP("add jump"), DELETE_JUMP("delete jump"),
+      DELETE_CHAIN("delete chain");
+
+      private final String words;
+
+      Kind(String words) {
+        this.words = words;
+      }
+
+      @Override
+      public String toString() {
+        return words;
+      }
+    }
+
+    /** {@code mangle: create chain mlb-lan (2 rules)}. */
+    @Override
+    public String toString() {
+      return table + ": " + kind + " " + chain + (detail.isEmpty() ? "" : " (" + detail + ")");
+    }
+  }
+
+  /** What the change does, one item per chain or jump, in the order of the transactions. */
+  public List<Item> items() {
+    return items;
+  }
+
+  /** {@link #items()} as lines: "mangle: create chain mlb-lan (2 rules)". */
   public List<String> summary() {
-    return summary;
+    return items.stream().map(Item::toString).collect(ImmutableList.toImmutableList());
   }
 
   /** Whether the live ruleset already holds exactly the desired owned chains and jumps. */
@@ -275,7 +313,7 @@ public final class RulesetChange {
 
   @Override
   public String toString() {
-    return family + " ruleset change (prefix " + prefix + "): " + (isEmpty() ? "none" : String.join("; ", summary))
+    return family + " ruleset change (prefix " + prefix + "): " + (isEmpty() ? "none" : String.join("; ", summary()))
         + (conflicts.isEmpty() ? "" : "; " + conflicts.size() + " conflicts");
   }
 }

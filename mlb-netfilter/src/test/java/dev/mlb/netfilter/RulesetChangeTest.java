@@ -142,9 +142,9 @@ class RulesetChangeTest {
         -X mlb-old
         COMMIT
         """, c.cleanup());
-    assertEquals(List.of("mangle: rewrite chain mlb-balance (1 -> 2 rules)", "mangle: delete jump PREROUTING -> mlb-prerouting",
-        "mangle: delete jump OUTPUT -> mlb-old", "mangle: delete chain mlb-old", "nat: create chain mlb-postrouting (1 rules)",
-        "nat: append jump POSTROUTING -> mlb-postrouting"), c.summary());
+    assertEquals(List.of("mangle: rewrite chain mlb-balance (1 -> 2 rules)", "mangle: delete jump PREROUTING (-j mlb-prerouting)",
+        "mangle: delete jump OUTPUT (-j mlb-old)", "mangle: delete chain mlb-old", "nat: create chain mlb-postrouting (1 rules)",
+        "nat: add jump POSTROUTING (-j mlb-postrouting, last)"), c.summary());
   }
 
   @Test

@@ -1,14 +1,10 @@
 package dev.mlb.testkit.cli;
 
 import dev.mlb.api.Finding;
-import dev.mlb.api.ParseException;
-import dev.mlb.api.policy.BalancingPolicy;
 import dev.mlb.testkit.check.CompiledPolicy;
-import dev.mlb.testkit.policyfile.PolicyFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -51,37 +47,11 @@ final class CompileCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(policy);
-    } catch (NoSuchFileException e) {
-      main.stderr.println("mlb compile: --policy " + policy + ": no such file");
-      return Main.INVALID;
-    } catch (IOException e) {
-      main.stderr.println("mlb compile: --policy " + policy + ": cannot read it: " + e);
-      return 1;
+    PolicyInput.Loaded loaded = PolicyInput.load("compile", policy, main.stderr);
+    if (loaded.policy().isEmpty()) {
+      return loaded.exitCode();
     }
-    String text;
-    try {
-      text = Input.decode(bytes);
-    } catch (IOException e) {
-      main.stderr.println("mlb compile: " + policy + ": " + e.getMessage());
-      return Main.INVALID;
-    }
-    BalancingPolicy p;
-    CompiledPolicy compiled;
-    try {
-      p = PolicyFile.parse(policy.toString(), text);
-      compiled = CompiledPolicy.compile(p);
-    } catch (ParseException e) {
-      for (String line : PolicyFile.describeAll(e).split("\n")) {
-        main.stderr.println(line.startsWith("  ") ? line : "mlb compile: " + line);
-      }
-      return Main.INVALID;
-    } catch (IllegalArgumentException e) {
-      main.stderr.println("mlb compile: " + policy + ": cannot compile the policy: " + e.getMessage());
-      return Main.INVALID;
-    }
+    CompiledPolicy compiled = loaded.policy().get();
     for (Finding f : compiled.findings()) {
       main.stderr.println(policy + ": " + f);
     }

@@ -31,6 +31,9 @@ import picocli.CommandLine.Command;
       CompileCommand.class,
       DemoCommand.class,
       BenchCommand.class,
+      ApplyCommand.class,
+      RemoveCommand.class,
+      StatusCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

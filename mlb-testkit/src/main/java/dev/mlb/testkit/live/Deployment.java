@@ -1,11 +1,14 @@
 package dev.mlb.testkit.live;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
 import dev.mlb.api.IpFamily;
 import dev.mlb.iproute.BalancingRoutes;
+import dev.mlb.iproute.IpBatchWriter;
 import dev.mlb.iproute.RoutingChange;
 import dev.mlb.iproute.RoutingPlan;
 import dev.mlb.iproute.SysctlSetting;
+import dev.mlb.netfilter.RestoreWriter;
 import dev.mlb.netfilter.Ruleset;
 import dev.mlb.netfilter.RulesetChange;
 import dev.mlb.testkit.check.CompiledPolicy;
@@ -120,7 +123,14 @@ public final class Deployment {
       }
     }
     List<SysctlSetting> restores = old.map(r -> sysctlRestores(r, keys(settings), live)).orElse(List.of());
-    StateRecord record = new StateRecord(own, live.backend(), ImmutableList.copyOf(changes));
+    ImmutableMap.Builder<IpFamily, String> appliedRules = ImmutableMap.builder();
+    ImmutableMap.Builder<IpFamily, String> appliedRoutes = ImmutableMap.builder();
+    for (IpFamily f : own.families()) {
+      appliedRules.put(f, RestoreWriter.render(policy.ruleset(f)));
+      appliedRoutes.put(f, IpBatchWriter.render(policy.plan(f)));
+    }
+    StateRecord record = new StateRecord(own, live.backend(), ImmutableList.copyOf(changes), appliedRules.build(),
+        appliedRoutes.build());
     return plan("apply", own, live, rules, plans, writes, restores, conflicts, Optional.of(record));
   }
 
@@ -142,6 +152,47 @@ public final class Deployment {
     }
     List<SysctlSetting> restores = old.map(r -> sysctlRestores(r, Set.of(), live)).orElse(List.of());
     return plan("remove", owned, live, rules, plans, List.of(), restores, new ArrayList<>(), Optional.empty());
+  }
+
+  /**
+   * Whether the router holds what {@code policy} wants (see {@link Status}). Reads, changes
+   * nothing.
+   */
+  public Status status(CompiledPolicy policy) {
+    Ownership own = Ownership.of(policy.policy());
+    List<SysctlSetting> settings = BalancingRoutes.sysctl(policy.policy());
+    LiveState live = LiveState.read(router, own.families(), own.chainPrefix(), keys(settings));
+    Map<IpFamily, RulesetChange> nf = new LinkedHashMap<>();
+    Map<IpFamily, RoutingChange> ip = new LinkedHashMap<>();
+    for (IpFamily f : own.families()) {
+      nf.put(f, RulesetChange.between(live.ruleset(f), policy.ruleset(f), own.chainPrefix()));
+      ip.put(f, RoutingChange.between(live.routing(f), policy.plan(f)));
+    }
+    return Status.of(own, live, nf, ip, settings, record(own.name()));
+  }
+
+  /**
+   * Whether the router still holds what mlb applied, from the state record alone (no policy file):
+   * the rules, routes and sysctl values the record keeps.
+   *
+   * @throws LiveException if there is no state record named {@code name}
+   */
+  public Status status(String name) {
+    StateRecord r = record(name).orElseThrow(() -> new LiveException("no state record " + StateRecord.file(stateDir,
+        name) + ": mlb applied no policy named " + name + " here; give the policy file"));
+    Ownership own = r.ownership();
+    List<SysctlSetting> settings = r.sysctl().stream().map(c -> new SysctlSetting(c.key(), c.applied())).toList();
+    LiveState live = LiveState.read(router, r.backend(), own.families(), keys(settings));
+    Map<IpFamily, RulesetChange> nf = new LinkedHashMap<>();
+    Map<IpFamily, RoutingChange> ip = new LinkedHashMap<>();
+    for (IpFamily f : own.families()) {
+      Ruleset rules = LiveState.parseSave("the state record", r.rules().getOrDefault(f, ""), f);
+      RoutingPlan plan = RoutingPlan.builder().from(dev.mlb.iproute.IpBatchParser.parse("the state record",
+          r.routes().getOrDefault(f, ""), f)).owner(own.protocol()).build();
+      nf.put(f, RulesetChange.between(live.ruleset(f), rules, own.chainPrefix()));
+      ip.put(f, RoutingChange.between(live.routing(f), plan));
+    }
+    return Status.of(own, live, nf, ip, settings, Optional.of(r));
   }
 
   private static Set<String> keys(List<SysctlSetting> settings) {

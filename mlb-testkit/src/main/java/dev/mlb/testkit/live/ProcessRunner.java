@@ -64,6 +64,16 @@ public final class ProcessRunner implements ToolRunner {
     return new ProcessRunner(Optional.of(name), Duration.ofSeconds(60));
   }
 
+  /** Whether this process runs as root (uid 0), as changing a router's rules needs. */
+  public static boolean isRoot() {
+    try {
+      return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status")).stream()
+          .anyMatch(l -> l.matches("Uid:\\s+0\\s.*"));
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   /** The namespace the tools run in; empty for the machine's own. */
   public Optional<String> namespace() {
     return namespace;

@@ -3,6 +3,7 @@ package dev.mlb.testkit.live;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.ImmutableSet;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -39,8 +40,12 @@ import java.util.Set;
  * @param ownership what mlb owns on the router
  * @param backend the iptables backend the rules went in with
  * @param sysctl the sysctl values mlb changed, in the order it changed them
+ * @param rules per family, the rules mlb applied ({@code iptables-restore} text), for {@code mlb
+ *     status} and {@code mlb remove} without the policy file
+ * @param routes per family, the ip rules and routes mlb applied ({@code ip -batch} text)
  */
-public record StateRecord(Ownership ownership, Backend backend, ImmutableList<SysctlChange> sysctl) {
+public record StateRecord(Ownership ownership, Backend backend, ImmutableList<SysctlChange> sysctl,
+    ImmutableMap<IpFamily, String> rules, ImmutableMap<IpFamily, String> routes) {
 
   /** The version of the file's layout. */
   static final int VERSION = 1;
@@ -99,7 +104,29 @@ public record StateRecord(Ownership ownership, Backend backend, ImmutableList<Sy
       sysctl.add(new SysctlChange(s.get("key").getAsString(), s.get("prior").getAsString(),
           s.get("applied").getAsString()));
     }
-    return new StateRecord(own, backend, sysctl.build());
+    return new StateRecord(own, backend, sysctl.build(), texts(o.getAsJsonObject("rules")),
+        texts(o.getAsJsonObject("routes")));
+  }
+
+  private static ImmutableMap<IpFamily, String> texts(JsonObject o) {
+    ImmutableMap.Builder<IpFamily, String> out = ImmutableMap.builder();
+    for (IpFamily f : IpFamily.values()) {
+      JsonElement e = o.get(f == IpFamily.V4 ? "ipv4" : "ipv6");
+      if (e != null) {
+        out.put(f, e.getAsString());
+      }
+    }
+    return out.build();
+  }
+
+  private static void texts(JsonWriter w, String name, ImmutableMap<IpFamily, String> texts) throws IOException {
+    w.name(name).beginObject();
+    for (IpFamily f : IpFamily.values()) {
+      if (texts.containsKey(f)) {
+        w.name(f == IpFamily.V4 ? "ipv4" : "ipv6").value(texts.get(f));
+      }
+    }
+    w.endObject();
   }
 
   /** The file's text: stable key order, one value per line. */
@@ -126,6 +153,8 @@ public record StateRecord(Ownership ownership, Backend backend, ImmutableList<Sy
             .endObject();
       }
       w.endArray();
+      texts(w, "rules", rules);
+      texts(w, "routes", routes);
       w.endObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -166,6 +195,6 @@ public record StateRecord(Ownership ownership, Backend backend, ImmutableList<Sy
 
   /** This record with the sysctl changes {@code changes}. */
   public StateRecord withSysctl(List<SysctlChange> changes) {
-    return new StateRecord(ownership, backend, ImmutableList.copyOf(changes));
+    return new StateRecord(ownership, backend, ImmutableList.copyOf(changes), rules, routes);
   }
 }
