@@ -129,8 +129,20 @@ public final class Deployment {
       appliedRules.put(f, RestoreWriter.render(policy.ruleset(f)));
       appliedRoutes.put(f, IpBatchWriter.render(policy.plan(f)));
     }
+    ImmutableMap.Builder<IpFamily, ImmutableList<String>> created = ImmutableMap.builder();
+    for (IpFamily f : own.families()) {
+      Set<String> names = new LinkedHashSet<>(old.map(r -> r.createdTables().getOrDefault(f, ImmutableList.of()))
+          .orElse(ImmutableList.of()));
+      if (live.backend() == Backend.NFT) {
+        policy.ruleset(f).tables().stream().filter(t -> live.ruleset(f).table(t.name()).isEmpty())
+            .forEach(t -> names.add(t.name().id()));
+      }
+      if (!names.isEmpty()) {
+        created.put(f, ImmutableList.copyOf(names));
+      }
+    }
     StateRecord record = new StateRecord(own, live.backend(), ImmutableList.copyOf(changes), appliedRules.build(),
-        appliedRoutes.build());
+        appliedRoutes.build(), created.build());
     return plan("apply", own, live, rules, plans, writes, restores, conflicts, Optional.of(record));
   }
 
@@ -151,7 +163,18 @@ public final class Deployment {
       plans.put(f, RoutingPlan.builder().family(f).owner(owned.protocol()).build());
     }
     List<SysctlSetting> restores = old.map(r -> sysctlRestores(r, Set.of(), live)).orElse(List.of());
-    return plan("remove", owned, live, rules, plans, List.of(), restores, new ArrayList<>(), Optional.empty());
+    LiveChange change = plan("remove", owned, live, rules, plans, List.of(), restores, new ArrayList<>(),
+        Optional.empty());
+    Map<IpFamily, List<String>> created = new LinkedHashMap<>();
+    old.ifPresent(r -> r.createdTables().forEach((f, t) -> created.put(f, t)));
+    Optional<LiveChange.Step> tables = deleteEmptyTables(live.backend(), live.rulesets(), created, owned.chainPrefix());
+    if (tables.isEmpty()) {
+      return change;
+    }
+    List<LiveChange.Step> steps = new ArrayList<>(change.steps());
+    steps.add(tables.get());
+    return new LiveChange(change.what(), change.ownership(), change.before(), ImmutableList.copyOf(steps),
+        change.conflicts(), change.record());
   }
 
   /**
@@ -284,6 +307,45 @@ public final class Deployment {
 
   private static List<String> restore(Backend backend, IpFamily f) {
     return List.of(backend.restore(f), "--noflush");
+  }
+
+  /**
+   * For iptables-nft: an {@code nft} step that deletes each of {@code candidates} (tables mlb's
+   * chains made exist) that holds nothing but mlb's chains and jumps, with every policy ACCEPT, so
+   * that {@code iptables-nft-save} lists no table it did not list before. iptables-legacy keeps a
+   * table once the kernel has made it; there is nothing to delete.
+   */
+  static Optional<LiveChange.Step> deleteEmptyTables(Backend backend, Map<IpFamily, Ruleset> live,
+      Map<IpFamily, ? extends java.util.Collection<String>> candidates, String prefix) {
+    if (backend != Backend.NFT) {
+      return Optional.empty();
+    }
+    StringBuilder script = new StringBuilder();
+    candidates.forEach((f, names) -> {
+      for (String name : names) {
+        dev.mlb.netfilter.TableName.fromId(name).flatMap(n -> live.containsKey(f) ? live.get(f).table(n)
+            : Optional.empty()).filter(t -> onlyOwned(t, prefix)).ifPresent(t ->
+            script.append("delete table ").append(f == IpFamily.V4 ? "ip" : "ip6").append(' ').append(name)
+                .append('\n'));
+      }
+    });
+    return script.length() == 0 ? Optional.empty()
+        : Optional.of(new LiveChange.Step("iptables-nft tables mlb created, now empty (delete)",
+            ImmutableList.of("nft", "-f", "-"), script.toString()));
+  }
+
+  private static boolean onlyOwned(dev.mlb.netfilter.Table t, String prefix) {
+    for (dev.mlb.netfilter.Chain c : t.chains()) {
+      if (t.isBuiltin(c)) {
+        if (!c.policy().map(p -> p == dev.mlb.netfilter.Policy.ACCEPT).orElse(true)
+            || !c.rules().stream().allMatch(r -> RulesetChange.isOwnedJump(r, prefix))) {
+          return false;
+        }
+      } else if (!c.name().startsWith(prefix)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static String flag(IpFamily f) {

@@ -29,16 +29,17 @@ import java.util.regex.Pattern;
  *
  * <p>Only the programs mlb's live code needs may run: {@code iptables}, {@code ip6tables} and their
  * {@code -save}/{@code -restore}, {@code -legacy} and {@code -nft} forms, {@code ip}, {@code sysctl},
- * {@code conntrack} and {@code wg}. A program that is not installed gives a
+ * {@code conntrack}, {@code wg}, and {@code nft} (only to delete an iptables-nft table that mlb
+ * created and left empty). A program that is not installed gives a
  * {@link ToolRunner.ToolMissingException} that names its package. Every command has a time limit.
  */
 public final class ProcessRunner implements ToolRunner {
   private static final Pattern ALLOWED = Pattern.compile(
-      "ip6?tables(-legacy|-nft)?(-save|-restore)?|ip|sysctl|conntrack|wg");
+      "ip6?tables(-legacy|-nft)?(-save|-restore)?|ip|sysctl|conntrack|wg|nft");
   private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
   /** The Debian package of each program. */
   private static final Map<String, String> PACKAGES = ImmutableMap.of(
-      "ip", "iproute2", "sysctl", "procps", "conntrack", "conntrack", "wg", "wireguard-tools");
+      "ip", "iproute2", "sysctl", "procps", "conntrack", "conntrack", "wg", "wireguard-tools", "nft", "nftables");
 
   private final Optional<String> namespace;
   private final Duration timeout;

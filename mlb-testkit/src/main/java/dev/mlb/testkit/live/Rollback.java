@@ -54,6 +54,19 @@ final class Rollback {
     if (writes.size() > 3) {
       steps.add(new LiveChange.Step("sysctl values as they were", ImmutableList.copyOf(writes), ""));
     }
+    // Tables the change made exist (iptables-nft): deleted again once back to holding nothing of mlb.
+    Map<IpFamily, List<String>> created = new LinkedHashMap<>();
+    for (IpFamily f : before.rulesets().keySet()) {
+      List<String> names = new ArrayList<>();
+      now.ruleset(f).tables().stream().filter(t -> before.ruleset(f).table(t.name()).isEmpty())
+          .forEach(t -> names.add(t.name().id()));
+      created.put(f, names);
+    }
+    Map<IpFamily, dev.mlb.netfilter.Ruleset> after = new LinkedHashMap<>();
+    for (IpFamily f : before.rulesets().keySet()) {
+      after.put(f, now.ruleset(f));
+    }
+    Deployment.deleteEmptyTables(before.backend(), after, created, own.chainPrefix()).ifPresent(steps::add);
     for (LiveChange.Step s : steps) {
       ToolRunner.Result r = router.run(s.command(), s.stdin());
       if (!r.ok()) {

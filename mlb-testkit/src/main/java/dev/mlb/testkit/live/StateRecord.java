@@ -43,9 +43,12 @@ import java.util.Set;
  * @param rules per family, the rules mlb applied ({@code iptables-restore} text), for {@code mlb
  *     status} and {@code mlb remove} without the policy file
  * @param routes per family, the ip rules and routes mlb applied ({@code ip -batch} text)
+ * @param createdTables per family, the iptables-nft tables that did not exist before mlb used them
+ *     ({@code mangle}, {@code nat}); a removal deletes them again once nothing else is in them
  */
 public record StateRecord(Ownership ownership, Backend backend, ImmutableList<SysctlChange> sysctl,
-    ImmutableMap<IpFamily, String> rules, ImmutableMap<IpFamily, String> routes) {
+    ImmutableMap<IpFamily, String> rules, ImmutableMap<IpFamily, String> routes,
+    ImmutableMap<IpFamily, ImmutableList<String>> createdTables) {
 
   /** The version of the file's layout. */
   static final int VERSION = 1;
@@ -104,8 +107,18 @@ public record StateRecord(Ownership ownership, Backend backend, ImmutableList<Sy
       sysctl.add(new SysctlChange(s.get("key").getAsString(), s.get("prior").getAsString(),
           s.get("applied").getAsString()));
     }
+    ImmutableMap.Builder<IpFamily, ImmutableList<String>> created = ImmutableMap.builder();
+    JsonObject c = o.getAsJsonObject("createdTables");
+    for (IpFamily f : IpFamily.values()) {
+      JsonElement e = c == null ? null : c.get(f == IpFamily.V4 ? "ipv4" : "ipv6");
+      if (e != null) {
+        ImmutableList.Builder<String> names = ImmutableList.builder();
+        e.getAsJsonArray().forEach(n -> names.add(n.getAsString()));
+        created.put(f, names.build());
+      }
+    }
     return new StateRecord(own, backend, sysctl.build(), texts(o.getAsJsonObject("rules")),
-        texts(o.getAsJsonObject("routes")));
+        texts(o.getAsJsonObject("routes")), created.build());
   }
 
   private static ImmutableMap<IpFamily, String> texts(JsonObject o) {
@@ -155,6 +168,17 @@ public record StateRecord(Ownership ownership, Backend backend, ImmutableList<Sy
       w.endArray();
       texts(w, "rules", rules);
       texts(w, "routes", routes);
+      w.name("createdTables").beginObject();
+      for (IpFamily f : IpFamily.values()) {
+        if (createdTables.containsKey(f)) {
+          w.name(f == IpFamily.V4 ? "ipv4" : "ipv6").beginArray();
+          for (String t : createdTables.get(f)) {
+            w.value(t);
+          }
+          w.endArray();
+        }
+      }
+      w.endObject();
       w.endObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -195,6 +219,6 @@ public record StateRecord(Ownership ownership, Backend backend, ImmutableList<Sy
 
   /** This record with the sysctl changes {@code changes}. */
   public StateRecord withSysctl(List<SysctlChange> changes) {
-    return new StateRecord(ownership, backend, ImmutableList.copyOf(changes), rules, routes);
+    return new StateRecord(ownership, backend, ImmutableList.copyOf(changes), rules, routes, createdTables);
   }
 }
