@@ -29,10 +29,11 @@ final class BalancingPolicies {
   /**
    * The seed recipe as a policy: isp1 on ppp0 and isp2 on ppp1 without gateways, the LAN on eth0
    * (192.0.2.0/24), tcp 22, 25, 80 and 443 balanced from the LAN and tcp 80 from the router, all
-   * else default (nth, mask 0xff00, tables from 100, priorities from 1000, protocol 109, IPv4).
+   * the mark mask 0xff00, all else default (nth, tables from 100, priorities from 1000, protocol 109, IPv4).
    */
   static BalancingPolicy seed() {
     return BalancingPolicy.builder()
+        .markMask(0xff00)
         .addUplinks(Uplink.builder().name("isp1").iface(InterfaceName.of("ppp0")).build())
         .addUplinks(Uplink.builder().name("isp2").iface(InterfaceName.of("ppp1")).build())
         .addLanInterfaces(InterfaceName.of("eth0"))
@@ -51,6 +52,7 @@ final class BalancingPolicies {
    */
   static BalancingPolicy threeUplinks(Strategy strategy) {
     return BalancingPolicy.builder()
+        .markMask(0xff00)
         .addUplinks(Uplink.builder().name("fibre").iface(InterfaceName.of("eth1"))
             .gateway(ip("198.51.100.1")).gateway6(ip("2001:db8:1::1")).weight(3).build())
         .addUplinks(Uplink.builder().name("cable").iface(InterfaceName.of("eth2"))

@@ -200,7 +200,7 @@ class BalancingRoutesTest {
    */
   @Test
   void multipathWithoutStickinessAndWithOneUplink() {
-    BalancingPolicy policy = BalancingPolicy.builder()
+    BalancingPolicy policy = BalancingPolicy.builder().markMask(0xff00)
         .addUplinks(Uplink.builder().name("wan").iface(InterfaceName.of("eth1")).gateway(ip("198.51.100.1")).weight(5).build())
         .addLanInterfaces(InterfaceName.of("eth0"), InterfaceName.of("wlan0"))
         .addLanPrefixes(prefix("192.0.2.0/25"), prefix("192.0.2.128/25"))
@@ -224,7 +224,7 @@ class BalancingRoutesTest {
   /** LAN prefixes and selector prefixes with host bits become networks; repeated rules are written once. */
   @Test
   void hostBitsAreClearedAndRepeatsMerged() {
-    BalancingPolicy policy = BalancingPolicy.builder()
+    BalancingPolicy policy = BalancingPolicy.builder().markMask(0xff00)
         .addUplinks(Uplink.builder().name("a").iface(InterfaceName.of("ppp0")).build())
         .addUplinks(Uplink.builder().name("b").iface(InterfaceName.of("ppp1")).build())
         .addLanInterfaces(InterfaceName.of("eth0"))
@@ -242,7 +242,7 @@ class BalancingRoutesTest {
 
   @Test
   void portsOutsideWhatIpRuleTakes() {
-    BalancingPolicy policy = BalancingPolicy.builder()
+    BalancingPolicy policy = BalancingPolicy.builder().markMask(0xff00)
         .addUplinks(Uplink.builder().name("a").iface(InterfaceName.of("ppp0")).build())
         .addLanInterfaces(InterfaceName.of("eth0"))
         .addLanPrefixes(prefix("192.0.2.0/24"))

@@ -29,9 +29,9 @@ import java.util.stream.Collectors;
  * <pre>{@code
  * Compilation<Ruleset> c = BalancingRules.compile(seed, IpFamily.V4);
  * String text = RestoreWriter.render(c.output());   // iptables-restore input
- * // -A mlb-balance -m connmark ! --mark 0x0/0xff00 -j RETURN
- * // -A mlb-balance -m statistic --mode nth --every 2 --packet 0 -j CONNMARK --set-xmark 0x100/0xff00
- * // -A mlb-balance -m statistic --mode nth --every 2 --packet 1 -j CONNMARK --set-xmark 0x200/0xff00
+ * // -A mlb-balance -m connmark ! --mark 0x0/0xf000000 -j RETURN
+ * // -A mlb-balance -m statistic --mode nth --every 2 --packet 0 -j CONNMARK --set-xmark 0x1000000/0xf000000
+ * // -A mlb-balance -m statistic --mode nth --every 2 --packet 1 -j CONNMARK --set-xmark 0x2000000/0xf000000
  * c.findings();                                     // warnings and notes, never errors
  * }</pre>
  *
@@ -42,11 +42,16 @@ import java.util.stream.Collectors;
  * <ul>
  *   <li>{@code P-prerouting}: a NEW connection arriving on an uplink gets that uplink's connection
  *       mark (if {@link BalancingPolicy#stickyInbound()}); a NEW connection from a LAN interface
- *       goes through {@code P-lan}; last, every packet's mark bits {@code M} are restored from
- *       its connection, so routing sees the connection's uplink.
- *   <li>{@code P-output}: the router's own NEW connections go through {@code P-router}; then the
- *       same restore, so a marked connection is re-routed and replies of inbound connections
- *       ending on the router follow their sticky mark.
+ *       whose packet carries no mark ({@code -m mark --mark 0x0}) goes through {@code P-lan}; last,
+ *       for each uplink, a connection that carries its value {@code V} gives it to the packet
+ *       ({@code -m connmark --mark V/M -j MARK --set-xmark V/M}), so routing sees the connection's
+ *       uplink. Packets of connections mlb did not balance keep their mark in every bit (mlb never
+ *       clobbers another program's mark), and only mlb's own values travel from a connection to
+ *       its packets (a foreign value in the mask's bits is never inherited).
+ *   <li>{@code P-output}: the router's own NEW connections whose packets carry no mark (a socket
+ *       mark such as WireGuard's keeps a connection out) go through {@code P-router}; then the same
+ *       restores, so a marked connection is re-routed and replies of inbound connections ending on
+ *       the router follow their sticky mark.
  *   <li>{@code P-lan} and {@code P-router} return for LAN-internal destinations (and loopback) and
  *       for exclusions, and send the balanced selectors to {@code P-balance}.
  *   <li>{@code P-balance} returns for a connection already marked, then marks: for
@@ -128,20 +133,20 @@ public final class BalancingRules {
     }
     if (marksOutgoing) {
       for (InterfaceName i : policy.lanInterfaces()) {
-        pre.addRules(Rule.builder().in(i).addMatches(ConntrackMatch.of(ConnState.NEW))
+        pre.addRules(Rule.builder().in(i).addMatches(UNMARKED, ConntrackMatch.of(ConnState.NEW))
             .target(new Jump(lan)).build());
       }
     }
-    pre.addRules(Rule.builder().target(RestoreConnmark.mask(mask)).build());
+    addRestores(pre);
     mangleChains.add(pre.build());
 
     Chain.Builder out = Chain.builder().name(output);
     boolean balancesRouter = marksOutgoing && !policy.router().isEmpty();
     if (balancesRouter) {
-      out.addRules(Rule.builder().addMatches(ConntrackMatch.of(ConnState.NEW))
+      out.addRules(Rule.builder().addMatches(UNMARKED, ConntrackMatch.of(ConnState.NEW))
           .target(new Jump(router)).build());
     }
-    out.addRules(Rule.builder().target(RestoreConnmark.mask(mask)).build());
+    addRestores(out);
     mangleChains.add(out.build());
 
     if (marksOutgoing) {
@@ -174,6 +179,22 @@ public final class BalancingRules {
           + errors.stream().map(Finding::toString).collect(Collectors.joining("; ")));
     }
     return Compilation.of(ruleset, findings);
+  }
+
+  /** A packet no one has marked: every bit of its mark is 0 (a socket or another program's rule sets none). */
+  private static final MarkMatch UNMARKED = MarkMatch.of(Mark.of(0));
+
+  /**
+   * Each uplink's mark restored from its connection to the packet, only where the connection
+   * carries that uplink's value: {@code -m connmark --mark V/M -j MARK --set-xmark V/M}. Packets of
+   * other connections keep their mark in every bit, and a foreign value in the mask's bits of a
+   * connection mark is never copied.
+   */
+  private void addRestores(Chain.Builder chain) {
+    for (Uplink u : policy.uplinks()) {
+      Mark m = policy.mark(u);
+      chain.addRules(Rule.builder().addMatches(ConnmarkMatch.of(m)).target(SetMark.set(m.value(), mask)).build());
+    }
   }
 
   private static Chain builtinJump(String builtin, String chain) {

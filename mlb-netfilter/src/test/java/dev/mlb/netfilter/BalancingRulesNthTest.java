@@ -25,9 +25,10 @@ import org.quicktheories.impl.Constraint;
  */
 class BalancingRulesNthTest {
 
-  /** A policy over uplinks ppp0, ppp1, ... with these weights; uplink i gets mark (i+1) << 8. */
+  /** A policy over uplinks ppp0, ppp1, ... with these weights, mask 0xff00: uplink i gets mark (i+1) << 8. */
   static BalancingPolicy withWeights(int... weights) {
     BalancingPolicy.Builder b = BalancingPolicy.builder()
+        .markMask(0xff00)
         .addLanInterfaces(InterfaceName.of("eth0"))
         .addLanPrefixes(IpPrefix.parse("192.0.2.0/24"));
     for (int i = 0; i < weights.length; i++) {

@@ -24,6 +24,7 @@ class BalancingRulesTest {
   /** The seed recipe's intent as a policy: two PPP uplinks, LAN eth0, tcp 22/25/80/443, router tcp 80. */
   static BalancingPolicy seed() {
     return BalancingPolicy.builder()
+        .markMask(0xff00)
         .addUplinks(Uplink.builder().name("isp1").iface(InterfaceName.of("ppp0")).build())
         .addUplinks(Uplink.builder().name("isp2").iface(InterfaceName.of("ppp1")).build())
         .addLanInterfaces(InterfaceName.of("eth0"))
@@ -60,12 +61,14 @@ class BalancingRulesTest {
         -A mlb-balance -m statistic --mode nth --every 2 --packet 1 -j CONNMARK --set-xmark 0x200/0xff00
         -A mlb-lan -d 192.0.2.0/24 -j RETURN
         -A mlb-lan -p tcp -m multiport --dports 22,25,80,443 -j mlb-balance
-        -A mlb-output -m conntrack --ctstate NEW -j mlb-router
-        -A mlb-output -j CONNMARK --restore-mark --nfmask 0xff00 --ctmask 0xff00
+        -A mlb-output -m mark --mark 0x0 -m conntrack --ctstate NEW -j mlb-router
+        -A mlb-output -m connmark --mark 0x100/0xff00 -j MARK --set-xmark 0x100/0xff00
+        -A mlb-output -m connmark --mark 0x200/0xff00 -j MARK --set-xmark 0x200/0xff00
         -A mlb-prerouting -i ppp0 -m conntrack --ctstate NEW -j CONNMARK --set-xmark 0x100/0xff00
         -A mlb-prerouting -i ppp1 -m conntrack --ctstate NEW -j CONNMARK --set-xmark 0x200/0xff00
-        -A mlb-prerouting -i eth0 -m conntrack --ctstate NEW -j mlb-lan
-        -A mlb-prerouting -j CONNMARK --restore-mark --nfmask 0xff00 --ctmask 0xff00
+        -A mlb-prerouting -i eth0 -m mark --mark 0x0 -m conntrack --ctstate NEW -j mlb-lan
+        -A mlb-prerouting -m connmark --mark 0x100/0xff00 -j MARK --set-xmark 0x100/0xff00
+        -A mlb-prerouting -m connmark --mark 0x200/0xff00 -j MARK --set-xmark 0x200/0xff00
         -A mlb-router -d 127.0.0.0/8 -j RETURN
         -A mlb-router -d 192.0.2.0/24 -j RETURN
         -A mlb-router -p tcp -m tcp --dport 80 -j mlb-balance
@@ -149,12 +152,14 @@ class BalancingRulesTest {
         -A mlb-lan -d 2001:db8:100::/64 -j RETURN
         -A mlb-lan -p udp -m udp --dport 53 -j RETURN
         -A mlb-lan -j mlb-balance
-        -A mlb-output -m conntrack --ctstate NEW -j mlb-router
-        -A mlb-output -j CONNMARK --restore-mark --nfmask 0xff00 --ctmask 0xff00
+        -A mlb-output -m mark --mark 0x0 -m conntrack --ctstate NEW -j mlb-router
+        -A mlb-output -m connmark --mark 0x100/0xff00 -j MARK --set-xmark 0x100/0xff00
+        -A mlb-output -m connmark --mark 0x200/0xff00 -j MARK --set-xmark 0x200/0xff00
         -A mlb-prerouting -i eth1 -m conntrack --ctstate NEW -j CONNMARK --set-xmark 0x100/0xff00
         -A mlb-prerouting -i ppp0 -m conntrack --ctstate NEW -j CONNMARK --set-xmark 0x200/0xff00
-        -A mlb-prerouting -i eth0 -m conntrack --ctstate NEW -j mlb-lan
-        -A mlb-prerouting -j CONNMARK --restore-mark --nfmask 0xff00 --ctmask 0xff00
+        -A mlb-prerouting -i eth0 -m mark --mark 0x0 -m conntrack --ctstate NEW -j mlb-lan
+        -A mlb-prerouting -m connmark --mark 0x100/0xff00 -j MARK --set-xmark 0x100/0xff00
+        -A mlb-prerouting -m connmark --mark 0x200/0xff00 -j MARK --set-xmark 0x200/0xff00
         -A mlb-router -d ::1/128 -j RETURN
         -A mlb-router -d 2001:db8:100::/64 -j RETURN
         -A mlb-router -p udp -m udp --dport 53 -j RETURN
@@ -189,12 +194,14 @@ class BalancingRulesTest {
         -A mlb-lan -d 203.0.113.0/24 -j RETURN
         -A mlb-lan -p udp -m udp --dport 53 -j RETURN
         -A mlb-lan -j mlb-balance
-        -A mlb-output -m conntrack --ctstate NEW -j mlb-router
-        -A mlb-output -j CONNMARK --restore-mark --nfmask 0xff00 --ctmask 0xff00
+        -A mlb-output -m mark --mark 0x0 -m conntrack --ctstate NEW -j mlb-router
+        -A mlb-output -m connmark --mark 0x100/0xff00 -j MARK --set-xmark 0x100/0xff00
+        -A mlb-output -m connmark --mark 0x200/0xff00 -j MARK --set-xmark 0x200/0xff00
         -A mlb-prerouting -i eth1 -m conntrack --ctstate NEW -j CONNMARK --set-xmark 0x100/0xff00
         -A mlb-prerouting -i ppp0 -m conntrack --ctstate NEW -j CONNMARK --set-xmark 0x200/0xff00
-        -A mlb-prerouting -i eth0 -m conntrack --ctstate NEW -j mlb-lan
-        -A mlb-prerouting -j CONNMARK --restore-mark --nfmask 0xff00 --ctmask 0xff00
+        -A mlb-prerouting -i eth0 -m mark --mark 0x0 -m conntrack --ctstate NEW -j mlb-lan
+        -A mlb-prerouting -m connmark --mark 0x100/0xff00 -j MARK --set-xmark 0x100/0xff00
+        -A mlb-prerouting -m connmark --mark 0x200/0xff00 -j MARK --set-xmark 0x200/0xff00
         -A mlb-router -d 127.0.0.0/8 -j RETURN
         -A mlb-router -d 192.0.2.0/24 -j RETURN
         -A mlb-router -d 203.0.113.0/24 -j RETURN
@@ -234,10 +241,12 @@ class BalancingRulesTest {
         :mlb-prerouting - [0:0]
         -A PREROUTING -j mlb-prerouting
         -A OUTPUT -j mlb-output
-        -A mlb-output -j CONNMARK --restore-mark --nfmask 0xff00 --ctmask 0xff00
+        -A mlb-output -m connmark --mark 0x100/0xff00 -j MARK --set-xmark 0x100/0xff00
+        -A mlb-output -m connmark --mark 0x200/0xff00 -j MARK --set-xmark 0x200/0xff00
         -A mlb-prerouting -i ppp0 -m conntrack --ctstate NEW -j CONNMARK --set-xmark 0x100/0xff00
         -A mlb-prerouting -i ppp1 -m conntrack --ctstate NEW -j CONNMARK --set-xmark 0x200/0xff00
-        -A mlb-prerouting -j CONNMARK --restore-mark --nfmask 0xff00 --ctmask 0xff00
+        -A mlb-prerouting -m connmark --mark 0x100/0xff00 -j MARK --set-xmark 0x100/0xff00
+        -A mlb-prerouting -m connmark --mark 0x200/0xff00 -j MARK --set-xmark 0x200/0xff00
         COMMIT
         """ + NAT_HEAD + """
         -A mlb-postrouting -o ppp0 -j MASQUERADE
@@ -269,10 +278,12 @@ class BalancingRulesTest {
         -A lb4-balance -m statistic --mode nth --every 2 --packet 1 -j CONNMARK --set-xmark 0x20000/0xf0000
         -A lb4-lan -d 192.0.2.0/24 -j RETURN
         -A lb4-lan -p tcp -m multiport --dports 22,25,80,443 -j lb4-balance
-        -A lb4-output -j CONNMARK --restore-mark --nfmask 0xf0000 --ctmask 0xf0000
-        -A lb4-prerouting -i eth0 -m conntrack --ctstate NEW -j lb4-lan
-        -A lb4-prerouting -i eth2 -m conntrack --ctstate NEW -j lb4-lan
-        -A lb4-prerouting -j CONNMARK --restore-mark --nfmask 0xf0000 --ctmask 0xf0000
+        -A lb4-output -m connmark --mark 0x10000/0xf0000 -j MARK --set-xmark 0x10000/0xf0000
+        -A lb4-output -m connmark --mark 0x20000/0xf0000 -j MARK --set-xmark 0x20000/0xf0000
+        -A lb4-prerouting -i eth0 -m mark --mark 0x0 -m conntrack --ctstate NEW -j lb4-lan
+        -A lb4-prerouting -i eth2 -m mark --mark 0x0 -m conntrack --ctstate NEW -j lb4-lan
+        -A lb4-prerouting -m connmark --mark 0x10000/0xf0000 -j MARK --set-xmark 0x10000/0xf0000
+        -A lb4-prerouting -m connmark --mark 0x20000/0xf0000 -j MARK --set-xmark 0x20000/0xf0000
         COMMIT
         *nat
         :PREROUTING ACCEPT [0:0]
@@ -371,16 +382,17 @@ class BalancingRulesTest {
       List<String> balance = render(BalancingPolicy.builder().from(one).strategy(s).build(), IpFamily.V4)
           .lines().filter(l -> l.startsWith("-A mlb-balance ")).toList();
       assertEquals(List.of(
-          "-A mlb-balance -m connmark ! --mark 0x0/0xff00 -j RETURN",
+          // The default mask, 0x0f000000: the first uplink's value is 0x1000000.
+          "-A mlb-balance -m connmark ! --mark 0x0/0xf000000 -j RETURN",
           s == dev.mlb.api.policy.Strategy.NTH
-              ? "-A mlb-balance -j CONNMARK --set-xmark 0x100/0xff00"
-              : "-A mlb-balance -m connmark --mark 0x0/0xff00 -j CONNMARK --set-xmark 0x100/0xff00"),
+              ? "-A mlb-balance -j CONNMARK --set-xmark 0x1000000/0xf000000"
+              : "-A mlb-balance -m connmark --mark 0x0/0xf000000 -j CONNMARK --set-xmark 0x1000000/0xf000000"),
           balance, s.toString());
     }
   }
 
   static BalancingPolicy.Builder dualStack() {
-    return BalancingPolicy.builder().families(ImmutableSet.of(IpFamily.V4, IpFamily.V6));
+    return BalancingPolicy.builder().markMask(0xff00).families(ImmutableSet.of(IpFamily.V4, IpFamily.V6));
   }
 
   static List<String> findings(Compilation<?> c) {

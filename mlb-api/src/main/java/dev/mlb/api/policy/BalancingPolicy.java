@@ -24,17 +24,18 @@ import org.immutables.value.Value;
  *     .addBalanced(TrafficSelector.of(Protocol.TCP, 22, 25, 80, 443))
  *     .addRouter(TrafficSelector.of(Protocol.TCP, 80))
  *     .build();                                   // validated: throws ValidationException
- * seed.mark(seed.uplinks().get(1));               // 0x200/0xff00
+ * seed.mark(seed.uplinks().get(1));               // 0x2000000/0xf000000
  * seed.table(seed.uplinks().get(1));              // 101
  * }</pre>
  *
  * <p><b>Marks.</b> Uplink {@code i} (0-based, in order) carries the connection mark
  * {@link #mark(Uplink)}: its explicit {@link Uplink#mark()} if given, else the {@code (i+1)}-th
  * non-zero value that fits the {@link #markMask()} (the bits of {@code i+1} deposited into the
- * mask's bit positions, lowest first: mask {@code 0xff00} gives {@code 0x100}, {@code 0x200}, ...).
+ * mask's bit positions, lowest first: mask {@code 0x0f000000} gives {@code 0x1000000},
+ * {@code 0x2000000}, ...).
  * Only the mask's bits are ever read or written; {@link #foreignMarkBits()} declares bits other
- * software owns, which must not overlap the mask. The default mask {@code 0xff00} leaves the low
- * byte free.
+ * software owns, which must not overlap the mask. The default mask {@code 0x0f000000} overlaps no
+ * mark of common software (see {@link #DEFAULT_MARK_MASK}).
  *
  * <p><b>Tables and priorities.</b> Uplink {@code i} routes through table {@link #table(Uplink)}:
  * its explicit {@link Uplink#table()}, else {@code tableBase + i}. The routing compiler's rules
@@ -86,8 +87,13 @@ public abstract class BalancingPolicy {
 
   public static final class Builder extends ImmutableBalancingPolicy.Builder {}
 
-  /** The default {@link #markMask()}: bits 8 to 15, leaving the low byte to other software. */
-  public static final long DEFAULT_MARK_MASK = 0xff00L;
+  /**
+   * The default {@link #markMask()}: bits 24 to 27 (uplink values 1 to 15), which none of the marks
+   * of kube-proxy, flannel, Docker, WireGuard, Tailscale, firewalld, OpenWrt's fw4, mwan3 and pbr,
+   * strongSwan, podman and Shorewall touch (the README lists them, with sources; Calico's eBPF
+   * mode and Cilium use every bit and need an explicit mask).
+   */
+  public static final long DEFAULT_MARK_MASK = 0x0f000000L;
 
   /** The uplinks, at least one, in order; an uplink's index decides its assigned mark and table. */
   public abstract ImmutableList<Uplink> uplinks();
@@ -123,7 +129,7 @@ public abstract class BalancingPolicy {
   }
 
   /**
-   * The mark bits mlb owns (default {@code 0xff00}); a non-zero 32-bit value with at least
+   * The mark bits mlb owns (default {@code 0x0f000000}); a non-zero 32-bit value with at least
    * {@code log2(uplinks + 1)} bits.
    */
   @Value.Default

@@ -10,6 +10,7 @@ import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Mark;
 import dev.mlb.api.Protocol;
+import dev.mlb.api.ValidationException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -60,10 +61,19 @@ class BalancingPolicyTest {
   }
 
   @Test
-  void marksUnderTheDefaultMaskAreConsecutiveMultiplesOf0x100() {
+  void marksUnderTheDefaultMaskAreConsecutiveMultiplesOf0x1000000() {
     BalancingPolicy p = lan(BalancingPolicy.builder().addAllUplinks(uplinks(3))).build();
-    assertEquals(List.of("0x100/0xff00", "0x200/0xff00", "0x300/0xff00"), marks(p));
-    assertEquals(Mark.of(0x200, 0xff00), p.mark(p.uplinks().get(1)));
+    assertEquals(List.of("0x1000000/0xf000000", "0x2000000/0xf000000", "0x3000000/0xf000000"), marks(p));
+    assertEquals(Mark.of(0x2000000, 0xf000000), p.mark(p.uplinks().get(1)));
+  }
+
+  @Test
+  void theDefaultMaskTakesFifteenUplinks() {
+    lan(BalancingPolicy.builder().addAllUplinks(uplinks(15))).build();
+    ValidationException e = assertThrows(ValidationException.class,
+        () -> lan(BalancingPolicy.builder().addAllUplinks(uplinks(16))).build());
+    assertTrue(e.getMessage().contains("16 uplinks need 16 distinct non-zero marks, but the mark mask 0xf000000"
+        + " (4 bits) encodes at most 15"), e.getMessage());
   }
 
   @Test
@@ -87,6 +97,7 @@ class BalancingPolicyTest {
   @Test
   void anExplicitMarkIsKeptAndTheOthersStillCountByIndex() {
     BalancingPolicy p = lan(BalancingPolicy.builder()
+            .markMask(0xff00)
             .addUplinks(uplink("a", "ppp0"))
             .addUplinks(Uplink.builder().name("b").iface(InterfaceName.of("ppp1")).mark(0x4000).build())
             .addUplinks(uplink("c", "ppp2")))
@@ -113,7 +124,7 @@ class BalancingPolicyTest {
   @Test
   void defaults() {
     BalancingPolicy p = lan(BalancingPolicy.builder().addAllUplinks(uplinks(2))).build();
-    assertEquals(0xff00L, p.markMask());
+    assertEquals(0x0f000000L, p.markMask());
     assertEquals(0L, p.foreignMarkBits());
     assertEquals(100, p.tableBase());
     assertEquals(1000, p.priorityBase());

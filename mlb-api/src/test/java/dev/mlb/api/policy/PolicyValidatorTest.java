@@ -25,8 +25,10 @@ class PolicyValidatorTest {
   }
 
   /** The seed: two PPP uplinks, LAN eth0 192.0.2.0/24. Valid. */
+  /** Two uplinks under the mask 0xff00 (the marks and masks of the messages below). */
   static BalancingPolicy.Builder seed() {
     return BalancingPolicy.builder()
+        .markMask(0xff00)
         .addUplinks(uplink("isp1", "ppp0").build(), uplink("isp2", "ppp1").build())
         .addLanInterfaces(InterfaceName.of("eth0"))
         .addLanPrefixes(IpPrefix.parse("192.0.2.0/24"));

@@ -41,7 +41,7 @@ import java.util.SplittableRandom;
  *       multipath routes need next hops), an SNAT address there 40% of the time (else
  *       MASQUERADE); with IPv6, an IPv6 gateway on 2001:db8:ff:i::/64 where there is an IPv4 one, and
  *       an IPv6 SNAT address a quarter of the time;
- *   <li>the mark mask: the default 0xff00 (60%), a contiguous field of 3 to 8 bits at a shift of 0
+ *   <li>the mark mask: the default 0x0f000000 (60%), a contiguous field of 3 to 8 bits at a shift of 0
  *       to 24 (25%), or 3 to 8 scattered bits (15%); foreign bits outside it (30%); explicit marks
  *       inside it for some uplinks (15%), explicit tables 1000 and up (15%);
  *   <li>the table base (10 to 200) and priority base (100 to 30000), half of the time; the chain

@@ -55,7 +55,7 @@ import java.util.regex.Pattern;
  * exclude:                  # optional: never balanced (same shape; {} is every connection)
  *   - destinations: [203.0.113.128/25]
  * sticky-inbound: true      # default true
- * mark-mask: 0xff00         # default 0xff00
+ * mark-mask: 0x0f000000     # default 0x0f000000; auto: mlb apply picks bits no one uses
  * foreign-mark-bits: 0x1    # default 0
  * table-base: 100           # default 100
  * priority-base: 1000       # default 1000

@@ -180,7 +180,7 @@ class CompiledPolicyTest {
 
   @Test
   void checkIsDescribedByThePolicy() {
-    BalancingPolicy p = lan().strategy(Strategy.RANDOM)
+    BalancingPolicy p = lan().strategy(Strategy.RANDOM).markMask(0xff00)
         .addUplinks(uplink("isp1", "ppp0").weight(3).build())
         .addUplinks(uplink("isp2", "ppp1").weight(1).mark(0x4000).build())
         .addBalanced(TrafficSelector.of(Protocol.TCP, 443))
@@ -208,7 +208,8 @@ class CompiledPolicyTest {
         .strategy(BalancingCheck.Strategy.NTH)
         .balancedLan(TrafficSelector.of(Protocol.TCP, 22, 25, 80, 443))
         .balancedRouter(TrafficSelector.of(Protocol.TCP, 80));
-    b.uplinkMark(PPP0, Mark.of(0x100, 0xff00)).uplinkMark(PPP1, Mark.of(0x200, 0xff00));
+    // The default mask 0x0f000000: uplink i gets (i + 1) << 24.
+    b.uplinkMark(PPP0, Mark.of(0x1000000, 0xf000000)).uplinkMark(PPP1, Mark.of(0x2000000, 0xf000000));
     return b.build();
   }
 
@@ -237,13 +238,15 @@ class CompiledPolicyTest {
     assertTrue(!noLanRule.violations(BalancingProperty.LAN_REPLIES).isEmpty());
 
     // No restore in OUTPUT: the router's marked connections are not re-routed.
-    BalancingCheck noOutputRestore = seedCheck(c,
-        rulesWithout(c, "-A mlb-output -j CONNMARK --restore-mark --nfmask 0xff00 --ctmask 0xff00"), plan);
+    BalancingCheck noOutputRestore = seedCheck(c, RestoreParser.parse("mutated", c.files().get("rules.v4")
+        .replace("-A mlb-output -m connmark --mark 0x1000000/0xf000000 -j MARK --set-xmark 0x1000000/0xf000000\n", "")
+        .replace("-A mlb-output -m connmark --mark 0x2000000/0xf000000 -j MARK --set-xmark 0x2000000/0xf000000\n", ""),
+        IpFamily.V4), plan);
     assertTrue(!noOutputRestore.violations(BalancingProperty.EGRESS_MATCHES_MARK).isEmpty());
 
     // No sticky mark for ppp1: its inbound connections are answered through ppp0.
     BalancingCheck notSticky = seedCheck(c,
-        rulesWithout(c, "-A mlb-prerouting -i ppp1 -m conntrack --ctstate NEW -j CONNMARK --set-xmark 0x200/0xff00"),
+        rulesWithout(c, "-A mlb-prerouting -i ppp1 -m conntrack --ctstate NEW -j CONNMARK --set-xmark 0x2000000/0xf000000"),
         plan);
     assertTrue(!notSticky.violations(BalancingProperty.INBOUND_ANSWERED_ON_ARRIVAL).isEmpty());
 

@@ -38,15 +38,19 @@ class PolicyCommandsTest {
           files.map(p -> p.getFileName().toString()).sorted().toList());
     }
     String rules = Files.readString(out.resolve("rules.v4"));
+    // The default mark mask 0x0f000000: isp1 0x1000000, isp2 0x2000000.
     assertTrue(rules.contains("-A mlb-balance -m statistic --mode nth --every 2 --packet 0 -j CONNMARK"
-        + " --set-xmark 0x100/0xff00\n-A mlb-balance -m statistic --mode nth --every 2 --packet 1 -j CONNMARK"
-        + " --set-xmark 0x200/0xff00\n"), rules);
+        + " --set-xmark 0x1000000/0xf000000\n-A mlb-balance -m statistic --mode nth --every 2 --packet 1 -j CONNMARK"
+        + " --set-xmark 0x2000000/0xf000000\n"), rules);
+    // Marks are restored only onto packets of connections that carry one of mlb's values.
+    assertTrue(rules.contains("-A mlb-prerouting -m connmark --mark 0x1000000/0xf000000 -j MARK --set-xmark"
+        + " 0x1000000/0xf000000\n"), rules);
     assertTrue(rules.contains("-A mlb-postrouting -o ppp0 -j MASQUERADE\n-A mlb-postrouting -o ppp1 -j MASQUERADE\n"));
     String routes = Files.readString(out.resolve("routes.v4.batch"));
     assertTrue(routes.contains("route replace default dev ppp1 table 101 proto 109\n"), routes);
     assertTrue(routes.contains("rule add priority 1000 from all to 192.0.2.0/24 lookup main proto 109\n"), routes);
     assertTrue(Files.readString(out.resolve("routes.undo.batch"))
-        .contains("rule del priority 1010 from all fwmark 0x100/0xff00 lookup 100 proto 109\n"));
+        .contains("rule del priority 1010 from all fwmark 0x1000000/0xf000000 lookup 100 proto 109\n"));
     assertTrue(Files.readString(out.resolve("sysctl.conf")).contains("net.ipv4.conf.ppp1.rp_filter = 2\n"));
     // The findings go to standard error, each naming the file.
     assertTrue(r.err().startsWith(SEED + ": info [uplink-table] uplinks[0]: table 100 (mlb-isp1)"), r.err());

@@ -47,7 +47,7 @@ import org.junit.jupiter.api.Test;
  * <pre>{@code
  * try (IprouteLab lab = policyLab(policy)) {
  *   lab.batch(IpFamily.V4, IpBatchWriter.render(BalancingRoutes.compile(policy, IpFamily.V4).output()));
- *   lab.routeGet(IpFamily.V4, "203.0.113.10", "mark", "0x100");  // "... dev ppp0 table 100 ..."
+ *   lab.routeGet(IpFamily.V4, "203.0.113.10", "mark", "0x1000000");  // "... dev ppp0 table 100 ..."
  * }
  * }</pre>
  *
@@ -233,17 +233,20 @@ class BalancingRoutesKernelTest {
       loadAndCheckSysctl(lab, seed);
       RoutingPlan plan = BalancingRoutes.compile(seed, IpFamily.V4).output();
       applyTwiceThenUndo(lab, plan, "seed", () -> {
-        String isp2 = lab.routeGet(IpFamily.V4, REMOTE4, "mark", "0x200", "from", LAN_HOST4, "iif", "eth0");
+        // The seed's marks under the default mask 0x0f000000: 0x1000000 (isp1), 0x2000000 (isp2).
+        String isp2 = lab.routeGet(IpFamily.V4, REMOTE4, "mark", "0x2000000", "from", LAN_HOST4, "iif", "eth0");
         assertContains("dev ppp1 table 101", isp2, "LAN packet marked for isp2");
-        String isp1 = lab.routeGet(IpFamily.V4, REMOTE4, "mark", "0x100", "from", LAN_HOST4, "iif", "eth0");
+        String isp1 = lab.routeGet(IpFamily.V4, REMOTE4, "mark", "0x1000000", "from", LAN_HOST4, "iif", "eth0");
         assertContains("dev ppp0 table 100", isp1, "LAN packet marked for isp1");
         // Only the mask's bits count: a foreign low byte does not change the uplink.
-        assertContains("dev ppp1 table 101", lab.routeGet(IpFamily.V4, REMOTE4, "mark", "0x2a5"), "router, mark 0x2a5");
+        assertContains("dev ppp1 table 101", lab.routeGet(IpFamily.V4, REMOTE4, "mark", "0x20000a5"),
+            "router, mark 0x20000a5");
         // The LAN-reply fix: a reply to the LAN carries the connection's mark, but goes to the LAN.
-        String reply = lab.routeGet(IpFamily.V4, LAN_HOST4, "mark", "0x200");
+        String reply = lab.routeGet(IpFamily.V4, LAN_HOST4, "mark", "0x2000000");
         assertContains("dev eth0", reply, "reply to the LAN marked for isp2");
         assertLacks("table", reply, "reply to the LAN marked for isp2");
-        String forwardedReply = lab.routeGet(IpFamily.V4, LAN_HOST4, "mark", "0x100", "from", REMOTE4, "iif", "ppp0");
+        String forwardedReply = lab.routeGet(IpFamily.V4, LAN_HOST4, "mark", "0x1000000", "from", REMOTE4, "iif",
+            "ppp0");
         assertContains("dev eth0", forwardedReply, "reply arriving on ppp0 for the LAN");
         // Unmarked traffic is the main table's; mlb put no default route there.
         assertContains("Network is unreachable", lab.routeGet(IpFamily.V4, REMOTE4), "unmarked, from the router");

@@ -270,7 +270,7 @@ class LiveBackendsKernelTest {
             + " table 101\"); mlb needs it for \"default via 2001:db8:2::1 dev ppp1 table 101 proto 109\"",
         "mark bits in mlb's mask", "mark bits 0x2000000 of mlb's mask 0xf000000 are in use: iptables -t mangle rule 1"
             + " of FORWARD \"-A FORWARD -j MARK --set-xmark 0x2000000/0x2000000\" uses 0x2000000; free bits:"
-            + " mark-mask: 0xf00");
+            + " mark-mask: 0xf0000000");
     for (Map.Entry<String, List<String>> c : cases.entrySet()) {
       try (LiveLab lab = LiveLab.create("liveconflict")) {
         ToolRunner r = lab.runner();

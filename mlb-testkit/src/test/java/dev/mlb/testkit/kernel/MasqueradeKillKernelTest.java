@@ -96,6 +96,10 @@ class MasqueradeKillKernelTest {
     List<String> events;
     List<FlowResult> kernel;
     try (KernelLab lab = KernelLab.start(t, rules, routes, DifferentialKernelTest.FAST)) {
+      // With the default nf_conntrack_events=2, only connections made after a listener subscribed
+      // report events: a marker inserted before conntrack -E had subscribed would never show one
+      // (a race with the listener's start). 1 makes every connection report, whenever it was made.
+      lab.router().run("sysctl", "-qw", "net.netfilter.nf_conntrack_events=1").check();
       Process events0 = new ProcessBuilder("ip", "netns", "exec", lab.router().name(), "conntrack", "-E", "-p", "tcp",
           "-o", "id").redirectOutput(log).redirectErrorStream(true).start();
       try {

@@ -186,7 +186,8 @@ class PolicyKernelTest {
     Run r = run(c, flows);
     assertEquals(0, r.failed(), String.join("\n", r.kernel().stream().map(FlowResult::toString).toList()));
     // The 16 balanced flows (LAN tcp 22/25/80/443 and router tcp 80 share one nth counter) alternate
-    // ppp0, ppp1, ... from the first slot; mark 0x100 is isp1's (ppp0), 0x200 isp2's (ppp1).
+    // ppp0, ppp1, ... from the first slot; under the default mask 0x0f000000, mark 0x1000000 is isp1's
+    // (ppp0), 0x2000000 isp2's (ppp1).
     List<String> balanced = new ArrayList<>();
     List<String> expected = new ArrayList<>();
     List<String> routerBalanced = new ArrayList<>();
@@ -199,7 +200,7 @@ class PolicyKernelTest {
         String uplink = balanced.size() % 2 == 0 ? "ppp0" : "ppp1";
         expected.add(uplink);
         balanced.add(k.outcome());
-        assertEquals(uplink.equals("ppp0") ? 0x100 : 0x200, k.mark().getAsLong() & 0xff00, k.toString());
+        assertEquals(uplink.equals("ppp0") ? 0x1000000 : 0x2000000, k.mark().getAsLong() & 0xf000000, k.toString());
         if (f.origin() == Flow.Origin.ROUTER) {
           routerBalanced.add(k.outcome());
         }
@@ -207,7 +208,7 @@ class PolicyKernelTest {
         assertEquals(f.inboundUplink().get().name(), k.outcome(), "answered through its uplink: " + k);
       } else {
         assertEquals("ppp0", k.outcome(), "unbalanced, the main table's route: " + k);
-        assertEquals(0, k.mark().orElse(0) & 0xff00, k.toString());
+        assertEquals(0, k.mark().orElse(0) & 0xf000000, k.toString());
       }
     }
     assertEquals(expected, balanced);
@@ -223,7 +224,7 @@ class PolicyKernelTest {
 
   /**
    * The compiled {@code sysctl.conf} is what lets the seed through a strict reverse-path filter:
-   * with an empty one, a reply arriving on ppp1 (connmark 0x200, table 101) is checked against the
+   * with an empty one, a reply arriving on ppp1 (connmark 0x2000000, table 101) is checked against the
    * main table (default via ppp0) and dropped, and so is a connection arriving on ppp1.
    */
   @Test

@@ -69,7 +69,7 @@ class PolicyFileRoundTripTest {
             snat: 198.51.100.2
             snat6: "2001:db8:100::"
             weight: 256
-            mark: 0x4000
+            mark: 0x4000000
             table: 4000000
           - name: lte
             interface: wwan0
@@ -80,7 +80,7 @@ class PolicyFileRoundTripTest {
           prefixes: [192.0.2.0/24, 2001:db8:1::/64]
         """, BalancingPolicy.builder()
         .addUplinks(uplink("fibre", "eth1").gateway(ip("198.51.100.1")).gateway6(ip("2001:db8:100::1"))
-            .snat(ip("198.51.100.2")).snat6(ip("2001:db8:100::")).weight(256).mark(0x4000).table(4_000_000)
+            .snat(ip("198.51.100.2")).snat6(ip("2001:db8:100::")).weight(256).mark(0x4000000).table(4_000_000)
             .build())
         .addUplinks(uplink("lte", "wwan0").gateway(ip("203.0.113.1")).gateway6(ip("fe80::1")).build())
         .addLanInterfaces(InterfaceName.of("eth0"))
