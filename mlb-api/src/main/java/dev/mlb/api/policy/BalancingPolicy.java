@@ -137,6 +137,17 @@ public abstract class BalancingPolicy {
     return DEFAULT_MARK_MASK;
   }
 
+  /**
+   * Whether {@code mlb apply} chooses the mark mask on the router ({@code mark-mask: auto}): bits no
+   * other program there tests or writes, kept from one apply to the next while they stay free.
+   * {@link #markMask()} is then the mask compiled where no router is read (compile, simulate).
+   * Explicit uplink marks need a known mask and cannot be combined with it.
+   */
+  @Value.Default
+  public boolean autoMarkMask() {
+    return false;
+  }
+
   /** Mark bits other software owns; must not overlap {@link #markMask()} (default none). */
   @Value.Default
   public long foreignMarkBits() {

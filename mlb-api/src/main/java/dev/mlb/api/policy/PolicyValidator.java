@@ -244,6 +244,16 @@ final class PolicyValidator {
         return;
       }
       String expected = "expected a non-zero value inside the mark mask " + Mark.hex(mask);
+      if (p.autoMarkMask()) {
+        for (int i = 0; i < uplinks.size(); i++) {
+          if (uplinks.get(i).mark().isPresent()) {
+            error("mark-auto", "uplinks[" + i + "].mark", Mark.hex(uplinks.get(i).mark().getAsLong())
+                + " is an explicit mark, but the mark mask is auto (chosen on the router); expected no"
+                + " explicit marks, or an explicit mark mask");
+            return;
+          }
+        }
+      }
       long[] marks = new long[uplinks.size()];
       boolean[] usable = new boolean[uplinks.size()];
       for (int i = 0; i < uplinks.size(); i++) {

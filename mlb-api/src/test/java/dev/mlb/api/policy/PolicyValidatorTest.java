@@ -257,6 +257,15 @@ class PolicyValidatorTest {
   }
 
   @Test
+  void anAutomaticMaskTakesNoExplicitMarks() {
+    assertEquals("error [mark-auto] uplinks[1].mark: 0x2000000 is an explicit mark, but the mark mask is auto (chosen"
+            + " on the router); expected no explicit marks, or an explicit mark mask",
+        error(BalancingPolicy.builder().from(secondUplink(u -> u.mark(0x2000000)).markMask(0x0f000000).build())
+            .autoMarkMask(true)));
+    BalancingPolicy.builder().from(seed().build()).markMask(0x0f000000).autoMarkMask(true).build();
+  }
+
+  @Test
   void duplicateMarksBlameTheExplicitOne() {
     // isp2's explicit 0x100 is isp1's assigned mark.
     assertEquals("error [duplicate-mark] uplinks[1].mark: 0x100 is also the mark assigned to uplink isp1"

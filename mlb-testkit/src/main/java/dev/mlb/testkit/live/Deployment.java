@@ -20,6 +20,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -81,7 +82,8 @@ public final class Deployment {
   }
 
   /** The plan that puts {@code policy} on the router (see the class comment). */
-  public LiveChange planApply(CompiledPolicy policy) {
+  public LiveChange planApply(CompiledPolicy compiled) {
+    CompiledPolicy policy = compiled;
     Ownership own = Ownership.of(policy.policy());
     Optional<StateRecord> old = record(own.name());
     List<SysctlSetting> settings = BalancingRoutes.sysctl(policy.policy());
@@ -91,6 +93,20 @@ public final class Deployment {
     settings.forEach(s -> keys.add(s.key()));
     old.ifPresent(r -> r.sysctl().forEach(s -> keys.add(s.key())));
     LiveState live = LiveState.read(router, families, own.chainPrefix(), keys);
+    List<String> conflicts = new ArrayList<>();
+    if (policy.policy().autoMarkMask()) {
+      OptionalLong mask = autoMask(policy.policy(), live, old);
+      if (mask.isEmpty()) {
+        conflicts.add("mark-mask auto: no " + autoBits(policy.policy()) + " adjacent mark bits are free on this"
+            + " router; other programs use " + MarkUsers.of(live, own.chainPrefix(), own.protocol())
+            + "; give an explicit mark-mask");
+        return new LiveChange("apply", own, live, ImmutableList.of(), ImmutableList.copyOf(conflicts), Optional.empty());
+      }
+      policy = CompiledPolicy.compile(dev.mlb.api.policy.BalancingPolicy.builder().from(policy.policy())
+          .markMask(mask.getAsLong()).build());
+      own = Ownership.of(policy.policy());
+    }
+    final CompiledPolicy wanted = policy;
 
     Map<IpFamily, Ruleset> rules = new LinkedHashMap<>();
     Map<IpFamily, RoutingPlan> plans = new LinkedHashMap<>();
@@ -99,10 +115,9 @@ public final class Deployment {
       plans.put(f, own.families().contains(f) ? policy.plan(f)
           : RoutingPlan.builder().family(f).owner(own.protocol()).build());
     }
-    List<String> conflicts = new ArrayList<>();
     for (MarkUsers.User u : MarkUsers.overlapping(MarkUsers.of(live, own.chainPrefix(), own.protocol()),
         own.markMask())) {
-      conflicts.add(markConflict(u, own, live));
+      conflicts.add(markConflict(u, own, live, autoBits(policy.policy())));
     }
     // Which sysctl values change, keeping the value found before mlb first changed each.
     List<StateRecord.SysctlChange> changes = new ArrayList<>();
@@ -134,7 +149,7 @@ public final class Deployment {
       Set<String> names = new LinkedHashSet<>(old.map(r -> r.createdTables().getOrDefault(f, ImmutableList.of()))
           .orElse(ImmutableList.of()));
       if (live.backend() == Backend.NFT) {
-        policy.ruleset(f).tables().stream().filter(t -> live.ruleset(f).table(t.name()).isEmpty())
+        wanted.ruleset(f).tables().stream().filter(t -> live.ruleset(f).table(t.name()).isEmpty())
             .forEach(t -> names.add(t.name().id()));
       }
       if (!names.isEmpty()) {
@@ -181,10 +196,20 @@ public final class Deployment {
    * Whether the router holds what {@code policy} wants (see {@link Status}). Reads, changes
    * nothing.
    */
-  public Status status(CompiledPolicy policy) {
+  public Status status(CompiledPolicy compiled) {
+    CompiledPolicy policy = compiled;
     Ownership own = Ownership.of(policy.policy());
     List<SysctlSetting> settings = BalancingRoutes.sysctl(policy.policy());
     LiveState live = LiveState.read(router, own.families(), own.chainPrefix(), keys(settings));
+    if (policy.policy().autoMarkMask()) {
+      // Compared with the mask apply chose (or would choose now).
+      OptionalLong mask = autoMask(policy.policy(), live, record(own.name()));
+      if (mask.isPresent()) {
+        policy = CompiledPolicy.compile(dev.mlb.api.policy.BalancingPolicy.builder().from(policy.policy())
+            .markMask(mask.getAsLong()).build());
+        own = Ownership.of(policy.policy());
+      }
+    }
     Map<IpFamily, RulesetChange> nf = new LinkedHashMap<>();
     Map<IpFamily, RoutingChange> ip = new LinkedHashMap<>();
     for (IpFamily f : own.families()) {
@@ -218,6 +243,27 @@ public final class Deployment {
     return Status.of(own, live, nf, ip, settings, Optional.of(r));
   }
 
+  /** The bits {@code mark-mask: auto} takes: enough for the uplinks, at least 4 (room for 15). */
+  static int autoBits(dev.mlb.api.policy.BalancingPolicy p) {
+    return Math.max(4, 64 - Long.numberOfLeadingZeros(p.uplinks().size()));
+  }
+
+  /**
+   * The mask {@code mark-mask: auto} chooses: the one the state record keeps while no other program
+   * uses its bits and it holds the uplinks; else free bits, from the default mask's first.
+   */
+  static OptionalLong autoMask(dev.mlb.api.policy.BalancingPolicy p, LiveState live, Optional<StateRecord> old) {
+    Ownership own = Ownership.of(p);
+    List<MarkUsers.User> users = MarkUsers.of(live, own.chainPrefix(), own.protocol());
+    if (old.isPresent()) {
+      long kept = old.get().ownership().markMask();
+      if (MarkUsers.overlapping(users, kept).isEmpty() && (1L << Long.bitCount(kept)) - 1 >= p.uplinks().size()) {
+        return OptionalLong.of(kept);
+      }
+    }
+    return MarkUsers.freeMask(users, autoBits(p), dev.mlb.api.policy.BalancingPolicy.DEFAULT_MARK_MASK);
+  }
+
   private static Set<String> keys(List<SysctlSetting> settings) {
     Set<String> out = new LinkedHashSet<>();
     settings.forEach(s -> out.add(s.key()));
@@ -238,8 +284,7 @@ public final class Deployment {
     return out;
   }
 
-  private static String markConflict(MarkUsers.User u, Ownership own, LiveState live) {
-    int needed = Long.bitCount(own.markMask());
+  private static String markConflict(MarkUsers.User u, Ownership own, LiveState live, int needed) {
     String free = MarkUsers.freeMask(MarkUsers.of(live, own.chainPrefix(), own.protocol()), needed,
             dev.mlb.api.policy.BalancingPolicy.DEFAULT_MARK_MASK)
         .stream().mapToObj(m -> "; free bits: mark-mask: " + dev.mlb.api.Mark.hex(m)).findFirst()

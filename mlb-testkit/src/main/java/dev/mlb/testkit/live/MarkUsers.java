@@ -36,8 +36,10 @@ import java.util.OptionalLong;
  * <p><b>What a user's bits are.</b> A test or a write under a mask uses the mask's bits (MARK and
  * CONNMARK {@code --set-xmark V/M} write {@code M | V}; a CONNMARK save or restore copies its masks'
  * bits). A test of the whole mark against one value ({@code fwmark 0xca6c}, {@code -m mark --mark
- * 0x1}, a WireGuard interface's fwmark) uses the value's bits: it matches only packets whose whole
- * mark is that value, and mlb never adds its bits to a packet that already carries a mark. A
+ * 0x1}, a WireGuard interface's fwmark) and a write of one whole value ({@code --set-xmark
+ * 0xd0c4e3/0xffffffff}, Docker's overlay) use the value's bits: such a program owns the whole mark
+ * of its own packets, which carry a mark before mlb sees them or get it after, and mlb never adds
+ * its bits to a packet that already carries a mark. A
  * CONNMARK save or restore of the whole mark both ways ({@code --nfmask 0xffffffff --ctmask
  * 0xffffffff}, as wg-quick does) claims no bits: it copies mlb's bits along with everything else,
  * and so keeps them. mlb's own chains and jumps, and ip rules of its own protocol, are not users.
@@ -109,9 +111,9 @@ public final class MarkUsers {
     if (rule.target().isPresent()) {
       Target t = rule.target().get();
       if (t instanceof SetMark s) {
-        bits |= s.mask() | s.value();
+        bits |= written(s.value(), s.mask());
       } else if (t instanceof SetConnmark s) {
-        bits |= s.mask() | s.value();
+        bits |= written(s.value(), s.mask());
       } else if (t instanceof SaveConnmark s && !(isFull(s.nfmask()) && isFull(s.ctmask()))) {
         bits |= s.nfmask() | s.ctmask();
       } else if (t instanceof RestoreConnmark s && !(isFull(s.nfmask()) && isFull(s.ctmask()))) {
@@ -119,6 +121,11 @@ public final class MarkUsers {
       }
     }
     return bits & Mark.FULL_MASK;
+  }
+
+  /** A write under a mask writes the mask's bits; a write of a whole value (full mask) owns that value's bits. */
+  private static long written(long value, long mask) {
+    return isFull(mask) ? value : mask | value;
   }
 
   private static long tested(long value, long mask) {

@@ -159,7 +159,9 @@ public final class PolicyFile {
     if (!policy.stickyInbound()) {
       out.append("sticky-inbound: false\n");
     }
-    if (policy.markMask() != BalancingPolicy.DEFAULT_MARK_MASK) {
+    if (policy.autoMarkMask()) {
+      out.append("mark-mask: auto\n");
+    } else if (policy.markMask() != BalancingPolicy.DEFAULT_MARK_MASK) {
       out.append("mark-mask: ").append(Mark.hex(policy.markMask())).append('\n');
     }
     if (policy.foreignMarkBits() != 0) {

@@ -276,7 +276,11 @@ final class PolicyFileReader {
       }
     });
     value(top, "mark-mask", "", n -> {
-      Long mask = u32(n, "mark-mask", "a 32-bit mask in decimal or 0x hex, such as 0xff00");
+      if (n instanceof ScalarNode sc && sc.isPlain() && sc.getValue().equals("auto")) {
+        b.autoMarkMask(true);
+        return;
+      }
+      Long mask = u32(n, "mark-mask", "a 32-bit mask in decimal or 0x hex, such as 0x0f000000, or auto");
       if (mask != null) {
         b.markMask(mask);
       }

@@ -42,6 +42,11 @@ public final class LiveLab implements AutoCloseable {
     return lab.ns.name();
   }
 
+  /** The namespace, to run other commands in it (ping, counters). */
+  public Netns ns() {
+    return lab.ns;
+  }
+
   /** The real tools inside the namespace. */
   public ToolRunner runner() {
     return ProcessRunner.inNamespace(name());

@@ -124,6 +124,24 @@ class PolicyFileRoundTripTest {
   }
 
   @Test
+  void anAutomaticMarkMask() {
+    assertRoundTrip("""
+        uplinks:
+          - name: a
+            interface: ppp0
+        lan:
+          interfaces: [eth0]
+          prefixes: [192.0.2.0/24]
+        mark-mask: auto
+        """, BalancingPolicy.builder()
+        .addUplinks(uplink("a", "ppp0").build())
+        .addLanInterfaces(InterfaceName.of("eth0"))
+        .addLanPrefixes(net("192.0.2.0/24"))
+        .autoMarkMask(true)
+        .build());
+  }
+
+  @Test
   void ipv6Only() {
     assertRoundTrip("""
         family: ipv6

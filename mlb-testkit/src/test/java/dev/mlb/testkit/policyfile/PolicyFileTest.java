@@ -237,7 +237,7 @@ class PolicyFileTest {
             + " 0x100, got \"0x100000000\" (more than 32 bits)\n      mark: [*]0x100000000",
         problems(uplinkWith("mark: 0x100000000")));
     assertEquals("p.yaml: line 5, column 12: mark-mask: expected a 32-bit mask in decimal or 0x hex, such as"
-            + " 0xff00, got \"ff00\"\n  mark-mask: [*]ff00",
+            + " 0x0f000000, or auto, got \"ff00\"\n  mark-mask: [*]ff00",
         problems(UPLINKS + LAN + "mark-mask: ff00\n"));
   }
 
