@@ -120,8 +120,12 @@ class LiveBackendsKernelTest {
   record Snapshot(String rules4, String rules6, String ipRules4, String ipRules6, String routes4, String routes6,
       Map<String, String> sysctl) {
     static Snapshot of(ToolRunner r, Backend b) {
+      return of(r, b, KEYS);
+    }
+
+    static Snapshot of(ToolRunner r, Backend b, List<String> keys) {
       Map<String, String> sysctl = new TreeMap<>();
-      for (String k : KEYS) {
+      for (String k : keys) {
         sysctl.put(k, r.run("sysctl", "-n", k).check().stdout().strip());
       }
       return new Snapshot(save(r, b.save(IpFamily.V4)), save(r, b.save(IpFamily.V6)),
@@ -157,13 +161,25 @@ class LiveBackendsKernelTest {
      * the kernel's own routes (with IPv6 forwarding on, the kernel adds each link's anycast route).
      */
     Snapshot foreign() {
-      return new Snapshot(strip(rules4), strip(rules6), strip(ipRules4), strip(ipRules6), strip(routes4),
-          strip(routes6), Map.of()).withoutEmptyTables();
+      return foreign("mlb-", 109);
     }
 
-    private static String strip(String text) {
-      return text.lines().filter(l -> !l.contains("mlb-") && !l.contains("proto 109") && !l.contains("proto kernel"))
-          .reduce("", (a, c) -> a + c + "\n");
+    /** {@link #foreign()} for a policy with another chain prefix and rule protocol. */
+    Snapshot foreign(String prefix, int protocol) {
+      String proto = "proto " + protocol;
+      return filtered(l -> !l.contains(prefix) && !l.contains(proto + " ") && !l.endsWith(proto)
+          && !l.contains("proto kernel")).withoutEmptyTables();
+    }
+
+    /** Every line of the rules, ip rules and routes that {@code keep} keeps; no sysctl values. */
+    Snapshot filtered(java.util.function.Predicate<String> keep) {
+      return new Snapshot(keepOnly(rules4, keep), keepOnly(rules6, keep), keepOnly(ipRules4, keep),
+          keepOnly(ipRules6, keep), keepOnly(routes4, keep), keepOnly(routes6, keep), Map.of());
+    }
+
+    private static String keepOnly(String text, java.util.function.Predicate<String> keep) {
+      // A multipath route's nexthops are continuation lines: they belong to the route's line.
+      return text.replaceAll("\n(?=\\s)", " ").lines().filter(keep).reduce("", (a, c) -> a + c + "\n");
     }
   }
 
