@@ -47,9 +47,10 @@ public final class RulesetChange {
   private final String cleanup;
   private final ImmutableList<String> conflicts;
   private final ImmutableList<Item> items;
+  private final Ruleset result;
 
   private RulesetChange(IpFamily family, String prefix, String chains, String jumps, String cleanup,
-      List<String> conflicts, List<Item> items) {
+      List<String> conflicts, List<Item> items, Ruleset result) {
     this.family = family;
     this.prefix = prefix;
     this.chains = chains;
@@ -57,6 +58,7 @@ public final class RulesetChange {
     this.cleanup = cleanup;
     this.conflicts = ImmutableList.copyOf(conflicts);
     this.items = ImmutableList.copyOf(items);
+    this.result = result;
   }
 
   /**
@@ -118,6 +120,7 @@ public final class RulesetChange {
     StringBuilder cleanup = new StringBuilder();
     List<String> conflicts = new ArrayList<>();
     List<Item> items = new ArrayList<>();
+    Ruleset.Builder result = Ruleset.builder().family(live.family());
     List<TableName> names = new ArrayList<>();
     for (TableName n : TableName.values()) {
       if (live.table(n).isPresent() || desired.table(n).isPresent()) {
@@ -158,8 +161,11 @@ public final class RulesetChange {
       table(chains, name, c);
 
       StringBuilder j = new StringBuilder();
+      Table.Builder after = Table.builder().name(name);
       for (Hook hook : name.hooks()) {
         String chain = hook.name();
+        Optional<Chain> liveChain = liveTable.flatMap(t -> t.chain(chain));
+        List<Rule> rulesAfter = new ArrayList<>(liveChain.map(Chain::rules).orElse(ImmutableList.of()));
         List<Rule> wantedAll = wantedTable.flatMap(t -> t.chain(chain)).map(Chain::rules).orElse(ImmutableList.of());
         List<Rule> present = new ArrayList<>();
         liveTable.flatMap(t -> t.chain(chain)).ifPresent(ch -> ch.rules().stream()
@@ -173,6 +179,7 @@ public final class RulesetChange {
           }
         }
         for (Rule stale : present) {
+          rulesAfter.remove(stale);   // as -D: the first rule equal to it
           j.append("-D ").append(chain).append(RestoreWriter.renderRule(stale)).append('\n');
           items.add(new Item(name, Item.Kind.DELETE_JUMP, chain, "-j " + ((Jump) stale.target().get()).chain()));
         }
@@ -181,10 +188,14 @@ public final class RulesetChange {
         for (int i : order) {
           Rule m = wantedAll.get(i);
           String where = atSnapshotPositions ? "-I " + chain + " " + (i + 1) : first ? "-I " + chain + " 1" : "-A " + chain;
+          rulesAfter.add(atSnapshotPositions ? Math.min(i, rulesAfter.size()) : first ? 0 : rulesAfter.size(), m);
           j.append(where).append(RestoreWriter.renderRule(m)).append('\n');
           items.add(new Item(name, Item.Kind.ADD_JUMP, chain, "-j " + ((Jump) m.target().get()).chain() + ", "
               + (atSnapshotPositions ? "at " + (i + 1) : first ? "first" : "last")));
         }
+        Chain.Builder cb = Chain.builder().name(chain).rules(rulesAfter);
+        liveChain.flatMap(Chain::policy).ifPresent(cb::policy);
+        after.addChains(cb.build());
       }
       table(jumps, name, j);
 
@@ -198,6 +209,13 @@ public final class RulesetChange {
         items.add(new Item(name, Item.Kind.DELETE_CHAIN, s, ""));
       }
       table(cleanup, name, x);
+      for (Chain ch : liveTable.map(Table::chains).orElse(ImmutableList.of())) {
+        if (!liveTable.get().isBuiltin(ch) && !(ch.name().startsWith(prefix))) {
+          after.addChains(ch);
+        }
+      }
+      after.addAllChains(wantedOwned.values());
+      result.addTables(after.build());
 
       // Foreign rules that jump or go into an owned chain the change deletes.
       for (Chain ch : liveTable.map(Table::chains).orElse(ImmutableList.of())) {
@@ -216,7 +234,7 @@ public final class RulesetChange {
       }
     }
     return new RulesetChange(live.family(), prefix, chains.toString(), jumps.toString(), cleanup.toString(),
-        conflicts, items);
+        conflicts, items, result.build());
   }
 
   private static void table(StringBuilder out, TableName name, StringBuilder body) {
@@ -304,6 +322,15 @@ public final class RulesetChange {
   /** {@link #items()} as lines: "mangle: create chain mlb-lan (2 rules)". */
   public List<String> summary() {
     return items.stream().map(Item::toString).collect(ImmutableList.toImmutableList());
+  }
+
+  /**
+   * The ruleset the three transactions leave, as {@code iptables-save} would print it: the live
+   * one with the owned chains and jumps changed and everything else as it was. Counters aside, what
+   * a router holds after the change (a kernel test checks it against the real tools).
+   */
+  public Ruleset result() {
+    return result;
   }
 
   /** Whether the live ruleset already holds exactly the desired owned chains and jumps. */

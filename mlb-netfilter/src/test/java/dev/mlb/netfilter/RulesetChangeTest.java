@@ -71,6 +71,28 @@ class RulesetChangeTest {
         COMMIT
         """, c.jumps());
     assertEquals("", c.cleanup());
+    // What the router holds afterwards: mlb's jump first in mangle PREROUTING, last in nat POSTROUTING.
+    assertEquals(rules("""
+        *mangle
+        :mlb-balance - [0:0]
+        :mlb-prerouting - [0:0]
+        -A PREROUTING -j mlb-prerouting
+        -A PREROUTING -i wg0 -j MARK --set-xmark 0x1/0x1
+        -A mlb-balance -m statistic --mode nth --every 2 --packet 0 -j CONNMARK --set-xmark 0x100/0xff00
+        -A mlb-balance -m statistic --mode nth --every 2 --packet 1 -j CONNMARK --set-xmark 0x200/0xff00
+        -A mlb-prerouting -i eth0 -m conntrack --ctstate NEW -j mlb-balance
+        COMMIT
+        *nat
+        :DOCKER - [0:0]
+        :mlb-postrouting - [0:0]
+        -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+        -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+        -A POSTROUTING -j mlb-postrouting
+        -A DOCKER -i docker0 -j RETURN
+        -A mlb-postrouting -o ppp0 -j MASQUERADE
+        COMMIT
+        """), c.result());
+    assertTrue(RulesetChange.between(c.result(), rules(DESIRED), "mlb-").isEmpty(), "the result needs no change");
   }
 
   @Test
@@ -204,5 +226,6 @@ class RulesetChangeTest {
     assertEquals("*mangle\n:mlb-prerouting - [0:0]\n-A mlb-prerouting -j RETURN\nCOMMIT\n", c.chains());
     assertEquals("*mangle\n-D PREROUTING -j mlb-new\n-I PREROUTING 2 -j mlb-prerouting\nCOMMIT\n", c.jumps());
     assertEquals("*mangle\n-F mlb-new\n-X mlb-new\nCOMMIT\n", c.cleanup());
+    assertEquals(rules(snapshot), c.result());
   }
 }

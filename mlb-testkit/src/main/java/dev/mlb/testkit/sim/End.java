@@ -11,6 +11,8 @@ final class End {
   String name;
   IpAddress address;
   int port;
+  /** The mark the end's socket puts on every packet it sends (the router's own flows only). */
+  long socketMark;
   /** The other end's address and port as this end last saw them (it answers there). */
   IpAddress peer;
   int peerPort;
@@ -22,6 +24,7 @@ final class End {
     this.port = port;
     this.peer = null;
     this.peerPort = 0;
+    this.socketMark = 0;
     return this;
   }
 

@@ -26,6 +26,8 @@ import java.util.Optional;
  * @param clientPort the opener's source port
  * @param server the address it talks to
  * @param serverPort the destination port
+ * @param socketMark for a router flow, the mark its socket sets on every packet it sends
+ *     ({@code SO_MARK}, as WireGuard's or a VPN client's socket does); 0 for none
  */
 public record Flow(
     Origin origin,
@@ -34,7 +36,8 @@ public record Flow(
     Optional<IpAddress> client,
     int clientPort,
     IpAddress server,
-    int serverPort) {
+    int serverPort,
+    long socketMark) {
 
   /** Where a flow starts. */
   public enum Origin {
@@ -56,6 +59,19 @@ public record Flow(
         "an inbound uplink is given exactly for inbound flows");
     checkArgument(client.isPresent() == (origin != Origin.ROUTER),
         "the client address is given exactly for LAN and inbound flows (the router picks its own)");
+    checkArgument(socketMark >= 0 && socketMark <= 0xFFFF_FFFFL, "socket mark %s is not a 32-bit value", socketMark);
+    checkArgument(socketMark == 0 || origin == Origin.ROUTER, "only the router's own flows have a socket mark");
+  }
+
+  /** A flow without a socket mark. */
+  public Flow(Origin origin, Optional<InterfaceName> inboundUplink, Protocol protocol, Optional<IpAddress> client,
+      int clientPort, IpAddress server, int serverPort) {
+    this(origin, inboundUplink, protocol, client, clientPort, server, serverPort, 0);
+  }
+
+  /** This router flow, its socket marking every packet it sends with {@code mark}. */
+  public Flow withSocketMark(long mark) {
+    return new Flow(origin, inboundUplink, protocol, client, clientPort, server, serverPort, mark);
   }
 
   public static Flow fromLan(IpAddress client, int clientPort, Protocol protocol, IpAddress server, int serverPort) {
@@ -75,7 +91,7 @@ public record Flow(
   public String toString() {
     String from = switch (origin) {
       case LAN -> "lan " + client.get() + ":" + clientPort;
-      case ROUTER -> "router :" + clientPort;
+      case ROUTER -> "router :" + clientPort + (socketMark == 0 ? "" : " (socket mark 0x" + Long.toHexString(socketMark) + ")");
       case INBOUND -> "inbound on " + inboundUplink.get() + " " + client.get() + ":" + clientPort;
     };
     return protocol + " " + from + " -> " + server + ":" + serverPort;

@@ -25,6 +25,8 @@ final class Run {
   PacketLoss loss;
   /** Lost to nf_nat_oif_changed: dropped and its conntrack entry deleted. */
   boolean masqueradeKill;
+  /** The packet's mark when it left the router (forwarded or sent by it), or -1. */
+  long leftMark;
 
   Run reset(int number, String kind, Pkt p, boolean tracing) {
     this.number = number;
@@ -39,6 +41,7 @@ final class Run {
     this.uplinkIndex = -1;
     this.loss = null;
     this.masqueradeKill = false;
+    this.leftMark = -1;
     return this;
   }
 

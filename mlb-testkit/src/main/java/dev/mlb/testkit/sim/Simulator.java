@@ -275,6 +275,7 @@ public final class Simulator {
       }
       case ROUTER -> {
         opener.reset(End.Place.ROUTER, "router", null, flow.clientPort());
+        opener.socketMark = flow.socketMark();
         answeringEnd(flow, acceptor);
         if (acceptor.place == End.Place.ROUTER) {
           throw new SimulationException("the router sending to its own address " + flow.server() + " is not modelled");
@@ -335,7 +336,7 @@ public final class Simulator {
         if (mode != Mode.RESULT) {
           packets.add(new Trace.Packet(run.number, run.description(), from.describe(),
               run.steps == null ? List.of() : run.steps, Optional.ofNullable(run.uplink),
-              Optional.ofNullable(run.loss)));
+              Optional.ofNullable(run.loss), run.leftMark < 0 ? OptionalLong.empty() : OptionalLong.of(run.leftMark)));
         }
         if (!ok) {
           // The TCP end goes on: a lost pure ACK is covered by the next packet's acknowledgement,
@@ -413,6 +414,9 @@ public final class Simulator {
     if (egress == LOST) {
       return false;
     }
+    if (egress != LOCAL) {
+      run.leftMark = p.mark;
+    }
     return deliver(p, egress, to, run);
   }
 
@@ -488,10 +492,10 @@ public final class Simulator {
    */
   private int send(Pkt p, End from, Run run) {
     p.in(null, Devices.NONE);
-    p.mark = 0;
+    p.mark = from.socketMark;
     RoutingEngine.Decision d;
     if (p.src == null) {
-      RoutingEngine.Decision first = route(new RoutingEngine.Decision(), null, 0, "lo", loDev, p, run);
+      RoutingEngine.Decision first = route(new RoutingEngine.Decision(), null, p.mark, "lo", loDev, p, run);
       if (first.kind == RoutingEngine.Decision.Kind.LOSS) {
         run.lose(first.where, first.reason + markNote(first));
         return LOST;
@@ -520,7 +524,7 @@ public final class Simulator {
         run.step("source address " + src + " (" + why + "); route looked up again with it");
       }
     }
-    d = route(run.lookup, p.src, 0, "lo", loDev, p, run);
+    d = route(run.lookup, p.src, p.mark, "lo", loDev, p, run);
     if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
       run.lose(d.where, d.reason + markNote(d));
       return LOST;
@@ -531,7 +535,8 @@ public final class Simulator {
       p.out(d.dev, d.devId);
     }
     if (run.steps != null) {
-      run.step("out " + p.out + ": " + p + ", mark 0x0");
+      run.step("out " + p.out + ": " + p + ", mark " + NetfilterEngine.hex(p.mark)
+          + (p.mark == 0 ? "" : " (the socket's)"));
     }
     if (!(rawOutputAcceptsAll && run.steps == null) && !hook(TableName.RAW, Hook.OUTPUT, p, run)) {
       return LOST;

@@ -4,6 +4,7 @@ import com.google.common.collect.ImmutableList;
 import dev.mlb.api.InterfaceName;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Every packet of one simulated flow with the path it took: each rule evaluated (matched or not,
@@ -44,9 +45,16 @@ public record Trace(FlowResult result, List<Packet> packets) {
       String sender,
       List<String> steps,
       Optional<InterfaceName> uplink,
-      Optional<PacketLoss> loss) {
+      Optional<PacketLoss> loss,
+      OptionalLong mark) {
     public Packet {
       steps = ImmutableList.copyOf(steps);
+    }
+
+    /** A packet without a recorded mark. */
+    public Packet(int number, String description, String sender, List<String> steps, Optional<InterfaceName> uplink,
+        Optional<PacketLoss> loss) {
+      this(number, description, sender, steps, uplink, loss, OptionalLong.empty());
     }
 
     /** Whether the packet reached the other end. */

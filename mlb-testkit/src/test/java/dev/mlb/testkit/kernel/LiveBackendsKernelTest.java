@@ -209,6 +209,12 @@ class LiveBackendsKernelTest {
       d.execute(apply);
       Snapshot applied = Snapshot.of(r, backend);
       assertEquals(before.foreign(), applied.foreign(), backend + ": foreign state after apply");
+      // RulesetChange.result() predicts what the kernel holds afterwards, rule for rule.
+      for (IpFamily f : IpFamily.values()) {
+        assertEquals(dev.mlb.netfilter.RulesetChange.between(apply.before().ruleset(f), compiled.ruleset(f), "mlb-")
+                .result(), dev.mlb.netfilter.RestoreParser.parse("save", r.run(backend.save(f)).check().stdout(), f),
+            backend + " " + f + ": the predicted ruleset");
+      }
       assertTrue(applied.rules6().contains("-A mlb-balance"), applied.rules6());
       // Marked packets take their uplink's table in both families; unmarked ones main's default.
       assertTrue(r.run("ip", "-6", "route", "get", "2001:db8:113::10", "mark", "0x2000000").check().stdout()
