@@ -153,6 +153,9 @@ public final class BalancingCheck {
   final double randomAlpha;
   private final ImmutableList<Flow> flows;
   private List<Trace> outlines;
+  private final Optional<Ruleset> baselineRules;
+  private final Optional<RoutingPlan> baselinePlan;
+  private List<Trace> baselineOutlines;
   private final Verdicts verdicts;
 
   /** Which mark designates an uplink, and where that was learnt. */
@@ -162,6 +165,8 @@ public final class BalancingCheck {
     this.topology = b.topology;
     this.ruleset = b.ruleset;
     this.plan = b.plan;
+    this.baselineRules = Optional.ofNullable(b.baselineRules);
+    this.baselinePlan = Optional.ofNullable(b.baselinePlan);
     this.seed = b.seed;
     this.balancedLan = ImmutableList.copyOf(b.balancedLan);
     this.balancedRouter = ImmutableList.copyOf(b.balancedRouter);
@@ -210,6 +215,8 @@ public final class BalancingCheck {
     private Strategy strategy;
     private double randomAlpha = BinomialBound.ONE_IN_A_BILLION;
     private List<Flow> flows;
+    private Ruleset baselineRules;
+    private RoutingPlan baselinePlan;
     int lanFlows = -1;
     int routerFlows = -1;
     Traffic routerTraffic;
@@ -347,6 +354,17 @@ public final class BalancingCheck {
     }
 
     /** Check exactly these flows, in this order, instead of generated ones. */
+    /**
+     * The same router without mlb: its ruleset and routing plan with mlb's chains, jumps, ip rules
+     * and routes left out. With it the check also checks property 12 (traffic mlb does not balance
+     * leaves exactly as on this baseline); without it, property 12 is not checked.
+     */
+    public Builder baseline(Ruleset rules, RoutingPlan plan) {
+      this.baselineRules = checkNotNull(rules, "rules");
+      this.baselinePlan = checkNotNull(plan, "plan");
+      return this;
+    }
+
     public Builder flows(List<Flow> flows) {
       this.flows = List.copyOf(flows);
       return this;
@@ -490,6 +508,39 @@ public final class BalancingCheck {
     return outlines;
   }
 
+  /** The properties this check checks, in order: 1 to 7, and 12 with a {@link Builder#baseline}. */
+  public List<BalancingProperty> checkedProperties() {
+    List<BalancingProperty> out = new ArrayList<>();
+    for (BalancingProperty p : BalancingProperty.values()) {
+      if (p != BalancingProperty.FOREIGN_TRAFFIC_UNTOUCHED || checksForeignTraffic()) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
+  /** Whether property 12 is checked: the builder was given the router without mlb. */
+  public boolean checksForeignTraffic() {
+    return baselineRules.isPresent();
+  }
+
+  /** Each flow's outline on the router without mlb (property 12), running them once; empty without a baseline. */
+  List<Trace> baselineOutlines() {
+    if (baselineOutlines == null) {
+      if (baselineRules.isEmpty()) {
+        baselineOutlines = ImmutableList.of();
+      } else {
+        Simulator sim = Simulator.of(topology, baselineRules.get(), baselinePlan.get(), seed);
+        List<Trace> out = new ArrayList<>(flows.size());
+        for (Flow f : flows) {
+          out.add(sim.outline(f));
+        }
+        baselineOutlines = ImmutableList.copyOf(out);
+      }
+    }
+    return baselineOutlines;
+  }
+
   /** The flows' results, in order. */
   public List<FlowResult> results() {
     return outlines().stream().map(Trace::result).collect(ImmutableList.toImmutableList());
@@ -528,6 +579,15 @@ public final class BalancingCheck {
       verdicts.split(traces, out);
       return out;
     }
+    if (property == BalancingProperty.FOREIGN_TRAFFIC_UNTOUCHED) {
+      List<Trace> base = baselineOutlines();
+      for (int i = 0; i < base.size(); i++) {
+        int index = i;
+        verdicts.foreignUntouched(traces.get(i), base.get(i))
+            .ifPresent(w -> out.add(new Violation(property, index, traces.get(index).result().flow(), w)));
+      }
+      return out;
+    }
     for (int i = 0; i < traces.size(); i++) {
       Trace t = traces.get(i);
       Optional<String> why = switch (property) {
@@ -537,7 +597,7 @@ public final class BalancingCheck {
         case LAN_REPLIES -> verdicts.lanReplies(t);
         case INBOUND_ANSWERED_ON_ARRIVAL -> verdicts.inbound(t);
         case EXCLUDED_NOT_BALANCED -> verdicts.excluded(t);
-        case SPLIT_BY_WEIGHT -> throw new AssertionError();
+        case SPLIT_BY_WEIGHT, FOREIGN_TRAFFIC_UNTOUCHED -> throw new AssertionError();
       };
       int index = i;
       why.ifPresent(w -> out.add(new Violation(property, index, t.result().flow(), w)));

@@ -1,8 +1,9 @@
 package dev.mlb.testkit.check;
 
 /**
- * The seven properties every balancing policy must satisfy (DESIGN.md), each checked separately by
- * {@link BalancingCheck}.
+ * The properties every balancing policy must satisfy (DESIGN.md), each checked separately by
+ * {@link BalancingCheck}: 1 to 7 always, 12 when the check knows the router without mlb
+ * ({@link BalancingCheck.Builder#baseline}).
  *
  * <pre>{@code
  * check.violations(BalancingProperty.LAN_REPLIES);   // the flows whose replies never reached the LAN
@@ -23,7 +24,12 @@ public enum BalancingProperty {
   /** 6. A connection arriving on uplink X is answered through X. */
   INBOUND_ANSWERED_ON_ARRIVAL(6, "a connection arriving on an uplink is answered through it"),
   /** 7. Excluded traffic is never balanced. */
-  EXCLUDED_NOT_BALANCED(7, "excluded traffic is never balanced");
+  EXCLUDED_NOT_BALANCED(7, "excluded traffic is never balanced"),
+  /**
+   * 12. Traffic that mlb does not balance keeps its marks and its route: every packet of such a
+   * flow leaves through the same interface with the same mark as on the router without mlb.
+   */
+  FOREIGN_TRAFFIC_UNTOUCHED(12, "traffic that mlb does not balance keeps its marks and its route");
 
   private final int number;
   private final String statement;
@@ -33,7 +39,7 @@ public enum BalancingProperty {
     this.statement = statement;
   }
 
-  /** Its number in DESIGN.md, 1 to 7. */
+  /** Its number in DESIGN.md. */
   public int number() {
     return number;
   }

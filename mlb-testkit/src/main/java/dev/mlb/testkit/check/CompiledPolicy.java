@@ -22,6 +22,7 @@ import dev.mlb.iproute.RoutingPlan;
 import dev.mlb.iproute.RoutingTable;
 import dev.mlb.netfilter.BalancingRules;
 import dev.mlb.netfilter.RestoreWriter;
+import dev.mlb.netfilter.RulesetChange;
 import dev.mlb.netfilter.Ruleset;
 import dev.mlb.testkit.sim.Flow;
 import dev.mlb.testkit.sim.Selectors;
@@ -335,7 +336,8 @@ public final class CompiledPolicy {
     Topology t = topology();
     BalancingCheck.Builder b = BalancingCheck.builder(t, ruleset(IpFamily.V4), simulatedPlan())
         .balanceNothingElse()
-        .inboundFlows(policy.stickyInbound());
+        .inboundFlows(policy.stickyInbound())
+        .baseline(RulesetChange.removal(ruleset(IpFamily.V4), policy.chainPrefix() + "-").result(), environmentPlan());
     for (Uplink u : policy.uplinks()) {
       b.weight(u.iface(), u.weight());
       b.uplinkMark(u.iface(), policy.mark(u));

@@ -395,4 +395,35 @@ final class Verdicts {
     }
     return Optional.empty();
   }
+
+  /**
+   * Property 12: a flow mlb did not balance (its mark designates no uplink and no multipath route
+   * took it) leaves, packet by packet, through the same interface with the same mark as on the
+   * router without mlb ({@code base}), as far as both runs go.
+   */
+  Optional<String> foreignUntouched(Trace t, Trace base) {
+    Flow f = t.result().flow();
+    if (designated(t.result().mark()).size() == 1
+        || strategy == BalancingCheck.Strategy.MULTIPATH && multipathRoute(f).isPresent()) {
+      return Optional.empty();
+    }
+    int n = Math.min(t.packets().size(), base.packets().size());
+    for (int i = 0; i < n; i++) {
+      Trace.Packet p = t.packets().get(i);
+      Trace.Packet b = base.packets().get(i);
+      if (!p.uplink().equals(b.uplink()) || !p.mark().equals(b.mark())) {
+        return Optional.of("packet " + p.number() + " (" + p.description() + ") " + leaves(p)
+            + "; without mlb's rules and routes it " + leaves(b));
+      }
+    }
+    // Only route and mark count: mlb's NAT (masquerade out of the uplinks) may let a flow go on that
+    // the providers drop without it, so the flows may have different lengths.
+    return Optional.empty();
+  }
+
+  private static String leaves(Trace.Packet p) {
+    String how = p.mark().isPresent() ? "left the router with mark 0x" + Long.toHexString(p.mark().getAsLong())
+        + p.uplink().map(u -> " through " + u).orElse(" into the LAN or to the router") : "did not leave the router";
+    return how;
+  }
 }

@@ -58,7 +58,7 @@ class PolicyPropertyTest {
           count(counts, "balanced flows", check.split().values().stream().mapToInt(Integer::intValue).sum());
           count(counts, "completed flows", check.results().stream().filter(FlowResult::completed).count());
         });
-    System.out.printf("PolicyPropertyTest: %d generated policies, all 7 properties hold in the simulator; %s; %d ms%n",
+    System.out.printf("PolicyPropertyTest: %d generated policies, all 8 properties hold in the simulator; %s; %d ms%n",
         examples.get(), counts, (System.nanoTime() - t0) / 1_000_000);
   }
 

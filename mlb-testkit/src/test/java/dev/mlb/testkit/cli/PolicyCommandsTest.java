@@ -207,8 +207,9 @@ class PolicyCommandsTest {
         + "PASS property 5 (replies to LAN hosts are delivered to the LAN)\n"
         + "PASS property 6 (a connection arriving on an uplink is answered through it)\n"
         + "PASS property 7 (excluded traffic is never balanced)\n"
-        + "all 7 properties hold\n"), out);
-    assertTrue(out.endsWith("all 7 properties hold\n"));
+        + "PASS property 12 (traffic that mlb does not balance keeps its marks and its route)\n"
+        + "all 8 properties hold\n"), out);
+    assertTrue(out.endsWith("all 8 properties hold\n"));
   }
 
   @Test
