@@ -40,7 +40,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The seven balancing properties of DESIGN.md as a library check, usable from any test framework:
+ * The balancing properties of DESIGN.md (1 to 7, and 12 given the router without mlb) as a library
+ * check, usable from any test framework:
  * describe what must hold, run a flow sequence through the {@link Simulator}, and get the violations
  * per property, or an {@link AssertionError} with a counterexample trace.
  *

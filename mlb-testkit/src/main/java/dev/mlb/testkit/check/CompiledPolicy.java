@@ -45,7 +45,7 @@ import java.util.Set;
  * CompiledPolicy c = CompiledPolicy.compile(policy);
  * c.findings().forEach(System.err::println);     // the policy's warnings, then the compilers'
  * c.files().get("rules.v4");                      // iptables-restore input
- * c.check().build().assertAll();                  // the seven properties in the simulator
+ * c.check().build().assertAll();                  // properties 1-7 and 12 in the simulator
  * try (KernelLab lab = KernelLab.start(c.topology(), c.files().get("rules.v4"),
  *     c.environmentRoutes() + c.files().get("routes.v4.batch"))) { ... }
  * }</pre>

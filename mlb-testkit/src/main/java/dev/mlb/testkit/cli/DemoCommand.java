@@ -39,7 +39,8 @@ import picocli.CommandLine.ParentCommand;
  * ppp1         8   50.0%     50.0%
  * PASS property 1 (every balanced flow leaves with exactly one uplink mark)
  * ...
- * all 7 properties hold
+ * PASS property 12 (traffic that mlb does not balance keeps its marks and its route)
+ * all 8 properties hold
  * }</pre>
  *
  * <p>The policy is {@code mlb-testkit/examples/seed-policy.yaml}, shipped inside mlb as
