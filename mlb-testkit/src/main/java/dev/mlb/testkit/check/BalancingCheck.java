@@ -84,6 +84,9 @@ import java.util.Optional;
  * its source address. 5: every reply of a LAN flow reaches the LAN client. 6: every answer to an
  * inbound connection leaves through the uplink it arrived on and reaches the remote host. 7: LAN
  * and router flows that an exclusion matches have no mark that designates an uplink.
+ * 12 (only with a {@link Builder#baseline}, the router without mlb): every flow that mlb did not
+ * balance leaves, packet by packet, through the same interface with the same mark as on the
+ * baseline (compared as far as both runs go: mlb's NAT may let a flow go on further).
  *
  * <p><b>Selectors.</b> Traffic can also be given as a policy's {@link TrafficSelector} (protocol or
  * any, port ranges, sources, destinations): {@link Builder#balancedLan(TrafficSelector)},
