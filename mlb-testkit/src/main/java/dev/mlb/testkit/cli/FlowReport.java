@@ -30,7 +30,7 @@ import java.util.Map;
  * "mark", "loss": {"packet", "description", "where", "reason"}}], "totals": {...}}}, absent values
  * as null.
  */
-public final class FlowReport {
+final class FlowReport {
   private FlowReport() {}
 
   /** The per-uplink totals, in order. */

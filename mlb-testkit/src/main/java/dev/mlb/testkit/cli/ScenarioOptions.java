@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
  * connected routes of the LAN and the uplinks exist, so nothing has a default route (a note on
  * standard error says so).
  */
-public final class ScenarioOptions {
+final class ScenarioOptions {
 
   @Option(names = "--rules", paramLabel = "FILE", required = true,
       description = "IPv4 ruleset in iptables-restore format (iptables-save output).")

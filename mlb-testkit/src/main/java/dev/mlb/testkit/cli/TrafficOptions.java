@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
  * --proto tcp --ports 22,25,80,443
  * }</pre>
  */
-public final class TrafficOptions {
+final class TrafficOptions {
   @Option(names = "--proto", paramLabel = "tcp|udp", defaultValue = "tcp",
       description = "Protocol of the flows (default: ${DEFAULT-VALUE}).")
   String proto;
