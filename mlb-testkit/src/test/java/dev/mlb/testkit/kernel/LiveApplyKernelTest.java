@@ -8,6 +8,7 @@ import dev.mlb.api.IpFamily;
 import dev.mlb.api.Protocol;
 import dev.mlb.api.policy.BalancingPolicy;
 import dev.mlb.testkit.check.CompiledPolicy;
+import dev.mlb.testkit.live.Backend;
 import dev.mlb.testkit.live.Deployment;
 import dev.mlb.testkit.live.LiveChange;
 import dev.mlb.testkit.live.Ownership;
@@ -25,12 +26,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@code mlb apply} and {@code mlb remove} on a kernel-lab router that already runs other
- * software: docker-like nat, a fail2ban-like filter chain, a foreign mangle mark outside mlb's mask,
- * a VPN's ip rule and table, and a strict reverse-path filter. Everything foreign must be exactly
+ * software: docker-like nat, kube-proxy-like KUBE-* chains, a fail2ban-like filter chain, a foreign
+ * mangle mark outside mlb's mask, a VPN's ip rule and table, and a strict reverse-path filter; on
+ * each iptables backend. Everything foreign must be exactly
  * as before, after apply and after remove; balancing must work in between.
  */
 class LiveApplyKernelTest {
@@ -60,10 +63,23 @@ class LiveApplyKernelTest {
       :OUTPUT ACCEPT [0:0]
       :POSTROUTING ACCEPT [0:0]
       :DOCKER - [0:0]
+      :KUBE-MARK-MASQ - [0:0]
+      :KUBE-POSTROUTING - [0:0]
+      :KUBE-SERVICES - [0:0]
+      :KUBE-SVC-WEB - [0:0]
+      -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
       -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+      -A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+      -A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
       -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
       -A DOCKER -i docker0 -j RETURN
       -A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80
+      -A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000
+      -A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+      -A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0
+      -A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
+      -A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "default/web cluster IP" -m tcp --dport 80 -j KUBE-SVC-WEB
+      -A KUBE-SVC-WEB -m statistic --mode random --probability 0.50000000000 -j KUBE-MARK-MASQ
       COMMIT
       """;
 
@@ -91,10 +107,10 @@ class LiveApplyKernelTest {
 
   /** What the router holds: rules of every table (counters stripped), ip rules and routes, some sysctl values. */
   record Snapshot(String rules, String ipRules, String routes, Map<String, String> sysctl) {
-    static Snapshot of(ToolRunner r, List<String> keys) {
-      String rules = r.run("iptables-save").check().stdout().lines()
+    static Snapshot of(ToolRunner r, Backend b, List<String> keys) {
+      String rules = r.run(b.save(IpFamily.V4)).check().stdout().lines()
           .filter(l -> !l.startsWith("#")).map(l -> l.replaceAll(" \\[\\d+:\\d+\\]$", ""))
-          .reduce("", (a, b) -> a + b + "\n");
+          .reduce("", (x, y) -> x + y + "\n");
       Map<String, String> sysctl = new TreeMap<>();
       for (String k : keys) {
         sysctl.put(k, r.run("sysctl", "-n", k).check().stdout().strip());
@@ -109,9 +125,11 @@ class LiveApplyKernelTest {
     }
   }
 
-  @Test
-  void applyBesideOtherSoftwareThenRemoveExactly() throws IOException {
+  @ParameterizedTest
+  @EnumSource(Backend.class)
+  void applyBesideOtherSoftwareThenRemoveExactly(Backend backend) throws IOException {
     KernelTests.requireKernel();
+    // The default mark mask, 0x0f000000: kube-proxy's 0x4000 and the foreign 0x1 are outside it.
     BalancingPolicy policy = seedPolicy("0x0f000000");
     CompiledPolicy compiled = CompiledPolicy.compile(policy);
     Topology t = compiled.topology();
@@ -120,10 +138,10 @@ class LiveApplyKernelTest {
         "net.ipv4.conf.ppp0.rp_filter", "net.ipv4.conf.ppp1.rp_filter");
     try (KernelLab lab = KernelLab.start(t, "", "", new KernelLab.Options(Duration.ofMillis(800)).withRouterSysctl(""))) {
       ToolRunner router = ProcessRunner.inNamespace(lab.router().name());
-      router.run(List.of("iptables-restore"), FOREIGN_RULES).check();
+      router.run(List.of(backend.restore(IpFamily.V4)), FOREIGN_RULES).check();
       // The administrator's default route in main (via ppp0), and the VPN's.
       router.run(List.of("ip", "-4", "-batch", "-"), compiled.environmentRoutes() + FOREIGN_ROUTES).check();
-      Snapshot before = Snapshot.of(router, keys);
+      Snapshot before = Snapshot.of(router, backend, keys);
       assertEquals("1", before.sysctl().get("net.ipv4.conf.all.rp_filter"), "strict reverse-path filter");
 
       Deployment d = Deployment.on(router, state);
@@ -131,7 +149,8 @@ class LiveApplyKernelTest {
       assertEquals(List.of(), apply.conflicts());
       System.out.print(apply);
       d.execute(apply);
-      Snapshot applied = Snapshot.of(router, keys);
+      assertEquals(backend, apply.before().backend());
+      Snapshot applied = Snapshot.of(router, backend, keys);
       assertEquals(before.foreignRules(), applied.foreignRules(), "foreign rules after apply");
       assertTrue(applied.ipRules().contains("not from all fwmark 0xca6c lookup 51820"), applied.ipRules());
 
@@ -157,7 +176,7 @@ class LiveApplyKernelTest {
       assertTrue(again.isEmpty(), again.toString());
 
       d.execute(d.planRemove(Ownership.of(policy)));
-      assertEquals(before, Snapshot.of(router, keys), "after remove");
+      assertEquals(before, Snapshot.of(router, backend, keys), backend + ": after remove");
       assertTrue(d.record("mlb").isEmpty(), "state record deleted");
     }
   }
