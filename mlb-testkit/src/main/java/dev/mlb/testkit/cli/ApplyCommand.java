@@ -49,8 +49,7 @@ final class ApplyCommand extends LiveCommand {
     try {
       LiveChange change = d.get().planApply(compiled);
       if (dryRun || !change.conflicts().isEmpty()) {
-        (change.conflicts().isEmpty() ? main.stdout : main.stderr).print(change);
-        return change.conflicts().isEmpty() ? 0 : Main.INVALID;
+        return printedOnly(change);
       }
       d.get().execute(change);
       main.stdout.println(change.isEmpty() ? "mlb apply: nothing to change, " + policy + " is applied"

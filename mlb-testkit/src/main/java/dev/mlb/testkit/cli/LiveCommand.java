@@ -65,6 +65,16 @@ abstract class LiveCommand implements Callable<Integer> {
     return Optional.of(Deployment.on(router, stateDir()));
   }
 
+  /**
+   * Prints a change that only is to be shown: a dry run (to stdout, exit 0) or one refused for its
+   * conflicts (each on one line, to stderr, exit 2).
+   */
+  int printedOnly(dev.mlb.testkit.live.LiveChange change) {
+    boolean refused = !change.conflicts().isEmpty();
+    (refused ? main.stderr : main.stdout).print(change);
+    return refused ? Main.INVALID : 0;
+  }
+
   /** Prints a failure of the library and gives the exit code for it. */
   int failed(RuntimeException e) {
     if (e instanceof dev.mlb.testkit.live.StepFailedException s && !s.rolledBack()) {

@@ -3,7 +3,6 @@ package dev.mlb.testkit.cli;
 import dev.mlb.testkit.live.Deployment;
 import dev.mlb.testkit.live.LiveChange;
 import dev.mlb.testkit.live.Ownership;
-import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -25,16 +24,7 @@ import picocli.CommandLine.Option;
 final class RemoveCommand extends LiveCommand {
 
   @ArgGroup(multiplicity = "1")
-  Which which;
-
-  static final class Which {
-    @Option(names = "--policy", paramLabel = "FILE", description = "The policy file (YAML).")
-    Path policy;
-
-    @Option(names = "--name", paramLabel = "NAME",
-        description = "The applied policy's name (its chain prefix, default mlb), from the state record.")
-    String name;
-  }
+  PolicyOrName which;
 
   @Option(names = "--dry-run", description = "Print the exact transaction; change nothing.")
   boolean dryRun;
@@ -71,8 +61,7 @@ final class RemoveCommand extends LiveCommand {
       }
       LiveChange change = d.get().planRemove(own);
       if (dryRun || !change.conflicts().isEmpty()) {
-        (change.conflicts().isEmpty() ? main.stdout : main.stderr).print(change);
-        return change.conflicts().isEmpty() ? 0 : Main.INVALID;
+        return printedOnly(change);
       }
       d.get().execute(change);
       main.stdout.println(change.isEmpty() ? "mlb remove: nothing of " + own.name() + " is on this router"

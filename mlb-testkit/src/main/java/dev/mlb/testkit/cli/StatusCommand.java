@@ -2,7 +2,6 @@ package dev.mlb.testkit.cli;
 
 import dev.mlb.testkit.live.Deployment;
 import dev.mlb.testkit.live.Status;
-import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -24,16 +23,7 @@ import picocli.CommandLine.Option;
 final class StatusCommand extends LiveCommand {
 
   @ArgGroup(multiplicity = "1")
-  Which which;
-
-  static final class Which {
-    @Option(names = "--policy", paramLabel = "FILE", description = "The policy file (YAML).")
-    Path policy;
-
-    @Option(names = "--name", paramLabel = "NAME",
-        description = "The applied policy's name (its chain prefix, default mlb), from the state record.")
-    String name;
-  }
+  PolicyOrName which;
 
   @Option(names = "--json", description = "Print one JSON object instead of a table.")
   boolean json;

@@ -15,16 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code mlb apply}, {@code status} and {@code remove} as an administrator runs them, on a namespace. */
 class LiveCommandsKernelTest {
 
-  static final String POLICY = """
-      uplinks:
-        - {name: isp1, interface: ppp0}
-        - {name: isp2, interface: ppp1}
-      lan:
-        interfaces: [eth0]
-        prefixes: [192.0.2.0/24]
+  static final String POLICY = LiveLab.policyYaml("""
       balance:
         - {protocol: tcp, ports: [80, 443]}
-      """;
+      """);
 
   @Test
   void applyStatusRemoveWithExitCodes(@TempDir Path tmp) throws IOException {

@@ -38,51 +38,6 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class LiveApplyKernelTest {
 
-  /** Other software's rules, loaded as iptables-restore input (replacing the tables it names). */
-  static final String FOREIGN_RULES = """
-      *mangle
-      :PREROUTING ACCEPT [0:0]
-      :INPUT ACCEPT [0:0]
-      :FORWARD ACCEPT [0:0]
-      :OUTPUT ACCEPT [0:0]
-      :POSTROUTING ACCEPT [0:0]
-      -A PREROUTING -i wg0 -j MARK --set-xmark 0x1/0x1
-      COMMIT
-      *filter
-      :INPUT ACCEPT [0:0]
-      :FORWARD ACCEPT [0:0]
-      :OUTPUT ACCEPT [0:0]
-      :f2b-sshd - [0:0]
-      -A INPUT -p tcp -m multiport --dports 22 -j f2b-sshd
-      -A f2b-sshd -s 203.0.113.66/32 -j REJECT --reject-with icmp-port-unreachable
-      -A f2b-sshd -j RETURN
-      COMMIT
-      *nat
-      :PREROUTING ACCEPT [0:0]
-      :INPUT ACCEPT [0:0]
-      :OUTPUT ACCEPT [0:0]
-      :POSTROUTING ACCEPT [0:0]
-      :DOCKER - [0:0]
-      :KUBE-MARK-MASQ - [0:0]
-      :KUBE-POSTROUTING - [0:0]
-      :KUBE-SERVICES - [0:0]
-      :KUBE-SVC-WEB - [0:0]
-      -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
-      -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
-      -A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
-      -A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
-      -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
-      -A DOCKER -i docker0 -j RETURN
-      -A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80
-      -A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000
-      -A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
-      -A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0
-      -A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
-      -A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "default/web cluster IP" -m tcp --dport 80 -j KUBE-SVC-WEB
-      -A KUBE-SVC-WEB -m statistic --mode random --probability 0.50000000000 -j KUBE-MARK-MASQ
-      COMMIT
-      """;
-
   /** A VPN's table and rule (wg-quick style), on the LAN link so that the route is valid. */
   static final String FOREIGN_ROUTES = """
       route add 10.99.0.0/16 dev eth0 table 51820
@@ -90,19 +45,13 @@ class LiveApplyKernelTest {
       """;
 
   static BalancingPolicy seedPolicy(String mask) {
-    return PolicyFile.parse("seed.yaml", """
-        uplinks:
-          - {name: isp1, interface: ppp0}
-          - {name: isp2, interface: ppp1}
-        lan:
-          interfaces: [eth0]
-          prefixes: [192.0.2.0/24]
+    return PolicyFile.parse("seed.yaml", LiveLab.policyYaml("""
         balance:
           - {protocol: tcp, ports: [22, 25, 80, 443]}
         router:
           - {protocol: tcp, ports: [80]}
         mark-mask: %s
-        """.formatted(mask));
+        """.formatted(mask)));
   }
 
   /** What the router holds: rules of every table (counters stripped), ip rules and routes, some sysctl values. */
@@ -138,7 +87,7 @@ class LiveApplyKernelTest {
         "net.ipv4.conf.ppp0.rp_filter", "net.ipv4.conf.ppp1.rp_filter");
     try (KernelLab lab = KernelLab.start(t, "", "", new KernelLab.Options(Duration.ofMillis(800)).withRouterSysctl(""))) {
       ToolRunner router = ProcessRunner.inNamespace(lab.router().name());
-      router.run(List.of(backend.restore(IpFamily.V4)), FOREIGN_RULES).check();
+      router.run(List.of(backend.restore(IpFamily.V4)), LiveLab.FOREIGN_RULES).check();
       // The administrator's default route in main (via ppp0), and the VPN's.
       router.run(List.of("ip", "-4", "-batch", "-"), compiled.environmentRoutes() + FOREIGN_ROUTES).check();
       Snapshot before = Snapshot.of(router, backend, keys);

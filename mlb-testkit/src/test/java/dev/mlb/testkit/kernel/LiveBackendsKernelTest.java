@@ -36,40 +36,6 @@ import org.junit.jupiter.api.Test;
  */
 class LiveBackendsKernelTest {
 
-  static final String FOREIGN_V4 = """
-      *mangle
-      :PREROUTING ACCEPT [0:0]
-      -A PREROUTING -i wg0 -j MARK --set-xmark 0x1/0x1
-      COMMIT
-      *filter
-      :INPUT ACCEPT [0:0]
-      :f2b-sshd - [0:0]
-      -A INPUT -p tcp -m multiport --dports 22 -j f2b-sshd
-      -A f2b-sshd -s 203.0.113.66/32 -j REJECT --reject-with icmp-port-unreachable
-      -A f2b-sshd -j RETURN
-      COMMIT
-      *nat
-      :PREROUTING ACCEPT [0:0]
-      :OUTPUT ACCEPT [0:0]
-      :POSTROUTING ACCEPT [0:0]
-      :DOCKER - [0:0]
-      :KUBE-MARK-MASQ - [0:0]
-      :KUBE-POSTROUTING - [0:0]
-      :KUBE-SERVICES - [0:0]
-      -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
-      -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
-      -A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
-      -A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
-      -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
-      -A DOCKER -i docker0 -j RETURN
-      -A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80
-      -A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000
-      -A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
-      -A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0
-      -A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
-      COMMIT
-      """;
-
   static final String FOREIGN_V6 = """
       *filter
       :INPUT ACCEPT [0:0]
@@ -184,7 +150,7 @@ class LiveBackendsKernelTest {
   }
 
   static void loadForeign(ToolRunner r, Backend b) {
-    r.run(List.of(b.restore(IpFamily.V4)), FOREIGN_V4).check();
+    r.run(List.of(b.restore(IpFamily.V4)), LiveLab.FOREIGN_RULES).check();
     r.run(List.of(b.restore(IpFamily.V6)), FOREIGN_V6).check();
     r.run(List.of("ip", "-4", "-batch", "-"), ROUTES_V4).check();
     r.run(List.of("ip", "-6", "-batch", "-"), ROUTES_V6).check();

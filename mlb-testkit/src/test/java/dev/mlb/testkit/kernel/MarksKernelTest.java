@@ -40,19 +40,13 @@ class MarksKernelTest {
       """;
 
   static BalancingPolicy seed(String more) {
-    return PolicyFile.parse("seed.yaml", """
-        uplinks:
-          - {name: isp1, interface: ppp0}
-          - {name: isp2, interface: ppp1}
-        lan:
-          interfaces: [eth0]
-          prefixes: [192.0.2.0/24]
+    return PolicyFile.parse("seed.yaml", LiveLab.policyYaml("""
         balance:
           - {protocol: tcp, ports: [22, 25, 80, 443]}
         router:
           - {protocol: tcp, ports: [80]}
           - {protocol: icmp}
-        """ + more);
+        """ + more));
   }
 
   private static final Pattern COUNTED = Pattern.compile("\\[(\\d+):\\d+\\] -A POSTROUTING -o (\\S+) -m mark --mark 0xca6c");
