@@ -44,6 +44,29 @@ class RulesetChangeTest {
       COMMIT
       """;
 
+  /** What the router holds after DESIRED was applied over the foreign rules. */
+  static final String APPLIED = """
+      *mangle
+      :mlb-balance - [0:0]
+      :mlb-prerouting - [0:0]
+      -A PREROUTING -j mlb-prerouting
+      -A PREROUTING -i wg0 -j MARK --set-xmark 0x1/0x1
+      -A mlb-balance -m statistic --mode nth --every 2 --packet 0 -j CONNMARK --set-xmark 0x100/0xff00
+      -A mlb-balance -m statistic --mode nth --every 2 --packet 1 -j CONNMARK --set-xmark 0x200/0xff00
+      -A mlb-prerouting -i eth0 -m conntrack --ctstate NEW -j mlb-balance
+      COMMIT
+      *nat
+      :DOCKER - [0:0]
+      :mlb-postrouting - [0:0]
+      -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+      -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+      -A POSTROUTING -j mlb-postrouting
+      -A DOCKER -i docker0 -j RETURN
+      -A mlb-postrouting -o ppp0 -j MASQUERADE
+      COMMIT
+      """;
+
+
   @Test
   void fromNothingCreatesChainsThenJumps() {
     RulesetChange c = RulesetChange.between(rules(FOREIGN), rules(DESIRED), "mlb-");
@@ -72,52 +95,13 @@ class RulesetChangeTest {
         """, c.jumps());
     assertEquals("", c.cleanup());
     // What the router holds afterwards: mlb's jump first in mangle PREROUTING, last in nat POSTROUTING.
-    assertEquals(rules("""
-        *mangle
-        :mlb-balance - [0:0]
-        :mlb-prerouting - [0:0]
-        -A PREROUTING -j mlb-prerouting
-        -A PREROUTING -i wg0 -j MARK --set-xmark 0x1/0x1
-        -A mlb-balance -m statistic --mode nth --every 2 --packet 0 -j CONNMARK --set-xmark 0x100/0xff00
-        -A mlb-balance -m statistic --mode nth --every 2 --packet 1 -j CONNMARK --set-xmark 0x200/0xff00
-        -A mlb-prerouting -i eth0 -m conntrack --ctstate NEW -j mlb-balance
-        COMMIT
-        *nat
-        :DOCKER - [0:0]
-        :mlb-postrouting - [0:0]
-        -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
-        -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
-        -A POSTROUTING -j mlb-postrouting
-        -A DOCKER -i docker0 -j RETURN
-        -A mlb-postrouting -o ppp0 -j MASQUERADE
-        COMMIT
-        """), c.result());
+    assertEquals(rules(APPLIED), c.result());
     assertTrue(RulesetChange.between(c.result(), rules(DESIRED), "mlb-").isEmpty(), "the result needs no change");
   }
 
   @Test
   void appliedTwiceChangesNothing() {
-    String applied = """
-        *mangle
-        :mlb-balance - [0:0]
-        :mlb-prerouting - [0:0]
-        -A PREROUTING -j mlb-prerouting
-        -A PREROUTING -i wg0 -j MARK --set-xmark 0x1/0x1
-        -A mlb-balance -m statistic --mode nth --every 2 --packet 0 -j CONNMARK --set-xmark 0x100/0xff00
-        -A mlb-balance -m statistic --mode nth --every 2 --packet 1 -j CONNMARK --set-xmark 0x200/0xff00
-        -A mlb-prerouting -i eth0 -m conntrack --ctstate NEW -j mlb-balance
-        COMMIT
-        *nat
-        :DOCKER - [0:0]
-        :mlb-postrouting - [0:0]
-        -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
-        -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
-        -A POSTROUTING -j mlb-postrouting
-        -A DOCKER -i docker0 -j RETURN
-        -A mlb-postrouting -o ppp0 -j MASQUERADE
-        COMMIT
-        """;
-    RulesetChange c = RulesetChange.between(rules(applied), rules(DESIRED), "mlb-");
+    RulesetChange c = RulesetChange.between(rules(APPLIED), rules(DESIRED), "mlb-");
     assertTrue(c.isEmpty(), c.toString());
     assertEquals("V4 ruleset change (prefix mlb-): none", c.toString());
   }
