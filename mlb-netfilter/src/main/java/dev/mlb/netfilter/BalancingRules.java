@@ -54,7 +54,9 @@ import java.util.stream.Collectors;
  *       the router follow their sticky mark.
  *   <li>{@code P-lan} and {@code P-router} return for LAN-internal destinations (and loopback) and
  *       for exclusions, and send the balanced selectors to {@code P-balance}.
- *   <li>{@code P-balance} returns for a connection already marked, then marks: for
+ *   <li>{@code P-balance} returns for a connection already marked, then marks it for one of the
+ *       {@link BalancingPolicy#activeUplinks()} (the up uplinks of the best tier that has one; none
+ *       while all are down, so new connections stay unmarked and take the main table): for
  *       {@link Strategy#NTH} one {@code -m statistic --mode nth} rule per slot of the smooth
  *       weighted round robin over the weights divided by their gcd (every rule sees every
  *       connection, exactly one matches); for {@link Strategy#RANDOM} one
@@ -237,7 +239,10 @@ public final class BalancingRules {
   /** P-balance for NTH: the smooth weighted round robin over one period of W slots. */
   private Chain nthChain() {
     Chain.Builder c = Chain.builder().name(balance).addRules(alreadyMarked());
-    List<Uplink> uplinks = policy.uplinks();
+    List<Uplink> uplinks = policy.activeUplinks();
+    if (uplinks.isEmpty()) {
+      return c.build();
+    }
     int[] weights = weights();
     int g = WeightedSplit.gcd(weights);
     for (int i = 0; i < weights.length; i++) {
@@ -273,7 +278,10 @@ public final class BalancingRules {
   /** P-balance for RANDOM: one random rule per uplink but the last, which takes the rest. */
   private Chain randomChain() {
     Chain.Builder c = Chain.builder().name(balance).addRules(alreadyMarked());
-    List<Uplink> uplinks = policy.uplinks();
+    List<Uplink> uplinks = policy.activeUplinks();
+    if (uplinks.isEmpty()) {
+      return c.build();
+    }
     int[] weights = weights();
     long[] thresholds = WeightedSplit.randomThresholds(weights);
     ConnmarkMatch unmarked = ConnmarkMatch.of(Mark.of(0, mask));
@@ -294,7 +302,7 @@ public final class BalancingRules {
         continue;
       }
       BigDecimal wanted = BigDecimal.valueOf(weights[i]).divide(total, precise);
-      findings.add(Finding.warning("random-inexact", "uplinks[" + i + "].weight",
+      findings.add(Finding.warning("random-inexact", "uplinks[" + policy.uplinks().indexOf(uplinks.get(i)) + "].weight",
           "uplink " + uplinks.get(i).name() + ": weight " + weights[i] + " of " + total
               + " asks for " + decimals(wanted) + " of the new balanced connections; the 31-bit"
               + " --probability thresholds give it " + decimals(shares[i]) + " (error "
@@ -318,8 +326,9 @@ public final class BalancingRules {
     }
   }
 
+  /** The weights of the uplinks that take new connections. */
   private int[] weights() {
-    return policy.uplinks().stream().mapToInt(Uplink::weight).toArray();
+    return policy.activeUplinks().stream().mapToInt(Uplink::weight).toArray();
   }
 
   private static String joinWeights(int[] weights) {

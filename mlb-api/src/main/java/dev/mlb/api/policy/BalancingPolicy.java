@@ -187,6 +187,63 @@ public abstract class BalancingPolicy {
     return 109;
   }
 
+  /** How uplinks are probed: the defaults that each uplink's {@link Uplink#health()} overrides. */
+  @Value.Default
+  public Health health() {
+    return Health.inherit();
+  }
+
+  /** What new connections do while every uplink is down (default {@link AllDown#MAIN}). */
+  @Value.Default
+  public AllDown allDown() {
+    return AllDown.MAIN;
+  }
+
+  /**
+   * The uplinks taken to be down, by name (default none): they take no new connections, and keep
+   * their marks, tables, routes and inbound stickiness, so that their probes still leave through
+   * them and they can come back. This is the router's state, not configuration: {@code mlb watch}
+   * and {@code mlb apply --down} set it; a policy file never holds it.
+   */
+  public abstract ImmutableSet<String> down();
+
+  /** This policy with {@code names} down (validated). */
+  public BalancingPolicy withDown(java.util.Collection<String> names) {
+    return builder().from(this).down(names).build();
+  }
+
+  /**
+   * The uplinks that take new connections: those not {@link #down()} of the best tier that has one,
+   * in policy order. Empty when all are down: no new connection is balanced
+   * ({@link AllDown#MAIN}; {@link AllDown#KEEP_LAST} is kept by whoever decides what is down,
+   * since validation refuses it with every uplink down).
+   */
+  public ImmutableList<Uplink> activeUplinks() {
+    int best = uplinks().stream().filter(u -> !down().contains(u.name()))
+        .mapToInt(Uplink::tier).min().orElse(Integer.MAX_VALUE);
+    return uplinks().stream().filter(u -> u.tier() == best && !down().contains(u.name()))
+        .collect(ImmutableList.toImmutableList());
+  }
+
+  /**
+   * How {@code uplink} is probed: its health settings over the policy's over
+   * {@link Probing#DEFAULTS}; the targets default to its gateways of the compiled families (none for
+   * a point-to-point uplink without configured targets).
+   */
+  public Probing probing(Uplink uplink) {
+    indexOf(uplink);
+    Health h = uplink.health().over(health()).over(Probing.DEFAULTS);
+    List<ProbeTarget> targets = h.targets();
+    if (targets.isEmpty()) {
+      targets = families().stream().sorted()
+          .flatMap(f -> uplink.gateway(f).stream())
+          .map(ProbeTarget::icmp)
+          .toList();
+    }
+    return new Probing(targets, h.interval().orElseThrow(), h.timeout().orElseThrow(),
+        h.down().getAsInt(), h.up().getAsInt(), h.reliability().getAsInt());
+  }
+
   /** The families to compile for (default IPv4 only). */
   @Value.Default
   public ImmutableSet<IpFamily> families() {

@@ -61,6 +61,7 @@ final class PolicyValidator {
     c.selectors("router", policy.router());
     c.selectors("exclusions", policy.exclusions());
     c.settings();
+    FailoverChecks.check(policy, c.out);
     return c.out;
   }
 

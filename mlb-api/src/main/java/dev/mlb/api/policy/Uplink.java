@@ -62,6 +62,21 @@ public abstract class Uplink {
     return 1;
   }
 
+  /**
+   * The uplink's tier, 1 to 100 (default 1): new connections go to the up uplinks of the best
+   * (lowest) tier that has one, so a worse tier carries them only while every better tier is down.
+   */
+  @Value.Default
+  public int tier() {
+    return 1;
+  }
+
+  /** How this uplink is probed, over the policy's {@link BalancingPolicy#health()} (default: inherited). */
+  @Value.Default
+  public Health health() {
+    return Health.inherit();
+  }
+
   /** The connection mark value (inside the policy's mark mask); empty: assigned by the policy. */
   public abstract OptionalLong mark();
 
@@ -86,6 +101,9 @@ public abstract class Uplink {
     s.append(", ").append(snat().map(a -> "snat " + a).orElse("masquerade"));
     snat6().ifPresent(a -> s.append(", snat6 ").append(a));
     s.append(", weight ").append(weight());
+    if (tier() != 1) {
+      s.append(", tier ").append(tier());
+    }
     mark().ifPresent(m -> s.append(", mark ").append(dev.mlb.api.Mark.hex(m)));
     table().ifPresent(t -> s.append(", table ").append(t));
     return s.append(')').toString();
