@@ -80,6 +80,8 @@ final class FailoverChecks {
         }
       }
     }
+    h.interval().ifPresent(d -> wholeMillis(at + ".interval", d));
+    h.timeout().ifPresent(d -> wholeMillis(at + ".timeout", d));
     h.interval().ifPresent(d -> {
       if (d.compareTo(MIN_INTERVAL) < 0 || d.compareTo(MAX_INTERVAL) > 0) {
         error("probe-interval", at + ".interval", format(d) + " is out of range; expected 100ms to 1h");
@@ -95,6 +97,12 @@ final class FailoverChecks {
     if (h.reliability().isPresent() && h.reliability().getAsInt() < 1) {
       error("probe-reliability", at + ".reliability",
           h.reliability().getAsInt() + " is out of range; expected at least 1 target answering");
+    }
+  }
+
+  private void wholeMillis(String at, Duration d) {
+    if (d.toNanosPart() % 1_000_000 != 0) {
+      error("probe-duration", at, format(d) + " is not a whole number of milliseconds; expected whole milliseconds");
     }
   }
 

@@ -6,7 +6,9 @@ import dev.mlb.api.IpFamily;
 import dev.mlb.api.Mark;
 import dev.mlb.api.ParseException;
 import dev.mlb.api.PortRange;
+import dev.mlb.api.policy.AllDown;
 import dev.mlb.api.policy.BalancingPolicy;
+import dev.mlb.api.policy.Health;
 import dev.mlb.api.policy.Strategy;
 import dev.mlb.api.policy.TrafficSelector;
 import dev.mlb.api.policy.Uplink;
@@ -40,6 +42,8 @@ import java.util.regex.Pattern;
  *     snat: 198.51.100.1    # optional; none = masquerade
  *     snat6: 2001:db8::2    # optional
  *     weight: 1             # 1..256 (default 1)
+ *     tier: 1               # 1..100 (default 1); a worse tier is used only while every better one is down
+ *     health: {targets: ["tcp:203.0.113.9:443"]}   # optional: overrides of the health block below
  *     mark: 0x100           # optional (decimal or 0x hex); default: assigned in the mark mask
  *     table: 100            # optional; default: table-base + index
  * lan:
@@ -61,6 +65,14 @@ import java.util.regex.Pattern;
  * priority-base: 1000       # default 1000
  * chain-prefix: mlb         # default mlb
  * rule-protocol: 109        # default 109
+ * health:                   # optional: how mlb watch probes each uplink (mwan3's defaults)
+ *   targets: [192.0.2.53, "tcp:203.0.113.9:443"]   # default: the uplink's gateways; ICMP or tcp:ADDR:PORT
+ *   interval: 10s           # a round of probes every 10s (ms, s, m, h)
+ *   timeout: 4s             # at most the interval
+ *   down: 5                 # failed rounds in a row that take an uplink down
+ *   up: 5                   # successful rounds in a row that bring it back
+ *   reliability: 1          # targets that must answer for a round to succeed
+ * all-down: main            # main (default: the main table carries new connections) | keep-last
  * </pre>
  * Integers are plain decimal; marks, masks and mark bits may also be {@code 0x} hex. A leading
  * zero is refused (iptables would read it as octal, YAML as decimal), and so is a quoted number
@@ -147,6 +159,10 @@ public final class PolicyFile {
       if (u.weight() != 1) {
         field(out, "    ", "weight", Integer.toString(u.weight()));
       }
+      if (u.tier() != 1) {
+        field(out, "    ", "tier", Integer.toString(u.tier()));
+      }
+      health(out, "    ", u.health());
       u.mark().ifPresent(m -> field(out, "    ", "mark", Mark.hex(m)));
       u.table().ifPresent(t -> field(out, "    ", "table", Integer.toString(t)));
     }
@@ -179,7 +195,40 @@ public final class PolicyFile {
     if (policy.ruleProtocol() != 109) {
       out.append("rule-protocol: ").append(policy.ruleProtocol()).append('\n');
     }
+    health(out, "", policy.health());
+    if (policy.allDown() != AllDown.MAIN) {
+      out.append("all-down: ").append(policy.allDown()).append('\n');
+    }
     return out.toString();
+  }
+
+  /** A health block (nothing if nothing is given), its keys indented below {@code indent}. */
+  private static void health(StringBuilder out, String indent, Health h) {
+    if (h.isEmpty()) {
+      return;
+    }
+    out.append(indent).append("health:\n");
+    String in = indent + "  ";
+    if (!h.targets().isEmpty()) {
+      field(out, in, "targets", flow(h.targets(), t -> scalar(t.toString())));
+    }
+    h.interval().ifPresent(d -> field(out, in, "interval", duration(d)));
+    h.timeout().ifPresent(d -> field(out, in, "timeout", duration(d)));
+    h.down().ifPresent(n -> field(out, in, "down", Integer.toString(n)));
+    h.up().ifPresent(n -> field(out, in, "up", Integer.toString(n)));
+    h.reliability().ifPresent(n -> field(out, in, "reliability", Integer.toString(n)));
+  }
+
+  /** A duration in the largest unit that holds it whole: {@code 1h}, {@code 2m}, {@code 1s}, {@code 500ms}. */
+  static String duration(java.time.Duration d) {
+    long ms = d.toMillis();
+    if (ms > 0 && ms % 3_600_000 == 0) {
+      return ms / 3_600_000 + "h";
+    }
+    if (ms > 0 && ms % 60_000 == 0) {
+      return ms / 60_000 + "m";
+    }
+    return ms > 0 && ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
   }
 
   private static void selectors(StringBuilder out, String key, List<TrafficSelector> selectors) {

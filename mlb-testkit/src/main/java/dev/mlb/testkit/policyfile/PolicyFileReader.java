@@ -11,18 +11,17 @@ import dev.mlb.api.ParseException;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.Protocol;
 import dev.mlb.api.ValidationException;
+import dev.mlb.api.policy.AllDown;
 import dev.mlb.api.policy.BalancingPolicy;
+import dev.mlb.api.policy.Health;
+import dev.mlb.api.policy.ProbeTarget;
 import dev.mlb.api.policy.Strategy;
 import dev.mlb.api.policy.TrafficSelector;
 import dev.mlb.api.policy.Uplink;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.composer.Composer;
@@ -34,11 +33,8 @@ import org.snakeyaml.engine.v2.events.ScalarEvent;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.ReaderException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
-import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
-import org.snakeyaml.engine.v2.nodes.NodeTuple;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
-import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import org.snakeyaml.engine.v2.nodes.Tag;
 import org.snakeyaml.engine.v2.parser.ParserImpl;
 import org.snakeyaml.engine.v2.scanner.StreamReader;
@@ -50,18 +46,16 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  * {@link BalancingPolicy.Builder}, then the policy's own validation. Every problem becomes a
  * {@link ParseException} at the node it is about; a stage with problems ends the reading.
  */
-final class PolicyFileReader {
+final class PolicyFileReader extends NodeReader {
   static final List<String> TOP_KEYS = List.of("family", "strategy", "uplinks", "lan", "balance", "router",
       "exclude", "sticky-inbound", "mark-mask", "foreign-mark-bits", "table-base", "priority-base",
-      "chain-prefix", "rule-protocol");
+      "chain-prefix", "rule-protocol", "health", "all-down");
   static final List<String> UPLINK_KEYS =
-      List.of("name", "interface", "gateway", "gateway6", "snat", "snat6", "weight", "mark", "table");
+      List.of("name", "interface", "gateway", "gateway6", "snat", "snat6", "weight", "tier", "mark", "table", "health");
+  static final List<String> HEALTH_KEYS = List.of("targets", "interval", "timeout", "down", "up", "reliability");
   static final List<String> LAN_KEYS = List.of("interfaces", "prefixes");
   static final List<String> SELECTOR_KEYS = List.of("protocol", "ports", "sources", "destinations");
 
-  private static final Pattern DECIMAL = Pattern.compile("-?(0|[1-9][0-9]*)");
-  private static final Pattern LEADING_ZERO = Pattern.compile("-?0[0-9]+");
-  private static final Pattern HEX = Pattern.compile("0x[0-9a-fA-F]+");
   private static final Pattern PORTS = Pattern.compile("[0-9]+(-[0-9]+)?");
 
   /** Model field paths (first segment) to the file's key paths. */
@@ -71,20 +65,13 @@ final class PolicyFileReader {
       Map.entry("stickyInbound", "sticky-inbound"), Map.entry("markMask", "mark-mask"),
       Map.entry("foreignMarkBits", "foreign-mark-bits"), Map.entry("tableBase", "table-base"),
       Map.entry("priorityBase", "priority-base"), Map.entry("chainPrefix", "chain-prefix"),
-      Map.entry("ruleProtocol", "rule-protocol"), Map.entry("families", "family"));
+      Map.entry("ruleProtocol", "rule-protocol"), Map.entry("families", "family"),
+      Map.entry("allDown", "all-down"));
 
-  private final String source;
-  private final String text;
-  private final String[] lines;
-  private final List<ParseException> errors = new ArrayList<>();
-  /** The node each file path ({@code uplinks[1].weight}) was read from. */
-  private final Map<String, Node> nodes = new HashMap<>();
   private Node root;
 
   PolicyFileReader(String source, String text) {
-    this.source = source == null ? "" : source;
-    this.text = text;
-    this.lines = text.split("\r\n|\r|\n", -1);
+    super(source, text);
   }
 
   BalancingPolicy read() {
@@ -315,7 +302,65 @@ final class PolicyFileReader {
         b.ruleProtocol(protocol);
       }
     });
+    value(top, "health", "", n -> {
+      Health h = health(n, "health");
+      if (h != null) {
+        b.health(h);
+      }
+    });
+    value(top, "all-down", "", n -> {
+      String action = text(n, "all-down", "main or keep-last");
+      if (action != null) {
+        switch (action) {
+          case "main" -> b.allDown(AllDown.MAIN);
+          case "keep-last" -> b.allDown(AllDown.KEEP_LAST);
+          default -> error(n, "all-down", "expected main or keep-last, got " + got(n));
+        }
+      }
+    });
     return b;
+  }
+
+  /** A health block: the policy's defaults or an uplink's overrides; {@code null} after errors. */
+  private Health health(Node node, String path) {
+    Map<String, Node> m = mapping(node, path,
+        "a mapping of targets, interval, timeout, down, up and reliability", HEALTH_KEYS);
+    if (m == null) {
+      return null;
+    }
+    int before = errors.size();
+    Health.Builder h = Health.builder();
+    value(m, "targets", path, n -> {
+      nonEmpty(n, path + ".targets", "leave the key out to probe the gateway");
+      each(n, path + ".targets", "a list of probe targets",
+          "an address (ICMP echo) or tcp:ADDRESS:PORT", ProbeTarget::parse, h::addTargets);
+    });
+    value(m, "interval", path, n -> {
+      java.time.Duration d = duration(n, path + ".interval");
+      if (d != null) {
+        h.interval(d);
+      }
+    });
+    value(m, "timeout", path, n -> {
+      java.time.Duration d = duration(n, path + ".timeout");
+      if (d != null) {
+        h.timeout(d);
+      }
+    });
+    for (String key : List.of("down", "up", "reliability")) {
+      value(m, key, path, n -> {
+        Integer v = integer(n, path + "." + key, key.equals("reliability")
+            ? "a number of targets, at least 1" : "a number of rounds 1 to 100");
+        if (v != null) {
+          switch (key) {
+            case "down" -> h.down(v);
+            case "up" -> h.up(v);
+            default -> h.reliability(v);
+          }
+        }
+      });
+    }
+    return errors.size() == before ? h.build() : null;
   }
 
   private Uplink uplink(Node node, String path) {
@@ -350,6 +395,18 @@ final class PolicyFileReader {
       Integer weight = integer(n, path + ".weight", "an integer 1 to 256");
       if (weight != null) {
         u.weight(weight);
+      }
+    });
+    value(m, "tier", path, n -> {
+      Integer tier = integer(n, path + ".tier", "a tier 1 (the best) to 100");
+      if (tier != null) {
+        u.tier(tier);
+      }
+    });
+    value(m, "health", path, n -> {
+      Health h = health(n, path + ".health");
+      if (h != null) {
+        u.health(h);
       }
     });
     value(m, "mark", path, n -> {
@@ -443,287 +500,4 @@ final class PolicyFileReader {
     }
   }
 
-  private void nonEmpty(Node n, String path, String hint) {
-    if (n instanceof SequenceNode s && s.getValue().isEmpty()) {
-      error(n, path, "empty list; " + hint);
-    }
-  }
-
-  // ---- typed values -----------------------------------------------------------------------
-
-  /** Reads {@code key} of {@code m} (if present) with {@code reader}, recording where it was. */
-  private void value(Map<String, Node> m, String key, String parent, java.util.function.Consumer<Node> reader) {
-    Node n = m.get(key);
-    if (n != null) {
-      nodes.put(parent.isEmpty() ? key : parent + "." + key, n);
-      reader.accept(n);
-    }
-  }
-
-  /**
-   * The entries of a mapping node, after recording every unknown or repeated key; {@code null} if
-   * {@code node} is no mapping.
-   */
-  private Map<String, Node> mapping(Node node, String path, String expected, List<String> allowed) {
-    if (!(node instanceof MappingNode mapping)) {
-      error(node, path, "expected " + expected + ", got " + got(node));
-      return null;
-    }
-    nodes.put(path, node);
-    Map<String, Node> out = new LinkedHashMap<>();
-    Map<String, Node> keys = new HashMap<>();
-    for (NodeTuple t : mapping.getValue()) {
-      Node keyNode = t.getKeyNode();
-      if (!(keyNode instanceof ScalarNode k)) {
-        error(keyNode, path, "expected a key name, got " + got(keyNode));
-        continue;
-      }
-      String key = k.getValue();
-      if (!allowed.contains(key)) {
-        String suggestion = closest(key, allowed);
-        error(keyNode, path, "unknown key " + quote(key)
-            + (suggestion == null ? "" : " (did you mean \"" + suggestion + "\"?)")
-            + "; expected " + oneOf(allowed));
-        continue;
-      }
-      Node first = keys.putIfAbsent(key, keyNode);
-      if (first != null) {
-        error(keyNode, path, "duplicate key " + quote(key) + "; it is already set on line " + lineOf(first));
-        continue;
-      }
-      out.put(key, t.getValueNode());
-    }
-    return out;
-  }
-
-  private List<Node> list(Node node, String path, String expected) {
-    if (!(node instanceof SequenceNode s)) {
-      error(node, path, "expected " + expected + ", got " + got(node));
-      return null;
-    }
-    return s.getValue();
-  }
-
-  /** Each item of a list, parsed as text by {@code parser} and handed to {@code sink}. */
-  private <T> void each(Node node, String path, String expected, String itemExpected,
-      Function<String, T> parser, java.util.function.Consumer<T> sink) {
-    List<Node> items = list(node, path, expected);
-    for (int i = 0; items != null && i < items.size(); i++) {
-      String itemPath = path + "[" + i + "]";
-      nodes.put(itemPath, items.get(i));
-      T value = parsed(items.get(i), itemPath, itemExpected, parser);
-      if (value != null) {
-        sink.accept(value);
-      }
-    }
-  }
-
-  /**
-   * A scalar parsed by one of mlb-api's parsers; their {@link IllegalArgumentException} message
-   * (which names the value and what was expected) becomes the problem. A parser that throws
-   * without a message gets the generic "expected ..., got ...".
-   */
-  private <T> T parsed(Node n, String path, String expected, Function<String, T> parser) {
-    String text = text(n, path, expected);
-    if (text == null) {
-      return null;
-    }
-    try {
-      return parser.apply(text);
-    } catch (IllegalArgumentException e) {
-      error(n, path, e.getMessage() == null ? "expected " + expected + ", got " + got(n) : e.getMessage());
-      return null;
-    }
-  }
-
-  /** A scalar's text as written; {@code null} (recorded) for a collection or an empty/null value. */
-  private String text(Node n, String path, String expected) {
-    if (!(n instanceof ScalarNode s) || isNull(n)) {
-      error(n, path, "expected " + expected + ", got " + got(n));
-      return null;
-    }
-    return s.getValue();
-  }
-
-  private Integer integer(Node n, String path, String expected) {
-    String text = number(n, path, expected, DECIMAL);
-    if (text == null) {
-      return null;
-    }
-    try {
-      return Integer.parseInt(text);
-    } catch (NumberFormatException e) {
-      error(n, path, "expected " + expected + ", got " + got(n));
-      return null;
-    }
-  }
-
-  private Long u32(Node n, String path, String expected) {
-    String text = number(n, path, expected, HEX);
-    if (text == null) {
-      return null;
-    }
-    try {
-      return Mark.parseU32(text);
-    } catch (IllegalArgumentException e) {
-      error(n, path, "expected " + expected + ", got " + got(n) + " (more than 32 bits)");
-      return null;
-    }
-  }
-
-  /** The text of a plain decimal (or {@code alternative}) number; {@code null} (recorded) if it is none. */
-  private String number(Node n, String path, String expected, Pattern alternative) {
-    String text = text(n, path, expected);
-    if (text == null) {
-      return null;
-    }
-    ScalarNode s = (ScalarNode) n;
-    if (!s.isPlain()) {
-      error(n, path, "expected " + expected + ", got the quoted text " + quote(text));
-      return null;
-    }
-    if (LEADING_ZERO.matcher(text).matches()) {
-      error(n, path, "expected " + expected + ", got " + quote(text) + " (leading zeros are not allowed)");
-      return null;
-    }
-    if (!DECIMAL.matcher(text).matches() && !alternative.matcher(text).matches()) {
-      error(n, path, "expected " + expected + ", got " + got(n));
-      return null;
-    }
-    return text;
-  }
-
-  private Boolean bool(Node n, String path) {
-    if (n instanceof ScalarNode s && s.isPlain() && s.getTag().equals(Tag.BOOL)) {
-      return s.getValue().equalsIgnoreCase("true");
-    }
-    error(n, path, "expected true or false, got " + got(n));
-    return null;
-  }
-
-  private static boolean isNull(Node n) {
-    return n instanceof ScalarNode s && s.isPlain() && s.getTag().equals(Tag.NULL);
-  }
-
-  /** How a node is named in "got ...": a list, a mapping, an empty value, or its quoted text. */
-  private static String got(Node n) {
-    if (n instanceof SequenceNode) {
-      return "a list";
-    }
-    if (n instanceof MappingNode) {
-      return "a mapping";
-    }
-    ScalarNode s = (ScalarNode) n;
-    if (isNull(n)) {
-      return s.getValue().isEmpty() ? "an empty value"
-          : s.getValue().equals("null") ? "null" : "null (" + s.getValue() + ")";
-    }
-    return quote(s.getValue());
-  }
-
-  // ---- errors -----------------------------------------------------------------------------
-
-  private void error(Node node, String path, String problem) {
-    error(node.getStartMark(), path, problem);
-  }
-
-  private void error(Optional<org.snakeyaml.engine.v2.exceptions.Mark> mark, String path, String problem) {
-    int line = mark.map(m -> m.getLine() + 1).orElse(1);
-    String lineText = line(line);
-    int codePoints = mark.map(org.snakeyaml.engine.v2.exceptions.Mark::getColumn).orElse(0);
-    int column = lineText.offsetByCodePoints(0, Math.min(codePoints, lineText.codePointCount(0, lineText.length())))
-        + 1;
-    errors.add(new ParseException(source, line, column, path.isEmpty() ? problem : path + ": " + problem,
-        lineText));
-  }
-
-  /** Throws the first recorded error in file order, the others attached as suppressed. */
-  private void throwErrors() {
-    if (errors.isEmpty()) {
-      return;
-    }
-    List<ParseException> sorted = new ArrayList<>(errors);
-    sorted.sort(Comparator.comparingInt(ParseException::line).thenComparingInt(ParseException::column));
-    ParseException first = sorted.get(0);
-    for (ParseException other : sorted.subList(1, sorted.size())) {
-      first.addSuppressed(other);
-    }
-    throw first;
-  }
-
-  private String line(int line) {
-    return line >= 1 && line <= lines.length ? lines[line - 1] : "";
-  }
-
-  private int lineOf(Node n) {
-    return n.getStartMark().map(m -> m.getLine() + 1).orElse(1);
-  }
-
-  private int[] lineColumnOfCodePoint(int index) {
-    int line = 1;
-    int column = 1;
-    int cp = 0;
-    for (int i = 0; i < text.length() && cp < index; cp++) {
-      int c = text.codePointAt(i);
-      i += Character.charCount(c);
-      if (c == '\n' || (c == '\r' && (i >= text.length() || text.charAt(i) != '\n'))) {
-        line++;
-        column = 1;
-      } else if (c != '\r') {
-        column += Character.charCount(c);
-      }
-    }
-    return new int[] {line, column};
-  }
-
-  static String quote(String text) {
-    StringBuilder s = new StringBuilder(text.length() + 2).append('"');
-    text.codePoints().forEach(c -> {
-      if (c == '"' || c == '\\') {
-        s.append('\\').appendCodePoint(c);
-      } else if (c < 0x20 || c == 0x7f) {
-        s.append(String.format("\\u%04x", c));
-      } else {
-        s.appendCodePoint(c);
-      }
-    });
-    return s.append('"').toString();
-  }
-
-  private static String oneOf(List<String> words) {
-    return String.join(", ", words.subList(0, words.size() - 1)) + " or " + words.get(words.size() - 1);
-  }
-
-  /** The allowed key nearest to {@code key} (edit distance at most 2), if any. */
-  private static String closest(String key, List<String> allowed) {
-    String best = null;
-    int bestDistance = 3;
-    for (String a : allowed) {
-      int d = distance(key.toLowerCase(java.util.Locale.ROOT).replace('_', '-'), a);
-      if (d < bestDistance) {
-        best = a;
-        bestDistance = d;
-      }
-    }
-    return best;
-  }
-
-  private static int distance(String a, String b) {
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[b.length()];
-  }
 }

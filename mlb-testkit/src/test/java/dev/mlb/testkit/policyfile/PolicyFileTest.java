@@ -26,7 +26,7 @@ class PolicyFileTest {
   static final String LAN = "lan: {interfaces: [eth0], prefixes: [192.0.2.0/24]}\n";
 
   static final String TOP_KEYS = "family, strategy, uplinks, lan, balance, router, exclude, sticky-inbound,"
-      + " mark-mask, foreign-mark-bits, table-base, priority-base, chain-prefix or rule-protocol";
+      + " mark-mask, foreign-mark-bits, table-base, priority-base, chain-prefix, rule-protocol, health or all-down";
 
   /** Every problem of {@code yaml}, as the first error and its suppressed ones describe themselves. */
   static String problems(String yaml) {
@@ -122,7 +122,7 @@ class PolicyFileTest {
   @Test
   void unknownKeyInAnUplink() {
     assertEquals("p.yaml: line 4, column 5: uplinks[0]: unknown key \"gatway\" (did you mean \"gateway\"?);"
-            + " expected name, interface, gateway, gateway6, snat, snat6, weight, mark or table\n"
+            + " expected name, interface, gateway, gateway6, snat, snat6, weight, tier, mark, table or health\n"
             + "      [*]gatway: 198.51.100.1",
         problems("""
             uplinks:
