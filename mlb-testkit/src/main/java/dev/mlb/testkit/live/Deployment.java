@@ -65,15 +65,44 @@ import java.util.Set;
 public final class Deployment {
   private final ToolRunner router;
   private final Path stateDir;
+  private final java.time.Clock clock;
 
-  private Deployment(ToolRunner router, Path stateDir) {
+  private Deployment(ToolRunner router, Path stateDir, java.time.Clock clock) {
     this.router = router;
     this.stateDir = stateDir;
+    this.clock = clock;
   }
 
   /** A deployment on {@code router}, keeping its state record in {@code stateDir}. */
   public static Deployment on(ToolRunner router, Path stateDir) {
-    return new Deployment(router, stateDir);
+    return new Deployment(router, stateDir, java.time.Clock.systemUTC());
+  }
+
+  /** This deployment, timing uplink states by {@code clock} (tests). */
+  public Deployment withClock(java.time.Clock clock) {
+    return new Deployment(router, stateDir, clock);
+  }
+
+  /** The router this deployment works on. */
+  public ToolRunner router() {
+    return router;
+  }
+
+  /** The directory of its state records. */
+  public Path stateDir() {
+    return stateDir;
+  }
+
+  /**
+   * {@code policy} with the uplinks {@code down} down, as {@code mlb apply --down} and {@code mlb
+   * watch} apply it: under {@code all-down: keep-last} a set holding every uplink keeps the down set
+   * of the last apply instead (the uplinks that last carried connections go on).
+   *
+   * @throws IllegalArgumentException naming an uplink the policy does not have
+   */
+  public dev.mlb.api.policy.BalancingPolicy withDown(dev.mlb.api.policy.BalancingPolicy policy,
+      java.util.Collection<String> down) {
+    return Failover.resolveDown(policy, down, record(Ownership.of(policy).name()));
   }
 
   /** The state record of the policy named {@code name} (its chain prefix), if mlb applied one. */
@@ -83,16 +112,33 @@ public final class Deployment {
 
   /** The plan that puts {@code policy} on the router (see the class comment). */
   public LiveChange planApply(CompiledPolicy compiled) {
+    return planApply(compiled, "mlb apply");
+  }
+
+  /**
+   * The plan that puts {@code policy} on the router, its uplinks up or down as {@link
+   * dev.mlb.api.policy.BalancingPolicy#down()} says; {@code cause} is recorded for each uplink
+   * whose state this changes. An uplink going down has its connections deleted, last
+   * ({@link Failover}).
+   */
+  public LiveChange planApply(CompiledPolicy compiled, String cause) {
     CompiledPolicy policy = compiled;
     Ownership own = Ownership.of(policy.policy());
     Optional<StateRecord> old = record(own.name());
-    List<SysctlSetting> settings = BalancingRoutes.sysctl(policy.policy());
+    List<SysctlSetting> allSettings = BalancingRoutes.sysctl(policy.policy());
     Set<IpFamily> families = EnumSet.copyOf(own.families());
     old.ifPresent(r -> families.addAll(r.ownership().families()));
     Set<String> keys = new LinkedHashSet<>();
-    settings.forEach(s -> keys.add(s.key()));
+    allSettings.forEach(s -> keys.add(s.key()));
     old.ifPresent(r -> r.sysctl().forEach(s -> keys.add(s.key())));
+    for (dev.mlb.api.policy.Uplink u : policy.policy().uplinks()) {
+      if (policy.policy().down().contains(u.name())) {
+        keys.add(Failover.presenceKey(u.iface(), own.families()));
+      }
+    }
     LiveState live = LiveState.read(router, families, own.chainPrefix(), keys);
+    Set<dev.mlb.api.InterfaceName> vanished = Failover.vanished(policy.policy(), live.sysctl());
+    List<SysctlSetting> settings = Failover.without(allSettings, vanished, own.families());
     List<String> conflicts = new ArrayList<>();
     if (policy.policy().autoMarkMask()) {
       OptionalLong mask = autoMask(policy.policy(), live, old);
@@ -112,7 +158,7 @@ public final class Deployment {
     Map<IpFamily, RoutingPlan> plans = new LinkedHashMap<>();
     for (IpFamily f : families) {
       rules.put(f, own.families().contains(f) ? policy.ruleset(f) : Ruleset.builder().family(f).build());
-      plans.put(f, own.families().contains(f) ? policy.plan(f)
+      plans.put(f, own.families().contains(f) ? Failover.without(policy.plan(f), vanished)
           : RoutingPlan.builder().family(f).owner(own.protocol()).build());
     }
     for (MarkUsers.User u : MarkUsers.overlapping(MarkUsers.of(live, own.chainPrefix(), own.protocol()),
@@ -142,7 +188,7 @@ public final class Deployment {
     ImmutableMap.Builder<IpFamily, String> appliedRoutes = ImmutableMap.builder();
     for (IpFamily f : own.families()) {
       appliedRules.put(f, RestoreWriter.render(policy.ruleset(f)));
-      appliedRoutes.put(f, IpBatchWriter.render(policy.plan(f)));
+      appliedRoutes.put(f, IpBatchWriter.render(plans.get(f)));
     }
     ImmutableMap.Builder<IpFamily, ImmutableList<String>> created = ImmutableMap.builder();
     for (IpFamily f : own.families()) {
@@ -157,8 +203,10 @@ public final class Deployment {
       }
     }
     StateRecord record = new StateRecord(own, live.backend(), ImmutableList.copyOf(changes), appliedRules.build(),
-        appliedRoutes.build(), created.build());
-    return plan("apply", own, live, rules, plans, writes, restores, conflicts, Optional.of(record));
+        appliedRoutes.build(), created.build(),
+        Failover.uplinkStates(wanted.policy(), old, clock.instant(), cause));
+    return plan("apply", own, live, rules, plans, writes, restores, conflicts, Optional.of(record),
+        Failover.conntrackSteps(wanted.policy(), own.families(), old));
   }
 
   /**
@@ -179,7 +227,7 @@ public final class Deployment {
     }
     List<SysctlSetting> restores = old.map(r -> sysctlRestores(r, Set.of(), live)).orElse(List.of());
     LiveChange change = plan("remove", owned, live, rules, plans, List.of(), restores, new ArrayList<>(),
-        Optional.empty());
+        Optional.empty(), List.of());
     Map<IpFamily, List<String>> created = new LinkedHashMap<>();
     old.ifPresent(r -> r.createdTables().forEach((f, t) -> created.put(f, t)));
     Optional<LiveChange.Step> tables = deleteEmptyTables(live.backend(), live.rulesets(), created, owned.chainPrefix());
@@ -197,13 +245,23 @@ public final class Deployment {
    * nothing.
    */
   public Status status(CompiledPolicy compiled) {
-    CompiledPolicy policy = compiled;
-    Ownership own = Ownership.of(policy.policy());
-    List<SysctlSetting> settings = BalancingRoutes.sysctl(policy.policy());
-    LiveState live = LiveState.read(router, own.families(), own.chainPrefix(), keys(settings));
+    Ownership own = Ownership.of(compiled.policy());
+    Optional<StateRecord> old = record(own.name());
+    // Compared with the uplinks' states as applied (mlb watch or apply --down may have taken some down).
+    CompiledPolicy policy = old.isEmpty() || old.get().down().equals(compiled.policy().down()) ? compiled
+        : CompiledPolicy.compile(Failover.resolveDown(compiled.policy(), old.get().down(), old));
+    Set<String> keys = new LinkedHashSet<>(keys(BalancingRoutes.sysctl(policy.policy())));
+    for (dev.mlb.api.policy.Uplink u : policy.policy().uplinks()) {
+      if (policy.policy().down().contains(u.name())) {
+        keys.add(Failover.presenceKey(u.iface(), own.families()));
+      }
+    }
+    LiveState live = LiveState.read(router, own.families(), own.chainPrefix(), keys);
+    Set<dev.mlb.api.InterfaceName> vanished = Failover.vanished(policy.policy(), live.sysctl());
+    List<SysctlSetting> settings = Failover.without(BalancingRoutes.sysctl(policy.policy()), vanished, own.families());
     if (policy.policy().autoMarkMask()) {
       // Compared with the mask apply chose (or would choose now).
-      OptionalLong mask = autoMask(policy.policy(), live, record(own.name()));
+      OptionalLong mask = autoMask(policy.policy(), live, old);
       if (mask.isPresent()) {
         policy = CompiledPolicy.compile(dev.mlb.api.policy.BalancingPolicy.builder().from(policy.policy())
             .markMask(mask.getAsLong()).build());
@@ -214,9 +272,9 @@ public final class Deployment {
     Map<IpFamily, RoutingChange> ip = new LinkedHashMap<>();
     for (IpFamily f : own.families()) {
       nf.put(f, RulesetChange.between(live.ruleset(f), policy.ruleset(f), own.chainPrefix()));
-      ip.put(f, RoutingChange.between(live.routing(f), policy.plan(f)));
+      ip.put(f, RoutingChange.between(live.routing(f), Failover.without(policy.plan(f), vanished)));
     }
-    return Status.of(own, live, nf, ip, settings, record(own.name()));
+    return Status.of(own, live, nf, ip, settings, old, ProbeLog.read(stateDir, own.name()));
   }
 
   /**
@@ -240,7 +298,7 @@ public final class Deployment {
       nf.put(f, RulesetChange.between(live.ruleset(f), rules, own.chainPrefix()));
       ip.put(f, RoutingChange.between(live.routing(f), plan));
     }
-    return Status.of(own, live, nf, ip, settings, Optional.of(r));
+    return Status.of(own, live, nf, ip, settings, Optional.of(r), ProbeLog.read(stateDir, name));
   }
 
   /** The bits {@code mark-mask: auto} takes: enough for the uplinks, at least 4 (room for 15). */
@@ -295,7 +353,7 @@ public final class Deployment {
 
   private LiveChange plan(String what, Ownership own, LiveState live, Map<IpFamily, Ruleset> rules,
       Map<IpFamily, RoutingPlan> plans, List<SysctlSetting> writes, List<SysctlSetting> restores,
-      List<String> conflicts, Optional<StateRecord> record) {
+      List<String> conflicts, Optional<StateRecord> record, List<LiveChange.Step> last) {
     Map<IpFamily, RulesetChange> nf = new LinkedHashMap<>();
     Map<IpFamily, RoutingChange> ip = new LinkedHashMap<>();
     for (IpFamily f : rules.keySet()) {
@@ -310,6 +368,7 @@ public final class Deployment {
     sysctlStep(steps, "sysctl values", writes);
     steps.addAll(steps(live.backend(), nf, ip));
     sysctlStep(steps, "sysctl values mlb changed, put back", restores);
+    steps.addAll(last);
     return new LiveChange(what, own, live, ImmutableList.copyOf(steps), ImmutableList.copyOf(conflicts), record);
   }
 
@@ -422,7 +481,7 @@ public final class Deployment {
         String why;
         try {
           ToolRunner.Result r = router.run(step.command(), step.stdin());
-          if (r.ok()) {
+          if (Failover.succeeded(step, r)) {
             continue;
           }
           why = r.commandLine() + " exited " + r.exitCode() + ": " + r.stderr().strip();
@@ -436,6 +495,7 @@ public final class Deployment {
       change.record().get().write(stateDir);
     } else {
       StateRecord.delete(stateDir, name);
+      ProbeLog.delete(stateDir, name);
     }
     return change;
   }

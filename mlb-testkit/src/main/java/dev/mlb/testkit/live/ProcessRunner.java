@@ -29,17 +29,18 @@ import java.util.regex.Pattern;
  *
  * <p>Only the programs mlb's live code needs may run: {@code iptables}, {@code ip6tables} and their
  * {@code -save}/{@code -restore}, {@code -legacy} and {@code -nft} forms, {@code ip}, {@code sysctl},
- * {@code conntrack}, {@code wg}, and {@code nft} (only to delete an iptables-nft table that mlb
- * created and left empty). A program that is not installed gives a
+ * {@code conntrack}, {@code wg}, {@code nft} (only to delete an iptables-nft table that mlb
+ * created and left empty), and {@code ping} and {@code socat} (health probes of {@code mlb watch}). A program that is not installed gives a
  * {@link ToolRunner.ToolMissingException} that names its package. Every command has a time limit.
  */
 public final class ProcessRunner implements ToolRunner {
   private static final Pattern ALLOWED = Pattern.compile(
-      "ip6?tables(-legacy|-nft)?(-save|-restore)?|ip|sysctl|conntrack|wg|nft");
+      "ip6?tables(-legacy|-nft)?(-save|-restore)?|ip|sysctl|conntrack|wg|nft|ping|socat");
   private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
   /** The Debian package of each program. */
   private static final Map<String, String> PACKAGES = ImmutableMap.of(
-      "ip", "iproute2", "sysctl", "procps", "conntrack", "conntrack", "wg", "wireguard-tools", "nft", "nftables");
+      "ip", "iproute2", "sysctl", "procps", "conntrack", "conntrack", "wg", "wireguard-tools", "nft", "nftables",
+      "ping", "iputils-ping", "socat", "socat");
 
   private final Optional<String> namespace;
   private final Duration timeout;

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -45,10 +46,37 @@ import java.util.Set;
  * @param routes per family, the ip rules and routes mlb applied ({@code ip -batch} text)
  * @param createdTables per family, the iptables-nft tables that did not exist before mlb used them
  *     ({@code mangle}, {@code nat}); a removal deletes them again once nothing else is in them
+ * @param uplinks each uplink's state as applied: up or down, since when, and why
  */
 public record StateRecord(Ownership ownership, Backend backend, ImmutableList<SysctlChange> sysctl,
     ImmutableMap<IpFamily, String> rules, ImmutableMap<IpFamily, String> routes,
-    ImmutableMap<IpFamily, ImmutableList<String>> createdTables) {
+    ImmutableMap<IpFamily, ImmutableList<String>> createdTables, ImmutableMap<String, UplinkState> uplinks) {
+
+  /**
+   * An uplink's state as mlb applied it.
+   *
+   * @param down whether new connections avoid it
+   * @param since when it entered that state (the first apply, for an uplink that never changed)
+   * @param cause what put it there: {@code "mlb apply"}, {@code "mlb apply --down"}, or the
+   *     watcher's probe summary
+   */
+  public record UplinkState(boolean down, java.time.Instant since, String cause) {
+    @Override
+    public String toString() {
+      return (down ? "down" : "up") + " since " + since + " (" + cause + ")";
+    }
+  }
+
+  /** The uplinks that are down, by name. */
+  public java.util.Set<String> down() {
+    java.util.Set<String> out = new java.util.LinkedHashSet<>();
+    uplinks.forEach((name, state) -> {
+      if (state.down()) {
+        out.add(name);
+      }
+    });
+    return out;
+  }
 
   /** The version of the file's layout. */
   static final int VERSION = 1;
@@ -117,8 +145,17 @@ public record StateRecord(Ownership ownership, Backend backend, ImmutableList<Sy
         created.put(f, names.build());
       }
     }
+    ImmutableMap.Builder<String, UplinkState> uplinks = ImmutableMap.builder();
+    JsonObject u = o.getAsJsonObject("uplinks");
+    if (u != null) {
+      for (String name : u.keySet()) {
+        JsonObject s = u.getAsJsonObject(name);
+        uplinks.put(name, new UplinkState(s.get("down").getAsBoolean(),
+            java.time.Instant.parse(s.get("since").getAsString()), s.get("cause").getAsString()));
+      }
+    }
     return new StateRecord(own, backend, sysctl.build(), texts(o.getAsJsonObject("rules")),
-        texts(o.getAsJsonObject("routes")), created.build());
+        texts(o.getAsJsonObject("routes")), created.build(), uplinks.build());
   }
 
   private static ImmutableMap<IpFamily, String> texts(JsonObject o) {
@@ -179,6 +216,12 @@ public record StateRecord(Ownership ownership, Backend backend, ImmutableList<Sy
         }
       }
       w.endObject();
+      w.name("uplinks").beginObject();
+      for (Map.Entry<String, UplinkState> e : uplinks.entrySet()) {
+        w.name(e.getKey()).beginObject().name("down").value(e.getValue().down())
+            .name("since").value(e.getValue().since().toString()).name("cause").value(e.getValue().cause()).endObject();
+      }
+      w.endObject();
       w.endObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -219,6 +262,6 @@ public record StateRecord(Ownership ownership, Backend backend, ImmutableList<Sy
 
   /** This record with the sysctl changes {@code changes}. */
   public StateRecord withSysctl(List<SysctlChange> changes) {
-    return new StateRecord(ownership, backend, ImmutableList.copyOf(changes), rules, routes, createdTables);
+    return new StateRecord(ownership, backend, ImmutableList.copyOf(changes), rules, routes, createdTables, uplinks);
   }
 }

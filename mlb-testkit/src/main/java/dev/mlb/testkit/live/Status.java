@@ -45,8 +45,23 @@ import java.util.Optional;
  * @param backend the iptables backend read
  * @param record the state record, if mlb applied the policy
  * @param drift every difference; empty when in sync
+ * @param uplinks each uplink's state as applied, with its last probe when {@code mlb watch} runs;
+ *     empty when mlb applied nothing
  */
-public record Status(Ownership ownership, Backend backend, Optional<StateRecord> record, ImmutableList<Drift> drift) {
+public record Status(Ownership ownership, Backend backend, Optional<StateRecord> record, ImmutableList<Drift> drift,
+    ImmutableList<UplinkRow> uplinks) {
+
+  /**
+   * One uplink: up or down as applied, since when and why, and its last probe round.
+   *
+   * @param name the uplink
+   * @param state {@code up} or {@code down}
+   * @param since when it entered that state
+   * @param cause what put it there ({@code mlb apply}, {@code mlb apply --down}, the watcher's reason)
+   * @param probe the last probe round, if a watcher wrote one
+   */
+  public record UplinkRow(String name, String state, java.time.Instant since, String cause,
+      Optional<ProbeLog.Round> probe) {}
 
   /**
    * One difference.
@@ -64,7 +79,7 @@ public record Status(Ownership ownership, Backend backend, Optional<StateRecord>
   }
 
   static Status of(Ownership own, LiveState live, Map<IpFamily, RulesetChange> nf, Map<IpFamily, RoutingChange> ip,
-      List<SysctlSetting> settings, Optional<StateRecord> record) {
+      List<SysctlSetting> settings, Optional<StateRecord> record, Map<String, ProbeLog.Round> probes) {
     List<Drift> out = new ArrayList<>();
     for (Map.Entry<IpFamily, RulesetChange> e : nf.entrySet()) {
       String f = Deployment.family(e.getKey());
@@ -109,7 +124,10 @@ public record Status(Ownership ownership, Backend backend, Optional<StateRecord>
         own.markMask())) {
       out.add(new Drift("-", "foreign mark user in mlb's mask", dev.mlb.api.Mark.hex(own.markMask()), u.toString()));
     }
-    return new Status(own, live.backend(), record, ImmutableList.copyOf(out));
+    ImmutableList.Builder<UplinkRow> rows = ImmutableList.builder();
+    record.ifPresent(r -> r.uplinks().forEach((name, st) -> rows.add(new UplinkRow(name, st.down() ? "down" : "up",
+        st.since(), st.cause(), ProbeLog.of(probes, name)))));
+    return new Status(own, live.backend(), record, ImmutableList.copyOf(out), rows.build());
   }
 
   private static String withoutPriority(IpRule r) {
@@ -150,12 +168,12 @@ public record Status(Ownership ownership, Backend backend, Optional<StateRecord>
     return t == Verdict.ACCEPT || t == Verdict.DROP || t == Verdict.RETURN || t.name().equals("REJECT");
   }
 
-  /** The table {@code mlb status} prints. */
+  /** The table {@code mlb status} prints: the differences, then the uplinks. */
   public String table() {
     StringBuilder b = new StringBuilder("mlb status: " + ownership.name() + " on " + backend + ", ");
     if (drift.isEmpty()) {
-      return b.append("in sync").append(record.isEmpty() ? " (no state record: not applied by mlb apply)" : "")
-          .append('\n').toString();
+      b.append("in sync").append(record.isEmpty() ? " (no state record: not applied by mlb apply)" : "").append('\n');
+      return b.append(uplinkTable()).toString();
     }
     b.append(drift.size()).append(drift.size() == 1 ? " difference\n" : " differences\n");
     int kind = "kind".length();
@@ -169,7 +187,32 @@ public record Status(Ownership ownership, Backend backend, Optional<StateRecord>
     for (Drift d : drift) {
       b.append(String.format(Locale.ROOT, row, d.family(), d.kind(), d.object(), d.detail()));
     }
+    return b.append(uplinkTable()).toString();
+  }
+
+  /** The uplinks' rows: name, state, since, cause, last probe; nothing without a state record. */
+  private String uplinkTable() {
+    if (uplinks.isEmpty()) {
+      return "";
+    }
+    int name = "uplink".length();
+    int cause = "cause".length();
+    for (UplinkRow u : uplinks) {
+      name = Math.max(name, u.name().length());
+      cause = Math.max(cause, u.cause().length());
+    }
+    String row = "%-" + name + "s  %-5s  %-20s  %-" + cause + "s  %s%n";
+    StringBuilder b = new StringBuilder("\n")
+        .append(String.format(Locale.ROOT, row, "uplink", "state", "since", "cause", "last probe"));
+    for (UplinkRow u : uplinks) {
+      b.append(String.format(Locale.ROOT, row, u.name(), u.state(), seconds(u.since()), u.cause(),
+          u.probe().map(p -> seconds(p.at()) + " " + (p.ok() ? "ok" : "failed") + ": " + p.detail()).orElse("-")));
+    }
     return b.toString();
+  }
+
+  private static String seconds(java.time.Instant t) {
+    return t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
   }
 
   /** The status as one JSON object, for scripts and monitoring. */
@@ -185,6 +228,18 @@ public record Status(Ownership ownership, Backend backend, Optional<StateRecord>
       for (Drift d : drift) {
         w.beginObject().name("family").value(d.family()).name("kind").value(d.kind()).name("object").value(d.object())
             .name("detail").value(d.detail()).endObject();
+      }
+      w.endArray();
+      w.name("uplinks").beginArray();
+      for (UplinkRow u : uplinks) {
+        w.beginObject().name("name").value(u.name()).name("state").value(u.state())
+            .name("since").value(u.since().toString()).name("cause").value(u.cause());
+        if (u.probe().isPresent()) {
+          ProbeLog.Round p = u.probe().get();
+          w.name("probe").beginObject().name("at").value(p.at().toString()).name("ok").value(p.ok())
+              .name("detail").value(p.detail()).endObject();
+        }
+        w.endObject();
       }
       w.endArray();
       w.endObject();

@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * The one way mlb's live code reaches a router: it runs {@code iptables-save}/{@code -restore}
  * (and the ip6tables, legacy and nft variants), {@code ip}, {@code sysctl}, {@code conntrack},
- * {@code wg} and {@code nft}, and nothing else. Two implementations: {@link ProcessRunner} runs the real tools
+ * {@code wg}, {@code nft}, and for health probes {@code ping} and {@code socat}, and nothing else. Two implementations: {@link ProcessRunner} runs the real tools
  * (optionally inside {@code ip netns exec NS}); {@code FakeRouter} (mlb-testkit's tests and
  * library users) keeps a router in memory and answers as the kernel would.
  *

@@ -45,8 +45,11 @@ class LiveCommandsKernelTest {
           mlb(where, "apply", "--policy", policy.toString()).out());
       MlbRun inSync = mlb(where, "status", "--name", "mlb", "--json");
       assertEquals(0, inSync.code(), inSync.err());
-      assertEquals("{\"policy\":\"mlb\",\"backend\":\"nft\",\"applied\":true,\"inSync\":true,\"drift\":[]}\n",
-          inSync.out());
+      // Each uplink up since the apply (its time replaced by T here), caused by it.
+      assertEquals("{\"policy\":\"mlb\",\"backend\":\"nft\",\"applied\":true,\"inSync\":true,\"drift\":[],"
+          + "\"uplinks\":[{\"name\":\"isp1\",\"state\":\"up\",\"since\":\"T\",\"cause\":\"mlb apply\"},"
+          + "{\"name\":\"isp2\",\"state\":\"up\",\"since\":\"T\",\"cause\":\"mlb apply\"}]}\n",
+          inSync.out().replaceAll("\"since\":\"[0-9T:.-]+Z\"", "\"since\":\"T\""));
 
       // Someone deletes mlb's jump: drift, exit 1, one row naming it.
       lab.runner().run("iptables", "-t", "mangle", "-D", "PREROUTING", "-j", "mlb-prerouting").check();
@@ -54,7 +57,12 @@ class LiveCommandsKernelTest {
       assertEquals(1, drift.code());
       assertEquals(List.of("mlb status: mlb on iptables-nft, 1 difference",
           "family  kind          object             detail",
-          "IPv4    jump missing  mangle PREROUTING  -j mlb-prerouting, first"), drift.out().lines().toList());
+          "IPv4    jump missing  mangle PREROUTING  -j mlb-prerouting, first",
+          "",
+          "uplink  state  since                 cause      last probe",
+          "isp1    up     T                     mlb apply  -",
+          "isp2    up     T                     mlb apply  -"),
+          drift.out().replaceAll("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ", "T                   ").lines().toList());
 
       MlbRun remove = mlb(where, "remove", "--name", "mlb");
       assertEquals(0, remove.code(), remove.err());
