@@ -1,0 +1,511 @@
+package dev.mlb.testkit.live;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.mlb.api.IpFamily;
+import dev.mlb.iproute.IpJsonParser;
+import dev.mlb.iproute.Route;
+import dev.mlb.iproute.RoutingPlan;
+import dev.mlb.testkit.kernel.KernelTests;
+import dev.mlb.testkit.kernel.Netns;
+import dev.mlb.testkit.live.FakeRouter.Backend;
+import dev.mlb.testkit.live.ToolRunner.Result;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fake router against the real tools: the same commands run on a {@link FakeRouter} and, through
+ * {@link ProcessRunner#inNamespace}, in a fresh network namespace with the same interfaces (veth,
+ * IPv6 without link-local addresses or duplicate address detection; the peers live in a second
+ * namespace, so that only the router's own interfaces are listed). After every command both must
+ * agree on the exit code, the line a failure names, and the state: {@code iptables-save} of both
+ * backends (comment lines dropped), the nf_tables save's warning about legacy tables, {@code ip
+ * -json} rules and routes as mlb's {@link IpJsonParser} reads them, sysctl values, conntrack entries.
+ *
+ * <p>Only documentation addresses are used, and only inside the test's own namespaces.
+ */
+class FakeRouterKernelTest {
+  private static final Pattern[] LINE = {
+      Pattern.compile("Error occurred at line: (\\d+)"), Pattern.compile("Command failed -:(\\d+)"),
+      Pattern.compile("line (\\d+)")};
+
+  /** The line a failed restore or batch names ("Error occurred at line: N", "line N failed", "-:N"), or -1. */
+  static int failedLine(String stderr) {
+    for (Pattern p : LINE) {
+      Matcher m = p.matcher(stderr);
+      if (m.find()) {
+        return Integer.parseInt(m.group(1));
+      }
+    }
+    return -1;
+  }
+
+  /** A namespace with eth1 and eth2 (peers in a second namespace) and the fake built alike. */
+  private static final class Lab implements AutoCloseable {
+    final Netns ns;
+    final Netns peers;
+    final ProcessRunner real;
+    FakeRouter fake;
+
+    Lab() {
+      KernelTests.requireKernel();
+      ns = Netns.create("fake");
+      Netns p = null;
+      try {
+        p = Netns.create("fakepeer");
+        for (String[] link : new String[][] {{"eth1", "198.51.100.2/28", "2001:db8:1::2/64"},
+            {"eth2", "203.0.113.2/24", "2001:db8:2::2/64"}}) {
+          ns.run("ip", "link", "add", link[0], "type", "veth", "peer", "name", link[0] + "p", "netns", p.name()).check();
+          ns.run("ip", "link", "set", link[0], "addrgenmode", "none").check();
+          p.run("ip", "link", "set", link[0] + "p", "addrgenmode", "none").check();
+          ns.run("ip", "link", "set", link[0], "up").check();
+          p.run("ip", "link", "set", link[0] + "p", "up").check();
+          ns.run("ip", "addr", "add", link[1], "dev", link[0]).check();
+          ns.run("ip", "addr", "add", link[2], "dev", link[0], "nodad").check();
+        }
+        awaitCarrier(ns);
+      } catch (RuntimeException e) {
+        ns.close();
+        if (p != null) {
+          p.close();
+        }
+        throw e;
+      }
+      peers = p;
+      real = ProcessRunner.inNamespace(ns.name());
+      String v = real.run("iptables", "-V").check().stdout();
+      FakeRouter.Builder b = FakeRouter.builder().backend(v.contains("legacy") ? Backend.LEGACY : Backend.NFT);
+      // IPv4's all and default come from the host's own namespace (net.core.devconf_inherit_init_net
+      // = 0), and Netns pins the multipath hash seed: the fake starts from what this namespace has.
+      for (String key : List.of("net.ipv4.conf.all.rp_filter", "net.ipv4.conf.default.rp_filter",
+          "net.ipv4.conf.all.src_valid_mark", "net.ipv4.conf.default.src_valid_mark",
+          "net.ipv4.fib_multipath_hash_seed")) {
+        Result r = real.run("sysctl", "-n", key);
+        if (r.ok()) {
+          b.sysctl(key, r.stdout().strip());
+        } else {
+          b.withoutSysctl(key);
+        }
+      }
+      fake = b.addInterface("eth1", "198.51.100.2/28", "2001:db8:1::2/64")
+          .addInterface("eth2", "203.0.113.2/24", "2001:db8:2::2/64").build();
+    }
+
+    private static void awaitCarrier(Netns ns) {
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (true) {
+        String shown = ns.run("ip", "-o", "link", "show").check().stdout();
+        if (shown.lines().filter(l -> l.contains("LOWER_UP") && (l.contains(": eth1@") || l.contains(": eth2@")))
+            .count() == 2) {
+          return;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("links without carrier after 5 s:\n" + shown);
+        }
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+
+    /** Runs a command on both; they must agree on the exit code and the failing line. Returns the real result. */
+    Result both(List<String> command, String stdin) {
+      Result r = real.run(command, stdin);
+      Result f = fake.run(command, stdin);
+      String what = String.join(" ", command) + (stdin.isEmpty() ? "" : " <<\n" + stdin) + "\nreal: " + r + "\nfake: " + f;
+      assertEquals(r.exitCode(), f.exitCode(), "exit code of " + what);
+      if (!r.ok()) {
+        assertEquals(failedLine(r.stderr()), failedLine(f.stderr()), "failing line of " + what);
+        assertEquals(commandFailures(r.stderr()), commandFailures(f.stderr()), "failing lines of " + what);
+      }
+      return r;
+    }
+
+    Result both(String... command) {
+      return both(List.of(command), "");
+    }
+
+    @Override
+    public void close() {
+      try {
+        ns.close();
+      } finally {
+        peers.close();
+      }
+    }
+  }
+
+  private static List<String> commandFailures(String stderr) {
+    return stderr.lines().filter(l -> l.startsWith("Command failed")).toList();
+  }
+
+  private static String noComments(String text) {
+    StringBuilder b = new StringBuilder();
+    text.lines().filter(l -> !l.startsWith("#")).forEach(l -> b.append(l).append('\n'));
+    return b.toString();
+  }
+
+  /** Both backends' saves of the family agree (and the nf_tables save's warning). */
+  private static void sameTables(Lab lab, IpFamily family, String after) {
+    String base = family == IpFamily.V4 ? "iptables" : "ip6tables";
+    for (String program : List.of(base + "-legacy-save", base + "-nft-save")) {
+      Result r = lab.real.run(program).check();
+      Result f = lab.fake.run(program).check();
+      assertEquals(noComments(r.stdout()), noComments(f.stdout()), program + " after " + after);
+      assertEquals(r.stderr(), f.stderr(), program + " (stderr) after " + after);
+    }
+  }
+
+  @Test
+  void versionsAgree() {
+    try (Lab lab = new Lab()) {
+      for (String p : List.of("iptables", "ip6tables", "iptables-legacy", "ip6tables-legacy", "iptables-nft",
+          "ip6tables-nft", "iptables-save", "iptables-nft-restore")) {
+        assertEquals(lab.real.run(p, "-V").stdout(), lab.fake.run(p, "-V").stdout(), p + " -V");
+      }
+    }
+  }
+
+  /** The restore scripts, for one family: {input, options...}. The address is the family's. */
+  private static List<String[]> restoreScripts(IpFamily f) {
+    String a = f == IpFamily.V4 ? "192.0.2.0/24" : "2001:db8:9::/48";
+    List<String[]> s = new ArrayList<>();
+    s.add(new String[] {"*mangle\n:foo - [0:0]\n:bar - [0:0]\n:empty - [0:0]\n-A foo -j ACCEPT\n-A PREROUTING -j foo\n"
+        + "-A bar -s " + a + " -j MARK --set-mark 1\nCOMMIT\n*nat\n-A POSTROUTING -o eth1 -j MASQUERADE\nCOMMIT\n"});
+    s.add(new String[] {"*mangle\n:foo - [0:0]\n:PREROUTING DROP [0:0]\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-A foo -j DROP\n-D foo -j RETURN\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-D PREROUTING -j ACCEPT\nCOMMIT\n", "-n"});
+    s.add(new String[] {"*mangle\n-X foo\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-X bar\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-X PREROUTING\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-X nothere\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-X\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*raw\n:r - [0:0]\nCOMMIT\n*filter\n:B - [0:0]\n-D B -j ACCEPT\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*security\n:s - [0:0]\nCOMMIT\n*filter\n:B - [0:0]\n-A B -j nothere\n-A B -j ACCEPT\n\nCOMMIT\n"});
+    s.add(new String[] {"*filter\n:B - [0:0]\n-A B --bogus\nCOMMIT\n"});
+    s.add(new String[] {"*mangle\n-A PREROUTING -j later\n-N later\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-A foo -g nothere\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-I foo 3 -j DROP\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-I foo 2 -j DROP\n-I foo -j RETURN\n-R foo 2 -j MARK --set-mark 2\n-D foo 3\nCOMMIT\n",
+        "--noflush"});
+    s.add(new String[] {"*mangle\n-R foo 9 -j DROP\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-I foo 0 -j DROP\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-N foo\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-N DROP\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-N abcdefghijklmnopqrstuvwxyz123\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-P foo DROP\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-P INPUT BOGUS\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*nat\n-P POSTROUTING DROP\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n:newc DROP [0:0]\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-Z\n-Z foo\n-Z INPUT\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-A nochain -j ACCEPT\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-A PREROUTING -o eth1 -j ACCEPT\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-A bar -j foo\n-A foo -j bar\n-A PREROUTING -j bar\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n:x - [0:0]\n:y - [0:0]\n-A x -j y\n-A y -j x\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-A foo -j INPUT\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-A PREROUTING -j MASQUERADE\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*nat\n:u - [0:0]\n-A u -j MASQUERADE\n-A PREROUTING -j u\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*nat\n:u - [0:0]\n-A u -j MASQUERADE\n-A POSTROUTING -j u\n-A INPUT -j SNAT --to-source "
+        + (f == IpFamily.V4 ? "198.51.100.2" : "2001:db8:1::2") + "\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-A PREROUTING -j ACCEPT\n", "--noflush"});
+    s.add(new String[] {"-A PREROUTING -j ACCEPT\n", "--noflush"});
+    s.add(new String[] {"*bogus\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-A PREROUTING -j ACCEPT\n*nat\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n# a comment\n\n[0:0] -A PREROUTING -j ACCEPT -c 1 2\nCOMMIT", "--noflush"});
+    s.add(new String[] {"*mangle\n-F INPUT\n-F foo\n-F nothere\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*raw\n-F\n-X\n-Z\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n-F\n-X\nCOMMIT\n", "--noflush"});
+    s.add(new String[] {"*mangle\n:INPUT - [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n"});
+    s.add(new String[] {"*nat\nCOMMIT\n*mangle\nCOMMIT\n"});
+    return s;
+  }
+
+  private static void restoreScriptsAgree(Backend backend, IpFamily family) {
+    try (Lab lab = new Lab()) {
+      String base = family == IpFamily.V4 ? "iptables" : "ip6tables";
+      String restore = base + (backend == Backend.NFT ? "-nft" : "-legacy") + "-restore";
+      int i = 0;
+      for (String[] script : restoreScripts(family)) {
+        List<String> argv = new ArrayList<>(List.of(restore));
+        argv.addAll(List.of(script).subList(1, script.length));
+        lab.both(argv, script[0]);
+        sameTables(lab, family, "script " + i++ + ": " + argv + "\n" + script[0]);
+      }
+      String save = base + (backend == Backend.NFT ? "-nft" : "-legacy") + "-save";
+      for (String t : List.of("nat", "filter")) {
+        Result r = lab.both(save, "-t", t);
+        assertEquals(noComments(r.stdout()), noComments(lab.fake.run(save, "-t", t).stdout()), save + " -t " + t);
+        sameTables(lab, family, save + " -t " + t);
+      }
+    }
+  }
+
+  @Test
+  void restoreAgreesLegacyV4() {
+    restoreScriptsAgree(Backend.LEGACY, IpFamily.V4);
+  }
+
+  @Test
+  void restoreAgreesNftV4() {
+    restoreScriptsAgree(Backend.NFT, IpFamily.V4);
+  }
+
+  @Test
+  void restoreAgreesLegacyV6() {
+    restoreScriptsAgree(Backend.LEGACY, IpFamily.V6);
+  }
+
+  @Test
+  void restoreAgreesNftV6() {
+    restoreScriptsAgree(Backend.NFT, IpFamily.V6);
+  }
+
+  @Test
+  void bothBackendsSideBySideAndThePlainCommands() {
+    try (Lab lab = new Lab()) {
+      lab.both(List.of("iptables-legacy-restore"), "*mangle\n:l - [0:0]\nCOMMIT\n");
+      sameTables(lab, IpFamily.V4, "a legacy table");
+      sameTables(lab, IpFamily.V6, "a legacy IPv4 table");
+      lab.both(List.of("iptables-restore", "-n"), "*filter\n:n - [0:0]\n-A INPUT -j n\nCOMMIT\n");
+      Result r = lab.both("iptables-save");
+      assertEquals(noComments(r.stdout()), noComments(lab.fake.run("iptables-save").stdout()));
+      assertEquals(r.stderr(), lab.fake.run("iptables-save").stderr());
+      lab.both(List.of("ip6tables-restore"), "*raw\n:six - [0:0]\nCOMMIT\n");
+      sameTables(lab, IpFamily.V6, "plain ip6tables-restore");
+      sameTables(lab, IpFamily.V4, "plain ip6tables-restore");
+    }
+  }
+
+  private static void sameRouting(Lab lab, IpFamily family, String after) {
+    String flag = family == IpFamily.V4 ? "-4" : "-6";
+    Result rr = lab.real.run("ip", flag, "-json", "rule", "show").check();
+    Result fr = lab.fake.run("ip", flag, "-json", "rule", "show").check();
+    assertEquals(rr.stdout(), fr.stdout(), "ip " + flag + " -json rule show after " + after);
+    String realRoutes = lab.real.run("ip", flag, "-json", "route", "show", "table", "all").check().stdout();
+    String fakeRoutes = lab.fake.run("ip", flag, "-json", "route", "show", "table", "all").check().stdout();
+    RoutingPlan r = IpJsonParser.parse(rr.stdout(), realRoutes, family);
+    RoutingPlan f = IpJsonParser.parse(fr.stdout(), fakeRoutes, family);
+    assertEquals(r.rules(), f.rules(), "rules after " + after);
+    assertEquals(sorted(r.routes()), sorted(f.routes()), "routes after " + after + "\nreal: " + realRoutes
+        + "fake: " + fakeRoutes);
+    assertEquals(r.unmodelledJson().stream().sorted().toList(), f.unmodelledJson().stream().sorted().toList(),
+        "unmodelled entries after " + after);
+  }
+
+  private static List<String> sorted(List<Route> routes) {
+    return routes.stream().map(Route::toString).sorted().toList();
+  }
+
+  private static List<String> batches(IpFamily f) {
+    if (f == IpFamily.V4) {
+      return List.of(
+          "rule add priority 100 fwmark 0x1/0xff lookup 101 proto 99\n"
+              + "rule add priority 101 from 198.51.100.0/28 to 203.0.113.0/24 lookup main suppress_prefixlength 0 proto 109\n"
+              + "rule add priority 102 not iif eth1 oif eth2 ipproto tcp sport 1000-2000 dport 80 goto 200\n"
+              + "rule add priority 103 nop\nrule add priority 104 iif nosuch lookup 5\nrule add priority 105 fwmark 0x2 table 102\n"
+              + "rule add fwmark 0x9 lookup 6\nrule add priority 105 fwmark 0x3 table 102\nrule add priority 106 blackhole\n",
+          "rule add priority 105 fwmark 0x2 table 102\nrule add priority 107 lookup 7\n",
+          "# routes\nroute add default via 198.51.100.1 dev eth1 table 101 proto 99\n"
+              + "route add 192.0.2.0/24 dev eth2 table 101 metric 5 src 203.0.113.2\n"
+              + "route add default table 102 nexthop via 198.51.100.1 dev eth1 weight 2 nexthop via 203.0.113.1 dev eth2\n"
+              + "route add blackhole 192.0.2.128/25 table 103\nroute add unreachable 192.0.2.0/25 table 103 proto 109\n"
+              + "route add 10.0.0.0/8 via 192.0.2.1 dev eth2 onlink table 104\n"
+              + "route add 10.0.0.0/8 via 203.0.113.1 table 104 metric 7 proto static\n"
+              + "route add prohibit 10.1.0.0/16 table 104 proto static\nroute add throw 10.2.0.0/16 table 104\n"
+              + "route add 10.4.0.0/16 via 198.51.100.1\nroute add 10.5.0.0/16 via 198.51.100.1 table 101 metric 0\n",
+          "route add 10.9.0.0/16 via 198.51.100.1 metric 5 table 110\nroute add 10.9.0.0/16 via 203.0.113.1 metric 5 table 110\n",
+          "route replace 10.9.0.0/16 via 203.0.113.1 metric 5 table 110\nroute add 10.9.0.0/16 dev nosuch table 110\n",
+          "route add 10.9.0.0/16 via 192.0.2.77 table 111\n",
+          "route add 10.9.0.0/16 via 198.51.100.1 dev eth2 table 111\n",
+          "route add 10.9.0.0/16 via 198.51.100.1 src 192.0.2.5 table 111\n",
+          "route add 10.9.1.1/16 dev eth1 table 111\n",
+          "route del 10.9.0.0/16 table 110\nroute del 10.9.0.0/16 table 110\n",
+          "rule del priority 200\n",
+          "rule del fwmark 0x3\nrule del lookup 102 priority 105\nrule del priority 107 proto 98\n",
+          "rule add priority 500 goto 400\n",
+          "rule flush protocol 99\nrule flush protocol 99\nrule del priority 101 proto 109\n",
+          "route del default table 101\nroute del 10.0.0.0/8 table 104 metric 7\nroute del blackhole 192.0.2.0/25 table 103\n",
+          "route del 10.0.0.0/8 table 104 via 192.0.2.1\nroute del unreachable 192.0.2.0/25 table 103\n");
+    }
+    return List.of(
+        "rule add priority 100 fwmark 0x1/0xff lookup 101 proto 99\nrule add from 2001:db8:2::/64 lookup 110 proto 99\n"
+            + "rule add priority 300 from 2001:db8:3::/64 lookup 110\n",
+        "route add default via 2001:db8:1::1 dev eth1 table 101 proto 99\n"
+            + "route add 2001:db8:9::/48 dev eth2 table 101 metric 5\n"
+            + "route add default table 102 nexthop via 2001:db8:1::1 dev eth1 weight 2 nexthop via 2001:db8:2::1 dev eth2\n"
+            + "route add blackhole 2001:db8:7::/48 table 103\nroute add unreachable 2001:db8:8::/48 table 103 proto 109\n"
+            + "route add 2001:db8:5::/48 via 2001:db8:1::1\nroute add 2001:db8:6::/48 via 2001:db8:1::1 dev eth1 table 101 metric 0\n",
+        "route add 2001:db8:20::/48 via 2001:db8:1::1 metric 5 table 110\nroute add 2001:db8:20::/48 via 2001:db8:2::1 metric 5 table 110\n",
+        "route add 2001:db8:20::/48 via 2001:db8:77::1 table 111\n",
+        "route add 2001:db8:20::/48 via 2001:db8:1::1 dev eth2 table 111\n",
+        "route add 2001:db8:21::/48 via 2001:db8:1::1 src 2001:db8:99::5 table 111\n",
+        "route add 2001:db8:21::/48 dev nosuch table 111\n",
+        "route add 2001:db8:22::/48 via 2001:db8:1::2 table 111\n",
+        "route add 2001:db8:23::/48 via fe80::1 dev eth1 table 111\nroute add 2001:db8:24::/48 via fe80::1 table 111\n",
+        "route del 2001:db8:20::/48 table 110\nroute del 2001:db8:20::/48 table 110\n",
+        "rule flush protocol 99\nrule flush protocol 99\nrule del from 2001:db8:3::/64\nrule del from 2001:db8:3::/64\n",
+        "route del default table 101 proto 99\nroute del blackhole 2001:db8:7::/48 table 103\n");
+  }
+
+  private static void batchesAgree(IpFamily family) {
+    try (Lab lab = new Lab()) {
+      String flag = family == IpFamily.V4 ? "-4" : "-6";
+      sameRouting(lab, family, "nothing");
+      int i = 0;
+      for (String batch : batches(family)) {
+        lab.both(List.of("ip", flag, "-batch", "-"), batch);
+        sameRouting(lab, family, "batch " + i++ + ":\n" + batch);
+      }
+      // The same again with -force: every line runs, the failures are listed, exit 1.
+      for (String batch : batches(family)) {
+        lab.both(List.of("ip", flag, "-force", "-batch", "-"), batch);
+        sameRouting(lab, family, "forced batch " + i++ + ":\n" + batch);
+      }
+      Result r = lab.both("ip", "-json", "link", "show");
+      assertEquals(names(r.stdout()), names(lab.fake.run("ip", "-json", "link", "show").stdout()));
+    }
+  }
+
+  private static List<String> names(String linkJson) {
+    List<String> out = new ArrayList<>();
+    Matcher m = Pattern.compile("\"ifname\":\"([^\"]+)\",\"flags\":\\[([^\\]]*)\\]").matcher(linkJson);
+    while (m.find()) {
+      out.add(m.group(1) + (m.group(2).contains("\"UP\"") ? " up" : " down"));
+    }
+    return out;
+  }
+
+  @Test
+  void ipBatchesAgreeV4() {
+    batchesAgree(IpFamily.V4);
+  }
+
+  @Test
+  void ipBatchesAgreeV6() {
+    batchesAgree(IpFamily.V6);
+  }
+
+  @Test
+  void sysctlAgrees() {
+    try (Lab lab = new Lab()) {
+      Map<String, String> keys = lab.fake.snapshot().sysctl();
+      for (String key : keys.keySet()) {
+        lab.both("sysctl", "-n", key);
+        assertEquals(lab.real.run("sysctl", key).stdout(), lab.fake.run("sysctl", key).stdout(), key);
+      }
+      List<List<String>> commands = List.of(
+          List.of("sysctl", "-n", "net.ipv4.conf.eth1.rp_filter"),
+          List.of("sysctl", "-w", "net.ipv4.conf.eth1.rp_filter=2"),
+          List.of("sysctl", "-w", "net.ipv4.conf.all.rp_filter=0x2"),
+          List.of("sysctl", "-qw", "net.ipv4.conf.all.src_valid_mark=1"),
+          List.of("sysctl", "-q", "-w", "net.ipv4.conf.default.rp_filter=-1"),
+          List.of("sysctl", "-w", "net/ipv4/conf/eth2/rp_filter=1"),
+          List.of("sysctl", "net/ipv4/conf/eth2/rp_filter"),
+          List.of("sysctl", "-n", "net.ipv4.bogus"),
+          List.of("sysctl", "-w", "net.ipv4.bogus=1"),
+          List.of("sysctl", "-n", "net.ipv4.conf.eth9.rp_filter"),
+          List.of("sysctl", "-w", "net.ipv4.conf.all.rp_filter=abc"),
+          List.of("sysctl", "-w", "net.ipv4.conf.all.rp_filter=99999999999"),
+          List.of("sysctl", "-w", "net.ipv4.conf.all.rp_filter"),
+          List.of("sysctl", "-w", "net.ipv4.fib_multipath_hash_policy=4"),
+          List.of("sysctl", "-w", "net.ipv4.fib_multipath_hash_policy=1"),
+          List.of("sysctl", "-w", "net.ipv6.fib_multipath_hash_policy=3"),
+          List.of("sysctl", "-w", "net.ipv4.fib_multipath_hash_seed=4294967296"),
+          List.of("sysctl", "-w", "net.ipv4.fib_multipath_hash_seed=-1"),
+          List.of("sysctl", "-w", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=2"),
+          List.of("sysctl", "-n", "net.ipv4.ip_forward", "net.ipv4.bogus", "net.ipv4.conf.eth1.forwarding"),
+          List.of("sysctl", "-w", "net.ipv4.conf.lo.forwarding=0"),
+          List.of("sysctl", "-w", "net.ipv6.conf.all.forwarding=1"),
+          List.of("sysctl", "-w", "net.ipv6.conf.eth2.forwarding=0"));
+      for (List<String> c : commands) {
+        Result r = lab.both(c, "");
+        assertEquals(r.stdout() + r.stderr(), lastOf(lab.fake).stdout() + lastOf(lab.fake).stderr(), c.toString());
+      }
+      for (String key : keys.keySet()) {
+        assertEquals(lab.real.run("sysctl", "-n", key).stdout(), lab.fake.run("sysctl", "-n", key).stdout(), key);
+      }
+      sameRouting(lab, IpFamily.V6, "IPv6 forwarding on all but eth2");
+      lab.both("sysctl", "-w", "net.ipv6.conf.all.forwarding=0");
+      sameRouting(lab, IpFamily.V6, "IPv6 forwarding off");
+    }
+  }
+
+  private static Result lastOf(FakeRouter fake) {
+    List<FakeRouter.Call> log = fake.log();
+    return log.get(log.size() - 1).result();
+  }
+
+  @Test
+  void conntrackAgrees() {
+    try (Lab lab = new Lab()) {
+      String[][] entries = {
+          {"tcp", "192.0.2.1", "198.51.100.2", "40000", "80", "5"},
+          {"udp", "192.0.2.3", "198.51.100.2", "5353", "53", "258"},
+          {"tcp", "2001:db8::1", "2001:db8::2", "1", "443", "2"},
+          {"tcp", "192.0.2.9", "203.0.113.9", "1000", "443", "0"}};
+      for (String[] e : entries) {
+        List<String> argv = new ArrayList<>(List.of("conntrack", "-I", "-p", e[0], "-s", e[1], "-d", e[2], "--sport", e[3],
+            "--dport", e[4], "--timeout", "100", "--mark", e[5]));
+        if (e[0].equals("tcp")) {
+          argv.addAll(List.of("--state", "ESTABLISHED"));
+        }
+        lab.real.run(argv, "").check();
+        dev.mlb.api.IpAddress s = dev.mlb.api.IpAddress.parse(e[1]);
+        dev.mlb.api.IpAddress d = dev.mlb.api.IpAddress.parse(e[2]);
+        int sp = Integer.parseInt(e[3]);
+        int dp = Integer.parseInt(e[4]);
+        lab.fake.addConntrack(new FakeConnection(e[0].equals("tcp") ? dev.mlb.api.Protocol.TCP : dev.mlb.api.Protocol.UDP,
+            e[0].equals("tcp") ? "ESTABLISHED" : "", 100, s, d, sp, dp, d, s, dp, sp, false, false,
+            Long.parseLong(e[5])));
+      }
+      for (List<String> c : List.of(List.of("conntrack", "-L"), List.of("conntrack", "-L", "-m", "0x2/0x3"),
+          List.of("conntrack", "-L", "-f", "ipv6"), List.of("conntrack", "-L", "-m", "5"),
+          List.of("conntrack", "-D", "-m", "7"), List.of("conntrack", "-D", "-m", "0x100/0xf00"),
+          List.of("conntrack", "-D", "-f", "ipv6", "-m", "2"), List.of("conntrack", "-L"),
+          List.of("conntrack", "-D"), List.of("conntrack", "-L"))) {
+        Result r = lab.both(c, "");
+        Result f = lastOf(lab.fake);
+        assertEquals(entryLines(r.stdout()), entryLines(f.stdout()), c.toString());
+        assertEquals(r.stderr(), f.stderr(), c.toString());
+      }
+    }
+  }
+
+  /** The listed entries, sorted, each with its timeout (which runs down on the real one) left out. */
+  private static List<String> entryLines(String out) {
+    return out.lines().map(l -> l.replaceFirst("^(\\S+\\s+\\d+) \\d+ ", "$1 T ")).sorted().toList();
+  }
+
+  @Test
+  void wireguardAgrees() {
+    try (Lab lab = new Lab()) {
+      try {
+        Result r = lab.real.run("wg", "show", "all", "fwmark");
+        FakeRouter withTools = FakeRouter.builder().wireguardTools(true).build();
+        assertEquals(r.stdout(), withTools.run("wg", "show", "all", "fwmark").stdout());
+        assertEquals(r.exitCode(), withTools.run("wg", "show", "all", "fwmark").exitCode());
+      } catch (ToolRunner.ToolMissingException e) {
+        ToolRunner.ToolMissingException f = assertThrows(ToolRunner.ToolMissingException.class,
+            () -> lab.fake.run("wg", "show", "all", "fwmark"));
+        assertEquals(e.getMessage(), f.getMessage());
+      }
+    }
+  }
+
+  @Test
+  void failedLineReadsEveryForm() {
+    assertEquals(7, failedLine("iptables-restore: line 7 failed\n"));
+    assertEquals(2, failedLine("x v1.8.9 (nf_tables): \nline 2: CHAIN_DEL failed (Device or resource busy): chain foo\n"));
+    assertEquals(3, failedLine("x v1.8.9 (nf_tables): Chain 'y' does not exist\nError occurred at line: 3\n"));
+    assertEquals(4, failedLine("Error: x\nCommand failed -:4\n"));
+    assertEquals(-1, failedLine("nothing"));
+  }
+}
