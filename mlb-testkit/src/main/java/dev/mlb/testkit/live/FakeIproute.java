@@ -233,7 +233,7 @@ final class FakeIproute {
     String rest = text.substring(text.indexOf(words[1]) + words[1].length()).strip();
     switch (words[0] + " " + words[1]) {
       case "rule add" -> ruleAdd(family, parseRule(command, family, rest));
-      case "rule del", "rule delete" -> ruleDel(family, parseRule(command, family, rest), Set.of(words));
+      case "rule del", "rule delete" -> ruleDel(family, parseRule(command, family, rest), Set.copyOf(List.of(words)));
       case "rule flush" -> {
         if (words.length != 4 || !(words[2].equals("protocol") || words[2].equals("proto"))) {
           throw FakeRouter.notModelled(command, "\"" + text + "\" (only rule flush protocol N)");
@@ -248,7 +248,7 @@ final class FakeIproute {
       }
       case "route add" -> routeAdd(family, parseRoute(command, family, rest), false);
       case "route replace" -> routeAdd(family, parseRoute(command, family, rest), true);
-      case "route del", "route delete" -> routeDel(family, parseRoute(command, family, rest), Set.of(words));
+      case "route del", "route delete" -> routeDel(family, parseRoute(command, family, rest), Set.copyOf(List.of(words)));
       default -> throw FakeRouter.notModelled(command, "batch line \"" + text + "\"");
     }
   }

@@ -290,6 +290,7 @@ final class FakeRestore {
         }
         String spec = k < tokens.size() ? raw.substring(ends.get(k - 1)) : "";
         Rule rule = rule(b, w, n, chain, spec, replaying);
+        checkInterfaces(n, chain, rule);
         ChainState c = existing(w, n, chain);
         int size = c.rules.size();
         if (replace ? index > size : !append && index > size + 1) {
@@ -408,6 +409,20 @@ final class FakeRestore {
     }
   }
 
+  /**
+   * iptables refuses {@code -o} in a chain called PREROUTING or INPUT and {@code -i} in one called
+   * OUTPUT or POSTROUTING, by the name, user chains too (checked: exit 2, "Can't use -o with
+   * PREROUTING"). mlb's parser leaves this to validation.
+   */
+  private void checkInterfaces(int n, String chain, Rule rule) {
+    if ((chain.equals("PREROUTING") || chain.equals("INPUT")) && rule.out().isPresent()) {
+      throw parseError(n, "Can't use -o with " + chain + "\n");
+    }
+    if ((chain.equals("OUTPUT") || chain.equals("POSTROUTING")) && rule.in().isPresent()) {
+      throw parseError(n, "Can't use -i with " + chain + "\n");
+    }
+  }
+
   private void need(int n, String cmd, String chain) {
     if (chain == null) {
       throw parseError(n, "option \"" + cmd + "\" requires an argument");
@@ -517,14 +532,21 @@ final class FakeRestore {
     }
     ChainState c = existing(w, n, chain);
     if (c.builtin) {
-      // Checked: -X of a built-in chain always fails; nf_tables says why in three ways.
+      // Checked: legacy refuses -X of a built-in chain. nf_tables deletes one that exists with policy
+      // ACCEPT and no rules (iptables-nft-save prints it anyway); it refuses one it has not made
+      // ("No chain/target/match by that name"), one with policy DROP ("Directory not empty") and,
+      // in the kernel, one with rules ("Device or resource busy", exit 4).
       if (!nft || !w.nftBuiltins.contains(chain)) {
         throw lineFailed(n, "No chain/target/match by that name");
       }
-      if (c.rules.isEmpty()) {
+      if (c.policy == Policy.DROP) {
         throw lineFailed(n, "Directory not empty");
       }
-      b.kernelErrors.add(busy(n, chain));
+      if (!c.rules.isEmpty()) {
+        b.kernelErrors.add(busy(n, chain));
+      } else {
+        w.nftBuiltins.remove(chain);
+      }
       return;
     }
     if (!c.rules.isEmpty() || w.referenced(chain)) {

@@ -147,9 +147,11 @@ class FakeRouterKernelTest {
     return stderr.lines().filter(l -> l.startsWith("Command failed")).toList();
   }
 
+  /** Save text without comment lines, counters zeroed (packets the namespace sends itself count). */
   private static String noComments(String text) {
     StringBuilder b = new StringBuilder();
-    text.lines().filter(l -> !l.startsWith("#")).forEach(l -> b.append(l).append('\n'));
+    text.lines().filter(l -> !l.startsWith("#")).forEach(l -> b.append(l.replaceFirst(" \\[[0-9]+:[0-9]+\\]$", " [0:0]")
+        .replaceFirst("^\\[[0-9]+:[0-9]+\\] ", "[0:0] ")).append('\n'));
     return b.toString();
   }
 
@@ -157,10 +159,12 @@ class FakeRouterKernelTest {
   private static void sameTables(Lab lab, IpFamily family, String after) {
     String base = family == IpFamily.V4 ? "iptables" : "ip6tables";
     for (String program : List.of(base + "-legacy-save", base + "-nft-save")) {
-      Result r = lab.real.run(program).check();
-      Result f = lab.fake.run(program).check();
-      assertEquals(noComments(r.stdout()), noComments(f.stdout()), program + " after " + after);
-      assertEquals(r.stderr(), f.stderr(), program + " (stderr) after " + after);
+      for (List<String> argv : List.of(List.of(program), List.of(program, "-c"))) {
+        Result r = lab.real.run(argv, "").check();
+        Result f = lab.fake.run(argv, "").check();
+        assertEquals(noComments(r.stdout()), noComments(f.stdout()), argv + " after " + after);
+        assertEquals(r.stderr(), f.stderr(), argv + " (stderr) after " + after);
+      }
     }
   }
 
@@ -281,6 +285,93 @@ class FakeRouterKernelTest {
       lab.both(List.of("ip6tables-restore"), "*raw\n:six - [0:0]\nCOMMIT\n");
       sameTables(lab, IpFamily.V6, "plain ip6tables-restore");
       sameTables(lab, IpFamily.V4, "plain ip6tables-restore");
+    }
+  }
+
+  /** Generated rulesets (every match and target mlb models) load alike and save back alike. */
+  @Test
+  void generatedRulesetsLoadAlike() {
+    for (Backend backend : Backend.values()) {
+      for (IpFamily family : IpFamily.values()) {
+        try (Lab lab = new Lab()) {
+          String restore = (family == IpFamily.V4 ? "iptables" : "ip6tables")
+              + (backend == Backend.NFT ? "-nft" : "-legacy") + "-restore";
+          dev.mlb.testkit.gen.RulesetGenerator gen = new dev.mlb.testkit.gen.RulesetGenerator(0x6d6c62L + family.ordinal());
+          for (int i = 0; i < 4; i++) {
+            String text = dev.mlb.netfilter.RestoreWriter.render(gen.next(family));
+            List<String> argv = i % 2 == 0 ? List.of(restore) : List.of(restore, "--noflush");
+            lab.both(argv, text);
+            sameTables(lab, family, "generated ruleset " + i + " (" + argv + "):\n" + text);
+          }
+        }
+      }
+    }
+  }
+
+  /** mlb's own transactions (RulesetChange) beside another program's rules, applied, changed, removed. */
+  @Test
+  void rulesetChangesApplyAlike() {
+    String foreign = "*mangle\n:DOCKER - [0:0]\n-A PREROUTING -j DOCKER\n-A DOCKER -j RETURN\nCOMMIT\n"
+        + "*nat\n:DOCKER - [0:0]\n-A PREROUTING -j DOCKER\n-A POSTROUTING -o eth1 -j MASQUERADE\nCOMMIT\n";
+    String first = "*mangle\n:mlb-pre - [0:0]\n:mlb-mark - [0:0]\n-A PREROUTING -j mlb-pre\n"
+        + "-A mlb-pre -m conntrack --ctstate NEW -j mlb-mark\n-A mlb-mark -j CONNMARK --set-mark 0x1/0xff\n"
+        + "COMMIT\n*nat\n:mlb-post - [0:0]\n-A POSTROUTING -j mlb-post\n-A mlb-post -o eth2 -j MASQUERADE\nCOMMIT\n";
+    String second = "*mangle\n:mlb-pre - [0:0]\n-A PREROUTING -j mlb-pre\n-A mlb-pre -j CONNMARK --restore-mark\n"
+        + "COMMIT\n";
+    for (Backend backend : Backend.values()) {
+      for (IpFamily family : IpFamily.values()) {
+        try (Lab lab = new Lab()) {
+          String base = family == IpFamily.V4 ? "iptables" : "ip6tables";
+          String suffix = backend == Backend.NFT ? "-nft" : "-legacy";
+          lab.both(List.of(base + suffix + "-restore", "--noflush"), foreign);
+          for (String desiredText : List.of(first, second, first, "")) {
+            String saved = lab.real.run(base + suffix + "-save").check().stdout();
+            dev.mlb.netfilter.Ruleset live = dev.mlb.netfilter.RestoreParser.parse("live", saved, family);
+            dev.mlb.netfilter.Ruleset desired = dev.mlb.netfilter.RestoreParser.parse("desired", desiredText, family);
+            dev.mlb.netfilter.RulesetChange c = dev.mlb.netfilter.RulesetChange.between(live, desired, "mlb-");
+            for (String step : List.of(c.chains(), c.jumps(), c.cleanup())) {
+              if (!step.isEmpty()) {
+                lab.both(List.of(base + suffix + "-restore", "--noflush"), step);
+                sameTables(lab, family, backend + " " + c + ", step:\n" + step);
+              }
+            }
+          }
+          assertEquals(dev.mlb.netfilter.RestoreParser.parse("-", foreign, family),
+              dev.mlb.netfilter.RestoreParser.parse("saved", lab.real.run(base + suffix + "-save").stdout(), family));
+        }
+      }
+    }
+  }
+
+  /** mlb's routing transactions (RoutingChange) beside another program's rule and table, applied, changed, removed. */
+  @Test
+  void routingChangesApplyAlike() {
+    for (IpFamily family : IpFamily.values()) {
+      boolean v4 = family == IpFamily.V4;
+      String gw1 = v4 ? "198.51.100.1" : "2001:db8:1::1";
+      String gw2 = v4 ? "203.0.113.1" : "2001:db8:2::1";
+      String flag = v4 ? "-4" : "-6";
+      String foreign = "rule add priority 50 fwmark 0x10 lookup 50\nroute add default via " + gw2 + " table 50\n";
+      String first = "rule flush protocol 109\nrule add priority 1000 fwmark 0x1/0xff lookup 101 proto 109\n"
+          + "rule add priority 1001 fwmark 0x2/0xff lookup 102 proto 109\n"
+          + "route replace default via " + gw1 + " dev eth1 table 101 proto 109\n"
+          + "route replace default via " + gw2 + " dev eth2 table 102 proto 109\n"
+          + "route replace default table 103 proto 109 nexthop via " + gw1 + " dev eth1 weight 2 nexthop via " + gw2
+          + " dev eth2 weight 1\n";
+      String second = "rule flush protocol 109\nrule add priority 1000 fwmark 0x1/0xff lookup 101 proto 109\n"
+          + "route replace default via " + gw2 + " dev eth2 table 101 proto 109\n";
+      try (Lab lab = new Lab()) {
+        lab.both(List.of("ip", flag, "-batch", "-"), foreign);
+        for (String desiredText : List.of(first, second, first, "rule flush protocol 109\n")) {
+          RoutingPlan live = IpJsonParser.parse(lab.real.run("ip", flag, "-json", "rule", "show").check().stdout(),
+              lab.real.run("ip", flag, "-json", "route", "show", "table", "all").check().stdout(), family);
+          RoutingPlan desired = dev.mlb.iproute.IpBatchParser.parse("desired", desiredText, family);
+          dev.mlb.iproute.RoutingChange c = dev.mlb.iproute.RoutingChange.between(live, desired);
+          assertEquals(List.of(), c.conflicts());
+          lab.both(List.of("ip", flag, "-batch", "-"), c.batch());
+          sameRouting(lab, family, c + ":\n" + c.batch());
+        }
+      }
     }
   }
 
