@@ -268,7 +268,7 @@ final class FakeRestore {
     }
     List<String> tokens = new ArrayList<>();
     List<Integer> ends = new ArrayList<>();
-    tokenize(raw, tokens, ends);
+    FakeRuleSpec.tokenize(raw, tokens, ends);
     int k = 0;
     if (!tokens.isEmpty() && tokens.get(0).matches("\\[[0-9]+:[0-9]+\\]")) {
       k++;
@@ -568,16 +568,16 @@ final class FakeRestore {
    * to (if that exists) and the one rule.
    */
   private Rule rule(Block b, TableState w, int n, String chain, String spec, boolean replaying) {
-    String[] jump = jumpOf(spec);
+    String[] jump = FakeRuleSpec.jumpOf(spec);
     String target = jump == null ? null : jump[1];
     boolean declared = target != null && w.chains.containsKey(target) && !w.name.isBuiltin(target);
     try {
-      return probe(w.name, chain, declared ? target : null, spec);
+      return FakeRuleSpec.probe(w.name, chain, declared ? target : null, spec, family);
     } catch (ParseException e) {
       if (target != null && !w.chains.containsKey(target)) {
         Rule r;
         try {
-          r = probe(w.name, chain, target, spec);
+          r = FakeRuleSpec.probe(w.name, chain, target, spec, family);
         } catch (ParseException again) {
           throw parseError(n, e.problem());
         }
@@ -591,59 +591,6 @@ final class FakeRestore {
         return r;
       }
       throw parseError(n, e.problem());
-    }
-  }
-
-  private Rule probe(TableName table, String chain, String target, String spec) {
-    StringBuilder p = new StringBuilder("*").append(table.id()).append('\n');
-    if (!table.isBuiltin(chain)) {
-      p.append(':').append(chain).append(" - [0:0]\n");
-    }
-    if (target != null && !target.equals(chain)) {
-      p.append(':').append(target).append(" - [0:0]\n");
-    }
-    p.append("-A ").append(chain).append(' ').append(spec).append("\nCOMMIT\n");
-    Ruleset r = RestoreParser.parse("iptables-restore", p.toString(), family);
-    return r.table(table).flatMap(t -> t.chain(chain)).map(c -> c.rules().get(0)).orElseThrow();
-  }
-
-  /** The -j/-g flag of a rule specification and the name after it, or null. */
-  private static String[] jumpOf(String spec) {
-    List<String> words = new ArrayList<>();
-    tokenize(spec, words, new ArrayList<>());
-    for (int i = 0; i + 1 < words.size(); i++) {
-      String w = words.get(i);
-      if (w.equals("-j") || w.equals("--jump") || w.equals("-g") || w.equals("--goto")) {
-        return new String[] {w, words.get(i + 1)};
-      }
-    }
-    return null;
-  }
-
-  /** Splits at blanks and tabs; a double-quoted part stays in its word (quotes removed). */
-  private static void tokenize(String s, List<String> words, List<Integer> ends) {
-    int i = 0;
-    while (i < s.length()) {
-      while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t')) {
-        i++;
-      }
-      if (i >= s.length()) {
-        break;
-      }
-      StringBuilder w = new StringBuilder();
-      boolean quoted = false;
-      while (i < s.length() && (quoted || (s.charAt(i) != ' ' && s.charAt(i) != '\t'))) {
-        char c = s.charAt(i++);
-        if (c == '"') {
-          quoted = !quoted;
-        } else if (c == '\\' && quoted && i < s.length()) {
-          w.append(s.charAt(i++));
-        } else {
-          w.append(c);
-        }
-      }
-      words.add(w.toString());
-      ends.add(i);
     }
   }
 }
