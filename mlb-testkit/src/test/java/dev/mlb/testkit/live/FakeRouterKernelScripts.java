@@ -115,6 +115,8 @@ final class FakeRouterKernelScripts {
         "route add 2001:db8:23::/48 via fe80::1 dev eth1 table 111\nroute add 2001:db8:24::/48 via fe80::1 table 111\n",
         "route del 2001:db8:20::/48 table 110\nroute del 2001:db8:20::/48 table 110\n",
         "rule flush protocol 99\nrule flush protocol 99\nrule del from 2001:db8:3::/64\nrule del from 2001:db8:3::/64\n",
-        "route del default table 101 proto 99\nroute del blackhole 2001:db8:7::/48 table 103\n");
+        "route del default table 101 proto 99\nroute del blackhole 2001:db8:7::/48 table 103\n",
+        "route add 2001:db8:30::1/48 dev eth1 table 112\nroute add 2001:db8:31::/48 dev eth1 src 2001:db8:2::2 table 112\n"
+            + "rule add priority 700 lookup 112\nrule add priority 700 lookup 112\n");
   }
 }

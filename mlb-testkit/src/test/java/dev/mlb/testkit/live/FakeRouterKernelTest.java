@@ -335,6 +335,10 @@ class FakeRouterKernelTest {
         + "fake: " + fakeRoutes);
     assertEquals(r.unmodelledJson().stream().sorted().toList(), f.unmodelledJson().stream().sorted().toList(),
         "unmodelled entries after " + after);
+    String realMain = lab.real.run("ip", flag, "-json", "route", "show").check().stdout();
+    String fakeMain = lab.fake.run("ip", flag, "-json", "route", "show").check().stdout();
+    assertEquals(sorted(IpJsonParser.parse("", realMain, family).routes()),
+        sorted(IpJsonParser.parse("", fakeMain, family).routes()), "main routes after " + after);
   }
 
   private static List<String> sorted(List<Route> routes) {
