@@ -6,7 +6,6 @@ import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Mark;
-import dev.mlb.api.PortRange;
 import dev.mlb.api.ValidationException;
 import java.io.IOException;
 import java.util.List;

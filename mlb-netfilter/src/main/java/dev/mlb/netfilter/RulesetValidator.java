@@ -3,8 +3,6 @@ package dev.mlb.netfilter;
 import com.google.common.collect.ImmutableSet;
 import dev.mlb.api.Finding;
 import dev.mlb.api.IpFamily;
-import dev.mlb.api.IpPrefix;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
