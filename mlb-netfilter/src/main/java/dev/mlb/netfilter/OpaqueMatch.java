@@ -49,9 +49,4 @@ public record OpaqueMatch(String module, ImmutableList<String> arguments, Immuta
   public static OpaqueMatch of(String module, List<String> arguments) {
     return new OpaqueMatch(module, ImmutableList.copyOf(arguments));
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitOpaque(this);
-  }
 }
