@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * The registry of modelled match modules and target extensions: each listed once, found by name
- * for reading ({@code -m NAME}, {@code -j NAME}) and by value type for writing and checking.
+ * for reading ({@code -m NAME}, {@code -j NAME}) and by value type (exact class) for writing and
+ * checking.
  *
  * <pre>{@code
  * Modules.match("statistic");           // StatisticModule.INSTANCE
@@ -63,20 +64,9 @@ final class Modules {
     }
   }
 
-  /** By the match's exact class; null (not a missing entry) for a class without a module. */
-  private static final ClassValue<MatchModule<?>> MATCH_BY_CLASS = new ClassValue<>() {
-    @Override
-    protected MatchModule<?> computeValue(Class<?> type) {
-      return MATCH_TYPES.get(type);
-    }
-  };
-
-  private static final ClassValue<TargetModule<?>> TARGET_BY_CLASS = new ClassValue<>() {
-    @Override
-    protected TargetModule<?> computeValue(Class<?> type) {
-      return TARGET_TYPES.get(type);
-    }
-  };
+  /** The modules by their types' exact classes, for the writer's and the validator's hot loops. */
+  private static final TypeTable MATCH_BY_CLASS = new TypeTable(MATCH_TYPES);
+  private static final TypeTable TARGET_BY_CLASS = new TypeTable(TARGET_TYPES);
 
   /** The modelled module called {@code name}, or null (it is then kept verbatim). */
   static MatchModule<?> match(String name) {
@@ -125,5 +115,49 @@ final class Modules {
   static List<String> options(String module) {
     MatchModule<?> m = MATCH_NAMES.get(module);
     return m == null ? List.of() : m.options();
+  }
+
+  /**
+   * A small open-addressing table from a class to its module, by identity: a lookup is the class's
+   * identity hash and a probe or two (a {@link ClassValue} costs a weak reference and a volatile
+   * read, which shows in writing a large ruleset).
+   */
+  private static final class TypeTable {
+    private final Class<?>[] keys;
+    private final Object[] values;
+    private final int mask;
+
+    TypeTable(Map<Class<?>, ?> entries) {
+      int size = Integer.highestOneBit(Math.max(4, entries.size() * 4) - 1) << 1;
+      keys = new Class<?>[size];
+      values = new Object[size];
+      mask = size - 1;
+      for (Map.Entry<Class<?>, ?> e : entries.entrySet()) {
+        int i = slot(e.getKey());
+        while (keys[i] != null) {
+          i = (i + 1) & mask;
+        }
+        keys[i] = e.getKey();
+        values[i] = e.getValue();
+      }
+    }
+
+    private int slot(Class<?> type) {
+      int h = System.identityHashCode(type);
+      return (h ^ (h >>> 16)) & mask;
+    }
+
+    /** The module of {@code type}, or null. */
+    Object get(Class<?> type) {
+      for (int i = slot(type); ; i = (i + 1) & mask) {
+        Class<?> k = keys[i];
+        if (k == type) {
+          return values[i];
+        }
+        if (k == null) {
+          return null;
+        }
+      }
+    }
   }
 }
