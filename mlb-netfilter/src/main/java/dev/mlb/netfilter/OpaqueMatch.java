@@ -10,7 +10,7 @@ import java.util.List;
  * A match module mlb does not model, kept verbatim: {@code -m MODULE ARGUMENTS...}.
  *
  * <pre>{@code
- * OpaqueMatch.of("limit", "--limit", "5/sec")   // -m limit --limit 5/sec
+ * OpaqueMatch.of("length", "--length", "64:128")   // -m length --length 64:128
  * }</pre>
  *
  * <p>The arguments are the words as {@code iptables-restore} splits them (quotes removed), and

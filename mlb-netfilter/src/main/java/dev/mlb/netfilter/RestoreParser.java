@@ -45,7 +45,7 @@ import java.util.regex.Pattern;
  *       too); {@code -j}/{@code -g} and the target's options.
  *   <li>Input forms are normalized to what {@code iptables-save} prints: {@code --set-mark 1} is
  *       {@code --set-xmark 0x1/0xffffffff}, {@code --state new,est} is {@code NEW,ESTABLISHED}.
- *   <li>Modules mlb does not model ({@code -m limit ...}), and modelled modules used with options
+ *   <li>Modules mlb does not model ({@code -m owner ...}), and modelled modules used with options
  *       mlb does not model ({@code -m tcp --syn}, {@code -m conntrack --ctdir ...}), are kept
  *       verbatim as {@link OpaqueMatch}; target extensions mlb does not model become an
  *       {@link OpaqueTarget} with every remaining word.

@@ -277,12 +277,11 @@ final class RulesetGen {
     OpaqueMatch opaqueMatch() {
       if (loadable) {
         return pick(List.of(
-            OpaqueMatch.of("limit", "--limit", anInt(1, 100) + "/sec"),
             OpaqueMatch.of("pkttype", "--pkt-type", pick(List.of("unicast", "broadcast", "multicast"))),
             OpaqueMatch.of("addrtype", "--dst-type", pick(List.of("LOCAL", "UNICAST"))),
             OpaqueMatch.of("length", "--length", anInt(0, 100) + ":" + anInt(101, 1500))));
       }
-      String module = pick(List.of("limit", "owner", "addrtype", "pkttype", "length", "time", "u32x"));
+      String module = pick(List.of("owner", "addrtype", "pkttype", "length", "time", "u32x"));
       List<String> args = new ArrayList<>();
       int n = anInt(0, 4);
       for (int i = 0; i < n; i++) {
