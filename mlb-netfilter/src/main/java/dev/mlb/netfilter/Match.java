@@ -9,11 +9,10 @@ package dev.mlb.netfilter;
  * m.module();                                      // "connmark"
  * }</pre>
  *
- * <p>mlb reads, writes and checks the match types it has a module for: {@link StateMatch},
- * {@link ConntrackMatch}, {@link MarkMatch}, {@link ConnmarkMatch}, {@link StatisticMatch},
- * {@link PortMatch}, {@link MultiportMatch}, {@link CommentMatch}, and
- * {@link OpaqueMatch} for every other module, kept verbatim. A rule with a match of another type
- * fails validation ({@code match-type}), and the writer refuses it.
+ * <p>Every match type of this package (the classes implementing this interface) has a module in
+ * mlb that reads, writes and checks it, the way each {@code libxt_NAME.c} of iptables owns one
+ * module; {@link OpaqueMatch} keeps every module mlb does not model verbatim. A rule with a match
+ * of another type fails validation ({@code match-type}), and the writer refuses it.
  */
 public interface Match {
 

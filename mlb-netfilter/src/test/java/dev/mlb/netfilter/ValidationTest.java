@@ -327,4 +327,33 @@ class ValidationTest {
                 + " match or target instead"),
         errors(r));
   }
+
+  /** A match type of another library, which no module of mlb reads, writes or checks. */
+  private record ForeignMatch(String module) implements Match {}
+
+  /** A target type of another library. */
+  private record ForeignTarget(String name) implements Target {
+    @Override
+    public boolean isTerminating() {
+      return false;
+    }
+  }
+
+  @Test
+  void typesWithoutAModuleAreRefused() {
+    Rule rule = Rule.builder().addMatches(new ForeignMatch("geoip")).target(new ForeignTarget("TARPIT")).build();
+    Ruleset r = ruleset(IpFamily.V4, table(TableName.FILTER, chain("INPUT", rule)));
+    String match = "-m geoip: no module of mlb writes the match type " + ForeignMatch.class.getName()
+        + "; add one to dev.mlb.netfilter.Modules or use OpaqueMatch";
+    String target = "-j TARPIT: no module of mlb writes the target type " + ForeignTarget.class.getName()
+        + "; add one to dev.mlb.netfilter.Modules or use OpaqueTarget";
+    assertEquals(
+        List.of("error [match-type] table filter, chain INPUT, rule 1: " + match,
+            "error [target-type] table filter, chain INPUT, rule 1: " + target),
+        errors(r));
+    assertThrows(ValidationException.class, () -> RestoreWriter.render(r));
+    assertEquals(match, assertThrows(IllegalArgumentException.class, () -> RestoreWriter.renderRule(rule)).getMessage());
+    assertEquals(target, assertThrows(IllegalArgumentException.class,
+        () -> RestoreWriter.renderRule(Rule.builder().target(new ForeignTarget("TARPIT")).build())).getMessage());
+  }
 }
