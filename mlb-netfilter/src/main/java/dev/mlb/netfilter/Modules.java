@@ -32,6 +32,7 @@ final class Modules {
       PortModule.UDP,
       MultiportModule.INSTANCE,
       CommentModule.INSTANCE,
+      LimitMatch.LimitModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */

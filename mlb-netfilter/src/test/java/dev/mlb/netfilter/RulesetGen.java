@@ -152,7 +152,7 @@ final class RulesetGen {
       List<String> markModules = new ArrayList<>();
       int matches = anInt(0, 4);
       for (int i = 0; i < matches; i++) {
-        int kind = anInt(0, 8);
+        int kind = anInt(0, 9);
         if (kind == 2 || kind == 3) {
           // iptables gives --mark to the module loaded first most recently: after -m connmark,
           // -m mark, a second -m connmark cannot get its --mark. Leave such rules out.
@@ -181,6 +181,7 @@ final class RulesetGen {
             }
           }
           case 7 -> r.addMatches(new CommentMatch(comment()));
+          case 8 -> r.addMatches(limit());
           default -> r.addMatches(opaqueMatch());
         }
       }
@@ -268,6 +269,12 @@ final class RulesetGen {
         }
       }
       return MultiportMatch.of(pick(List.of(MultiportMatch.Direction.values())), ports, chance(30));
+    }
+
+    LimitMatch limit() {
+      LimitMatch.Unit unit = pick(List.of(LimitMatch.Unit.values()));
+      LimitMatch m = new LimitMatch(anInt(1, 10_000), unit, LimitMatch.DEFAULT_BURST);
+      return chance(50) ? m : m.withBurst(anInt(0, (int) LimitMatch.MAX_BURST));
     }
 
     String comment() {
