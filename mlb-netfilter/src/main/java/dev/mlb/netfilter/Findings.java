@@ -40,9 +40,4 @@ final class Findings {
   void warning(String code, String message) {
     warnings.add(Finding.warning(code, location(), message));
   }
-
-  /** Whether anything was reported to these lists (by any rule). */
-  boolean any() {
-    return !errors.isEmpty() || !warnings.isEmpty();
-  }
 }

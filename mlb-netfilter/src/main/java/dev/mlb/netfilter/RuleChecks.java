@@ -3,6 +3,7 @@ package dev.mlb.netfilter;
 import dev.mlb.api.Finding;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,20 +37,21 @@ final class RuleChecks {
    * not for rules with opaque matches or targets, whose checks need the ruleset's family.
    */
   static boolean findsLocally(Rule rule) {
-    List<Finding> errors = new java.util.ArrayList<>(0);
-    List<Finding> warnings = new java.util.ArrayList<>(0);
     if (rule.source().isPresent() && rule.sourceNegated() && rule.source().get().length() == 0
         || rule.destination().isPresent() && rule.destinationNegated() && rule.destination().get().length() == 0) {
       return true;
     }
-    if (!rule.matches().isEmpty()) {
-      Findings findings = new Findings(errors, warnings, TableName.FILTER, "(screen)", 1);
-      new RuleChecks(errors, warnings, null).checkMatches(findings,
-          new RuleContext(rule, null, TableName.FILTER, "(screen)", Set.of(), null));
-    }
     if (rule.target().isPresent() && !passesFast(TableName.FILTER, rule.target().get(), null)) {
       return true;
     }
+    if (rule.matches().isEmpty()) {
+      return false;
+    }
+    List<Finding> errors = new ArrayList<>(0);
+    List<Finding> warnings = new ArrayList<>(0);
+    Findings findings = new Findings(errors, warnings, TableName.FILTER, "(screen)", 1);
+    new RuleChecks(errors, warnings, null).checkMatches(findings,
+        new RuleContext(rule, null, TableName.FILTER, "(screen)", Set.of(), null));
     return !errors.isEmpty() || !warnings.isEmpty();
   }
 
