@@ -28,9 +28,4 @@ public record CommentMatch(String text) implements Match {
   public String module() {
     return "comment";
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitComment(this);
-  }
 }

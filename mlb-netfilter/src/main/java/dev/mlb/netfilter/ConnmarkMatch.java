@@ -33,9 +33,4 @@ public record ConnmarkMatch(Mark mark, boolean negated) implements Match {
   public String module() {
     return "connmark";
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitConnmark(this);
-  }
 }

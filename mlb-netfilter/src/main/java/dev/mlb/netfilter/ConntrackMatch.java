@@ -37,9 +37,4 @@ public record ConntrackMatch(ImmutableSet<ConnState> states, boolean negated) im
   public String module() {
     return "conntrack";
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitConntrack(this);
-  }
 }

@@ -26,9 +26,4 @@ public record Goto(String chain) implements Target {
   public boolean isTerminating() {
     return true;
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitGoto(this);
-  }
 }

@@ -26,9 +26,4 @@ public record Jump(String chain) implements Target {
   public boolean isTerminating() {
     return false;
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitJump(this);
-  }
 }

@@ -33,9 +33,4 @@ public record MarkMatch(Mark mark, boolean negated) implements Match {
   public String module() {
     return "mark";
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitMark(this);
-  }
 }

@@ -37,9 +37,4 @@ public record Masquerade(Optional<PortRange> toPorts, boolean random, boolean ra
   public boolean isTerminating() {
     return true;
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitMasquerade(this);
-  }
 }

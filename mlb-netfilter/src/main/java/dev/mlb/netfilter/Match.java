@@ -9,43 +9,13 @@ package dev.mlb.netfilter;
  * m.module();                                      // "connmark"
  * }</pre>
  *
- * <p>The type is sealed; every consumer dispatches through {@link Visitor}, so adding a match
- * type fails to compile until the writer, the parser, validation and the simulator handle it.
+ * <p>Every match type of this package (the classes implementing this interface) has a module in
+ * mlb that reads, writes and checks it, the way each {@code libxt_NAME.c} of iptables owns one
+ * module; {@link OpaqueMatch} keeps every module mlb does not model verbatim. A rule with a match
+ * of another type fails validation ({@code match-type}), and the writer refuses it.
  */
-public sealed interface Match
-    permits StateMatch,
-        ConntrackMatch,
-        ConnmarkMatch,
-        MarkMatch,
-        StatisticMatch,
-        PortMatch,
-        MultiportMatch,
-        CommentMatch,
-        OpaqueMatch {
+public interface Match {
 
   /** The module name, as written after {@code -m}. */
   String module();
-
-  <R> R accept(Visitor<R> visitor);
-
-  /** One method per match type. */
-  interface Visitor<R> {
-    R visitState(StateMatch match);
-
-    R visitConntrack(ConntrackMatch match);
-
-    R visitConnmark(ConnmarkMatch match);
-
-    R visitMark(MarkMatch match);
-
-    R visitStatistic(StatisticMatch match);
-
-    R visitPort(PortMatch match);
-
-    R visitMultiport(MultiportMatch match);
-
-    R visitComment(CommentMatch match);
-
-    R visitOpaque(OpaqueMatch match);
-  }
 }

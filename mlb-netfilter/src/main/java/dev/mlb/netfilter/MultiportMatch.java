@@ -78,9 +78,4 @@ public record MultiportMatch(Direction direction, ImmutableList<PortRange> ports
   public String module() {
     return "multiport";
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitMultiport(this);
-  }
 }

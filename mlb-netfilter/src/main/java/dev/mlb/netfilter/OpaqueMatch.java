@@ -10,7 +10,7 @@ import java.util.List;
  * A match module mlb does not model, kept verbatim: {@code -m MODULE ARGUMENTS...}.
  *
  * <pre>{@code
- * OpaqueMatch.of("limit", "--limit", "5/sec")   // -m limit --limit 5/sec
+ * OpaqueMatch.of("length", "--length", "64:128")   // -m length --length 64:128
  * }</pre>
  *
  * <p>The arguments are the words as {@code iptables-restore} splits them (quotes removed), and
@@ -48,10 +48,5 @@ public record OpaqueMatch(String module, ImmutableList<String> arguments, Immuta
 
   public static OpaqueMatch of(String module, List<String> arguments) {
     return new OpaqueMatch(module, ImmutableList.copyOf(arguments));
-  }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitOpaque(this);
   }
 }

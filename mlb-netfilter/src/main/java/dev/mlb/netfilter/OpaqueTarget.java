@@ -57,9 +57,4 @@ public record OpaqueTarget(String name, ImmutableList<String> arguments, Immutab
   public boolean isTerminating() {
     return TERMINATING.contains(name);
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitOpaque(this);
-  }
 }

@@ -56,9 +56,4 @@ public record PortMatch(Protocol protocol, Optional<PortCriterion> source, Optio
   public String module() {
     return protocol.toString();
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitPort(this);
-  }
 }

@@ -36,9 +36,4 @@ public record RestoreConnmark(long nfmask, long ctmask) implements Target {
   public boolean isTerminating() {
     return false;
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitRestoreConnmark(this);
-  }
 }

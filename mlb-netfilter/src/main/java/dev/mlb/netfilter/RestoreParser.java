@@ -1,27 +1,17 @@
 package dev.mlb.netfilter;
 
-import com.google.common.collect.ImmutableList;
+import static dev.mlb.netfilter.Arguments.join;
+
 import com.google.common.collect.ImmutableMap;
-import com.google.common.collect.ImmutableSet;
-import dev.mlb.api.InterfaceName;
-import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpFamily;
-import dev.mlb.api.IpPrefix;
-import dev.mlb.api.Mark;
-import dev.mlb.api.Numbers;
 import dev.mlb.api.ParseException;
-import dev.mlb.api.PortRange;
-import dev.mlb.api.Protocol;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -55,7 +45,7 @@ import java.util.regex.Pattern;
  *       too); {@code -j}/{@code -g} and the target's options.
  *   <li>Input forms are normalized to what {@code iptables-save} prints: {@code --set-mark 1} is
  *       {@code --set-xmark 0x1/0xffffffff}, {@code --state new,est} is {@code NEW,ESTABLISHED}.
- *   <li>Modules mlb does not model ({@code -m limit ...}), and modelled modules used with options
+ *   <li>Modules mlb does not model ({@code -m owner ...}), and modelled modules used with options
  *       mlb does not model ({@code -m tcp --syn}, {@code -m conntrack --ctdir ...}), are kept
  *       verbatim as {@link OpaqueMatch}; target extensions mlb does not model become an
  *       {@link OpaqueTarget} with every remaining word.
@@ -78,85 +68,14 @@ import java.util.regex.Pattern;
  */
 public final class RestoreParser {
 
-  /** Target extensions of iptables 1.8.9 that mlb keeps verbatim. */
-  static final ImmutableSet<String> KNOWN_TARGETS =
-      ImmutableSet.of(
-          "AUDIT", "CHECKSUM", "CLASSIFY", "CLUSTERIP", "CONNSECMARK", "CT", "DNAT", "DNPT", "DSCP",
-          "ECN", "HL", "HMARK", "IDLETIMER", "LED", "LOG", "NETMAP", "NFLOG", "NFQUEUE", "NOTRACK",
-          "QUEUE", "RATEEST", "REDIRECT", "REJECT", "SECMARK", "SET", "SNPT", "SYNPROXY", "TCPMSS",
-          "TCPOPTSTRIP", "TEE", "TOS", "TPROXY", "TRACE", "TTL", "ULOG");
-
   /** iptables refuses -j DROP and -P CHAIN DROP in the nat table (not a :CHAIN DROP line). */
-  private static final String NAT_DROP =
+  static final String NAT_DROP =
       "the nat table is not meant for filtering; iptables refuses DROP there";
 
-  private static final Set<Integer> NAT_PORT_PROTOCOLS = Set.of(6, 17, 132, 33);
-  private static final Set<Integer> MULTIPORT_PROTOCOLS = Set.of(6, 17, 136, 132, 33);
-
-  // The options of the modelled modules and targets, made once (they are asked for every option read).
-  private static final Map<String, Integer> CONNTRACK_UNMODELLED = conntrackUnmodelled();
-  private static final List<String> CONNTRACK_OPTIONS =
-      List.of("--ctstate", "--ctproto", "--ctorigsrc", "--ctorigdst", "--ctreplsrc", "--ctrepldst",
-          "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport", "--ctrepldstport", "--ctstatus", "--ctexpire",
-          "--ctdir");
-  private static final List<String> STATE_OPTIONS = List.of("--state");
-  private static final List<String> MARK_OPTIONS = List.of("--mark");
-  private static final List<String> STATISTIC_OPTIONS = List.of("--mode", "--every", "--packet", "--probability");
-  private static final Map<String, Integer> TCP_UNMODELLED = Map.of("--tcp-flags", 2, "--syn", 0, "--tcp-option", 1);
-  private static final List<String> TCP_OPTIONS = List.of("--sport", "--dport", "--tcp-flags", "--syn", "--tcp-option");
-  private static final List<String> UDP_OPTIONS = List.of("--sport", "--dport");
-  private static final List<String> MULTIPORT_OPTIONS = List.of("--sports", "--dports", "--ports");
-  private static final List<String> COMMENT_OPTIONS = List.of("--comment");
-  private static final List<String> MARK_OPERATIONS =
-      List.of("--set-xmark", "--set-mark", "--and-mark", "--or-mark", "--xor-mark");
-  private static final List<String> CONNMARK_OPTIONS = connmarkOptions();
-  private static final Set<String> CONNMARK_FLAGS = Set.of("--save-mark", "--restore-mark");
-  private static final Map<String, Integer> CONNMARK_UNMODELLED = Map.of("--left-shift-mark", 1, "--right-shift-mark", 1);
-  private static final List<String> MASQUERADE_OPTIONS = List.of("--to-ports", "--random", "--random-fully");
-  private static final Set<String> MASQUERADE_FLAGS = Set.of("--random", "--random-fully");
-  private static final List<String> SNAT_OPTIONS = List.of("--to-source", "--random", "--random-fully", "--persistent");
-  private static final Set<String> SNAT_FLAGS = Set.of("--random", "--random-fully", "--persistent");
-
-  private static Map<String, Integer> conntrackUnmodelled() {
-    Map<String, Integer> options = new HashMap<>();
-    for (String o : List.of("--ctproto", "--ctorigsrc", "--ctorigdst", "--ctreplsrc",
-        "--ctrepldst", "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport", "--ctrepldstport",
-        "--ctstatus", "--ctexpire", "--ctdir")) {
-      options.put(o, 1);
-    }
-    return Map.copyOf(options);
-  }
-
-  /**
-   * The options iptables gives to the match module {@code module} as mlb models it (none for the
-   * modules it does not model): an argument of an unmodelled extension spelled like one of them
-   * would go to that module once the module is loaded before it.
-   */
-  static List<String> modelledOptions(String module) {
-    return switch (module) {
-      case "state" -> STATE_OPTIONS;
-      case "conntrack" -> CONNTRACK_OPTIONS;
-      case "mark", "connmark" -> MARK_OPTIONS;
-      case "statistic" -> STATISTIC_OPTIONS;
-      case "tcp" -> TCP_OPTIONS;
-      case "udp" -> UDP_OPTIONS;
-      case "multiport" -> MULTIPORT_OPTIONS;
-      case "comment" -> COMMENT_OPTIONS;
-      default -> List.of();
-    };
-  }
-
-  private static List<String> connmarkOptions() {
-    List<String> all = new ArrayList<>(MARK_OPERATIONS);
-    all.addAll(List.of("--save-mark", "--restore-mark", "--nfmask", "--ctmask", "--mask"));
-    return List.copyOf(all);
-  }
-
   private static final Pattern COUNTERS = Pattern.compile("\\[[0-9]+:[0-9]+\\]");
-  private static final Pattern DECIMAL = Pattern.compile("[0-9]*\\.?[0-9]*([eE][+-]?[0-9]+)?");
 
   private final String source;
-  private final IpFamily family;
+  final IpFamily family;
   private final Map<TableName, Integer> tableLines = new HashMap<>();
   private final List<Table> tables = new ArrayList<>();
   private final ImmutableMap.Builder<String, Integer> locations = ImmutableMap.builder();
@@ -176,7 +95,7 @@ public final class RestoreParser {
   private String lineText = "";
 
   /** The open table, or null between tables. */
-  private TableDraft table;
+  TableDraft table;
 
   private RestoreParser(String source, IpFamily family) {
     this.source = source == null ? "" : source;
@@ -376,7 +295,7 @@ public final class RestoreParser {
         List<Token> words = parser.tokenize(parser.lineText);
         ChainDraft chain = parser.existingChain(words, 1, words.get(0));
         piece.chains[i - from] = chain;
-        piece.rules[i - from] = parser.new RuleParser(chain.name, words, 2).parse();
+        piece.rules[i - from] = new RuleParser(parser, chain.name, words, 2).parse();
       }
     } catch (RuntimeException e) {
       piece.failure = e;
@@ -414,7 +333,7 @@ public final class RestoreParser {
           + ") is still open");
     }
     List<Token> words = tokenize(text);
-    String id = words.get(0).text.substring(1);
+    String id = words.get(0).text().substring(1);
     if (id.isEmpty()) {
       throw error(2, "table name missing after \"*\"; expected " + tableList());
     }
@@ -423,7 +342,7 @@ public final class RestoreParser {
       throw error(2, "unknown table \"" + id + "\"; expected " + tableList());
     }
     if (words.size() > 1) {
-      throw error(words.get(1), "unexpected \"" + words.get(1).text + "\" after *" + id
+      throw error(words.get(1), "unexpected \"" + words.get(1).text() + "\" after *" + id
           + "; expected nothing more on the line");
     }
     Integer earlier = tableLines.put(name.get(), lineNo);
@@ -466,18 +385,18 @@ public final class RestoreParser {
 
   private void declareChain(List<Token> words) {
     Token first = words.get(0);
-    String name = first.text.substring(1);
+    String name = first.text().substring(1);
     if (name.isEmpty()) {
-      throw error(first.column, "chain name missing after \":\"; expected :CHAIN POLICY [0:0]");
+      throw error(first.column(), "chain name missing after \":\"; expected :CHAIN POLICY [0:0]");
     }
-    Token nameToken = new Token(name, first.column + 1);
+    Token nameToken = new Token(name, first.column() + 1);
     boolean builtin = table.name.isBuiltin(name);
     if (words.size() < 2) {
       throw error(lineText.length() + 1, "policy missing after chain \"" + name + "\"; expected "
           + (builtin ? "ACCEPT or DROP" : "\"-\" (a user chain has no policy)"));
     }
     Token policyToken = words.get(1);
-    String policy = policyToken.text;
+    String policy = policyToken.text();
     Policy p = null;
     if (builtin) {
       if (policy.equals("ACCEPT")) {
@@ -496,7 +415,7 @@ public final class RestoreParser {
       checkCounters(words.get(2));
     }
     if (words.size() > 3) {
-      throw error(words.get(3), "unexpected \"" + words.get(3).text
+      throw error(words.get(3), "unexpected \"" + words.get(3).text()
           + "\" after the counters; expected nothing more on the line");
     }
     ChainDraft existing = table.chains.get(name);
@@ -512,8 +431,8 @@ public final class RestoreParser {
   }
 
   private void checkCounters(Token t) {
-    if (!COUNTERS.matcher(t.text).matches()) {
-      throw error(t, "bad counters \"" + t.text + "\"; expected [PACKETS:BYTES] such as [0:0]");
+    if (!COUNTERS.matcher(t.text()).matches()) {
+      throw error(t, "bad counters \"" + t.text() + "\"; expected [PACKETS:BYTES] such as [0:0]");
     }
   }
 
@@ -532,10 +451,10 @@ public final class RestoreParser {
       }
     }
     Token cmd = words.get(i++);
-    switch (cmd.text) {
+    switch (cmd.text()) {
       case "-A", "--append" -> {
         ChainDraft chain = existingChain(words, i, cmd);
-        Rule rule = new RuleParser(chain.name, words, i + 1).parse();
+        Rule rule = new RuleParser(this, chain.name, words, i + 1).parse();
         chain.rules.add(rule);
         chain.ruleLines.add(lineNo);
       }
@@ -543,77 +462,77 @@ public final class RestoreParser {
         ChainDraft chain = existingChain(words, i, cmd);
         int at = i + 1;
         int position = 1;
-        if (at < words.size() && !words.get(at).text.isEmpty()
-            && words.get(at).text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (at < words.size() && !words.get(at).text().isEmpty()
+            && words.get(at).text().chars().allMatch(c -> c >= '0' && c <= '9')) {
           Token pos = words.get(at++);
-          long n = pos.text.length() > 9 ? Long.MAX_VALUE : Long.parseLong(pos.text);
+          long n = pos.text().length() > 9 ? Long.MAX_VALUE : Long.parseLong(pos.text());
           if (n < 1 || n > chain.rules.size() + 1) {
-            throw error(pos, "rule number " + pos.text + " for -I " + chain.name
+            throw error(pos, "rule number " + pos.text() + " for -I " + chain.name
                 + " is out of range; expected 1 to " + (chain.rules.size() + 1));
           }
           position = (int) n;
         }
-        Rule rule = new RuleParser(chain.name, words, at).parse();
+        Rule rule = new RuleParser(this, chain.name, words, at).parse();
         chain.rules.add(position - 1, rule);
         chain.ruleLines.add(position - 1, lineNo);
       }
       case "-N", "--new-chain" -> {
         Token name = argument(words, i, cmd);
-        if (name.text.isEmpty()) {
-          throw error(name, "chain name is empty; expected " + cmd.text + " CHAIN");
+        if (name.text().isEmpty()) {
+          throw error(name, "chain name is empty; expected " + cmd.text() + " CHAIN");
         }
-        noMore(words, i + 1, cmd.text + " " + name.text);
-        ChainDraft existing = table.chains.get(name.text);
+        noMore(words, i + 1, cmd.text() + " " + name.text());
+        ChainDraft existing = table.chains.get(name.text());
         if (existing != null) {
-          throw error(name, "chain \"" + name.text + "\" already exists in table " + table.name.id()
+          throw error(name, "chain \"" + name.text() + "\" already exists in table " + table.name.id()
               + (existing.line > 0 ? " (declared at line " + existing.line + ")" : " (built-in)"));
         }
-        table.addUser(name.text).line = lineNo;
+        table.addUser(name.text()).line = lineNo;
       }
       case "-P", "--policy" -> {
         Token name = argument(words, i, cmd);
-        if (!table.name.isBuiltin(name.text)) {
-          throw error(name, "-P " + name.text + ": only built-in chains of table " + table.name.id()
+        if (!table.name.isBuiltin(name.text())) {
+          throw error(name, "-P " + name.text() + ": only built-in chains of table " + table.name.id()
               + " (" + join(hookNames(table.name), "and") + ") have a policy");
         }
         if (i + 1 >= words.size()) {
-          throw error(lineText.length() + 1, "policy missing after -P " + name.text
+          throw error(lineText.length() + 1, "policy missing after -P " + name.text()
               + "; expected ACCEPT or DROP");
         }
         Token policy = words.get(i + 1);
         Policy p;
-        if (policy.text.equals("ACCEPT")) {
+        if (policy.text().equals("ACCEPT")) {
           p = Policy.ACCEPT;
-        } else if (policy.text.equals("DROP")) {
+        } else if (policy.text().equals("DROP")) {
           p = Policy.DROP;
         } else {
-          throw error(policy, "unknown policy \"" + policy.text + "\"; expected ACCEPT or DROP");
+          throw error(policy, "unknown policy \"" + policy.text() + "\"; expected ACCEPT or DROP");
         }
         if (p == Policy.DROP && table.name == TableName.NAT) {
           throw error(policy, NAT_DROP);
         }
-        noMore(words, i + 2, "-P " + name.text + " " + policy.text);
-        table.chains.get(name.text).policy = p;
+        noMore(words, i + 2, "-P " + name.text() + " " + policy.text());
+        table.chains.get(name.text()).policy = p;
       }
       case "-D", "--delete", "-R", "--replace", "-F", "--flush", "-X", "--delete-chain", "-E",
           "--rename-chain", "-Z", "--zero", "-L", "--list", "-S", "--list-rules", "-C", "--check" ->
-          throw error(cmd, "unsupported command " + cmd.text
+          throw error(cmd, "unsupported command " + cmd.text()
               + "; mlb reads rulesets, which are built with -A, -I, -N and -P");
       default -> {
-        if (cmd.text.equals("COMMIT")) {
+        if (cmd.text().equals("COMMIT")) {
           throw error(cmd, "COMMIT must stand alone on its line, without blanks or anything else");
         }
-        throw error(cmd, "expected a command such as -A CHAIN, found \"" + cmd.text + "\"");
+        throw error(cmd, "expected a command such as -A CHAIN, found \"" + cmd.text() + "\"");
       }
     }
   }
 
   private ChainDraft existingChain(List<Token> words, int i, Token cmd) {
     Token name = argument(words, i, cmd);
-    ChainDraft chain = table.chains.get(name.text);
+    ChainDraft chain = table.chains.get(name.text());
     if (chain == null) {
-      throw error(name, "chain \"" + name.text + "\" does not exist in table " + table.name.id()
-          + "; declare it with \":" + name.text + " - [0:0]\" or \"-N " + name.text
+      throw error(name, "chain \"" + name.text() + "\" does not exist in table " + table.name.id()
+          + "; declare it with \":" + name.text() + " - [0:0]\" or \"-N " + name.text()
           + "\" before this line");
     }
     return chain;
@@ -621,14 +540,14 @@ public final class RestoreParser {
 
   private Token argument(List<Token> words, int i, Token option) {
     if (i >= words.size()) {
-      throw error(option, "option \"" + option.text + "\" requires an argument");
+      throw error(option, "option \"" + option.text() + "\" requires an argument");
     }
     return words.get(i);
   }
 
   private void noMore(List<Token> words, int i, String what) {
     if (i < words.size()) {
-      throw error(words.get(i), "unexpected \"" + words.get(i).text + "\" after " + what
+      throw error(words.get(i), "unexpected \"" + words.get(i).text() + "\" after " + what
           + "; expected nothing more on the line");
     }
   }
@@ -642,16 +561,6 @@ public final class RestoreParser {
   }
 
   // ---------------------------------------------------------------- tokens
-
-  /**
-   * One word of a line, the 1-based column where it starts, and whether any of it was written in
-   * double quotes (kept for arguments of unmodelled modules, which render back as written).
-   */
-  record Token(String text, int column, boolean quoted) {
-    Token(String text, int column) {
-      this(text, column, false);
-    }
-  }
 
   /** Splits a line into words as iptables-restore's add_param_to_argv does. */
   private List<Token> tokenize(String text) {
@@ -761,37 +670,13 @@ public final class RestoreParser {
     return text.substring(start, end);
   }
 
-  /** An unmodelled module with its words as written: the values, and which were quoted. */
-  private static OpaqueMatch opaqueMatch(String name, List<Token> words) {
-    return new OpaqueMatch(name, texts(words), quotedIndexes(words));
-  }
-
-  /** An unmodelled target with its words as written. */
-  private static OpaqueTarget opaqueTarget(String name, List<Token> words) {
-    return new OpaqueTarget(name, texts(words), quotedIndexes(words));
-  }
-
-  private static ImmutableList<String> texts(List<Token> words) {
-    return words.stream().map(Token::text).collect(ImmutableList.toImmutableList());
-  }
-
-  private static ImmutableSet<Integer> quotedIndexes(List<Token> words) {
-    ImmutableSet.Builder<Integer> quoted = ImmutableSet.builder();
-    for (int i = 0; i < words.size(); i++) {
-      if (words.get(i).quoted()) {
-        quoted.add(i);
-      }
-    }
-    return quoted.build();
-  }
-
   /**
    * An equal instance read recently, or {@code value} itself: a direct-mapped cache of
    * {@link #SHARED_SLOTS} slots (small enough to stay in the processor's cache) holds the values
    * that repeat, so that a large ruleset keeps each of them about once; unique values pass through.
    */
   @SuppressWarnings("unchecked")
-  private <T> T share(T value) {
+  <T> T share(T value) {
     int h = value.hashCode();
     int slot = (h ^ (h >>> 13)) & (SHARED_SLOTS - 1);
     Object seen = shared[slot];
@@ -808,25 +693,13 @@ public final class RestoreParser {
     return new ParseException(source, lineNo, Math.max(column, 1), problem, lineText);
   }
 
-  private ParseException error(Token at, String problem) {
-    return error(at.column, problem);
-  }
-
-  private static String join(List<String> items, String last) {
-    if (items.size() == 1) {
-      return items.get(0);
-    }
-    return String.join(", ", items.subList(0, items.size() - 1)) + " " + last + " "
-        + items.get(items.size() - 1);
-  }
-
-  private static String quoted(String text) {
-    return "\"" + text + "\"";
+  ParseException error(Token at, String problem) {
+    return error(at.column(), problem);
   }
 
   // ---------------------------------------------------------------- tables and chains
 
-  private static final class TableDraft {
+  static final class TableDraft {
     final TableName name;
     final int line;
     final String lineText;
@@ -848,7 +721,7 @@ public final class RestoreParser {
     }
   }
 
-  private static final class ChainDraft {
+  static final class ChainDraft {
     final String name;
     Policy policy;
     int line;
@@ -857,1432 +730,6 @@ public final class RestoreParser {
 
     ChainDraft(String name) {
       this.name = name;
-    }
-  }
-
-  // ---------------------------------------------------------------- numbers
-
-  // ---------------------------------------------------------------- one rule
-
-  /** The header options. */
-  private enum Header {
-    SOURCE("-s"),
-    DESTINATION("-d"),
-    IN("-i"),
-    OUT("-o"),
-    PROTOCOL("-p"),
-    FRAGMENT("-f");
-
-    final String flag;
-
-    Header(String flag) {
-      this.flag = flag;
-    }
-
-    static Header of(String option) {
-      return switch (option) {
-        case "-s", "--source", "--src" -> SOURCE;
-        case "-d", "--destination", "--dst" -> DESTINATION;
-        case "-i", "--in-interface" -> IN;
-        case "-o", "--out-interface" -> OUT;
-        case "-p", "--protocol" -> PROTOCOL;
-        case "-f", "--fragment" -> FRAGMENT;
-        default -> null;
-      };
-    }
-  }
-
-  private static boolean isCommand(String word) {
-    return switch (word) {
-      case "-A", "--append", "-I", "--insert", "-N", "--new-chain", "-P", "--policy", "-D",
-          "--delete", "-R", "--replace", "-F", "--flush", "-X", "--delete-chain", "-E",
-          "--rename-chain", "-Z", "--zero", "-L", "--list", "-S", "--list-rules", "-C", "--check" ->
-          true;
-      default -> false;
-    };
-  }
-
-  private static boolean isModuleFlag(String word) {
-    return word.equals("-m") || word.equals("--match");
-  }
-
-  private static boolean isJumpFlag(String word) {
-    return word.equals("-j") || word.equals("--jump");
-  }
-
-  private static boolean isGotoFlag(String word) {
-    return word.equals("-g") || word.equals("--goto");
-  }
-
-  /** Parses the words of one rule after {@code -A CHAIN}. */
-  private final class RuleParser {
-    private final List<Token> words;
-    private int pos;
-    private final Rule.Builder rule = Rule.builder();
-    private final Set<Header> seen = EnumSet.noneOf(Header.class);
-    private Protocol protocol;
-    private boolean protocolNegated;
-    private final List<ModuleParser> modules = new ArrayList<>();
-    /** Exactly one of these is set once -j or -g was read. */
-    private Target simpleTarget;
-    private TargetParser targetParser;
-    private Token targetToken;
-    /** The words of the option read last (from, to), for messages. */
-    private int previousFrom = -1;
-    private int previousTo;
-    /** The extension loaded last: a module, a target parser or a simple target. */
-    private Object latest;
-    private final String chain;
-    /** {@code -i +} and {@code -o +}, which the model leaves out. */
-    private Token inToken;
-    private Token outToken;
-
-    RuleParser(String chain, List<Token> words, int pos) {
-      this.chain = chain;
-      this.words = words;
-      this.pos = pos;
-    }
-
-    private boolean more() {
-      return pos < words.size();
-    }
-
-    private Token next() {
-      return words.get(pos++);
-    }
-
-    private Token peek() {
-      return more() ? words.get(pos) : null;
-    }
-
-    /** The argument of {@code option}, or an error if the line ends. */
-    Token argumentOf(Token option) {
-      if (!more()) {
-        throw error(option, "option \"" + option.text + "\" requires an argument");
-      }
-      return next();
-    }
-
-    Rule parse() {
-      while (more()) {
-        Token t = next();
-        Token bang = null;
-        if (t.text.equals("!")) {
-          bang = t;
-          if (!more()) {
-            throw error(bang, "\"!\" at the end of the rule; expected an option after it");
-          }
-          t = next();
-          if (t.text.equals("!")) {
-            throw error(t, "multiple \"!\" flags not allowed");
-          }
-        }
-        if (swallowing() && !isTerminator(t.text)
-            && !(t.text.startsWith("-") && owner(t.text) != null)) {
-          if (bang != null) {
-            raw().add(bang);
-          }
-          raw().add(t);
-          continue;
-        }
-        int first = pos - 1;
-        word(t, bang);
-        previousFrom = first;
-        previousTo = pos;
-      }
-      return finish();
-    }
-
-    /** The words of the option read last, as written (a word with blanks in quotes). */
-    private String previous() {
-      StringBuilder text = new StringBuilder();
-      for (int i = previousFrom; i < previousTo; i++) {
-        String w = words.get(i).text;
-        boolean blank = w.isEmpty() || w.indexOf(' ') >= 0 || w.indexOf('\t') >= 0;
-        text.append(i > previousFrom ? " " : "").append(blank ? quoted(w) : w);
-      }
-      return text.toString();
-    }
-
-    /**
-     * Whether the extension loaded last is one mlb does not model (or a modelled one that met an
-     * option mlb does not model). It then takes every word, as its options and their values,
-     * except {@code -m}, {@code -j}, {@code -g}, the header options and options that a modelled
-     * module of the rule knows: iptables would parse those on as usual.
-     */
-    private boolean swallowing() {
-      // A modelled module or target that met an option mlb does not model is kept verbatim too,
-      // but its options are known, so it does not take words it does not know.
-      return latest instanceof OpaqueModuleParser || latest instanceof OpaqueTargetParser;
-    }
-
-    private List<Token> raw() {
-      return latest instanceof ModuleParser m ? m.raw : ((TargetParser) latest).raw;
-    }
-
-    private boolean isTerminator(String word) {
-      return isModuleFlag(word) || isJumpFlag(word) || isGotoFlag(word) || Header.of(word) != null
-          || word.equals("-c") || word.equals("--set-counters");
-    }
-
-    private void word(Token t, Token bang) {
-      String w = t.text;
-      Header h = Header.of(w);
-      if (h != null) {
-        header(h, t, bang);
-        return;
-      }
-      if (isModuleFlag(w) || isJumpFlag(w) || isGotoFlag(w)) {
-        if (bang != null) {
-          throw error(bang, "\"!\" cannot negate " + w + "; put it before an option of the match");
-        }
-        if (isModuleFlag(w)) {
-          Token name = argumentOf(t);
-          if (name.text.isEmpty()) {
-            throw error(name, "match name is empty; expected a module such as state or tcp");
-          }
-          ModuleParser m = module(name.text, t);
-          m.rule = this;
-          modules.add(m);
-          latest = m;
-        } else {
-          target(t, argumentOf(t));
-        }
-        return;
-      }
-      if (isCommand(w)) {
-        throw error(t, "unexpected command " + w + "; one line holds one command");
-      }
-      if (w.equals("-c") || w.equals("--set-counters")) {
-        // Counters, like a leading [PACKETS:BYTES]: checked for form and ignored.
-        if (bang != null) {
-          throw error(bang, "\"!\" cannot negate " + w);
-        }
-        for (int i = 0; i < 2; i++) {
-          Token n = argumentOf(t);
-          if (n.text.isEmpty() || !n.text.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw error(n, "bad counter " + quoted(n.text) + " for " + w
-                + "; expected " + w + " PACKETS BYTES with two numbers");
-          }
-        }
-        return;
-      }
-      if (!w.startsWith("-") || w.equals("-")) {
-        throw error(t, "unexpected argument " + quoted(w)
-            + (previousFrom < 0 ? "" : " after " + previous()) + "; expected an option");
-      }
-      option(t, bang);
-    }
-
-    private void option(Token t, Token bang) {
-      String w = t.text;
-      if (targetParser != null && targetParser.knows(w)) {
-        if (bang != null) {
-          throw error(bang, "\"!\" cannot negate " + w + "; options of -j " + targetParser.name
-              + " cannot be negated");
-        }
-        targetParser.option(t, this);
-        return;
-      }
-      ModuleParser owner = owner(w);
-      if (owner != null) {
-        owner.option(t, bang, this);
-        return;
-      }
-      // iptables loads the protocol's match for an option nobody knows: -p tcp --dport 80.
-      if (protocol != null) {
-        String match = protocolMatch(protocol);
-        if (match != null && modules.stream().noneMatch(m -> m.name.equals(match))) {
-          ModuleParser m = module(match, t);
-          m.rule = this;
-          modules.add(m);
-          latest = m;
-          if (m.opaque) {
-            if (bang != null) {
-              m.raw.add(bang);
-            }
-            m.raw.add(t);
-            return;
-          }
-          if (m.knows(w)) {
-            m.option(t, bang, this);
-            return;
-          }
-        }
-      }
-      throw unknownOption(t);
-    }
-
-    /**
-     * The module that gets option {@code option}, as iptables decides: getopt resolves the name to
-     * the module that was loaded first most recently among those that know it (a second
-     * {@code -m connmark} reuses the first one's options), and the option goes to the latest
-     * instance of that module. So in {@code -m connmark --mark 1 -m mark --mark 2 -m connmark
-     * --mark 3} the last {@code --mark} goes to {@code -m mark}, as in iptables.
-     */
-    private ModuleParser owner(String option) {
-      String name = null;
-      int firstLoad = -1;
-      for (int i = 0; i < modules.size(); i++) {
-        ModuleParser m = modules.get(i);
-        if (m.knows(option)) {
-          int first = firstLoad(m.name);
-          if (first > firstLoad) {
-            firstLoad = first;
-            name = m.name;
-          }
-        }
-      }
-      if (name == null) {
-        return null;
-      }
-      for (int i = modules.size() - 1; ; i--) {
-        if (modules.get(i).name.equals(name)) {
-          return modules.get(i);
-        }
-      }
-    }
-
-    /** Whether the rule so far has a port protocol that NAT targets accept: tcp, udp, sctp, dccp. */
-    boolean protocolHasPorts() {
-      return protocol != null && !protocolNegated
-          && NAT_PORT_PROTOCOLS.contains(protocol.number());
-    }
-
-    private int firstLoad(String name) {
-      for (int i = 0; i < modules.size(); i++) {
-        if (modules.get(i).name.equals(name)) {
-          return i;
-        }
-      }
-      return -1;
-    }
-
-    private ParseException unknownOption(Token t) {
-      String w = t.text;
-      // Name the options of the extension loaded last, if mlb models it.
-      if (latest instanceof TargetParser tp && !(tp instanceof OpaqueTargetParser)) {
-        return error(t, "unknown option " + quoted(w) + " for -j " + tp.name + "; expected "
-            + join(tp.options(), "or"));
-      }
-      if (latest instanceof Target target) {
-        return error(t, "unknown option " + quoted(w) + "; " + targetToken.text + " "
-            + target.name() + " takes no options and no match of this rule knows it");
-      }
-      for (int i = modules.size() - 1; i >= 0; i--) {
-        ModuleParser m = modules.get(i);
-        if (!(m instanceof OpaqueModuleParser)) {
-          return error(t, "unknown option " + quoted(w) + " for -m " + m.name + "; expected "
-              + join(m.options(), "or"));
-        }
-      }
-      String hint = "";
-      if (PortParser.OPTIONS.containsKey(w)) {
-        hint = " (" + w + " needs -p tcp or -p udp before it)";
-      }
-      return error(t, "unknown option " + quoted(w)
-          + "; expected -s, -d, -i, -o, -p, -m MATCH, -j TARGET or -g CHAIN" + hint);
-    }
-
-    // ------------------------------------------------------------ header
-
-    private void header(Header h, Token t, Token bang) {
-      if (h == Header.FRAGMENT) {
-        throw error(bang != null ? bang : t, "-f (fragments) is not supported by mlb");
-      }
-      if (!seen.add(h)) {
-        throw error(t, "multiple " + h.flag + " flags not allowed");
-      }
-      Token arg = argumentOf(t);
-      boolean negated = bang != null;
-      switch (h) {
-        case SOURCE -> {
-          rule.source(share(prefix(t, arg)));
-          rule.sourceNegated(negated);
-        }
-        case DESTINATION -> {
-          rule.destination(share(prefix(t, arg)));
-          rule.destinationNegated(negated);
-        }
-        case IN -> {
-          inToken = arg.text.equals("+") && !negated ? t : null;
-          rule.in(share(iface(arg)));
-          rule.inNegated(negated);
-        }
-        case OUT -> {
-          outToken = arg.text.equals("+") && !negated ? t : null;
-          rule.out(share(iface(arg)));
-          rule.outNegated(negated);
-        }
-        case PROTOCOL -> {
-          if (Protocol.isAny(arg.text)) {
-            if (negated) {
-              throw error(bang, "! -p " + arg.text + " would match no packet; iptables refuses it");
-            }
-            return;
-          }
-          try {
-            protocol = Protocol.parse(arg.text);
-          } catch (IllegalArgumentException e) {
-            throw error(arg, e.getMessage());
-          }
-          protocolNegated = negated;
-          rule.protocol(protocol);
-          rule.protocolNegated(negated);
-        }
-        default -> throw new AssertionError(h);
-      }
-    }
-
-    private InterfaceName iface(Token arg) {
-      try {
-        return InterfaceName.of(arg.text);
-      } catch (IllegalArgumentException e) {
-        throw error(arg, e.getMessage());
-      }
-    }
-
-    private IpPrefix prefix(Token option, Token arg) {
-      String text = arg.text;
-      String flag = option.text;
-      if (text.indexOf(',') >= 0) {
-        throw error(arg, flag + " " + text + ": address lists are not supported;"
-            + " write one rule per address");
-      }
-      int slash = text.indexOf('/');
-      IpAddress address = address(arg, slash < 0 ? text : text.substring(0, slash));
-      checkFamily(arg, flag + " " + text, address);
-      if (slash < 0) {
-        return IpPrefix.host(address);
-      }
-      String mask = text.substring(slash + 1);
-      if (mask.indexOf('.') >= 0 || mask.indexOf(':') >= 0) {
-        IpAddress m = address(arg, mask);
-        if (m.family() != address.family()) {
-          throw error(arg, flag + " " + text + ": the netmask " + mask
-              + " is not of the address's family");
-        }
-        int length = contiguousLength(m);
-        if (length < 0) {
-          throw error(arg, flag + " " + text + ": non-contiguous netmask " + mask
-              + " is not supported; expected a prefix length or a mask of leading ones");
-        }
-        return IpPrefix.of(address, length);
-      }
-      try {
-        return IpPrefix.parse(text);
-      } catch (IllegalArgumentException e) {
-        throw error(arg, flag + " " + e.getMessage());
-      }
-    }
-
-    private IpAddress address(Token arg, String text) {
-      try {
-        return IpAddress.parse(text);
-      } catch (IllegalArgumentException e) {
-        throw error(arg, e.getMessage());
-      }
-    }
-
-    void checkFamily(Token arg, String what, IpAddress address) {
-      if (address.family() != family) {
-        throw error(arg, what + ": " + familyName(address.family()) + " address in an "
-            + familyName(family) + " ruleset");
-      }
-    }
-
-    // ------------------------------------------------------------ target
-
-    private void target(Token flag, Token name) {
-      if (simpleTarget != null || targetParser != null) {
-        throw error(flag, "multiple -j/-g flags not allowed; the rule already has "
-            + targetToken.text + " " + (simpleTarget != null ? simpleTarget.name() : targetParser.name));
-      }
-      targetToken = flag;
-      target(flag, name.text, name);
-      latest = targetParser != null ? targetParser : simpleTarget;
-    }
-
-    private void target(Token flag, String n, Token name) {
-      boolean isChain = table.chains.containsKey(n);
-      if (isGotoFlag(flag.text)) {
-        if (!isChain) {
-          throw error(name, flag.text + " " + n + ": no chain \"" + n + "\" in table "
-              + table.name.id() + "; declare it (\":" + n + " - [0:0]\" or \"-N " + n
-              + "\") before the rules that use it");
-        }
-        simpleTarget = share(new Goto(n));
-        return;
-      }
-      switch (n) {
-        case "ACCEPT" -> simpleTarget = Verdict.ACCEPT;
-        case "DROP" -> {
-          if (table.name == TableName.NAT) {
-            throw error(name, NAT_DROP);
-          }
-          simpleTarget = Verdict.DROP;
-        }
-        case "RETURN" -> simpleTarget = Verdict.RETURN;
-        default -> {
-          if (isChain) {
-            simpleTarget = share(new Jump(n));
-          } else if (n.equals("MARK")) {
-            targetParser = new MarkTargetParser(name, false);
-          } else if (n.equals("CONNMARK")) {
-            targetParser = new MarkTargetParser(name, true);
-          } else if (n.equals("MASQUERADE")) {
-            targetParser = new MasqueradeParser(name);
-          } else if (n.equals("SNAT")) {
-            targetParser = new SnatParser(name);
-          } else if (KNOWN_TARGETS.contains(n)) {
-            targetParser = new OpaqueTargetParser(name);
-          } else if (n.isEmpty()) {
-            throw error(name, "target name is empty; expected a chain or a target such as ACCEPT");
-          } else {
-            throw error(name, flag.text + " " + n + ": no chain \"" + n + "\" in table "
-                + table.name.id() + " and no target of that name; declare the chain (\":" + n
-                + " - [0:0]\" or \"-N " + n + "\") before the rules that use it");
-          }
-        }
-      }
-    }
-
-    // ------------------------------------------------------------ modules
-
-    private ModuleParser module(String name, Token at) {
-      return switch (name) {
-        case "state" -> new StateParser(at, false);
-        case "conntrack" -> new StateParser(at, true);
-        case "connmark" -> new MarkMatchParser(at, true);
-        case "mark" -> new MarkMatchParser(at, false);
-        case "statistic" -> new StatisticParser(at);
-        case "tcp" -> new PortParser(at, Protocol.TCP);
-        case "udp" -> new PortParser(at, Protocol.UDP);
-        case "multiport" -> new MultiportParser(at);
-        case "comment" -> new CommentParser(at);
-        default -> {
-          ModuleParser m = new OpaqueModuleParser(name, at);
-          m.opaque = true;
-          yield m;
-        }
-      };
-    }
-
-    /** Whether -m multiport may follow: -p tcp, udp, udplite, sctp or dccp, not negated. */
-    boolean protocolHasMultiport() {
-      return protocol != null && !protocolNegated
-          && MULTIPORT_PROTOCOLS.contains(protocol.number());
-    }
-
-    private Rule finish() {
-      // "-i +" matches every packet and is left out of the model (as iptables-save leaves it out),
-      // so validation cannot see it; iptables refuses it where there is no such interface.
-      Optional<Hook> hook = table.name.hook(chain);
-      if (hook.isPresent()) {
-        if (inToken != null && !hook.get().hasInputInterface()) {
-          throw error(inToken, "Can't use -i with " + chain
-              + ": packets there have no input interface, so iptables refuses even -i +");
-        }
-        if (outToken != null && !hook.get().hasOutputInterface()) {
-          throw error(outToken, "Can't use -o with " + chain
-              + ": packets there have no output interface, so iptables refuses even -o +");
-        }
-      }
-      for (ModuleParser m : modules) {
-        rule.addMatches(share(m.opaque ? opaqueMatch(m.name, m.raw) : m.finish()));
-        if (m.name.equals("tcp") || m.name.equals("udp")) {
-          Protocol wanted = m.name.equals("tcp") ? Protocol.TCP : Protocol.UDP;
-          if (!wanted.equals(protocol) || protocolNegated) {
-            throw error(m.at, "-m " + m.name + " needs -p " + m.name + " in the same rule"
-                + (protocol == null ? "" : " (not " + (protocolNegated ? "! " : "") + "-p "
-                    + protocol + ")"));
-          }
-        }
-      }
-      if (targetParser != null) {
-        rule.target(share(targetParser.opaque ? opaqueTarget(targetParser.name, targetParser.raw)
-            : targetParser.finish()));
-      } else if (simpleTarget != null) {
-        rule.target(simpleTarget);
-      }
-      return rule.build();
-    }
-  }
-
-  /** Which match iptables loads for an option after {@code -p PROTOCOL}. */
-  private static String protocolMatch(Protocol p) {
-    return switch (p.number()) {
-      case 6 -> "tcp";
-      case 17 -> "udp";
-      case 1 -> "icmp";
-      case 58 -> "icmp6";
-      case 132 -> "sctp";
-      case 33 -> "dccp";
-      default -> null;
-    };
-  }
-
-  /** The prefix length of a netmask of leading ones, or -1 if the mask has holes. */
-  static int contiguousLength(IpAddress mask) {
-    IpAddress ones = mask.family() == IpFamily.V4 ? IpAddress.v4(-1) : IpAddress.v6(-1L, -1L);
-    int length = Long.bitCount(mask.high()) + Long.bitCount(mask.low());
-    return ones.masked(length).equals(mask) ? length : -1;
-  }
-
-  private static String familyName(IpFamily f) {
-    return f == IpFamily.V4 ? "IPv4" : "IPv6";
-  }
-
-  // ---------------------------------------------------------------- match modules
-
-  /** One {@code -m MODULE} of a rule while its options are read. */
-  private abstract class ModuleParser {
-    final String name;
-    final Token at;
-    /** The words so far, as written; the arguments if the module becomes opaque. */
-    final List<Token> raw = new ArrayList<>(4);
-    final Map<String, Token> given = new HashMap<>(4);
-    /** The rule the module belongs to. */
-    RuleParser rule;
-    /** Whether any option was negated. */
-    boolean negated;
-    /** Whether the option being read was negated. */
-    boolean optionNegated;
-    boolean opaque;
-
-    ModuleParser(String name, Token at) {
-      this.name = name;
-      this.at = at;
-    }
-
-    /** The option's canonical name if this module models it, else null. */
-    abstract String canonical(String option);
-
-    /** Real options mlb does not model, with their number of arguments; they make the module opaque. */
-    Map<String, Integer> unmodelled() {
-      return Map.of();
-    }
-
-    /** The options for messages. */
-    abstract List<String> options();
-
-    /** Whether the canonical option takes {@code !}. */
-    abstract boolean negatable(String option);
-
-    /** Reads the canonical option's argument. */
-    abstract void value(String option, Token optionToken, Token arg);
-
-    abstract Match finish();
-
-    boolean knows(String option) {
-      return canonical(option) != null || unmodelled().containsKey(option);
-    }
-
-    void option(Token t, Token bang, RuleParser rule) {
-      if (opaque || unmodelled().containsKey(t.text)) {
-        // From now on the module is kept verbatim; every option of a modelled module takes one
-        // argument, the unmodelled ones say how many.
-        opaque = true;
-        if (bang != null) {
-          raw.add(bang);
-        }
-        raw.add(t);
-        int arguments = unmodelled().getOrDefault(t.text, 1);
-        for (int i = 0; i < arguments; i++) {
-          raw.add(rule.argumentOf(t));
-        }
-        return;
-      }
-      String c = canonical(t.text);
-      if (bang != null && !negatable(c)) {
-        throw error(bang, "-m " + name + ": option " + quoted(t.text) + " cannot be negated");
-      }
-      if (given.containsKey(c)) {
-        throw error(t, "-m " + name + ": option " + quoted(c) + " can only be given once");
-      }
-      given.put(c, t);
-      Token arg = rule.argumentOf(t);
-      optionNegated = bang != null;
-      if (bang != null) {
-        raw.add(bang);
-        negated = true;
-      }
-      raw.add(t);
-      raw.add(arg);
-      value(c, t, arg);
-    }
-
-    void require(String option) {
-      if (!given.containsKey(option)) {
-        throw error(at, "-m " + name + " needs " + option);
-      }
-    }
-  }
-
-  private final class OpaqueModuleParser extends ModuleParser {
-    OpaqueModuleParser(String name, Token at) {
-      super(name, at);
-    }
-
-    @Override
-    String canonical(String option) {
-      return null;
-    }
-
-    @Override
-    List<String> options() {
-      return List.of();
-    }
-
-    @Override
-    boolean negatable(String option) {
-      return true;
-    }
-
-    @Override
-    void value(String option, Token optionToken, Token arg) {}
-
-    @Override
-    Match finish() {
-      return opaqueMatch(name, raw);
-    }
-  }
-
-  /** {@code -m state --state} and {@code -m conntrack --ctstate}. */
-  private final class StateParser extends ModuleParser {
-    private final boolean conntrack;
-    private final EnumSet<ConnState> states = EnumSet.noneOf(ConnState.class);
-
-    StateParser(Token at, boolean conntrack) {
-      super(conntrack ? "conntrack" : "state", at);
-      this.conntrack = conntrack;
-    }
-
-    private String option() {
-      return conntrack ? "--ctstate" : "--state";
-    }
-
-    @Override
-    String canonical(String option) {
-      return option.equals(option()) ? option : null;
-    }
-
-    @Override
-    Map<String, Integer> unmodelled() {
-      return conntrack ? CONNTRACK_UNMODELLED : Map.of();
-    }
-
-    @Override
-    List<String> options() {
-      return conntrack ? CONNTRACK_OPTIONS : STATE_OPTIONS;
-    }
-
-    @Override
-    boolean negatable(String option) {
-      return true;
-    }
-
-    @Override
-    void value(String option, Token optionToken, Token arg) {
-      String list = arg.text;
-      String[] parts = list.split(",", -1);
-      for (String p : parts) {
-        Optional<ConnState> s = ConnState.lookup(p);
-        if (s.isEmpty() || (!conntrack && !s.get().isStateMatchState())) {
-          String expected = conntrack
-              ? "INVALID, NEW, ESTABLISHED, RELATED, UNTRACKED, SNAT or DNAT"
-              : "INVALID, NEW, ESTABLISHED, RELATED or UNTRACKED";
-          throw error(arg, (p.isEmpty() ? "empty state" : "unknown state " + quoted(p)) + " in "
-              + option + " " + list + "; expected a comma-separated list of " + expected
-              + " (or a prefix of one)");
-        }
-        states.add(s.get());
-      }
-    }
-
-    @Override
-    Match finish() {
-      if (states.isEmpty()) {
-        throw error(at, "-m " + name + " needs " + option());
-      }
-      ImmutableSet<ConnState> set = ImmutableSet.copyOf(states);
-      return conntrack ? new ConntrackMatch(set, negated) : new StateMatch(set, negated);
-    }
-  }
-
-  /** {@code -m mark --mark} and {@code -m connmark --mark}. */
-  private final class MarkMatchParser extends ModuleParser {
-    private final boolean connmark;
-    private Mark mark;
-
-    MarkMatchParser(Token at, boolean connmark) {
-      super(connmark ? "connmark" : "mark", at);
-      this.connmark = connmark;
-    }
-
-    @Override
-    String canonical(String option) {
-      return option.equals("--mark") ? option : null;
-    }
-
-    @Override
-    List<String> options() {
-      return MARK_OPTIONS;
-    }
-
-    @Override
-    boolean negatable(String option) {
-      return true;
-    }
-
-    @Override
-    void value(String option, Token optionToken, Token arg) {
-      mark = parseMark(arg, "--mark");
-    }
-
-    @Override
-    Match finish() {
-      require("--mark");
-      return connmark ? new ConnmarkMatch(mark, negated) : new MarkMatch(mark, negated);
-    }
-  }
-
-  private Mark parseMark(Token arg, String option) {
-    try {
-      return Mark.parse(arg.text);
-    } catch (IllegalArgumentException e) {
-      throw error(arg, "bad value for " + option + ": " + e.getMessage());
-    }
-  }
-
-  private long parseU32(Token arg, String option) {
-    long v = Numbers.parseUnsigned(arg.text, Mark.FULL_MASK);
-    if (v < 0) {
-      throw error(arg, "bad value " + quoted(arg.text) + " for " + option
-          + "; expected an unsigned 32-bit number (0 to 4294967295, 0x hex or 0 octal)");
-    }
-    return v;
-  }
-
-  /** {@code -m statistic}. */
-  private final class StatisticParser extends ModuleParser {
-    private String mode;
-    private long every;
-    private long packet;
-    private double probability;
-
-    StatisticParser(Token at) {
-      super("statistic", at);
-    }
-
-    @Override
-    String canonical(String option) {
-      return options().contains(option) ? option : null;
-    }
-
-    @Override
-    List<String> options() {
-      return STATISTIC_OPTIONS;
-    }
-
-    @Override
-    boolean negatable(String option) {
-      return option.equals("--every") || option.equals("--probability");
-    }
-
-    @Override
-    void value(String option, Token optionToken, Token arg) {
-      switch (option) {
-        case "--mode" -> {
-          if (!arg.text.equals("nth") && !arg.text.equals("random")) {
-            throw error(arg, "unknown mode " + quoted(arg.text) + " for -m statistic; expected nth or random");
-          }
-          mode = arg.text;
-        }
-        case "--every" -> {
-          every = parseU32(arg, "--every");
-          if (every == 0) {
-            throw error(arg, "--every 0 is out of range; expected 1 to 4294967295");
-          }
-          exclusive(optionToken, "--every", "--probability");
-        }
-        case "--packet" -> {
-          packet = parseU32(arg, "--packet");
-          exclusive(optionToken, "--packet", "--probability");
-        }
-        case "--probability" -> {
-          if (!DECIMAL.matcher(arg.text).matches() || arg.text.chars().noneMatch(Character::isDigit)) {
-            throw error(arg, "bad value " + quoted(arg.text)
-                + " for --probability; expected a decimal number from 0 to 1");
-          }
-          probability = Double.parseDouble(arg.text);
-          if (!(probability >= 0 && probability <= 1)) {
-            throw error(arg, "--probability " + arg.text + " is out of range; expected 0 to 1");
-          }
-          exclusive(optionToken, "--probability", "--every");
-          exclusive(optionToken, "--probability", "--packet");
-        }
-        default -> throw new AssertionError(option);
-      }
-    }
-
-    private void exclusive(Token at, String option, String other) {
-      if (given.containsKey(other)) {
-        throw error(at, "option " + quoted(option) + " cannot be used together with " + quoted(other));
-      }
-    }
-
-    @Override
-    Match finish() {
-      if (mode == null) {
-        throw error(at, "-m statistic needs --mode nth or --mode random");
-      }
-      if (mode.equals("nth")) {
-        if (given.containsKey("--probability")) {
-          throw error(given.get("--probability"), "option \"--probability\" is for --mode random, not --mode nth");
-        }
-        if (given.containsKey("--every") && !given.containsKey("--packet")) {
-          throw error(given.get("--every"), "option \"--every\" also requires \"--packet\"");
-        }
-        if (given.containsKey("--packet") && !given.containsKey("--every")) {
-          throw error(given.get("--packet"), "option \"--packet\" also requires \"--every\"");
-        }
-        if (!given.containsKey("--every")) {
-          throw error(given.get("--mode"), "--mode nth needs --every N and --packet P");
-        }
-        if (packet >= every) {
-          throw error(given.get("--packet"), "--packet " + packet + " is not below --every " + every
-              + "; expected 0 to " + (every - 1));
-        }
-        return new StatisticMatch(new Statistic.Nth(every, packet), negated);
-      }
-      for (String o : List.of("--every", "--packet")) {
-        if (given.containsKey(o)) {
-          throw error(given.get(o), "option " + quoted(o) + " is for --mode nth, not --mode random");
-        }
-      }
-      if (!given.containsKey("--probability")) {
-        throw error(given.get("--mode"), "--mode random needs --probability P");
-      }
-      return new StatisticMatch(Statistic.Random.ofProbability(probability), negated);
-    }
-  }
-
-  /** {@code -m tcp} and {@code -m udp}. */
-  private final class PortParser extends ModuleParser {
-    static final Map<String, String> OPTIONS =
-        Map.of(
-            "--sport", "--sport",
-            "--source-port", "--sport",
-            "--dport", "--dport",
-            "--destination-port", "--dport");
-
-    private final Protocol protocol;
-    private PortCriterion source;
-    private PortCriterion destination;
-
-    PortParser(Token at, Protocol protocol) {
-      super(protocol.toString(), at);
-      this.protocol = protocol;
-    }
-
-    @Override
-    String canonical(String option) {
-      return OPTIONS.get(option);
-    }
-
-    @Override
-    Map<String, Integer> unmodelled() {
-      return protocol.equals(Protocol.TCP) ? TCP_UNMODELLED : Map.of();
-    }
-
-    @Override
-    List<String> options() {
-      return protocol.equals(Protocol.TCP) ? TCP_OPTIONS : UDP_OPTIONS;
-    }
-
-    @Override
-    boolean negatable(String option) {
-      return true;
-    }
-
-    @Override
-    void value(String option, Token optionToken, Token arg) {
-      PortCriterion c = new PortCriterion(portRange(arg, option), optionNegated);
-      if (option.equals("--sport")) {
-        source = c;
-      } else {
-        destination = c;
-      }
-    }
-
-    @Override
-    Match finish() {
-      return new PortMatch(protocol, Optional.ofNullable(source), Optional.ofNullable(destination));
-    }
-  }
-
-  /** {@code N}, {@code A:B}, {@code A:} or {@code :B}, as -m tcp reads it. */
-  private PortRange portRange(Token arg, String option) {
-    String text = arg.text;
-    int colon = text.indexOf(':');
-    if (colon < 0) {
-      int p = port(arg, option, text);
-      return PortRange.of(p);
-    }
-    String a = text.substring(0, colon);
-    String b = text.substring(colon + 1);
-    int first = a.isEmpty() ? 0 : port(arg, option, a);
-    int last = b.isEmpty() ? 65535 : port(arg, option, b);
-    if (first > last) {
-      throw error(arg, "port range " + text + " for " + option
-          + " is empty; expected FIRST:LAST with FIRST not above LAST");
-    }
-    return PortRange.of(first, last);
-  }
-
-  private int port(Token arg, String option, String text) {
-    long p = Numbers.parseUnsigned(text, 65535);
-    if (p < 0) {
-      throw error(arg, "bad port " + quoted(text) + " in " + option + " " + arg.text
-          + "; expected a number from 0 to 65535 (service names are not supported)");
-    }
-    return (int) p;
-  }
-
-  /** {@code -m multiport}. */
-  private final class MultiportParser extends ModuleParser {
-    private MultiportMatch.Direction direction;
-    private final List<PortRange> ports = new ArrayList<>();
-
-    MultiportParser(Token at) {
-      super("multiport", at);
-    }
-
-    @Override
-    String canonical(String option) {
-      return switch (option) {
-        case "--sports", "--source-ports" -> "--sports";
-        case "--dports", "--destination-ports" -> "--dports";
-        case "--ports" -> "--ports";
-        default -> null;
-      };
-    }
-
-    @Override
-    List<String> options() {
-      return MULTIPORT_OPTIONS;
-    }
-
-    @Override
-    boolean negatable(String option) {
-      return true;
-    }
-
-    @Override
-    void value(String option, Token optionToken, Token arg) {
-      if (!rule.protocolHasMultiport()) {
-        throw error(optionToken, "-m multiport needs -p tcp, -p udp, -p udplite, -p sctp or -p dccp"
-            + " (not negated) before its options");
-      }
-      if (direction != null) {
-        throw error(optionToken, "-m multiport takes only one of --sports, --dports and --ports");
-      }
-      direction = switch (option) {
-        case "--sports" -> MultiportMatch.Direction.SOURCE;
-        case "--dports" -> MultiportMatch.Direction.DESTINATION;
-        default -> MultiportMatch.Direction.EITHER;
-      };
-      int slots = 0;
-      for (String p : arg.text.split(",", -1)) {
-        if (p.isEmpty()) {
-          throw error(arg, "empty port in " + option + " " + arg.text
-              + "; expected a comma-separated list of ports and FIRST:LAST ranges");
-        }
-        int colon = p.indexOf(':');
-        PortRange r;
-        if (colon < 0) {
-          r = PortRange.of(port(arg, option, p));
-        } else {
-          int first = port(arg, option, p.substring(0, colon));
-          int last = port(arg, option, p.substring(colon + 1));
-          if (first > last) {
-            throw error(arg, "port range " + p + " in " + option
-                + " is empty; expected FIRST:LAST with FIRST not above LAST");
-          }
-          r = PortRange.of(first, last);
-        }
-        slots += r.isSingle() ? 1 : 2;
-        ports.add(r);
-      }
-      if (slots > MultiportMatch.MAX_PORTS) {
-        throw error(arg, option + " lists " + slots + " ports (a range counts as two); -m multiport"
-            + " allows at most " + MultiportMatch.MAX_PORTS);
-      }
-    }
-
-    @Override
-    Match finish() {
-      if (direction == null) {
-        throw error(at, "-m multiport needs --sports, --dports or --ports");
-      }
-      return new MultiportMatch(direction, ImmutableList.copyOf(ports), negated);
-    }
-  }
-
-  /** {@code -m comment --comment TEXT}. */
-  private final class CommentParser extends ModuleParser {
-    private String text;
-
-    CommentParser(Token at) {
-      super("comment", at);
-    }
-
-    @Override
-    String canonical(String option) {
-      return option.equals("--comment") ? option : null;
-    }
-
-    @Override
-    List<String> options() {
-      return COMMENT_OPTIONS;
-    }
-
-    @Override
-    boolean negatable(String option) {
-      return false;
-    }
-
-    @Override
-    void value(String option, Token optionToken, Token arg) {
-      text = arg.text;
-    }
-
-    @Override
-    Match finish() {
-      require("--comment");
-      return new CommentMatch(text);
-    }
-  }
-
-  // ---------------------------------------------------------------- targets
-
-  /** A target extension ({@code -j NAME}) while its options are read. */
-  private abstract class TargetParser {
-    final String name;
-    final Token at;
-    final List<Token> raw = new ArrayList<>(4);
-    final Map<String, Token> given = new HashMap<>(4);
-    boolean opaque;
-
-    TargetParser(Token at) {
-      this.name = at.text;
-      this.at = at;
-    }
-
-    abstract List<String> options();
-
-    /** Options that take no argument. */
-    Set<String> flags() {
-      return Set.of();
-    }
-
-    /** Real options mlb does not model, with their number of arguments; they make the target opaque. */
-    Map<String, Integer> unmodelled() {
-      return Map.of();
-    }
-
-    boolean knows(String option) {
-      return options().contains(option) || unmodelled().containsKey(option);
-    }
-
-    void option(Token t, RuleParser rule) {
-      if (unmodelled().containsKey(t.text)) {
-        opaque = true;
-        raw.add(t);
-        for (int i = 0; i < unmodelled().get(t.text); i++) {
-          raw.add(rule.argumentOf(t));
-        }
-        return;
-      }
-      if (given.containsKey(t.text)) {
-        throw error(t, "-j " + name + ": option " + quoted(t.text) + " can only be given once");
-      }
-      given.put(t.text, t);
-      raw.add(t);
-      Token arg = null;
-      if (!flags().contains(t.text)) {
-        arg = rule.argumentOf(t);
-        raw.add(arg);
-      }
-      value(t, arg, rule);
-    }
-
-    abstract void value(Token option, Token arg, RuleParser rule);
-
-    abstract Target finish();
-  }
-
-  private final class OpaqueTargetParser extends TargetParser {
-    OpaqueTargetParser(Token at) {
-      super(at);
-      opaque = true;
-    }
-
-    @Override
-    List<String> options() {
-      return List.of();
-    }
-
-    @Override
-    void value(Token option, Token arg, RuleParser rule) {}
-
-    @Override
-    Target finish() {
-      return opaqueTarget(name, raw);
-    }
-  }
-
-  /** {@code -j MARK} and {@code -j CONNMARK}. */
-  private final class MarkTargetParser extends TargetParser {
-    private static final List<String> OPERATIONS = MARK_OPERATIONS;
-    private final boolean connmark;
-    private Token operation;
-    private long value;
-    private long mask;
-    private final Map<String, Long> masks = new HashMap<>();
-
-    MarkTargetParser(Token at, boolean connmark) {
-      super(at);
-      this.connmark = connmark;
-    }
-
-    @Override
-    List<String> options() {
-      return connmark ? CONNMARK_OPTIONS : OPERATIONS;
-    }
-
-    @Override
-    Set<String> flags() {
-      return CONNMARK_FLAGS;
-    }
-
-    @Override
-    Map<String, Integer> unmodelled() {
-      return connmark ? CONNMARK_UNMODELLED : Map.of();
-    }
-
-    private String operations() {
-      List<String> ops = new ArrayList<>(OPERATIONS);
-      if (connmark) {
-        ops.add("--save-mark");
-        ops.add("--restore-mark");
-      }
-      return join(ops, "or");
-    }
-
-    @Override
-    void value(Token option, Token arg, RuleParser rule) {
-      String o = option.text;
-      boolean isMask = o.equals("--nfmask") || o.equals("--ctmask") || o.equals("--mask");
-      if (isMask) {
-        if (o.equals("--mask") && (given.containsKey("--nfmask") || given.containsKey("--ctmask"))
-            || !o.equals("--mask") && given.containsKey("--mask")) {
-          throw error(option, "-j CONNMARK: --mask sets both --nfmask and --ctmask;"
-              + " it cannot be combined with them");
-        }
-        masks.put(o, parseU32(arg, o));
-        return;
-      }
-      if (operation != null) {
-        throw error(option, "-j " + name + ": " + o + " cannot be combined with " + operation.text
-            + "; expected exactly one of " + operations());
-      }
-      operation = option;
-      switch (o) {
-        case "--set-xmark" -> {
-          Mark m = parseMark(arg, o);
-          value = m.value();
-          mask = m.mask();
-        }
-        case "--set-mark" -> {
-          Mark m = parseMark(arg, o);
-          value = m.value();
-          mask = m.mask() | m.value();
-        }
-        case "--and-mark" -> {
-          value = 0;
-          mask = ~parseU32(arg, o) & Mark.FULL_MASK;
-        }
-        case "--or-mark" -> {
-          value = parseU32(arg, o);
-          mask = value;
-        }
-        case "--xor-mark" -> {
-          value = parseU32(arg, o);
-          mask = 0;
-        }
-        default -> { } // --save-mark, --restore-mark: masks are read in finish()
-      }
-    }
-
-    private long maskOption(String option) {
-      return masks.getOrDefault(option, masks.getOrDefault("--mask", Mark.FULL_MASK));
-    }
-
-    @Override
-    Target finish() {
-      if (operation == null) {
-        throw error(at, "-j " + name + " needs one of " + operations());
-      }
-      String op = operation.text;
-      boolean save = op.equals("--save-mark");
-      boolean restore = op.equals("--restore-mark");
-      if (!save && !restore) {
-        for (String m : List.of("--nfmask", "--ctmask", "--mask")) {
-          if (given.containsKey(m)) {
-            throw error(given.get(m), "-j CONNMARK: " + m
-                + " only goes with --save-mark or --restore-mark, not with " + op);
-          }
-        }
-        return connmark ? new SetConnmark(value, mask) : new SetMark(value, mask);
-      }
-      long nf = maskOption("--nfmask");
-      long ct = maskOption("--ctmask");
-      return save ? new SaveConnmark(nf, ct) : new RestoreConnmark(nf, ct);
-    }
-  }
-
-  /** {@code P} or {@code P-Q}, as the NAT targets read ports (iptables 1.8.9 allows port 0). */
-  private PortRange natPorts(Token arg, String option, String text, RuleParser rule) {
-    if (!rule.protocolHasPorts()) {
-      throw error(arg, option + " " + arg.text + ": ports need -p tcp, -p udp, -p sctp or -p dccp"
-          + " (not negated) before them in the rule");
-    }
-    int min = 0;
-    int dash = text.indexOf('-');
-    String a = dash < 0 ? text : text.substring(0, dash);
-    String b = dash < 0 ? a : text.substring(dash + 1);
-    long first = Numbers.parseUnsigned(a, 65535);
-    long last = Numbers.parseUnsigned(b, 65535);
-    if (first < min || last < min) {
-      throw error(arg, "bad port " + quoted(first < min ? a : b) + " in " + option + " " + arg.text
-          + "; expected P or P-Q with ports from " + min + " to 65535");
-    }
-    if (first > last) {
-      throw error(arg, "port range " + text + " in " + option
-          + " is empty; expected P-Q with P not above Q");
-    }
-    return PortRange.of((int) first, (int) last);
-  }
-
-  /** {@code -j MASQUERADE}. */
-  private final class MasqueradeParser extends TargetParser {
-    private PortRange ports;
-
-    MasqueradeParser(Token at) {
-      super(at);
-    }
-
-    @Override
-    List<String> options() {
-      return MASQUERADE_OPTIONS;
-    }
-
-    @Override
-    Set<String> flags() {
-      return MASQUERADE_FLAGS;
-    }
-
-    @Override
-    void value(Token option, Token arg, RuleParser rule) {
-      if (option.text.equals("--to-ports")) {
-        ports = natPorts(arg, "--to-ports", arg.text, rule);
-      }
-    }
-
-    @Override
-    Target finish() {
-      return new Masquerade(Optional.ofNullable(ports), given.containsKey("--random"),
-          given.containsKey("--random-fully"));
-    }
-  }
-
-  /** {@code -j SNAT}. */
-  private final class SnatParser extends TargetParser {
-    private IpAddress first;
-    private IpAddress last;
-    private PortRange ports;
-
-    SnatParser(Token at) {
-      super(at);
-    }
-
-    @Override
-    List<String> options() {
-      return SNAT_OPTIONS;
-    }
-
-    @Override
-    Set<String> flags() {
-      return SNAT_FLAGS;
-    }
-
-    @Override
-    void value(Token option, Token arg, RuleParser rule) {
-      if (!option.text.equals("--to-source")) {
-        return;
-      }
-      String text = arg.text;
-      String addresses = text;
-      String portText = null;
-      if (text.startsWith("[")) {
-        int close = text.indexOf(']');
-        if (close < 0) {
-          throw error(arg, "--to-source " + text + ": missing \"]\"; expected [ADDR[-ADDR]]:P[-Q]");
-        }
-        addresses = text.substring(1, close);
-        String rest = text.substring(close + 1);
-        if (!rest.isEmpty()) {
-          if (rest.charAt(0) != ':' || rest.length() == 1) {
-            throw error(arg, "--to-source " + text + ": expected \":PORT\" after \"]\"");
-          }
-          portText = rest.substring(1);
-        }
-      } else if (family == IpFamily.V4) {
-        int colon = text.indexOf(':');
-        if (colon >= 0 && text.indexOf(':', colon + 1) < 0) {
-          addresses = text.substring(0, colon);
-          portText = text.substring(colon + 1);
-        }
-      }
-      int dash = addresses.indexOf('-');
-      String a = dash < 0 ? addresses : addresses.substring(0, dash);
-      String b = dash < 0 ? a : addresses.substring(dash + 1);
-      if (a.isEmpty()) {
-        throw error(arg, "--to-source " + text + ": the address is missing; expected "
-            + (family == IpFamily.V4 ? "ADDR[-ADDR][:P[-Q]]" : "ADDR[-ADDR] or [ADDR[-ADDR]]:P[-Q]"));
-      }
-      first = rule.address(arg, a);
-      last = rule.address(arg, b);
-      rule.checkFamily(arg, "--to-source " + text, first);
-      rule.checkFamily(arg, "--to-source " + text, last);
-      if (first.compareTo(last) > 0) {
-        throw error(arg, "--to-source " + text
-            + ": the address range is empty; the first address must not exceed the last");
-      }
-      if (portText != null) {
-        ports = natPorts(arg, "--to-source", portText, rule);
-      }
-    }
-
-    @Override
-    Target finish() {
-      if (first == null) {
-        throw error(at, "-j SNAT needs --to-source ADDR[-ADDR][:P[-Q]]");
-      }
-      return new Snat(first, last, Optional.ofNullable(ports), given.containsKey("--random"),
-          given.containsKey("--random-fully"), given.containsKey("--persistent"));
     }
   }
 }

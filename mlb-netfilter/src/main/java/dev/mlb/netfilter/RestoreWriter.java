@@ -6,7 +6,6 @@ import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Mark;
-import dev.mlb.api.PortRange;
 import dev.mlb.api.ValidationException;
 import java.io.IOException;
 import java.util.List;
@@ -28,8 +27,9 @@ import java.util.stream.Collectors;
  * // COMMIT
  * }</pre>
  *
- * <p>This class owns all formatting: order, spacing, number formats and quoting. Counters are
- * always {@code [0:0]}.
+ * <p>This class owns the layout (tables, chains, the header options and their order) and the
+ * formatting primitives (hex, marks, probabilities, quoting); each module ({@link Modules})
+ * decides its own options and their order. Counters are always {@code [0:0]}.
  */
 public final class RestoreWriter {
   private RestoreWriter() {}
@@ -65,9 +65,8 @@ public final class RestoreWriter {
   public static void write(Ruleset ruleset, Appendable out) throws IOException {
     checkValid(ruleset);
     StringBuilder chunk = new StringBuilder(CHUNK + 4096);
-    Writers writers = new Writers(chunk);
     for (Table table : ruleset.tables()) {
-      writeTable(chunk, table, writers, out);
+      writeTable(chunk, table, out);
     }
     out.append(chunk);
   }
@@ -83,19 +82,12 @@ public final class RestoreWriter {
   /** One rule as it follows {@code -A CHAIN}, with its leading space; for messages and traces. */
   public static String renderRule(Rule rule) {
     StringBuilder out = new StringBuilder(128);
-    writeRule(out, rule, new Writers(out));
+    writeRule(out, rule);
     return out.toString();
   }
 
-  /** The match and target writers of one output, made once. */
-  private record Writers(MatchWriter matches, TargetWriter targets) {
-    Writers(StringBuilder out) {
-      this(new MatchWriter(out), new TargetWriter(out));
-    }
-  }
-
   /** Writes one table to {@code out}; with {@code sink}, hands {@code out}'s text on whenever it is a chunk. */
-  private static void writeTable(StringBuilder out, Table table, Writers writers, Appendable sink)
+  private static void writeTable(StringBuilder out, Table table, Appendable sink)
       throws IOException {
     out.append('*').append(table.name().id()).append('\n');
     for (Chain chain : table.chains()) {
@@ -106,7 +98,7 @@ public final class RestoreWriter {
     for (Chain chain : table.chains()) {
       for (Rule rule : chain.rules()) {
         out.append("-A ").append(chain.name());
-        writeRule(out, rule, writers);
+        writeRule(out, rule);
         out.append('\n');
         if (sink != null && out.length() >= CHUNK) {
           sink.append(out);
@@ -117,7 +109,7 @@ public final class RestoreWriter {
     out.append("COMMIT\n");
   }
 
-  private static void writeRule(StringBuilder out, Rule rule, Writers writers) {
+  private static void writeRule(StringBuilder out, Rule rule) {
     if (rule.source().isPresent()) {
       out.append(rule.sourceNegated() ? " ! -s " : " -s ");
       appendPrefix(out, rule.source().get());
@@ -138,12 +130,39 @@ public final class RestoreWriter {
     List<Match> matches = rule.matches();
     for (int i = 0; i < matches.size(); i++) {
       Match m = matches.get(i);
+      MatchModule<Match> module = Modules.of(m);
+      if (module == null) {
+        throw new IllegalArgumentException(unwritable("match", m.getClass(), "-m " + m.module()));
+      }
       out.append(" -m ").append(m.module());
-      m.accept(writers.matches());
+      module.write(m, out);
     }
     if (rule.target().isPresent()) {
-      rule.target().get().accept(writers.targets());
+      writeTarget(out, rule.target().get());
     }
+  }
+
+  /** {@code -j VERDICT}, {@code -j CHAIN}, {@code -g CHAIN} or a target module's text. */
+  private static void writeTarget(StringBuilder out, Target target) {
+    if (target instanceof Verdict v) {
+      out.append(" -j ").append(v.name());
+    } else if (target instanceof Jump j) {
+      out.append(" -j ").append(j.chain());
+    } else if (target instanceof Goto g) {
+      out.append(" -g ").append(g.chain());
+    } else {
+      TargetModule<Target> module = Modules.of(target);
+      if (module == null) {
+        throw new IllegalArgumentException(unwritable("target", target.getClass(), "-j " + target.name()));
+      }
+      module.write(target, out);
+    }
+  }
+
+  /** Why a match or target of a type without a module cannot be written (validation says the same). */
+  static String unwritable(String kind, Class<?> type, String what) {
+    return what + ": no module of mlb writes the " + kind + " type " + type.getName()
+        + "; add one to dev.mlb.netfilter.Modules or use Opaque" + (kind.equals("match") ? "Match" : "Target");
   }
 
   /** {@code address/length}, as {@link IpPrefix#toString()} writes it, without the garbage for IPv4. */
@@ -162,7 +181,7 @@ public final class RestoreWriter {
   private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
 
   /** {@code 0x} and lower-case hexadecimal, as {@link Mark#hex} writes it. */
-  private static void appendHex(StringBuilder out, long v) {
+  static void appendHex(StringBuilder out, long v) {
     out.append("0x");
     if (v == 0) {
       out.append('0');
@@ -174,19 +193,11 @@ public final class RestoreWriter {
   }
 
   /** As {@link Mark#toString()}: the value, and the mask unless it is all ones. */
-  private static void appendMark(StringBuilder out, Mark mark) {
+  static void appendMark(StringBuilder out, Mark mark) {
     appendHex(out, mark.value());
     if (!mark.isFullMask()) {
       out.append('/');
       appendHex(out, mark.mask());
-    }
-  }
-
-  /** As {@link PortRange#toString()}: {@code N} or {@code FIRST:LAST}. */
-  private static void appendPorts(StringBuilder out, PortRange range) {
-    out.append(range.first());
-    if (!range.isSingle()) {
-      out.append(':').append(range.last());
     }
   }
 
@@ -266,7 +277,7 @@ public final class RestoreWriter {
   }
 
   /** Appends the arguments of an unmodelled module or target: quoted ones as iptables-save quotes. */
-  private static void appendArguments(StringBuilder out, List<String> arguments, Set<Integer> quoted) {
+  static void appendArguments(StringBuilder out, List<String> arguments, Set<Integer> quoted) {
     for (int i = 0; i < arguments.size(); i++) {
       if (quoted.contains(i)) {
         out.append(" \"");
@@ -285,215 +296,6 @@ public final class RestoreWriter {
         out.append('\\');
       }
       out.append(c);
-    }
-  }
-
-  private static final class MatchWriter implements Match.Visitor<Void> {
-    private final StringBuilder out;
-
-    MatchWriter(StringBuilder out) {
-      this.out = out;
-    }
-
-    private void states(String option, boolean negated, Iterable<ConnState> states) {
-      out.append(negated ? " ! " : " ").append(option).append(' ');
-      boolean first = true;
-      for (ConnState s : states) {
-        if (!first) {
-          out.append(',');
-        }
-        out.append(s.name());
-        first = false;
-      }
-    }
-
-    @Override
-    public Void visitState(StateMatch m) {
-      states("--state", m.negated(), m.states());
-      return null;
-    }
-
-    @Override
-    public Void visitConntrack(ConntrackMatch m) {
-      states("--ctstate", m.negated(), m.states());
-      return null;
-    }
-
-    @Override
-    public Void visitConnmark(ConnmarkMatch m) {
-      out.append(m.negated() ? " ! --mark " : " --mark ");
-      appendMark(out, m.mark());
-      return null;
-    }
-
-    @Override
-    public Void visitMark(MarkMatch m) {
-      out.append(m.negated() ? " ! --mark " : " --mark ");
-      appendMark(out, m.mark());
-      return null;
-    }
-
-    @Override
-    public Void visitStatistic(StatisticMatch m) {
-      String not = m.negated() ? " !" : "";
-      if (m.mode() instanceof Statistic.Nth nth) {
-        out.append(" --mode nth").append(not)
-            .append(" --every ").append(nth.every())
-            .append(" --packet ").append(nth.packet());
-      } else {
-        Statistic.Random random = (Statistic.Random) m.mode();
-        out.append(" --mode random").append(not).append(" --probability ");
-        appendProbability(out, random);
-      }
-      return null;
-    }
-
-    @Override
-    public Void visitPort(PortMatch m) {
-      if (m.source().isPresent()) {
-        port("--sport", m.source().get());
-      }
-      if (m.destination().isPresent()) {
-        port("--dport", m.destination().get());
-      }
-      return null;
-    }
-
-    private void port(String option, PortCriterion c) {
-      out.append(c.negated() ? " ! " : " ").append(option).append(' ');
-      appendPorts(out, c.range());
-    }
-
-    @Override
-    public Void visitMultiport(MultiportMatch m) {
-      out.append(m.negated() ? " ! " : " ").append(m.direction().option()).append(' ');
-      out.append(m.ports().stream().map(PortRange::toString).collect(Collectors.joining(",")));
-      return null;
-    }
-
-    @Override
-    public Void visitComment(CommentMatch m) {
-      out.append(" --comment");
-      appendSaveString(out, m.text());
-      return null;
-    }
-
-    @Override
-    public Void visitOpaque(OpaqueMatch m) {
-      appendArguments(out, m.arguments(), m.quoted());
-      return null;
-    }
-  }
-
-  private static final class TargetWriter implements Target.Visitor<Void> {
-    private final StringBuilder out;
-
-    TargetWriter(StringBuilder out) {
-      this.out = out;
-    }
-
-    @Override
-    public Void visitVerdict(Verdict t) {
-      out.append(" -j ").append(t.name());
-      return null;
-    }
-
-    @Override
-    public Void visitJump(Jump t) {
-      out.append(" -j ").append(t.chain());
-      return null;
-    }
-
-    @Override
-    public Void visitGoto(Goto t) {
-      out.append(" -g ").append(t.chain());
-      return null;
-    }
-
-    @Override
-    public Void visitSetMark(SetMark t) {
-      out.append(" -j MARK --set-xmark ");
-      appendHex(out, t.value());
-      out.append('/');
-      appendHex(out, t.mask());
-      return null;
-    }
-
-    @Override
-    public Void visitSetConnmark(SetConnmark t) {
-      out.append(" -j CONNMARK --set-xmark ");
-      appendHex(out, t.value());
-      out.append('/');
-      appendHex(out, t.mask());
-      return null;
-    }
-
-    @Override
-    public Void visitSaveConnmark(SaveConnmark t) {
-      out.append(" -j CONNMARK --save-mark --nfmask ");
-      appendHex(out, t.nfmask());
-      out.append(" --ctmask ");
-      appendHex(out, t.ctmask());
-      return null;
-    }
-
-    @Override
-    public Void visitRestoreConnmark(RestoreConnmark t) {
-      out.append(" -j CONNMARK --restore-mark --nfmask ");
-      appendHex(out, t.nfmask());
-      out.append(" --ctmask ");
-      appendHex(out, t.ctmask());
-      return null;
-    }
-
-    @Override
-    public Void visitMasquerade(Masquerade t) {
-      out.append(" -j MASQUERADE");
-      t.toPorts().ifPresent(p -> out.append(" --to-ports ").append(natPorts(p)));
-      flags(t.random(), t.randomFully(), false);
-      return null;
-    }
-
-    @Override
-    public Void visitSnat(Snat t) {
-      out.append(" -j SNAT --to-source ");
-      boolean brackets = t.first().family() == IpFamily.V6 && t.ports().isPresent();
-      if (brackets) {
-        out.append('[');
-      }
-      out.append(t.first());
-      if (!t.last().equals(t.first())) {
-        out.append('-').append(t.last());
-      }
-      if (brackets) {
-        out.append(']');
-      }
-      t.ports().ifPresent(p -> out.append(':').append(natPorts(p)));
-      flags(t.random(), t.randomFully(), t.persistent());
-      return null;
-    }
-
-    private void flags(boolean random, boolean randomFully, boolean persistent) {
-      if (random) {
-        out.append(" --random");
-      }
-      if (randomFully) {
-        out.append(" --random-fully");
-      }
-      if (persistent) {
-        out.append(" --persistent");
-      }
-    }
-
-    private static String natPorts(PortRange p) {
-      return p.isSingle() ? Integer.toString(p.first()) : p.first() + "-" + p.last();
-    }
-
-    @Override
-    public Void visitOpaque(OpaqueTarget t) {
-      out.append(" -j ").append(t.name());
-      appendArguments(out, t.arguments(), t.quoted());
-      return null;
     }
   }
 }

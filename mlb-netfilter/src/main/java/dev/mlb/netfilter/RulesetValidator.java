@@ -3,8 +3,6 @@ package dev.mlb.netfilter;
 import com.google.common.collect.ImmutableSet;
 import dev.mlb.api.Finding;
 import dev.mlb.api.IpFamily;
-import dev.mlb.api.IpPrefix;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -16,7 +14,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-/** The checks behind {@link Ruleset#validate()}. */
+/**
+ * The checks behind {@link Ruleset#validate()}: tables and chains (names, loops, reachability), and
+ * the screen that lets most rules skip {@link RuleChecks}.
+ *
+ * <pre>{@code
+ * RulesetValidator.validate(ruleset);   // errors first, then warnings, each in ruleset order
+ * }</pre>
+ */
 final class RulesetValidator {
 
   /** iptables refuses chain names of XT_EXTENSION_MAXNAMELEN (29) characters or more. */
@@ -36,12 +41,15 @@ final class RulesetValidator {
   private final boolean screened;
   private final List<Finding> errors = new ArrayList<>();
   private final List<Finding> warnings = new ArrayList<>();
+  /** The checks of single rules, reporting to the same lists. */
+  private final RuleChecks ruleChecks;
   /** How many rules went through every check. */
   private int rulesChecked;
 
   private RulesetValidator(Ruleset ruleset, boolean screened) {
     this.ruleset = ruleset;
     this.screened = screened;
+    this.ruleChecks = new RuleChecks(errors, warnings, ruleset.family());
   }
 
   static List<Finding> validate(Ruleset ruleset) {
@@ -78,31 +86,12 @@ final class RulesetValidator {
     return "table " + table.id() + ", chain " + chain + ", rule " + index;
   }
 
-  /**
-   * Where a rule is; its location text is made only for a finding (most rules have none).
-   *
-   * @param index the rule's number in its chain, from 1
-   */
-  private record Site(TableName table, String chain, int index) {
-    String text() {
-      return location(table, chain, index);
-    }
-  }
-
   private void error(String code, String location, String message) {
     errors.add(Finding.error(code, location, message));
   }
 
   private void warning(String code, String location, String message) {
     warnings.add(Finding.warning(code, location, message));
-  }
-
-  private void error(String code, Site site, String message) {
-    error(code, site.text(), message);
-  }
-
-  private void warning(String code, Site site, String message) {
-    warning(code, site.text(), message);
   }
 
   private void checkTable(Table table) {
@@ -139,7 +128,8 @@ final class RulesetValidator {
         int screen = rule.screen();
         if (!screened || (screen & checked) != 0
             || (screen & JUMP) != 0 && !jumpsToUserChain(table, rule, chains)) {
-          checkRule(table, c, i + 1, rule, hooks, named, chains);
+          rulesChecked++;
+          ruleChecks.check(table.name(), c, i + 1, rule, hooks, named, chains);
         }
       }
     }
@@ -210,27 +200,10 @@ final class RulesetValidator {
         screen |= OPAQUE;
       }
     }
-    if ((screen & OPAQUE) == 0) {
-      RulesetValidator probe = new RulesetValidator(null, false);
-      if (probe.findsLocally(rule)) {
-        screen |= LOCAL;
-      }
+    if ((screen & OPAQUE) == 0 && RuleChecks.findsLocally(rule)) {
+      screen |= LOCAL;
     }
     return screen;
-  }
-
-  /** Whether the checks that need only the rule report anything; not for opaque rules. */
-  private boolean findsLocally(Rule rule) {
-    Site where = new Site(TableName.FILTER, "(screen)", 1);
-    if (rule.source().isPresent() && rule.sourceNegated() && rule.source().get().length() == 0
-        || rule.destination().isPresent() && rule.destinationNegated() && rule.destination().get().length() == 0) {
-      return true;
-    }
-    checkMatches(where, rule);
-    if (rule.target().isPresent() && !checkTargetFast(TableName.FILTER, rule.target().get(), null)) {
-      return true;
-    }
-    return !errors.isEmpty() || !warnings.isEmpty();
   }
 
   /** Whether {@code rule} jumps or goes to a user chain of the table (so its target checks pass). */
@@ -258,8 +231,8 @@ final class RulesetValidator {
     for (int i = 0; i < name.length(); i++) {
       char ch = name.charAt(i);
       if (ch <= ' ' || ch >= 0x7f || ch == '"' || ch == '\'' || ch == '\\') {
-        error("chain-name-character", where, "chain name \"" + escape(name) + "\" contains "
-            + describe(ch) + " at position " + (i + 1)
+        error("chain-name-character", where, "chain name \"" + TextChecks.escape(name) + "\" contains "
+            + TextChecks.describe(ch) + " at position " + (i + 1)
             + "; expected printable ASCII without blanks, quotes or backslashes");
         break;
       }
@@ -346,97 +319,8 @@ final class RulesetValidator {
     return found;
   }
 
-  private void checkRule(Table table, Chain chain, int index, Rule rule, Set<Hook> hooks, Optional<Hook> named,
-      Map<String, Chain> chains) {
-    rulesChecked++;
-    Site where = new Site(table.name(), chain.name(), index);
-    IpFamily family = ruleset.family();
-
-    checkAddress(where, "-s", rule.source(), rule.sourceNegated(), family);
-    checkAddress(where, "-d", rule.destination(), rule.destinationNegated(), family);
-
-    if (rule.in().isPresent()) {
-      if (named.isPresent() && !named.get().hasInputInterface()) {
-        error("interface-direction", where, "-i " + rule.in().get() + " in chain " + chain.name()
-            + ": packets at " + chain.name() + " have no input interface; iptables refuses -i there");
-      } else if (!hooks.isEmpty() && noneHas(hooks, true)) {
-        warning("interface-direction", where, "-i " + rule.in().get() + " in chain " + chain.name()
-            + ", which is only reached from " + hooks + ", where packets have no input interface");
-      }
-    }
-    if (rule.out().isPresent()) {
-      if (named.isPresent() && !named.get().hasOutputInterface()) {
-        error("interface-direction", where, "-o " + rule.out().get() + " in chain " + chain.name()
-            + ": packets at " + chain.name() + " have no output interface; iptables refuses -o there");
-      } else if (!hooks.isEmpty() && noneHas(hooks, false)) {
-        warning("interface-direction", where, "-o " + rule.out().get() + " in chain " + chain.name()
-            + ", which is only reached from " + hooks + ", where packets have no output interface");
-      }
-    }
-    int protocol = rule.protocol().isPresent() ? rule.protocol().get().number() : -1;
-    if (family == IpFamily.V6 && protocol == 1) {
-      warning("protocol-family", where, "-p icmp in an IPv6 ruleset never matches; IPv6 uses ipv6-icmp (58)");
-    }
-    if (family == IpFamily.V4 && protocol == 58) {
-      warning("protocol-family", where, "-p ipv6-icmp in an IPv4 ruleset never matches; IPv4 uses icmp (1)");
-    }
-
-    checkMatches(where, rule);
-    Optional<Target> target = rule.target();
-    if (target.isPresent()) {
-      checkTarget(table, chain, where, rule, target.get(), hooks, chains);
-    }
-  }
-
-  /** The checks of the match modules, and of how they combine. */
-  private void checkMatches(Site where, Rule rule) {
-    int portMatches = 0;
-    MatchChecker checker = null;
-    for (Match m : rule.matches()) {
-      if (m instanceof PortMatch) {
-        portMatches++;
-      }
-      if (checker == null) {
-        checker = new MatchChecker(where, rule);
-      }
-      m.accept(checker);
-    }
-    if (portMatches > 1) {
-      error("port-match-repeated", where, "the rule has " + portMatches
-          + " -m tcp/-m udp matches; iptables-nft merges them into one, so write them as one");
-    }
-    checkMarkOptionClash(where, rule);
-  }
-
-  /**
-   * -m mark and -m connmark both take --mark, and iptables hands an option to the module loaded
-   * last that knows it. So after "-m mark ... -m connmark ...", the --mark of a second -m mark goes
-   * to connmark, which refuses it ("connmark: option --mark can only be used once"); the same the
-   * other way round.
-   */
-  private void checkMarkOptionClash(Site where, Rule rule) {
-    String first = null;
-    String other = null;
-    for (Match m : rule.matches()) {
-      if (!(m instanceof MarkMatch) && !(m instanceof ConnmarkMatch)) {
-        continue;
-      }
-      String module = m.module();
-      if (first == null) {
-        first = module;
-      } else if (!module.equals(first)) {
-        other = module;
-      } else if (other != null) {
-        error("match-option-clash", where, "-m " + first + " after -m " + other + ": iptables gives its --mark"
-            + " to -m " + other + " and refuses the rule (\"" + other + ": option --mark can only be used"
-            + " once\"); put every -m " + first + " before the first -m " + other);
-        return;
-      }
-    }
-  }
-
   /** Whether none of {@code hooks} has an input (or output) interface. */
-  private static boolean noneHas(Set<Hook> hooks, boolean input) {
+  static boolean noneHas(Set<Hook> hooks, boolean input) {
     for (Hook h : hooks) {
       if (input ? h.hasInputInterface() : h.hasOutputInterface()) {
         return false;
@@ -452,421 +336,5 @@ final class RulesetValidator {
       }
     }
     return Optional.empty();
-  }
-
-  private void checkAddress(Site where, String option, Optional<IpPrefix> prefix, boolean negated, IpFamily family) {
-    if (prefix.isEmpty()) {
-      return;
-    }
-    IpPrefix p = prefix.get();
-    if (p.family() != family) {
-      error("address-family", where, option + " " + p + " is an " + (p.family() == IpFamily.V4 ? "IPv4" : "IPv6")
-          + " address in an " + (family == IpFamily.V4 ? "IPv4" : "IPv6") + " ruleset");
-    }
-    if (negated && p.length() == 0) {
-      error("address-negated-any", where, "! " + option + " " + p
-          + " matches no packet; iptables-nft refuses it (Invalid argument)");
-    }
-  }
-
-  private static boolean protocolIs(Rule rule, Set<Integer> numbers) {
-    return rule.protocol().isPresent() && !rule.protocolNegated()
-        && numbers.contains(rule.protocol().get().number());
-  }
-
-  private static final Set<Integer> PORT_PROTOCOLS = Set.of(6, 17, 33, 132, 136);
-  private static final Set<Integer> NAT_PORT_PROTOCOLS = Set.of(6, 17, 33, 132);
-
-  private final class MatchChecker implements Match.Visitor<Void> {
-    private final Site where;
-    private final Rule rule;
-
-    MatchChecker(Site where, Rule rule) {
-      this.where = where;
-      this.rule = rule;
-    }
-
-    @Override
-    public Void visitState(StateMatch m) {
-      return null;
-    }
-
-    @Override
-    public Void visitConntrack(ConntrackMatch m) {
-      return null;
-    }
-
-    @Override
-    public Void visitConnmark(ConnmarkMatch m) {
-      if (m.mark().hasBitsOutsideMask()) {
-        warning("mark-outside-mask", where, "-m connmark --mark " + m.mark()
-            + " has value bits outside the mask; (ctmark & mask) can never equal it");
-      }
-      return null;
-    }
-
-    @Override
-    public Void visitMark(MarkMatch m) {
-      if (m.mark().hasBitsOutsideMask()) {
-        warning("mark-outside-mask", where, "-m mark --mark " + m.mark()
-            + " has value bits outside the mask; (mark & mask) can never equal it");
-      }
-      return null;
-    }
-
-    @Override
-    public Void visitStatistic(StatisticMatch m) {
-      if (m.mode() instanceof Statistic.Nth nth) {
-        if (nth.every() < 1 || nth.every() > 0xFFFF_FFFFL) {
-          error("statistic-every", where, "-m statistic --every " + nth.every()
-              + " is outside 1..4294967295; --every 0 would never start a period");
-        } else if (nth.packet() < 0 || nth.packet() >= nth.every()) {
-          error("statistic-packet", where, "-m statistic --packet " + nth.packet() + " with --every "
-              + nth.every() + ": --packet must be 0 to " + (nth.every() - 1));
-        }
-      } else {
-        Statistic.Random r = (Statistic.Random) m.mode();
-        if (r.threshold() < 0 || r.threshold() > Statistic.Random.ONE) {
-          error("statistic-probability", where, "-m statistic --probability " + r.probability()
-              + " is outside [0, 1]");
-        }
-      }
-      return null;
-    }
-
-    @Override
-    public Void visitPort(PortMatch m) {
-      if (!rule.protocol().isPresent() || rule.protocolNegated()
-          || rule.protocol().get().number() != m.protocol().number()) {
-        error("port-match-protocol", where, "-m " + m.module() + " needs -p " + m.protocol()
-            + " in the same rule (without !); the kernel refuses it otherwise");
-      }
-      if (m.source().isPresent() && m.source().get().isNone()) {
-        error("port-match-none", where, "! 0:65535 matches no port; iptables-nft cannot represent it");
-      }
-      if (m.destination().isPresent() && m.destination().get().isNone()) {
-        error("port-match-none", where, "! 0:65535 matches no port; iptables-nft cannot represent it");
-      }
-      return null;
-    }
-
-    @Override
-    public Void visitMultiport(MultiportMatch m) {
-      if (!protocolIs(rule, PORT_PROTOCOLS)) {
-        error("multiport-protocol", where, "-m multiport needs -p tcp, udp, udplite, sctp or dccp"
-            + " in the same rule (without !)");
-      }
-      if (m.slots() > MultiportMatch.MAX_PORTS) {
-        error("multiport-too-many", where, "-m multiport " + m.direction().option() + " lists "
-            + m.slots() + " ports (a range counts as two); the kernel allows at most 15");
-      }
-      return null;
-    }
-
-    @Override
-    public Void visitComment(CommentMatch m) {
-      int bytes = m.text().getBytes(StandardCharsets.UTF_8).length;
-      if (bytes > CommentMatch.MAX_BYTES) {
-        error("comment-length", where, "comment is " + bytes
-            + " bytes; the kernel keeps at most 255");
-      }
-      checkText(where, "comment", m.text());
-      return null;
-    }
-
-    @Override
-    public Void visitOpaque(OpaqueMatch m) {
-      checkName(where, "match module", m.module());
-      checkArguments(where, "-m " + m.module(), m.arguments());
-      checkClaimed(where, "-m " + m.module(), m.arguments(), rule.matches().subList(0, rule.matches().indexOf(m)));
-      if (MODELLED_MODULES.contains(m.module())) {
-        Rule probe = Rule.builder().from(rule).matches(List.of(m)).target(Optional.empty()).build();
-        checkReadsBack(where, "-m " + m.module(), probe);
-      }
-      warning("opaque-match", where, "-m " + m.module()
-          + " is kept verbatim; mlb does not check or simulate it");
-      return null;
-    }
-  }
-
-  /** Words that iptables reads as part of the rule's structure wherever they stand. */
-  private static final Set<String> STRUCTURE_WORDS = Set.of(
-      "-m", "--match", "-j", "--jump", "-g", "--goto", "-s", "--source", "--src", "-d", "--destination",
-      "--dst", "-i", "--in-interface", "-o", "--out-interface", "-p", "--protocol", "-A", "--append",
-      "-I", "--insert", "-N", "--new-chain", "-P", "--policy", "-c", "--set-counters", "-4", "-6",
-      "--ipv4", "--ipv6", "-f", "--fragment");
-
-  /** Modules and targets the parser models: an opaque one of these names may read back as modelled. */
-  private static final Set<String> MODELLED_MODULES = Set.of(
-      "state", "conntrack", "connmark", "mark", "statistic", "tcp", "udp", "multiport", "comment");
-  private static final Set<String> MODELLED_TARGETS = Set.of(
-      "ACCEPT", "DROP", "RETURN", "MARK", "CONNMARK", "MASQUERADE", "SNAT");
-
-  private void checkArguments(Site where, String what, List<String> arguments) {
-    for (String arg : arguments) {
-      checkText(where, what + " argument", arg);
-      if (STRUCTURE_WORDS.contains(arg)) {
-        error("opaque-argument-structure", where, what + " argument \"" + arg
-            + "\" is an option of the rule itself; iptables would read it so, quoted or not");
-      }
-    }
-  }
-
-  /**
-   * An argument of an unmodelled module or target that a modelled module before it knows as an
-   * option: iptables gives it to that module (the text mlb writes has every match before the
-   * target), which then refuses it or reads it as its own.
-   */
-  private void checkClaimed(Site where, String what, List<String> arguments, List<Match> before) {
-    for (String arg : arguments) {
-      for (Match m : before) {
-        if (RestoreParser.modelledOptions(m.module()).contains(arg)) {
-          error("opaque-argument-claimed", where, what + " argument \"" + arg + "\" is an option of -m "
-              + m.module() + " in the same rule; iptables would give it to -m " + m.module());
-          break;
-        }
-      }
-    }
-  }
-
-  /** An unmodelled module or target with a modelled name must read back as itself. */
-  private void checkReadsBack(Site where, String what, Rule probe) {
-    checkReadsBack(where, what, probe, TableName.MANGLE);
-  }
-
-  private void checkReadsBack(Site where, String what, Rule probe, TableName table) {
-    String text = "*" + table.id() + "\n:c - [0:0]\n-A c" + RestoreWriter.renderRule(probe) + "\nCOMMIT\n";
-    String readBack;
-    try {
-      Rule back = RestoreParser.parse("probe", text, ruleset.family()).table(table)
-          .flatMap(t -> t.chain("c")).map(c -> c.rules().get(0)).orElseThrow();
-      if (back.equals(probe)) {
-        return;
-      }
-      readBack = "reads back as" + RestoreWriter.renderRule(back);
-    } catch (dev.mlb.api.ParseException e) {
-      readBack = "does not read back: " + e.problem();
-    }
-    error("opaque-not-verbatim", where, what + " kept verbatim as \"" + RestoreWriter.renderRule(probe).strip()
-        + "\" " + readBack + "; build the modelled match or target instead");
-  }
-
-  private void checkText(Site where, String what, String text) {
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (c < ' ' && c != '\t' || c == 0x7f) {
-        error("text-control-character", where, what + " \"" + escape(text) + "\" contains "
-            + describe(c) + " at position " + (i + 1)
-            + "; a restore file has one rule per line and cannot carry it");
-        return;
-      }
-      if (Character.isSurrogate(c)) {
-        if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
-          i++;   // a well-formed pair: one character outside the BMP
-          continue;
-        }
-        error("text-unpaired-surrogate", where, what + " \"" + escape(text) + "\" contains an unpaired surrogate"
-            + String.format(" U+%04X", (int) c) + " at position " + (i + 1)
-            + "; it has no UTF-8 form and would be written as '?'");
-        return;
-      }
-    }
-  }
-
-  private void checkName(Site where, String what, String name) {
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c <= ' ' || c >= 0x7f || c == '"' || c == '\'' || c == '\\') {
-        error("name-character", where, what + " \"" + escape(name) + "\" contains " + describe(c)
-            + " at position " + (i + 1) + "; expected printable ASCII without blanks or quotes");
-        return;
-      }
-    }
-  }
-
-  private void checkTarget(
-      Table table, Chain chain, Site where, Rule rule, Target target, Set<Hook> hooks,
-      Map<String, Chain> chains) {
-    if (checkTargetFast(table.name(), target, chains)) {
-      return;
-    }
-    target.accept(new Target.Visitor<Void>() {
-      @Override
-      public Void visitVerdict(Verdict t) {
-        if (t == Verdict.DROP && table.name() == TableName.NAT) {
-          error("nat-drop", where, "-j DROP in the nat table: iptables refuses it (\"The nat table is not"
-              + " intended for filtering\"); drop the packets in the filter table instead");
-        }
-        return null;
-      }
-
-      @Override
-      public Void visitJump(Jump t) {
-        checkChainTarget("-j", t.chain());
-        return null;
-      }
-
-      @Override
-      public Void visitGoto(Goto t) {
-        checkChainTarget("-g", t.chain());
-        return null;
-      }
-
-      private void checkChainTarget(String option, String name) {
-        if (table.name().isBuiltin(name)) {
-          error("jump-builtin", where, option + " " + name + ": " + name
-              + " is a built-in chain; only user chains can be jumped to");
-        } else if (!chains.containsKey(name)) {
-          error("jump-undefined", where, option + " " + name + ": table " + table.name().id()
-              + " has no chain \"" + name + "\"");
-        }
-      }
-
-      @Override
-      public Void visitSetMark(SetMark t) {
-        checkU32(where, "MARK --set-xmark value", t.value());
-        checkU32(where, "MARK --set-xmark mask", t.mask());
-        return null;
-      }
-
-      @Override
-      public Void visitSetConnmark(SetConnmark t) {
-        checkU32(where, "CONNMARK --set-xmark value", t.value());
-        checkU32(where, "CONNMARK --set-xmark mask", t.mask());
-        return null;
-      }
-
-      @Override
-      public Void visitSaveConnmark(SaveConnmark t) {
-        checkU32(where, "CONNMARK --save-mark --nfmask", t.nfmask());
-        checkU32(where, "CONNMARK --save-mark --ctmask", t.ctmask());
-        return null;
-      }
-
-      @Override
-      public Void visitRestoreConnmark(RestoreConnmark t) {
-        checkU32(where, "CONNMARK --restore-mark --nfmask", t.nfmask());
-        checkU32(where, "CONNMARK --restore-mark --ctmask", t.ctmask());
-        return null;
-      }
-
-      @Override
-      public Void visitMasquerade(Masquerade t) {
-        checkNat(t.name(), EnumSet.of(Hook.POSTROUTING));
-        if (t.toPorts().isPresent() && !protocolIs(rule, NAT_PORT_PROTOCOLS)) {
-          error("nat-ports-protocol", where, "MASQUERADE --to-ports needs -p tcp, udp, sctp or dccp");
-        }
-        return null;
-      }
-
-      @Override
-      public Void visitSnat(Snat t) {
-        checkNat(t.name(), EnumSet.of(Hook.POSTROUTING, Hook.INPUT));
-        if (t.first().family() != ruleset.family()) {
-          error("address-family", where, "SNAT --to-source " + t.first() + " is not an "
-              + (ruleset.family() == IpFamily.V4 ? "IPv4" : "IPv6") + " address");
-        } else if (t.first().compareTo(t.last()) > 0) {
-          error("nat-range", where, "SNAT --to-source " + t.first() + "-" + t.last()
-              + " is empty; the first address must not exceed the last");
-        }
-        if (t.ports().isPresent() && !protocolIs(rule, NAT_PORT_PROTOCOLS)) {
-          error("nat-ports-protocol", where, "SNAT with ports needs -p tcp, udp, sctp or dccp");
-        }
-        return null;
-      }
-
-      private void checkNat(String name, Set<Hook> allowed) {
-        if (table.name() != TableName.NAT) {
-          error("target-table", where, name + " is only valid in the nat table, not in "
-              + table.name().id());
-          return;
-        }
-        Set<Hook> bad = EnumSet.noneOf(Hook.class);
-        for (Hook h : hooks) {
-          if (!allowed.contains(h)) {
-            bad.add(h);
-          }
-        }
-        if (!bad.isEmpty()) {
-          error("target-hook", where, name + " is only valid in " + allowed + " of the nat table, but chain "
-              + chain.name() + " is reached from " + bad);
-        }
-      }
-
-      @Override
-      public Void visitOpaque(OpaqueTarget t) {
-        checkName(where, "target", t.name());
-        checkArguments(where, "-j " + t.name(), t.arguments());
-        checkClaimed(where, "-j " + t.name(), t.arguments(), rule.matches());
-        if (MODELLED_TARGETS.contains(t.name())) {
-          Rule probe = Rule.builder().from(rule).matches(List.of()).target(t).build();
-          checkReadsBack(where, "-j " + t.name(), probe, table.name());
-        }
-        if (TARGET_NAMES.contains(t.name())) {
-          warning("opaque-target", where, "-j " + t.name()
-              + " is kept verbatim; mlb does not check or simulate it");
-        } else if (chains.containsKey(t.name())) {
-          error("jump-opaque", where, "-j " + t.name() + " is a chain but was read as a target");
-        }
-        return null;
-      }
-    });
-  }
-
-  /**
-   * Whether {@code target} is a common one that passes its checks below, found without a visitor;
-   * false means "run the checks". With {@code chains} null, jumps and gotos count as passing.
-   */
-  private static boolean checkTargetFast(TableName table, Target target, Map<String, Chain> chains) {
-    if (target instanceof Verdict v) {
-      return v != Verdict.DROP || table != TableName.NAT;
-    } else if (target instanceof Jump j) {
-      return chains == null || !table.isBuiltin(j.chain()) && chains.containsKey(j.chain());
-    } else if (target instanceof Goto g) {
-      return chains == null || !table.isBuiltin(g.chain()) && chains.containsKey(g.chain());
-    } else if (target instanceof SetMark t) {
-      return isU32(t.value()) && isU32(t.mask());
-    } else if (target instanceof SetConnmark t) {
-      return isU32(t.value()) && isU32(t.mask());
-    } else if (target instanceof SaveConnmark t) {
-      return isU32(t.nfmask()) && isU32(t.ctmask());
-    } else if (target instanceof RestoreConnmark t) {
-      return isU32(t.nfmask()) && isU32(t.ctmask());
-    }
-    return false;
-  }
-
-  private static boolean isU32(long value) {
-    return value >= 0 && value <= 0xFFFF_FFFFL;
-  }
-
-  private void checkU32(Site where, String what, long value) {
-    if (!isU32(value)) {
-      error("mark-range", where, what + " " + value + " (0x" + Long.toHexString(value)
-          + ") does not fit in 32 bits; marks are 0 to 0xffffffff");
-    }
-  }
-
-  private static String describe(char c) {
-    if (c == '\n') {
-      return "a line break";
-    }
-    if (c == '\r') {
-      return "a carriage return";
-    }
-    if (c == ' ') {
-      return "a space";
-    }
-    if (c < ' ' || c == 0x7f) {
-      return String.format("the control character U+%04X", (int) c);
-    }
-    if (c > 0x7f) {
-      return String.format("the non-ASCII character U+%04X", (int) c);
-    }
-    return "'" + c + "'";
-  }
-
-  private static String escape(String s) {
-    return s.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t");
   }
 }

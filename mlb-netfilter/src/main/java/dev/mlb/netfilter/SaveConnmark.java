@@ -37,9 +37,4 @@ public record SaveConnmark(long nfmask, long ctmask) implements Target {
   public boolean isTerminating() {
     return false;
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitSaveConnmark(this);
-  }
 }

@@ -51,9 +51,4 @@ public record SetConnmark(long value, long mask) implements Target {
   public boolean isTerminating() {
     return false;
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitSetConnmark(this);
-  }
 }

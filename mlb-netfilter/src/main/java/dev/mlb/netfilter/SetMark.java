@@ -56,9 +56,4 @@ public record SetMark(long value, long mask) implements Target {
   public boolean isTerminating() {
     return false;
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitSetMark(this);
-  }
 }

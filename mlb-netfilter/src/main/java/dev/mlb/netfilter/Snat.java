@@ -50,9 +50,4 @@ public record Snat(
   public boolean isTerminating() {
     return true;
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitSnat(this);
-  }
 }

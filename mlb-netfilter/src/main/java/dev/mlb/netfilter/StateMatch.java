@@ -44,9 +44,4 @@ public record StateMatch(ImmutableSet<ConnState> states, boolean negated) implem
   public String module() {
     return "state";
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitState(this);
-  }
 }

@@ -31,9 +31,4 @@ public record StatisticMatch(Statistic mode, boolean negated) implements Match {
   public String module() {
     return "statistic";
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitStatistic(this);
-  }
 }

@@ -8,19 +8,13 @@ package dev.mlb.netfilter;
  * t.isTerminating();                // false: traversal goes on with the next rule
  * }</pre>
  *
- * <p>Sealed; every consumer dispatches through {@link Visitor}.
+ * <p>The rule grammar owns {@link Verdict}, {@link Jump} and {@link Goto}; mlb reads, writes and
+ * checks the target extensions it has a module for: {@link SetMark}, {@link SetConnmark},
+ * {@link SaveConnmark}, {@link RestoreConnmark}, {@link Masquerade}, {@link Snat}, and
+ * {@link OpaqueTarget} for the other target extensions of iptables, kept verbatim. A rule with a
+ * target of another type fails validation ({@code target-type}), and the writer refuses it.
  */
-public sealed interface Target
-    permits Verdict,
-        Jump,
-        Goto,
-        SetMark,
-        SetConnmark,
-        SaveConnmark,
-        RestoreConnmark,
-        Masquerade,
-        Snat,
-        OpaqueTarget {
+public interface Target {
 
   /** The name after {@code -j}: a target extension, a verdict or a chain. */
   String name();
@@ -30,29 +24,4 @@ public sealed interface Target
    * go on with the next rule; jumps return to it.
    */
   boolean isTerminating();
-
-  <R> R accept(Visitor<R> visitor);
-
-  /** One method per target type. */
-  interface Visitor<R> {
-    R visitVerdict(Verdict target);
-
-    R visitJump(Jump target);
-
-    R visitGoto(Goto target);
-
-    R visitSetMark(SetMark target);
-
-    R visitSetConnmark(SetConnmark target);
-
-    R visitSaveConnmark(SaveConnmark target);
-
-    R visitRestoreConnmark(RestoreConnmark target);
-
-    R visitMasquerade(Masquerade target);
-
-    R visitSnat(Snat target);
-
-    R visitOpaque(OpaqueTarget target);
-  }
 }

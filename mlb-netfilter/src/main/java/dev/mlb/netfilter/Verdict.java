@@ -10,9 +10,4 @@ public enum Verdict implements Target {
   public boolean isTerminating() {
     return true;
   }
-
-  @Override
-  public <R> R accept(Visitor<R> visitor) {
-    return visitor.visitVerdict(this);
-  }
 }

@@ -280,13 +280,13 @@ class RestoreParserTest {
 
   @Test
   void unmodelledModulesAndOptionsAreKeptVerbatim() {
-    assertEquals(List.of(OpaqueMatch.of("limit", "--limit", "5/sec", "--limit-burst", "10")),
-        prerouting("-m limit --limit 5/sec --limit-burst 10 -j ACCEPT").matches());
+    assertEquals(List.of(OpaqueMatch.of("hashlimit", "--hashlimit-upto", "5/sec", "--hashlimit-name", "x")),
+        prerouting("-m hashlimit --hashlimit-upto 5/sec --hashlimit-name x -j ACCEPT").matches());
     assertEquals(List.of(OpaqueMatch.of("owner", "!", "--uid-owner", "0")),
         rules(IpFamily.V4, "mangle", "OUTPUT", "-m owner ! --uid-owner 0").get(0).matches());
     // A header option ends an opaque module, with the "!" before it.
-    Rule r = prerouting("-m limit --limit 5/sec ! -s 10.0.0.1 -j ACCEPT");
-    assertEquals(List.of(OpaqueMatch.of("limit", "--limit", "5/sec")), r.matches());
+    Rule r = prerouting("-m length --length 64:128 ! -s 10.0.0.1 -j ACCEPT");
+    assertEquals(List.of(OpaqueMatch.of("length", "--length", "64:128")), r.matches());
     assertEquals(Optional.of(IpPrefix.parse("10.0.0.1/32")), r.source());
     assertTrue(r.sourceNegated());
     // tcp with an option mlb does not model: the whole module, implicit or not.
@@ -368,8 +368,8 @@ class RestoreParserTest {
     assertEquals(Rule.builder().addMatches(OpaqueMatch.of("owner", "!", "--uid-owner", "0"))
             .target(Masquerade.plain()).build(),
         rules(IpFamily.V4, "nat", "POSTROUTING", "-j MASQUERADE -m owner ! --uid-owner 0").get(0));
-    assertEquals(List.of(StateMatch.of(ConnState.NEW), OpaqueMatch.of("limit", "--limit", "5/sec")),
-        prerouting("-m state -m limit --limit 5/sec --state NEW").matches());
+    assertEquals(List.of(StateMatch.of(ConnState.NEW), OpaqueMatch.of("length", "--length", "64")),
+        prerouting("-m state -m length --length 64 --state NEW").matches());
     Rule r = prerouting("-j LOG --log-level 4 ! -s 10.0.0.1 -c 1 2");
     assertEquals(Optional.of(OpaqueTarget.of("LOG", "--log-level", "4")), r.target());
     assertTrue(r.sourceNegated());

@@ -152,7 +152,7 @@ final class RulesetGen {
       List<String> markModules = new ArrayList<>();
       int matches = anInt(0, 4);
       for (int i = 0; i < matches; i++) {
-        int kind = anInt(0, 8);
+        int kind = anInt(0, 9);
         if (kind == 2 || kind == 3) {
           // iptables gives --mark to the module loaded first most recently: after -m connmark,
           // -m mark, a second -m connmark cannot get its --mark. Leave such rules out.
@@ -181,6 +181,7 @@ final class RulesetGen {
             }
           }
           case 7 -> r.addMatches(new CommentMatch(comment()));
+          case 8 -> r.addMatches(limit());
           default -> r.addMatches(opaqueMatch());
         }
       }
@@ -270,6 +271,12 @@ final class RulesetGen {
       return MultiportMatch.of(pick(List.of(MultiportMatch.Direction.values())), ports, chance(30));
     }
 
+    LimitMatch limit() {
+      LimitMatch.Unit unit = pick(List.of(LimitMatch.Unit.values()));
+      LimitMatch m = new LimitMatch(anInt(1, 10_000), unit, LimitMatch.DEFAULT_BURST);
+      return chance(50) ? m : m.withBurst(anInt(0, (int) LimitMatch.MAX_BURST));
+    }
+
     String comment() {
       return word(" abcXYZ019\"'\\#!-_.:/\t$`", " abcXYZ019\"'\\#!-_.:/\t$`", 0, 40);
     }
@@ -277,12 +284,11 @@ final class RulesetGen {
     OpaqueMatch opaqueMatch() {
       if (loadable) {
         return pick(List.of(
-            OpaqueMatch.of("limit", "--limit", anInt(1, 100) + "/sec"),
             OpaqueMatch.of("pkttype", "--pkt-type", pick(List.of("unicast", "broadcast", "multicast"))),
             OpaqueMatch.of("addrtype", "--dst-type", pick(List.of("LOCAL", "UNICAST"))),
             OpaqueMatch.of("length", "--length", anInt(0, 100) + ":" + anInt(101, 1500))));
       }
-      String module = pick(List.of("limit", "owner", "addrtype", "pkttype", "length", "time", "u32x"));
+      String module = pick(List.of("owner", "addrtype", "pkttype", "length", "time", "u32x"));
       List<String> args = new ArrayList<>();
       int n = anInt(0, 4);
       for (int i = 0; i < n; i++) {

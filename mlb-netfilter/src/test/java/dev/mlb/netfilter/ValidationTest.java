@@ -284,9 +284,9 @@ class ValidationTest {
   @Test
   void opaqueArgumentsCannotCarryRuleStructure() {
     Ruleset r = ruleset(IpFamily.V4, table(TableName.FILTER, chain("INPUT",
-        Rule.builder().addMatches(OpaqueMatch.of("limit", "--limit", "5/sec", "-j", "DROP")).build())));
+        Rule.builder().addMatches(OpaqueMatch.of("length", "--length", "64", "-j", "DROP")).build())));
     assertEquals(
-        List.of("error [opaque-argument-structure] table filter, chain INPUT, rule 1: -m limit argument \"-j\" is an"
+        List.of("error [opaque-argument-structure] table filter, chain INPUT, rule 1: -m length argument \"-j\" is an"
             + " option of the rule itself; iptables would read it so, quoted or not"),
         errors(r));
   }
@@ -299,14 +299,14 @@ class ValidationTest {
         Rule.builder().addMatches(StateMatch.of(ConnState.NEW))
             .target(OpaqueTarget.of("LOG", "--log-prefix", "x", "--state")).build(),
         Rule.builder().protocol(Protocol.TCP).addMatches(PortMatch.tcpDestination(PortRange.of(22)),
-            OpaqueMatch.of("limit", "--limit", "5/sec", "--dport")).build(),
-        Rule.builder().addMatches(OpaqueMatch.of("limit", "--limit", "5/sec", "--mark"), MarkMatch.of(Mark.of(1)))
+            OpaqueMatch.of("length", "--length", "64", "--dport")).build(),
+        Rule.builder().addMatches(OpaqueMatch.of("length", "--length", "64", "--mark"), MarkMatch.of(Mark.of(1)))
             .build())));
     assertEquals(
         List.of(
             "error [opaque-argument-claimed] table filter, chain INPUT, rule 1: -j LOG argument \"--state\" is an"
                 + " option of -m state in the same rule; iptables would give it to -m state",
-            "error [opaque-argument-claimed] table filter, chain INPUT, rule 2: -m limit argument \"--dport\" is an"
+            "error [opaque-argument-claimed] table filter, chain INPUT, rule 2: -m length argument \"--dport\" is an"
                 + " option of -m tcp in the same rule; iptables would give it to -m tcp"),
         errors(r));
   }
@@ -326,5 +326,34 @@ class ValidationTest {
                 + " \"-j MARK --set-mark 1\" reads back as -j MARK --set-xmark 0x1/0xffffffff; build the modelled"
                 + " match or target instead"),
         errors(r));
+  }
+
+  /** A match type of another library, which no module of mlb reads, writes or checks. */
+  private record ForeignMatch(String module) implements Match {}
+
+  /** A target type of another library. */
+  private record ForeignTarget(String name) implements Target {
+    @Override
+    public boolean isTerminating() {
+      return false;
+    }
+  }
+
+  @Test
+  void typesWithoutAModuleAreRefused() {
+    Rule rule = Rule.builder().addMatches(new ForeignMatch("geoip")).target(new ForeignTarget("TARPIT")).build();
+    Ruleset r = ruleset(IpFamily.V4, table(TableName.FILTER, chain("INPUT", rule)));
+    String match = "-m geoip: no module of mlb writes the match type " + ForeignMatch.class.getName()
+        + "; add one to dev.mlb.netfilter.Modules or use OpaqueMatch";
+    String target = "-j TARPIT: no module of mlb writes the target type " + ForeignTarget.class.getName()
+        + "; add one to dev.mlb.netfilter.Modules or use OpaqueTarget";
+    assertEquals(
+        List.of("error [match-type] table filter, chain INPUT, rule 1: " + match,
+            "error [target-type] table filter, chain INPUT, rule 1: " + target),
+        errors(r));
+    assertThrows(ValidationException.class, () -> RestoreWriter.render(r));
+    assertEquals(match, assertThrows(IllegalArgumentException.class, () -> RestoreWriter.renderRule(rule)).getMessage());
+    assertEquals(target, assertThrows(IllegalArgumentException.class,
+        () -> RestoreWriter.renderRule(Rule.builder().target(new ForeignTarget("TARPIT")).build())).getMessage());
   }
 }

@@ -19,6 +19,7 @@ import dev.mlb.netfilter.ConntrackMatch;
 import dev.mlb.netfilter.Goto;
 import dev.mlb.netfilter.Hook;
 import dev.mlb.netfilter.Jump;
+import dev.mlb.netfilter.LimitMatch;
 import dev.mlb.netfilter.MarkMatch;
 import dev.mlb.netfilter.Masquerade;
 import dev.mlb.netfilter.Match;
@@ -458,15 +459,16 @@ public final class RulesetGenerator {
   }
 
   /**
-   * Opaque matches whose iptables-save form is exactly their input form. (mlb keeps opaque modules
-   * verbatim, so only such forms can come back unchanged: {@code --limit 60/hour} is saved as
-   * {@code 1/min}, and IPv6 has no {@code --dst-type BROADCAST}; both are the module's business.)
+   * A {@code -m limit}, or an opaque match whose iptables-save form is exactly its input form. (mlb
+   * keeps opaque modules verbatim, so only such forms can come back unchanged: IPv6 has no
+   * {@code --dst-type BROADCAST}, which is the module's business.)
    */
   private Match opaqueMatch(IpFamily family) {
     return switch (random.nextInt(4)) {
-      case 0 -> OpaqueMatch.of("limit", "--limit", chance(0.5)
-          ? (1 + random.nextInt(100)) + "/sec"
-          : (1 + random.nextInt(59)) + "/" + pick(List.of("min", "hour")));
+      case 0 -> chance(0.5)
+          ? LimitMatch.perSecond(1 + random.nextInt(100))
+          : new LimitMatch(1 + random.nextInt(59), pick(List.of(LimitMatch.Unit.MINUTE, LimitMatch.Unit.HOUR)),
+              LimitMatch.DEFAULT_BURST);
       case 1 -> OpaqueMatch.of("addrtype", "--dst-type", family == IpFamily.V4
           ? pick(List.of("LOCAL", "UNICAST", "BROADCAST", "MULTICAST"))
           : pick(List.of("LOCAL", "UNICAST", "MULTICAST")));
