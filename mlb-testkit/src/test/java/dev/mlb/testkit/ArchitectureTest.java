@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * Which part of mlb may use which, checked on the compiled main classes of all four modules (see
  * the README, "Architecture"). Modules: mlb-api is used by mlb-netfilter and mlb-iproute, which know
  * nothing of each other; mlb-testkit uses all three. Inside mlb-testkit, from the top: {@code cli};
- * {@code live}; {@code check}; {@code gen} and {@code kernel}; {@code sim} and {@code policyfile}.
+ * {@code watch}; {@code live}; {@code check}; {@code gen} and {@code kernel}; {@code sim} and {@code policyfile}.
  */
 class ArchitectureTest {
   private static JavaClasses mlb;
@@ -43,6 +43,7 @@ class ArchitectureTest {
   void testkitPackagesAreLayered() {
     layeredArchitecture().consideringOnlyDependenciesInLayers()
         .layer("cli").definedBy("dev.mlb.testkit.cli..")
+        .layer("watch").definedBy("dev.mlb.testkit.watch..")
         .layer("live").definedBy("dev.mlb.testkit.live..")
         .layer("check").definedBy("dev.mlb.testkit.check..")
         .layer("gen").definedBy("dev.mlb.testkit.gen..")
@@ -50,12 +51,13 @@ class ArchitectureTest {
         .layer("sim").definedBy("dev.mlb.testkit.sim..")
         .layer("policyfile").definedBy("dev.mlb.testkit.policyfile..")
         .whereLayer("cli").mayNotBeAccessedByAnyLayer()
-        .whereLayer("live").mayOnlyBeAccessedByLayers("cli")
-        .whereLayer("check").mayOnlyBeAccessedByLayers("cli", "live")
+        .whereLayer("watch").mayOnlyBeAccessedByLayers("cli")
+        .whereLayer("live").mayOnlyBeAccessedByLayers("cli", "watch")
+        .whereLayer("check").mayOnlyBeAccessedByLayers("cli", "watch", "live")
         .whereLayer("gen").mayOnlyBeAccessedByLayers("cli", "live", "check")
         .whereLayer("kernel").mayOnlyBeAccessedByLayers("cli", "live")
         .whereLayer("sim").mayOnlyBeAccessedByLayers("cli", "live", "check", "gen", "kernel")
-        .whereLayer("policyfile").mayOnlyBeAccessedByLayers("cli", "live", "check", "gen")
+        .whereLayer("policyfile").mayOnlyBeAccessedByLayers("cli", "watch", "live", "check", "gen")
         .check(mlb);
   }
 

@@ -105,6 +105,21 @@ public final class Deployment {
     return Failover.resolveDown(policy, down, record(Ownership.of(policy).name()));
   }
 
+  /**
+   * The uplinks of {@code policy} whose interface this router does not have now (a PPP or
+   * tunnel link that is not up yet, a removed device), by name.
+   */
+  public Set<String> absentUplinks(dev.mlb.api.policy.BalancingPolicy policy) {
+    Set<String> out = new LinkedHashSet<>();
+    for (dev.mlb.api.policy.Uplink u : policy.uplinks()) {
+      String key = Failover.presenceKey(u.iface(), Ownership.of(policy).families());
+      if (!router.run("sysctl", "-n", key).ok()) {
+        out.add(u.name());
+      }
+    }
+    return out;
+  }
+
   /** The state record of the policy named {@code name} (its chain prefix), if mlb applied one. */
   public Optional<StateRecord> record(String name) {
     return StateRecord.read(stateDir, name);
