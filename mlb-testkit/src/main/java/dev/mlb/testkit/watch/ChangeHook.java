@@ -90,7 +90,7 @@ public final class ChangeHook implements AutoCloseable {
       if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
-        log.accept("on-change: " + line + " ran longer than " + limit.toSeconds() + " s and was killed");
+        log.accept("on-change: " + line + " ran longer than " + ToolProber.seconds(limit) + "s and was killed");
         return;
       }
       pump.join(1000);
