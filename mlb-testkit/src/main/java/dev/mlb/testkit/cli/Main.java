@@ -34,6 +34,7 @@ import picocli.CommandLine.Command;
       ApplyCommand.class,
       RemoveCommand.class,
       StatusCommand.class,
+      WatchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

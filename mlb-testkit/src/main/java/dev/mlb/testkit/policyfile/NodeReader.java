@@ -204,6 +204,11 @@ abstract class NodeReader {
       error(n, path, "expected " + expected + ", got " + got(n));
       return null;
     }
+    return durationOf(m);
+  }
+
+  /** The duration {@link #DURATION} matched. */
+  static java.time.Duration durationOf(java.util.regex.Matcher m) {
     long v = Long.parseLong(m.group(1));
     return switch (m.group(2)) {
       case "ms" -> java.time.Duration.ofMillis(v);

@@ -220,6 +220,19 @@ public final class PolicyFile {
   }
 
   /** A duration in the largest unit that holds it whole: {@code 1h}, {@code 2m}, {@code 1s}, {@code 500ms}. */
+  /**
+   * A duration as a policy file writes one: {@code 500ms}, {@code 1s}, {@code 2m}, {@code 1h}.
+   *
+   * @throws IllegalArgumentException saying what was expected
+   */
+  public static java.time.Duration parseDuration(String text) {
+    java.util.regex.Matcher m = NodeReader.DURATION.matcher(text);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("expected a duration such as 1s or 500ms (a whole number and ms, s, m or h)");
+    }
+    return NodeReader.durationOf(m);
+  }
+
   static String duration(java.time.Duration d) {
     long ms = d.toMillis();
     if (ms > 0 && ms % 3_600_000 == 0) {
