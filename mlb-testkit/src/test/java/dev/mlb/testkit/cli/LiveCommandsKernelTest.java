@@ -109,12 +109,15 @@ class LiveCommandsKernelTest {
         + " | --name=NAME)"), neither.err());
   }
 
-  /** The systemd unit's commands are commands mlb accepts. */
+  /** The systemd units' commands are commands mlb accepts. */
   @Test
-  void theBootUnitRunsValidCommands() throws IOException {
+  void theUnitsRunValidCommands() throws IOException {
     String unit = Files.readString(Path.of("systemd/mlb.service"));
-    List<String> exec = unit.lines().filter(l -> l.startsWith("ExecStart=") || l.startsWith("ExecStop=")).toList();
-    assertEquals(2, exec.size(), unit);
+    String watch = Files.readString(Path.of("systemd/mlb-watch.service"));
+    List<String> exec = (unit + watch).lines().filter(l -> l.startsWith("ExecStart=") || l.startsWith("ExecStop="))
+        .toList();
+    assertEquals(3, exec.size(), unit + watch);
+    assertTrue(exec.get(2).endsWith(" watch --policy /etc/mlb/policy.yaml"), exec.get(2));
     for (String line : exec) {
       String[] words = line.substring(line.indexOf('=') + 1).split(" ");
       assertEquals(List.of("/usr/bin/java", "-jar", "/usr/lib/mlb/mlb.jar"), List.of(words).subList(0, 3), line);
