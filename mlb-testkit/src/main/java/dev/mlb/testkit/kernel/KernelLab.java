@@ -265,6 +265,30 @@ public final class KernelLab implements AutoCloseable {
     return router;
   }
 
+  /**
+   * The namespace of the provider behind uplink {@code iface}, for tests that make it fail (drop
+   * everything) and recover; its link to the router is {@code r0}.
+   *
+   * @throws IllegalArgumentException if the topology has no such uplink
+   */
+  public Netns provider(InterfaceName iface) {
+    Netns p = providers.get(iface);
+    if (p == null) {
+      throw new IllegalArgumentException("no uplink " + iface + " in this lab; uplinks: " + providers.keySet());
+    }
+    return p;
+  }
+
+  /** The LAN's namespace (its clients' addresses), for long-running clients of a test. */
+  public Netns lan() {
+    return lan;
+  }
+
+  /** The server's namespace, for long-running listeners of a test. */
+  public Netns server() {
+    return server;
+  }
+
   /** The names of every namespace this lab made, deleted by {@link #close()}. */
   public List<String> namespaceNames() {
     return namespaces.stream().map(Netns::name).toList();
