@@ -75,7 +75,7 @@ class FailoverKernelTest {
           }
           sleep(200);
         }
-        StateRecord r = f.deployment.record("mlb").orElseThrow();
+        StateRecord r = f.deployment.record("mlb").orElseThrow();   // since: when the watcher counted the round
         Duration detected = Duration.between(killed, r.uplinks().get("isp2").since());
         Duration bound = f.policy.probing(f.uplink("isp2")).detectionBound();
         assertTrue(detected.compareTo(bound.plusSeconds(1)) <= 0, "detected after " + detected + ", bound " + bound
