@@ -45,15 +45,12 @@ final class ApplyCommand extends LiveCommand {
 
   @Override
   public Integer call() {
-    PolicyInput.Loaded loaded = PolicyInput.load(name(), policy, main.stderr);
-    if (loaded.policy().isEmpty()) {
-      return loaded.exitCode();
+    Ready ready = ready(policy);
+    if (ready.exitCode() != 0) {
+      return ready.exitCode();
     }
-    CompiledPolicy compiled = loaded.policy().get();
-    Optional<Deployment> d = deployment();
-    if (d.isEmpty()) {
-      return Main.INVALID;
-    }
+    CompiledPolicy compiled = ready.policy().get();
+    Optional<Deployment> d = ready.deployment();
     if (!down.isEmpty()) {
       try {
         compiled = CompiledPolicy.compile(d.get().withDown(compiled.policy(), down));

@@ -66,6 +66,23 @@ abstract class LiveCommand implements Callable<Integer> {
   }
 
   /**
+   * What a command that applies needs: the policy file compiled and the deployment on the router;
+   * or, when either is missing (printed already), the exit code to return.
+   */
+  record Ready(Optional<dev.mlb.testkit.check.CompiledPolicy> policy, Optional<Deployment> deployment,
+      int exitCode) {}
+
+  /** Reads and compiles {@code file}, then finds the router (see {@link Ready}). */
+  Ready ready(Path file) {
+    PolicyInput.Loaded loaded = PolicyInput.load(name(), file, main.stderr);
+    if (loaded.policy().isEmpty()) {
+      return new Ready(Optional.empty(), Optional.empty(), loaded.exitCode());
+    }
+    Optional<Deployment> d = deployment();
+    return new Ready(loaded.policy(), d, d.isEmpty() ? Main.INVALID : 0);
+  }
+
+  /**
    * Prints a change that only is to be shown: a dry run (to stdout, exit 0) or one refused for its
    * conflicts (each on one line, to stderr, exit 2).
    */

@@ -68,15 +68,12 @@ final class WatchCommand extends LiveCommand {
       main.stderr.println("mlb watch: --on-change-limit " + onChangeLimit + ": " + e.getMessage());
       return Main.INVALID;
     }
-    PolicyInput.Loaded loaded = PolicyInput.load(name(), policy, main.stderr);
-    if (loaded.policy().isEmpty()) {
-      return loaded.exitCode();
+    Ready ready = ready(policy);
+    if (ready.exitCode() != 0) {
+      return ready.exitCode();
     }
-    CompiledPolicy compiled = loaded.policy().get();
-    Optional<Deployment> d = deployment();
-    if (d.isEmpty()) {
-      return Main.INVALID;
-    }
+    CompiledPolicy compiled = ready.policy().get();
+    Optional<Deployment> d = ready.deployment();
     CountDownLatch stop = new CountDownLatch(1);
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {

@@ -11,10 +11,8 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -65,19 +63,7 @@ public final class ProbeLog {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Path f = file(dir, name);
-    try {
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, name, ".tmp");
-      Files.writeString(tmp, out + "\n", StandardCharsets.UTF_8);
-      try {
-        Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } catch (IOException e) {
-      throw new LiveException("cannot write mlb's probe log " + f + ": " + e.getMessage(), e);
-    }
+    StateRecord.replace(file(dir, name), out + "\n", "probe log");
   }
 
   /**

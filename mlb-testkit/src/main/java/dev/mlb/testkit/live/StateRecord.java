@@ -231,18 +231,28 @@ public record StateRecord(Ownership ownership, Backend backend, ImmutableList<Sy
 
   /** Writes the record into {@code dir} (created if missing), replacing the old one atomically. */
   public void write(Path dir) {
-    Path f = file(dir, ownership.name());
+    replace(file(dir, ownership.name()), toJson(), "state record");
+  }
+
+  /**
+   * Replaces {@code file} with {@code text} atomically (a temporary file beside it, then a move),
+   * creating its directory if missing.
+   *
+   * @throws LiveException naming {@code what} and the file
+   */
+  static void replace(Path file, String text, String what) {
+    Path dir = file.getParent();
     try {
       Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, ownership.name(), ".tmp");
-      Files.writeString(tmp, toJson(), StandardCharsets.UTF_8);
+      Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+      Files.writeString(tmp, text, StandardCharsets.UTF_8);
       try {
-        Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
       }
     } catch (IOException e) {
-      throw new LiveException("cannot write mlb's state record " + f + ": " + e.getMessage(), e);
+      throw new LiveException("cannot write mlb's " + what + " " + file + ": " + e.getMessage(), e);
     }
   }
 

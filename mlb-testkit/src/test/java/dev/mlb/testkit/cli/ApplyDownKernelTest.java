@@ -7,6 +7,7 @@ import dev.mlb.testkit.kernel.FailoverLab;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -17,17 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
  * the same transition as {@code FailoverKernelTest}'s, by hand. nth splits exactly (see there).
  */
 class ApplyDownKernelTest {
-  static final String POLICY = """
-      uplinks:
-        - {name: isp1, interface: ppp0, gateway: 198.51.100.1, weight: 2}
-        - {name: isp2, interface: ppp1, gateway: 198.51.100.17}
-        - {name: isp3, interface: ppp2, gateway: 198.51.100.33}
-      lan:
-        interfaces: [eth0]
-        prefixes: [192.0.2.0/24]
+  static final String POLICY = FailoverLab.policy(List.of("weight: 2", "", ""), """
       balance:
         - {protocol: tcp, ports: [443, 7000]}
-      """;
+      """);
 
   @Test
   void applyDownThenApply(@TempDir Path tmp) throws IOException {

@@ -3,6 +3,7 @@ package dev.mlb.testkit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mlb.testkit.kernel.FailoverLab;
 import dev.mlb.testkit.live.Deployment;
 import dev.mlb.testkit.live.FakeRouter;
 import dev.mlb.testkit.live.ProbeLog;
@@ -23,15 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code mlb watch} and {@code mlb apply --down} on the fake router, with scripted probes. */
 class WatchCommandTest {
-  static final String POLICY = """
-      uplinks:
-        - {name: isp1, interface: ppp0, gateway: 198.51.100.1}
-        - {name: isp2, interface: ppp1, gateway: 198.51.100.17}
-      lan:
-        interfaces: [eth0]
-        prefixes: [192.0.2.0/24]
-      health: {interval: 100ms, timeout: 50ms, down: 2, up: 2}
-      """;
+  static final String POLICY = FailoverLab.policy(List.of("", ""),
+      "health: {interval: 100ms, timeout: 50ms, down: 2, up: 2}\n");
   private final Function<Optional<String>, ToolRunner> routers = LiveCommand.routers;
   private final BooleanSupplier root = LiveCommand.root;
   private final Function<ToolRunner, Prober> probers = WatchCommand.probers;

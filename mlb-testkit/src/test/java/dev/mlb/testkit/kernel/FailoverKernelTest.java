@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mlb.testkit.live.StateRecord;
-import dev.mlb.testkit.watch.ToolProber;
 import dev.mlb.testkit.watch.Watcher;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,33 +26,21 @@ import org.junit.jupiter.api.Test;
  * drops it. The detection bound is mwan3's: interval × down + timeout.
  */
 class FailoverKernelTest {
-  static final String POLICY = """
-      uplinks:
-        - name: isp1
-          interface: ppp0
-          gateway: 198.51.100.1
-          weight: 2
-          # The gateway, a server that answers garbage and an address that never answers: one suffices.
-          health: {targets: [198.51.100.1, "tcp:203.0.113.10:7001", 203.0.113.77]}
-        - {name: isp2, interface: ppp1, gateway: 198.51.100.17}
-        - {name: isp3, interface: ppp2, gateway: 198.51.100.33}
-      lan:
-        interfaces: [eth0]
-        prefixes: [192.0.2.0/24]
+  /** 2:1:1; isp1 probes its gateway, a server that answers garbage and an address that never answers. */
+  static final String POLICY = FailoverLab.policy(List.of(
+      "weight: 2, health: {targets: [198.51.100.1, \"tcp:203.0.113.10:7001\", 203.0.113.77]}", "", ""), """
       balance:
         - {protocol: tcp, ports: [443, 7000]}
       health: {interval: 1s, timeout: 1s, down: 2, up: 2}
-      """;
+      """);
 
   @Test
   void watchDetectsADeadProviderMovesNewFlowsAndComesBack() {
     List<String> log = Collections.synchronizedList(new ArrayList<>());
     try (FailoverLab f = FailoverLab.start(POLICY)) {
       f.garbageServer();
-      Watcher w = Watcher.of(f.deployment, f.policy, new ToolProber(f.router, Clock.systemUTC()), log::add);
+      Watcher w = f.watch(log);
       try {
-        w.begin();
-        w.start();
         // The long-lived connection is the first new flow: nth gives it to isp1.
         FailoverLab.Echo echo = f.echo(45000);
         echo.exchange();
@@ -117,27 +103,18 @@ class FailoverKernelTest {
     }
   }
 
-  static final String TIERS = """
-      uplinks:
-        - {name: isp1, interface: ppp0, gateway: 198.51.100.1}
-        - {name: isp2, interface: ppp1, gateway: 198.51.100.17}
-        - {name: isp3, interface: ppp2, gateway: 198.51.100.33, tier: 2}
-      lan:
-        interfaces: [eth0]
-        prefixes: [192.0.2.0/24]
+  static final String TIERS = FailoverLab.policy(List.of("", "", "tier: 2"), """
       balance:
         - {protocol: tcp, ports: [443]}
       health: {interval: 1s, timeout: 1s, down: 2, up: 2}
-      """;
+      """);
 
   @Test
   void theBackupTierCarriesNewFlowsOnlyWhileEveryPrimaryIsDown() {
     List<String> log = Collections.synchronizedList(new ArrayList<>());
     try (FailoverLab f = FailoverLab.start(TIERS)) {
-      Watcher w = Watcher.of(f.deployment, f.policy, new ToolProber(f.router, Clock.systemUTC()), log::add);
+      Watcher w = f.watch(log);
       try {
-        w.begin();
-        w.start();
         assertEquals(Map.of("isp1", 2, "isp2", 2), f.split(4));
         f.kill("isp1");
         FailoverLab.await(() -> w.applied().equals(Set.of("isp1")), Duration.ofSeconds(30), "isp1 down: " + log);
@@ -160,27 +137,19 @@ class FailoverKernelTest {
     }
   }
 
-  static final String TWO = """
-      uplinks:
-        - {name: isp1, interface: ppp0, gateway: 198.51.100.1}
-        - {name: isp2, interface: ppp1, gateway: 198.51.100.17}
-      lan:
-        interfaces: [eth0]
-        prefixes: [192.0.2.0/24]
+  static final String TWO = FailoverLab.policy(List.of("", ""), """
       balance:
         - {protocol: tcp, ports: [443]}
       health: {interval: 1s, timeout: 1s, down: 2, up: 2}
-      """;
+      """);
 
   /** A PPP-like uplink whose interface disappears and comes back: a failed probe, then a clean apply. */
   @Test
   void anInterfaceThatDisappearsIsDownAndComesBackUp() {
     List<String> log = Collections.synchronizedList(new ArrayList<>());
     try (FailoverLab f = FailoverLab.start(TWO)) {
-      Watcher w = Watcher.of(f.deployment, f.policy, new ToolProber(f.router, Clock.systemUTC()), log::add);
+      Watcher w = f.watch(log);
       try {
-        w.begin();
-        w.start();
         assertEquals(Map.of("isp1", 1, "isp2", 1), f.split(2));
         f.lab.router().run("ip", "link", "del", "ppp1").check();
         FailoverLab.await(() -> w.applied().equals(Set.of("isp2")), Duration.ofSeconds(30), "isp2 down: " + log);

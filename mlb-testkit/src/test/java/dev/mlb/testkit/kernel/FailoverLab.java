@@ -14,6 +14,8 @@ import dev.mlb.testkit.live.ToolRunner;
 import dev.mlb.testkit.policyfile.PolicyFile;
 import dev.mlb.testkit.sim.Flow;
 import dev.mlb.testkit.sim.FlowResult;
+import dev.mlb.testkit.watch.ToolProber;
+import dev.mlb.testkit.watch.Watcher;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -92,6 +94,34 @@ public final class FailoverLab implements AutoCloseable {
       throw e;
     }
     return f;
+  }
+
+  /**
+   * A policy for this lab, as policy-file YAML: uplinks {@code isp1}, {@code isp2}, ... on {@code
+   * ppp0}, {@code ppp1}, ... with gateways 198.51.100.1, .17, .33, ... (the lab's providers), each
+   * with its entry of {@code extras} added to its mapping ({@code ""} for none), the LAN {@code eth0}
+   * with 192.0.2.0/24, then {@code rest}.
+   */
+  public static String policy(List<String> extras, String rest) {
+    StringBuilder b = new StringBuilder("uplinks:\n");
+    for (int i = 0; i < extras.size(); i++) {
+      b.append("  - {name: isp").append(i + 1).append(", interface: ppp").append(i).append(", gateway: 198.51.100.")
+          .append(16 * i + 1).append(extras.get(i).isEmpty() ? "" : ", " + extras.get(i)).append("}\n");
+    }
+    return b.append("lan:\n  interfaces: [eth0]\n  prefixes: [192.0.2.0/24]\n").append(rest).toString();
+  }
+
+  /** A watcher of the policy on this lab's router, begun and started, logging to {@code log}. */
+  public Watcher watch(List<String> log) {
+    Watcher w = Watcher.of(deployment, policy, new ToolProber(router, java.time.Clock.systemUTC()), log::add);
+    try {
+      w.begin();
+      w.start();
+    } catch (RuntimeException e) {
+      w.close();
+      throw e;
+    }
+    return w;
   }
 
   public Uplink uplink(String name) {

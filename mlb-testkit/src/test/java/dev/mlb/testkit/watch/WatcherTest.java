@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mlb.api.policy.BalancingPolicy;
+import dev.mlb.testkit.kernel.FailoverLab;
 import dev.mlb.testkit.live.Deployment;
 import dev.mlb.testkit.live.FakeConnection;
 import dev.mlb.testkit.live.FakeRouter;
@@ -28,18 +29,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WatcherTest {
   /** Three uplinks 2:1:1 with gateways; down after 3 failed rounds, up after 2 successful ones. */
-  static final String POLICY = """
-      uplinks:
-        - {name: isp1, interface: ppp0, gateway: 198.51.100.1, weight: 2}
-        - {name: isp2, interface: ppp1, gateway: 198.51.100.17}
-        - {name: isp3, interface: ppp2, gateway: 198.51.100.33}
-      lan:
-        interfaces: [eth0]
-        prefixes: [192.0.2.0/24]
+  static final String POLICY = FailoverLab.policy(List.of("weight: 2", "", ""), """
       balance:
         - {protocol: tcp, ports: [443]}
       health: {interval: 1s, timeout: 500ms, down: 3, up: 2}
-      """;
+      """);
 
   @TempDir Path state;
   final List<String> log = new ArrayList<>();
