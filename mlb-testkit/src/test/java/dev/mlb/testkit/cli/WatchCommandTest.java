@@ -60,10 +60,11 @@ class WatchCommandTest {
     Thread t = new Thread(() -> run.set(MlbRun.of("watch", "--policy", p.toString(), "--state-dir", tmp.toString(),
         "--on-change", "echo \"$MLB_INTERFACE\" >> " + changes)));
     t.start();
-    Deployment d = Deployment.on(router, tmp);
-    // Waits for the transition, which takes 2 rounds of 100 ms; the 60 s limit only ends a broken run.
+    // Waits for the transition, which takes 2 rounds of 100 ms, to end: its last step deletes isp2's
+    // connections (the state record is written before the first step). The 60 s limit only ends a broken run.
     long deadline = System.nanoTime() + 60_000_000_000L;
-    while (!d.record("mlb").map(r -> r.down().contains("isp2")).orElse(false) && System.nanoTime() < deadline) {
+    while (router.log().stream().noneMatch(c -> c.command().get(0).equals("conntrack"))
+        && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
     FakeRouter.Snapshot failedOver = router.snapshot();
@@ -79,6 +80,15 @@ class WatchCommandTest {
     assertEquals("stopped; the rules stay as they are", out.get(out.size() - 1));
     assertEquals(3, out.size(), r.out());
     assertEquals(failedOver.iptables(), router.snapshot().iptables(), "stopping changes no rule");
+    // status: each uplink's state, since when, why, and its last probe round.
+    MlbRun status = MlbRun.of("status", "--name", "mlb", "--state-dir", tmp.toString());
+    assertEquals(0, status.code(), status.out() + status.err());
+    List<String> rows = status.out().lines().toList();
+    assertEquals("uplink  state  since                 cause                       last probe", rows.get(2));
+    assertTrue(rows.get(3).matches("isp1    up     \\S{20}  mlb watch started           \\S{20} ok: 198.51.100.1:"
+        + " answered"), rows.get(3));
+    assertTrue(rows.get(4).matches("isp2    down   \\S{20}  mlb watch: 2 failed rounds  \\S{20} failed:"
+        + " 198.51.100.17: no answer within 0.05s"), rows.get(4));
     // The hook ran once, with the interface in its environment and the uplink and state as arguments.
     assertEquals(List.of("ppp1 isp2 down"), Files.readAllLines(changes));
   }
