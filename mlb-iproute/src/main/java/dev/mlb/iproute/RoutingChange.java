@@ -217,13 +217,30 @@ public final class RoutingChange {
    */
   public String deletions() {
     StringBuilder out = new StringBuilder();
-    for (IpRule r : Lists.reverse(rulesToDelete)) {
+    // rule del removes the first rule at its priority that has every attribute it names, so a rule
+    // that names more goes first: "del ... ipproto tcp" would otherwise take "ipproto tcp dport 80".
+    List<IpRule> rules = new ArrayList<>(Lists.reverse(rulesToDelete));
+    rules.sort(java.util.Comparator.comparingLong((IpRule r) -> -r.priority().orElse(0))
+        .thenComparingInt(r -> -named(r)));
+    for (IpRule r : rules) {
       out.append("rule del ").append(IpBatchWriter.ruleSpec(r)).append('\n');
     }
     for (Route r : Lists.reverse(routesToDelete)) {
       out.append("route del ").append(IpBatchWriter.routeSpec(r)).append('\n');
     }
     return out.toString();
+  }
+
+  /** How many selectors a rule names (a /0 prefix is none: the kernel keeps no prefix then). */
+  private static int named(IpRule r) {
+    int n = r.not() ? 1 : 0;
+    for (java.util.Optional<?> o : List.of(r.from().filter(p -> p.length() > 0), r.to().filter(p -> p.length() > 0),
+        r.fwmark(), r.iif(), r.oif(), r.ipproto(), r.sport(), r.dport())) {
+      n += o.isPresent() ? 1 : 0;
+    }
+    n += r.suppressPrefixLength().isPresent() ? 1 : 0;
+    n += r.suppressIfgroup().isPresent() ? 1 : 0;
+    return n;
   }
 
   @Override
