@@ -71,6 +71,23 @@ class RoutingChangeTest {
         """, RoutingChange.removal(live, MLB).batch());
   }
 
+  /**
+   * The kernel refuses "rule add ... iif eth0 ipproto tcp dport 443" beside a kept rule with a source
+   * and equal otherwise, and "rule del ... ipproto tcp" takes a kept "ipproto tcp dport 443" listed
+   * before it (both checked on Linux 6.18): the kept rule is deleted just before and added again
+   * just after.
+   */
+  @Test
+  void liveRulesTheKernelMatchesLooselyAreMovedOutOfTheWay() {
+    String narrow = "rule add priority 1012 from 192.0.2.128/27 iif eth0 ipproto tcp dport 443 lookup 102 proto 109";
+    String https = "rule add priority 1012 from all iif eth0 ipproto tcp dport 443 lookup 102 proto 109";
+    String tcp = "rule add priority 1012 from all iif eth0 ipproto tcp lookup 102 proto 109";
+    assertEquals(narrow.replace("rule add", "rule del") + "\n" + https + "\n" + narrow + "\n",
+        RoutingChange.between(plan(narrow), plan(https, narrow)).batch());
+    assertEquals(https.replace("rule add", "rule del") + "\n" + tcp.replace("rule add", "rule del") + "\n"
+            + https + "\n", RoutingChange.between(plan(https, tcp), plan(https)).batch());
+  }
+
   @Test
   void anUnchangedPlanIsAnEmptyChange() {
     RoutingChange c = RoutingChange.between(plan(concat(FOREIGN, DESIRED)), plan(DESIRED));
