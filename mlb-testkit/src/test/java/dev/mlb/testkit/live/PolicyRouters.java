@@ -60,6 +60,42 @@ final class PolicyRouters {
     return p;
   }
 
+  /**
+   * {@code p} changed as an administrator or mlb watch changes a policy on the same router: other
+   * weights, in one case in three another strategy, the balanced and router selectors of another
+   * generated policy, and under nth or random some uplinks down (never all).
+   */
+  static BalancingPolicy changed(SplittableRandom r, BalancingPolicy p) {
+    BalancingPolicy other = PolicyGenerator.of(1, 8).generate(r);
+    BalancingPolicy.Builder b = BalancingPolicy.builder().from(p);
+    List<Uplink> uplinks = new ArrayList<>();
+    for (Uplink u : p.uplinks()) {
+      uplinks.add(Uplink.builder().from(u).weight(r.nextBoolean() ? u.weight() : 1 + r.nextInt(10)).build());
+    }
+    b.uplinks(uplinks);
+    dev.mlb.api.policy.Strategy strategy = p.strategy();
+    if (r.nextInt(3) == 0 && !(p.families().contains(IpFamily.V6) && uplinks.stream().anyMatch(u -> u.gateway6().isEmpty()))) {
+      strategy = dev.mlb.api.policy.Strategy.values()[r.nextInt(3)];
+    }
+    b.strategy(strategy);
+    if (r.nextBoolean()) {
+      b.balanced(other.balanced().stream().filter(s -> s.sources().stream().allMatch(x -> p.lanPrefixes().stream()
+          .anyMatch(l -> l.contains(x)))).toList());
+    }
+    if (r.nextBoolean()) {
+      b.router(other.router());
+    }
+    Set<String> down = new LinkedHashSet<>();
+    for (Uplink u : p.uplinks()) {
+      // Multipath cannot fail over (validation says why).
+      if (r.nextInt(3) == 0 && down.size() + 1 < p.uplinks().size() && strategy != dev.mlb.api.policy.Strategy.MULTIPATH) {
+        down.add(u.name());
+      }
+    }
+    b.down(down);
+    return b.build();
+  }
+
   /** A foreign state beside {@code policy}, on its interfaces ({@link ForeignStateGenerator}). */
   static ForeignStateGenerator.ForeignState foreign(SplittableRandom r, BalancingPolicy policy) {
     CompiledPolicy compiled = CompiledPolicy.compile(policy);

@@ -62,6 +62,18 @@ final class SnapshotViews {
         s.wireguard());
   }
 
+  /** {@code s} with each family's ip rules sorted (their order within a priority left out). */
+  static FakeRouter.Snapshot rulesAsSets(FakeRouter.Snapshot s) {
+    ImmutableMap.Builder<IpFamily, String> rules = ImmutableMap.builder();
+    s.rules().forEach((f, json) -> {
+      List<String> all = new ArrayList<>();
+      JsonParser.parseString(json).getAsJsonArray().forEach(e -> all.add(e.toString()));
+      all.sort(null);
+      rules.put(f, String.join(",\n", all));
+    });
+    return new FakeRouter.Snapshot(s.iptables(), rules.build(), s.routes(), s.sysctl(), s.conntrack(), s.wireguard());
+  }
+
   private static String withoutProtocols(String json, List<String> protocols) {
     JsonArray all = JsonParser.parseString(json).getAsJsonArray();
     List<String> kept = new ArrayList<>();
