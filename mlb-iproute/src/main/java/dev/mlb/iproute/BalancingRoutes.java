@@ -19,8 +19,10 @@ import dev.mlb.api.policy.TrafficSelector;
 import dev.mlb.api.policy.Uplink;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -185,7 +187,28 @@ public final class BalancingRoutes {
       findings.add(Finding.info("main-table", "plan",
           "mlb adds no route to the main table: what is not balanced (" + String.join(", ", unbalanced)
               + ") leaves by the main table's default route, which stays the administrator's"));
-      plan.addAllRules(rules);
+      // The kernel takes a rule added without a source or destination for an earlier one that has
+      // one and is equal otherwise ("File exists"; fib_rules.c rule_exists), not the other way round:
+      // among such rules those naming fewer prefixes go first, in the places the group holds. Rules
+      // of one group have one priority and one action, so this changes no route.
+      List<IpRule> input = List.copyOf(rules);
+      List<IpRule> ordered = new ArrayList<>(rules);
+      Map<List<Object>, List<Integer>> groups = new LinkedHashMap<>();
+      for (int i = 0; i < ordered.size(); i++) {
+        IpRule r = ordered.get(i);
+        groups.computeIfAbsent(List.of(r.priority(), r.action(), r.protocol(), r.fwmark(), r.iif(), r.oif(),
+            r.ipproto(), r.sport(), r.dport(), r.suppressPrefixLength(), r.suppressIfgroup()), k -> new ArrayList<>())
+            .add(i);
+      }
+      for (List<Integer> slots : groups.values()) {
+        List<IpRule> members = new ArrayList<>();
+        slots.forEach(i -> members.add(input.get(i)));
+        members.sort(Comparator.comparingInt(r -> (named(r.from()) ? 1 : 0) + (named(r.to()) ? 1 : 0)));
+        for (int k = 0; k < slots.size(); k++) {
+          ordered.set(slots.get(k), members.get(k));
+        }
+      }
+      plan.addAllRules(ordered);
       findings.sort(Comparator.comparing(Finding::severity)); // stable: warnings first, each in plan order
       return Compilation.of(plan.build(), findings);
     }
@@ -249,6 +272,11 @@ public final class BalancingRoutes {
               + " with the kernel's flow hash: the split follows the weights on average, not exactly ("
               + (family == IpFamily.V4 ? "net.ipv4" : "net.ipv6")
               + ".fib_multipath_hash_policy = 1 makes the hash include the ports)"));
+    }
+
+    /** Whether an ip rule's source or destination is one the kernel keeps (not a /0). */
+    private static boolean named(Optional<IpPrefix> p) {
+      return p.isPresent() && p.get().length() > 0;
     }
 
     private Route uplinkRoute(Uplink u, RoutingTable table) {

@@ -35,7 +35,11 @@ import java.util.Set;
  * <p><b>Order.</b> The batch adds missing routes first (a stale route with the same table,
  * destination and metric is overwritten by it, not deleted), so the tables are ready before anything
  * points at them, then missing rules, then deletes stale rules, then stale routes: at no point does a rule
- * lead into a table being filled or emptied. An unchanged plan gives an empty batch.
+ * lead into a table being filled or emptied. An unchanged plan gives an empty batch. The kernel
+ * matches ip rules loosely: it refuses a rule lacking a source or destination beside one that has
+ * it and is equal otherwise, and {@code rule del} removes the first rule that has what it names; a
+ * live rule in the way is deleted just before and added again just after (it has the same priority
+ * and action, so nothing routes differently), and stale rules naming more go first.
  */
 public final class RoutingChange {
   private final IpFamily family;
@@ -44,10 +48,17 @@ public final class RoutingChange {
   private final ImmutableList<IpRule> rulesToDelete;
   private final ImmutableList<Route> routesToDelete;
   private final ImmutableList<String> conflicts;
+  /** Live rules the kernel takes a rule to add for: deleted before the additions, kept ones re-added after. */
+  private final ImmutableList<IpRule> blockers;
+  /** Kept rules listed before a stale one whose rule del would take them: deleted and re-added around it. */
+  private final ImmutableList<IpRule> shadows;
 
   private RoutingChange(IpFamily family, List<Route> routesToAdd, List<IpRule> rulesToAdd,
-      List<IpRule> rulesToDelete, List<Route> routesToDelete, List<String> conflicts) {
+      List<IpRule> rulesToDelete, List<Route> routesToDelete, List<String> conflicts, List<IpRule> blockers,
+      List<IpRule> shadows) {
     this.family = family;
+    this.blockers = ImmutableList.copyOf(blockers);
+    this.shadows = ImmutableList.copyOf(shadows);
     this.routesToAdd = ImmutableList.copyOf(routesToAdd);
     this.rulesToAdd = ImmutableList.copyOf(rulesToAdd);
     this.rulesToDelete = ImmutableList.copyOf(rulesToDelete);
@@ -136,7 +147,58 @@ public final class RoutingChange {
     routesToAdd.forEach(r -> replaced.add(key(r)));
     List<Route> routesToDelete = live.routes().stream()
         .filter(r -> owned(r.protocol(), owner) && !wantedRoutes.contains(r) && !replaced.contains(key(r))).toList();
-    return new RoutingChange(live.family(), routesToAdd, rulesToAdd, rulesToDelete, routesToDelete, conflicts);
+    // The kernel matches rules loosely (fib_rules.c): rule add is "File exists" for a rule whose
+    // source or destination it lacks and that is equal otherwise, and rule del removes the first rule
+    // that has every attribute it names. Such live rules are taken out of the way and put back.
+    List<IpRule> owned = live.rules().stream().filter(r -> owned(r.protocol(), owner)).toList();
+    List<IpRule> blockers = owned.stream().filter(o -> rulesToAdd.stream().anyMatch(a -> takenFor(o, a))).toList();
+    List<IpRule> shadows = new ArrayList<>();
+    for (int i = 0; i < owned.size(); i++) {
+      IpRule stale = owned.get(i);
+      if (wantedRules.contains(stale) || blockers.contains(stale)) {
+        continue;
+      }
+      for (IpRule kept : owned.subList(0, i)) {
+        if (wantedRules.contains(kept) && !blockers.contains(kept) && !shadows.contains(kept)
+            && deletes(stale, kept)) {
+          shadows.add(kept);
+        }
+      }
+    }
+    return new RoutingChange(live.family(), routesToAdd, rulesToAdd, rulesToDelete, routesToDelete, conflicts,
+        blockers, shadows);
+  }
+
+  /** Whether the kernel refuses to add {@code added} beside {@code o} ("File exists"; {@code rule_exists}). */
+  static boolean takenFor(IpRule o, IpRule added) {
+    return o.priority().equals(added.priority()) && o.action().equals(added.action())
+        && o.protocol().equals(added.protocol())
+        && (prefix(added.from()).isEmpty() || prefix(o.from()).equals(prefix(added.from())))
+        && (prefix(added.to()).isEmpty() || prefix(o.to()).equals(prefix(added.to())))
+        && o.fwmark().equals(added.fwmark()) && o.iif().equals(added.iif()) && o.oif().equals(added.oif())
+        && o.ipproto().equals(added.ipproto()) && o.sport().equals(added.sport()) && o.dport().equals(added.dport())
+        && o.suppressPrefixLength().equals(added.suppressPrefixLength())
+        && o.suppressIfgroup().equals(added.suppressIfgroup());
+  }
+
+  /** Whether "rule del" of {@code spec} (as mlb writes it) would remove {@code r}: r has all it names. */
+  static boolean deletes(IpRule spec, IpRule r) {
+    return r.priority().equals(spec.priority()) && r.action().equals(spec.action())
+        && r.protocol().equals(spec.protocol()) && (!spec.not() || r.not())
+        && (prefix(spec.from()).isEmpty() || prefix(r.from()).equals(prefix(spec.from())))
+        && (prefix(spec.to()).isEmpty() || prefix(r.to()).equals(prefix(spec.to())))
+        && (spec.fwmark().isEmpty() || r.fwmark().equals(spec.fwmark()))
+        && (spec.iif().isEmpty() || r.iif().equals(spec.iif()))
+        && (spec.oif().isEmpty() || r.oif().equals(spec.oif()))
+        && (spec.ipproto().isEmpty() || r.ipproto().equals(spec.ipproto()))
+        && (spec.sport().isEmpty() || r.sport().equals(spec.sport()))
+        && (spec.dport().isEmpty() || r.dport().equals(spec.dport()))
+        && (spec.suppressPrefixLength().isEmpty() || r.suppressPrefixLength().equals(spec.suppressPrefixLength()))
+        && (spec.suppressIfgroup().isEmpty() || r.suppressIfgroup().equals(spec.suppressIfgroup()));
+  }
+
+  private static java.util.Optional<dev.mlb.api.IpPrefix> prefix(java.util.Optional<dev.mlb.api.IpPrefix> p) {
+    return p.filter(x -> x.length() > 0);
   }
 
   /** What identifies a route in its table: {@code route replace} of one overwrites another with the same. */
@@ -205,8 +267,16 @@ public final class RoutingChange {
     for (Route r : routesToAdd) {
       out.append("route replace ").append(IpBatchWriter.routeSpec(r)).append('\n');
     }
+    for (IpRule r : blockers) {
+      out.append("rule del ").append(IpBatchWriter.ruleSpec(r)).append('\n');
+    }
     for (IpRule r : rulesToAdd) {
       out.append("rule add ").append(IpBatchWriter.ruleSpec(r)).append('\n');
+    }
+    for (IpRule r : blockers) {
+      if (!rulesToDelete.contains(r)) {
+        out.append("rule add ").append(IpBatchWriter.ruleSpec(r)).append('\n');
+      }
     }
     return out.toString();
   }
@@ -217,13 +287,37 @@ public final class RoutingChange {
    */
   public String deletions() {
     StringBuilder out = new StringBuilder();
-    for (IpRule r : Lists.reverse(rulesToDelete)) {
+    // rule del removes the first rule at its priority that has every attribute it names, so a rule
+    // that names more goes first: "del ... ipproto tcp" would otherwise take "ipproto tcp dport 80".
+    List<IpRule> rules = new ArrayList<>(Lists.reverse(rulesToDelete));
+    rules.removeAll(blockers);
+    for (IpRule r : shadows) {
       out.append("rule del ").append(IpBatchWriter.ruleSpec(r)).append('\n');
+    }
+    rules.sort(java.util.Comparator.comparingLong((IpRule r) -> -r.priority().orElse(0))
+        .thenComparingInt(r -> -named(r)));
+    for (IpRule r : rules) {
+      out.append("rule del ").append(IpBatchWriter.ruleSpec(r)).append('\n');
+    }
+    for (IpRule r : shadows) {
+      out.append("rule add ").append(IpBatchWriter.ruleSpec(r)).append('\n');
     }
     for (Route r : Lists.reverse(routesToDelete)) {
       out.append("route del ").append(IpBatchWriter.routeSpec(r)).append('\n');
     }
     return out.toString();
+  }
+
+  /** How many selectors a rule names (a /0 prefix is none: the kernel keeps no prefix then). */
+  private static int named(IpRule r) {
+    int n = r.not() ? 1 : 0;
+    for (java.util.Optional<?> o : List.of(r.from().filter(p -> p.length() > 0), r.to().filter(p -> p.length() > 0),
+        r.fwmark(), r.iif(), r.oif(), r.ipproto(), r.sport(), r.dport())) {
+      n += o.isPresent() ? 1 : 0;
+    }
+    n += r.suppressPrefixLength().isPresent() ? 1 : 0;
+    n += r.suppressIfgroup().isPresent() ? 1 : 0;
+    return n;
   }
 
   @Override

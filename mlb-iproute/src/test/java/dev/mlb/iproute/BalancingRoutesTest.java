@@ -73,6 +73,27 @@ class BalancingRoutesTest {
         IpBatchWriter.renderUndo(BalancingRoutes.compile(BalancingPolicies.seed(), IpFamily.V4).output()));
   }
 
+  /**
+   * The kernel takes "rule add priority P iif eth0 ipproto tcp dport 443 lookup T" for an earlier
+   * rule at P that names a source and is equal otherwise, and refuses it ("File exists"; checked on
+   * Linux 6.18), so under multipath the rule without a source goes first; the others keep their places.
+   */
+  @Test
+  void aRuleWithoutSourceGoesBeforeTheOneWithIt() {
+    BalancingPolicy p = BalancingPolicy.builder().from(BalancingPolicies.seed()).strategy(Strategy.MULTIPATH)
+        .balanced(List.of(TrafficSelector.of(Protocol.TCP, 443).withSources(List.of(prefix("192.0.2.128/27"))),
+            TrafficSelector.of(Protocol.UDP, 53), TrafficSelector.of(Protocol.TCP, 443)))
+        .router(List.of()).build();
+    assertEquals(List.of(
+            "priority 1000 from all to 192.0.2.0/24 lookup main proto 109",
+            "priority 1010 from all fwmark 0x100/0xff00 lookup 100 proto 109",
+            "priority 1011 from all fwmark 0x200/0xff00 lookup 101 proto 109",
+            "priority 1012 from all iif eth0 ipproto tcp dport 443 lookup 102 proto 109",
+            "priority 1012 from all iif eth0 ipproto udp dport 53 lookup 102 proto 109",
+            "priority 1012 from 192.0.2.128/27 iif eth0 ipproto tcp dport 443 lookup 102 proto 109"),
+        compile(p, IpFamily.V4).output().rules().stream().map(IpRule::toString).toList());
+  }
+
   /** The batch reads back, through mlb's own parser, as the plan it was written from. */
   @Test
   void compiledPlansRoundTripThroughTheBatchParser() {

@@ -50,6 +50,44 @@ class RoutingChangeTest {
         """, c.batch());
   }
 
+  /**
+   * rule del removes the first rule at its priority that has every attribute it names (checked on
+   * Linux 6.18: "rule del priority 5 ipproto tcp lookup 7" takes "priority 5 ipproto tcp dport 80
+   * lookup 7" if that is listed first), so the rules naming more go first; else the second line
+   * fails with "No such file or directory".
+   */
+  @Test
+  void staleRulesNamingMoreAreDeletedFirst() {
+    RoutingPlan live = plan(
+        "rule add priority 763 from all iif lan0 ipproto tcp dport 18324-18422 lookup 108 proto 109",
+        "rule add priority 763 from all iif lan0 ipproto tcp lookup 108 proto 109",
+        "rule add priority 763 from all to 203.0.113.16/28 iif lan0 lookup 108 proto 109",
+        "rule add priority 764 from all lookup 109 proto 109");
+    assertEquals("""
+        rule del priority 764 from all lookup 109 proto 109
+        rule del priority 763 from all iif lan0 ipproto tcp dport 18324-18422 lookup 108 proto 109
+        rule del priority 763 from all to 203.0.113.16/28 iif lan0 lookup 108 proto 109
+        rule del priority 763 from all iif lan0 ipproto tcp lookup 108 proto 109
+        """, RoutingChange.removal(live, MLB).batch());
+  }
+
+  /**
+   * The kernel refuses "rule add ... iif eth0 ipproto tcp dport 443" beside a kept rule with a source
+   * and equal otherwise, and "rule del ... ipproto tcp" takes a kept "ipproto tcp dport 443" listed
+   * before it (both checked on Linux 6.18): the kept rule is deleted just before and added again
+   * just after.
+   */
+  @Test
+  void liveRulesTheKernelMatchesLooselyAreMovedOutOfTheWay() {
+    String narrow = "rule add priority 1012 from 192.0.2.128/27 iif eth0 ipproto tcp dport 443 lookup 102 proto 109";
+    String https = "rule add priority 1012 from all iif eth0 ipproto tcp dport 443 lookup 102 proto 109";
+    String tcp = "rule add priority 1012 from all iif eth0 ipproto tcp lookup 102 proto 109";
+    assertEquals(narrow.replace("rule add", "rule del") + "\n" + https + "\n" + narrow + "\n",
+        RoutingChange.between(plan(narrow), plan(https, narrow)).batch());
+    assertEquals(https.replace("rule add", "rule del") + "\n" + tcp.replace("rule add", "rule del") + "\n"
+            + https + "\n", RoutingChange.between(plan(https, tcp), plan(https)).batch());
+  }
+
   @Test
   void anUnchangedPlanIsAnEmptyChange() {
     RoutingChange c = RoutingChange.between(plan(concat(FOREIGN, DESIRED)), plan(DESIRED));

@@ -34,7 +34,8 @@ import java.util.Set;
  *   <li>{@code ip -batch} runs its lines in order and stops at the first that fails (exit 1,
  *       "Command failed -:N" after the error, N counting every physical line, comments and blank
  *       lines too); with {@code -force} it goes on, and still exits 1.
- *   <li>{@code rule add} of a rule that exists with every attribute equal: "RTNETLINK answers: File
+ *   <li>{@code rule add} of a rule that exists with every attribute equal, a source or destination
+ *       it does not name matching any and {@code not} not compared: "RTNETLINK answers: File
  *       exists". Without a priority the kernel gives the priority of the second rule minus one.
  *       {@code rule del} deletes the first rule that has every attribute the command names (a rule
  *       "del priority 502 lookup 5" matches whatever its mark), else "RTNETLINK answers: No such file
@@ -293,14 +294,40 @@ final class FakeIproute {
     if (r.action() instanceof RuleAction.Goto g && g.priority() <= priority) {
       throw new CommandError("Error: Backward goto not supported.");
     }
-    if (list.contains(r)) {
-      throw new CommandError("RTNETLINK answers: File exists");
+    for (IpRule o : list) {
+      if (exists(o, r)) {
+        throw new CommandError("RTNETLINK answers: File exists");
+      }
     }
     int at = 0;
     while (at < list.size() && list.get(at).priority().orElse(0) <= priority) {
       at++;
     }
     list.add(at, r);
+  }
+
+  /**
+   * Whether the kernel takes {@code added} for the existing rule {@code o} (its {@code rule_exists}):
+   * every attribute equal, but a source or destination that {@code added} does not name matches any,
+   * and {@code not} is not compared. Checked on Linux 6.18: after "from 10.0.0.0/8 lookup 7", adding
+   * "lookup 7" or "not from 10.0.0.0/8 lookup 7" at the same priority is "File exists"; after "to
+   * 10.0.0.0/8 lookup 7", "lookup 7" too; in the other order both are added; rules that differ only
+   * in protocol, ipproto, a port, iif, fwmark or suppress_prefixlength are both added.
+   */
+  private static boolean exists(IpRule o, IpRule added) {
+    return o.priority().equals(added.priority()) && o.action().equals(added.action())
+        && protocol(o) == protocol(added)
+        && (prefix(added.from()).isEmpty() || prefix(o.from()).equals(prefix(added.from())))
+        && (prefix(added.to()).isEmpty() || prefix(o.to()).equals(prefix(added.to())))
+        && o.fwmark().equals(added.fwmark()) && o.iif().equals(added.iif()) && o.oif().equals(added.oif())
+        && o.ipproto().equals(added.ipproto()) && o.sport().equals(added.sport()) && o.dport().equals(added.dport())
+        && o.suppressPrefixLength().equals(added.suppressPrefixLength())
+        && o.suppressIfgroup().equals(added.suppressIfgroup());
+  }
+
+  /** A rule's source or destination as the kernel keeps it: none for a /0. */
+  private static Optional<IpPrefix> prefix(Optional<IpPrefix> p) {
+    return p.filter(x -> x.length() > 0);
   }
 
   /** {@code r} with priority {@code p} (IpRule's builder has no copy: its "from" is ip's keyword). */

@@ -18,11 +18,12 @@ import java.util.regex.Pattern;
 /**
  * A router kept in memory that answers the commands mlb's live code runs as the real tools and the
  * kernel would: iptables and ip6tables ({@code -save}, {@code -restore}, legacy and nf_tables, one
- * store each), {@code ip} ({@code -json} rules, routes and links, {@code -batch}), {@code sysctl},
- * {@code conntrack} and {@code wg}. Its refusals, exit codes, messages and partial effects follow
- * the real tools (iptables 1.8.9, iproute2 6.1, procps-ng 4.0.2, conntrack-tools 1.4.7 on Linux
- * 6.18); {@code FakeRouterKernelTest} runs the same commands on both and compares. A command it does
- * not model throws {@link IllegalArgumentException} rather than pretend.
+ * store each), {@code nft -f -} (deleting the tables iptables-nft made), {@code ip} ({@code -json}
+ * rules, routes and links, {@code -batch}), {@code sysctl}, {@code conntrack} and {@code wg}. Its
+ * refusals, exit codes, messages and partial effects follow the real tools (iptables 1.8.9,
+ * nftables 1.0.6, iproute2 6.1, procps-ng 4.0.2, conntrack-tools 1.4.7 on Linux 6.18);
+ * {@code FakeRouterKernelTest} runs the same commands on both and compares. A command it does not
+ * model throws {@link IllegalArgumentException} rather than pretend.
  *
  * <pre>{@code
  * FakeRouter router = FakeRouter.builder()
@@ -402,6 +403,7 @@ public final class FakeRouter implements ToolRunner {
       case "ip" -> FakeIpCommand.run(argv, ip, stdin, failLine);
       case "sysctl" -> sysctl.run(argv);
       case "conntrack" -> conntrack.run(argv);
+      case "nft" -> FakeNft.run(argv, netfilter, stdin);
       case "wg" -> wg(argv);
       default -> throw notModelled(argv, "the program " + program);
     };

@@ -54,8 +54,11 @@ final class FakeSysctl {
           : keys.get("net/ipv4/conf/default/" + leaf).value();
       keys.put("net/ipv4/conf/" + dev + "/" + leaf, new Key(Kind.INT, defaultValue));
     }
-    String v6 = dev.equals("all") || dev.equals("default") ? "0" : keys.get("net/ipv6/conf/default/forwarding").value();
-    keys.put("net/ipv6/conf/" + dev + "/forwarding", new Key(Kind.INT, v6));
+    for (String leaf : List.of("forwarding", "disable_ipv6")) {
+      // Checked: a fresh namespace has 0 in all, default and lo; a new interface takes default's.
+      String v6 = dev.equals("all") || dev.equals("default") ? "0" : keys.get("net/ipv6/conf/default/" + leaf).value();
+      keys.put("net/ipv6/conf/" + dev + "/" + leaf, new Key(Kind.INT, v6));
+    }
   }
 
   /** Adds the per-interface keys of a new interface, with the values of {@code default} (as the kernel does). */
@@ -156,6 +159,10 @@ final class FakeSysctl {
 
   private void store(String path, String value) {
     Key k = keys.get(path);
+    if (path.endsWith("/disable_ipv6") && !value.equals(k.value())) {
+      throw new IllegalArgumentException("FakeRouter does not model: changing " + display(path)
+          + " (the kernel then adds or removes the interfaces' IPv6 addresses and routes)");
+    }
     keys.put(path, new Key(k.kind(), value));
     // Checked: writing net.ipv4.ip_forward or net.ipv4.conf.all.forwarding sets both, default's and
     // every interface's (lo too); writing default's or one interface's forwarding changes nothing else.

@@ -96,7 +96,17 @@ final class FakeRouterKernelScripts {
           "rule add priority 500 goto 400\n",
           "rule flush protocol 99\nrule flush protocol 99\nrule del priority 101 proto 109\n",
           "route del default table 101\nroute del 10.0.0.0/8 table 104 metric 7\nroute del blackhole 192.0.2.0/25 table 103\n",
-          "route del 10.0.0.0/8 table 104 via 192.0.2.1\nroute del unreachable 192.0.2.0/25 table 103\n");
+          "route del 10.0.0.0/8 table 104 via 192.0.2.1\nroute del unreachable 192.0.2.0/25 table 103\n",
+          // A rule without a source or destination is taken for one with them (rule_exists); not for
+          // another protocol, port or mark. rule del takes the first that has what it names.
+          "rule add priority 120 from 198.51.100.0/28 iif eth2 ipproto tcp dport 443 lookup 7 proto 109\n"
+              + "rule add priority 120 iif eth2 ipproto tcp dport 443 lookup 7 proto 109\n",
+          "rule add priority 121 to 203.0.113.0/24 lookup 7\nrule add priority 121 lookup 7\n",
+          "rule add priority 122 from 198.51.100.0/28 lookup 7\nrule add priority 122 not from 198.51.100.0/28 lookup 7\n",
+          "rule add priority 123 lookup 7 proto 98\nrule add priority 123 from 198.51.100.0/28 lookup 7 proto 98\n"
+              + "rule add priority 123 lookup 7 proto 97\nrule add priority 123 ipproto udp lookup 7 proto 97\n"
+              + "rule add priority 123 fwmark 0x1/0x1 lookup 7 proto 97\n",
+          "rule del priority 123 lookup 7\nrule del priority 120 iif eth2 ipproto tcp dport 443 lookup 7\n");
     }
     return List.of(
         "rule add priority 100 fwmark 0x1/0xff lookup 101 proto 99\nrule add from 2001:db8:2::/64 lookup 110 proto 99\n"
@@ -117,6 +127,9 @@ final class FakeRouterKernelScripts {
         "rule flush protocol 99\nrule flush protocol 99\nrule del from 2001:db8:3::/64\nrule del from 2001:db8:3::/64\n",
         "route del default table 101 proto 99\nroute del blackhole 2001:db8:7::/48 table 103\n",
         "route add 2001:db8:30::1/48 dev eth1 table 112\nroute add 2001:db8:31::/48 dev eth1 src 2001:db8:2::2 table 112\n"
-            + "rule add priority 700 lookup 112\nrule add priority 700 lookup 112\n");
+            + "rule add priority 700 lookup 112\nrule add priority 700 lookup 112\n",
+        "rule add priority 720 from 2001:db8:4::/64 lookup 7\nrule add priority 720 lookup 7\n",
+        "rule add priority 721 lookup 7\nrule add priority 721 from 2001:db8:4::/64 lookup 7\n"
+            + "rule del priority 721 lookup 7\n");
   }
 }

@@ -234,6 +234,23 @@ class FakeRouterKernelTest {
     }
   }
 
+  /** nft -f - deleting tables iptables-nft made: one transaction, ENOENT for a missing table. */
+  @Test
+  void nftDeletesTablesAlike() {
+    try (Lab lab = new Lab()) {
+      lab.both(List.of("iptables-nft-restore", "-n"), "*mangle\n:mlb-x - [0:0]\n-A PREROUTING -j mlb-x\nCOMMIT\n");
+      lab.both(List.of("ip6tables-nft-restore", "-n"), "*nat\n:mlb-y - [0:0]\nCOMMIT\n");
+      for (String script : List.of("delete table ip mangle\ndelete table ip6 mangle\n", "# c\n\ndelete table ip mangle\n",
+          "delete table ip mangle\n", "", "delete table ip6 nat\n", "delete table ip6 nat\n")) {
+        Result r = lab.both(List.of("nft", "-f", "-"), script);
+        assertEquals(r.stderr(), lab.fake.log().get(lab.fake.log().size() - 1).result().stderr(), script);
+        for (IpFamily f : IpFamily.values()) {
+          sameTables(lab, f, "nft -f - <<\n" + script);
+        }
+      }
+    }
+  }
+
   /** Generated rulesets (every match and target mlb models) load alike and save back alike. */
   @Test
   void generatedRulesetsLoadAlike() {

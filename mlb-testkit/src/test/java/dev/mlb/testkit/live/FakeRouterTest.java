@@ -364,7 +364,8 @@ class FakeRouterTest {
   void whatItDoesNotModelItRefusesToAnswer() {
     FakeRouter r = router(Backend.NFT);
     for (List<String> c : List.of(List.of("iptables", "-t", "nat", "-L"), List.of("ip", "-4", "-json", "neigh", "show"),
-        List.of("sysctl", "-a"), List.of("conntrack", "-F"), List.of("tc", "qdisc"), List.of("ip", "-batch", "-"))) {
+        List.of("sysctl", "-a"), List.of("conntrack", "-F"), List.of("tc", "qdisc"), List.of("ip", "-batch", "-"),
+        List.of("sysctl", "-w", "net.ipv6.conf.eth1.disable_ipv6=1"), List.of("nft", "list", "ruleset"))) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> r.run(c, ""), c.toString());
       assertTrue(e.getMessage().startsWith("FakeRouter does not model: "), e.getMessage());
     }
