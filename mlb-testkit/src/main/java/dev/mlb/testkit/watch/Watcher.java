@@ -69,6 +69,7 @@ public final class Watcher implements AutoCloseable {
   private ImmutableSet<String> applied = ImmutableSet.of();
   private boolean begun;
   private String pendingCause = "mlb watch";
+  private java.time.Instant decidedAt = java.time.Instant.EPOCH;
   private String lastFailure = "";
   private int failures;
   private String lastLogFailure = "";
@@ -168,6 +169,7 @@ public final class Watcher implements AutoCloseable {
       int n = h.isDown() ? p.down() : p.up();
       change = uplink + (h.isDown() ? " down: " : " up: ") + n + (h.isDown() ? " failed" : " successful")
           + (n == 1 ? " round" : " rounds in a row") + " (last " + round + ")";
+      decidedAt = java.time.Instant.now();
       pendingCause = "mlb watch: " + n + (h.isDown() ? " failed" : " successful") + (n == 1 ? " round" : " rounds");
     }
     Set<String> wanted = new LinkedHashSet<>();
@@ -207,7 +209,9 @@ public final class Watcher implements AutoCloseable {
       return keptLast ? "every uplink down; all-down: keep-last, " + balance(applied) : "";
     }
     try {
-      LiveChange c = deployment.execute(deployment.planApply(CompiledPolicy.compile(next), pendingCause));
+      // An uplink's state changed when the round was counted, not when the change was applied.
+      Deployment at = deployment.withClock(java.time.Clock.fixed(decidedAt, java.time.ZoneOffset.UTC));
+      LiveChange c = at.execute(at.planApply(CompiledPolicy.compile(next), pendingCause));
       applied = next.down();
       String retried = failures == 0 ? "" : " (after " + failures + " failed attempt" + (failures == 1 ? "" : "s") + ")";
       failures = 0;

@@ -75,7 +75,7 @@ class FailoverKernelTest {
           }
           sleep(200);
         }
-        StateRecord r = f.deployment.record("mlb").orElseThrow();
+        StateRecord r = f.deployment.record("mlb").orElseThrow();   // since: when the watcher counted the round
         Duration detected = Duration.between(killed, r.uplinks().get("isp2").since());
         Duration bound = f.policy.probing(f.uplink("isp2")).detectionBound();
         assertTrue(detected.compareTo(bound.plusSeconds(1)) <= 0, "detected after " + detected + ", bound " + bound
@@ -114,6 +114,96 @@ class FailoverKernelTest {
       assertTrue(log.get(2).startsWith("isp2 up: 2 successful rounds in a row (last "), log.get(2));
       assertFalse(String.join("\n", log).contains("isp1 down"), String.join("\n", log));
       log.forEach(l -> System.out.println("FailoverKernelTest: " + l));
+    }
+  }
+
+  static final String TIERS = """
+      uplinks:
+        - {name: isp1, interface: ppp0, gateway: 198.51.100.1}
+        - {name: isp2, interface: ppp1, gateway: 198.51.100.17}
+        - {name: isp3, interface: ppp2, gateway: 198.51.100.33, tier: 2}
+      lan:
+        interfaces: [eth0]
+        prefixes: [192.0.2.0/24]
+      balance:
+        - {protocol: tcp, ports: [443]}
+      health: {interval: 1s, timeout: 1s, down: 2, up: 2}
+      """;
+
+  @Test
+  void theBackupTierCarriesNewFlowsOnlyWhileEveryPrimaryIsDown() {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    try (FailoverLab f = FailoverLab.start(TIERS)) {
+      Watcher w = Watcher.of(f.deployment, f.policy, new ToolProber(f.router, Clock.systemUTC()), log::add);
+      try {
+        w.begin();
+        w.start();
+        assertEquals(Map.of("isp1", 2, "isp2", 2), f.split(4));
+        f.kill("isp1");
+        FailoverLab.await(() -> w.applied().equals(Set.of("isp1")), Duration.ofSeconds(30), "isp1 down: " + log);
+        assertEquals(Map.of("isp2", 3), f.split(3), "one primary left: the backup takes nothing");
+        f.kill("isp2");
+        FailoverLab.await(() -> w.applied().equals(Set.of("isp1", "isp2")), Duration.ofSeconds(30), "both down: " + log);
+        assertEquals(Map.of("isp3", 3), f.split(3), "every primary down: the backup takes everything");
+        f.revive("isp1");
+        FailoverLab.await(() -> w.applied().equals(Set.of("isp2")), Duration.ofSeconds(30), "isp1 back: " + log);
+        assertEquals(Map.of("isp1", 3), f.split(3), "a primary is back: the backup takes nothing again");
+        f.revive("isp2");
+        FailoverLab.await(() -> w.applied().isEmpty(), Duration.ofSeconds(30), "isp2 back: " + log);
+        assertEquals(Map.of("isp1", 2, "isp2", 2), f.split(4));
+      } finally {
+        w.close();
+      }
+      assertEquals(5, log.size(), String.join("\n", log));
+      assertTrue(log.get(2).endsWith("; new connections over isp3"), log.get(2));
+      assertFalse(String.join("\n", log).contains("isp3 down"), String.join("\n", log));
+    }
+  }
+
+  static final String TWO = """
+      uplinks:
+        - {name: isp1, interface: ppp0, gateway: 198.51.100.1}
+        - {name: isp2, interface: ppp1, gateway: 198.51.100.17}
+      lan:
+        interfaces: [eth0]
+        prefixes: [192.0.2.0/24]
+      balance:
+        - {protocol: tcp, ports: [443]}
+      health: {interval: 1s, timeout: 1s, down: 2, up: 2}
+      """;
+
+  /** A PPP-like uplink whose interface disappears and comes back: a failed probe, then a clean apply. */
+  @Test
+  void anInterfaceThatDisappearsIsDownAndComesBackUp() {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    try (FailoverLab f = FailoverLab.start(TWO)) {
+      Watcher w = Watcher.of(f.deployment, f.policy, new ToolProber(f.router, Clock.systemUTC()), log::add);
+      try {
+        w.begin();
+        w.start();
+        assertEquals(Map.of("isp1", 1, "isp2", 1), f.split(2));
+        f.lab.router().run("ip", "link", "del", "ppp1").check();
+        FailoverLab.await(() -> w.applied().equals(Set.of("isp2")), Duration.ofSeconds(30), "isp2 down: " + log);
+        assertTrue(log.get(1).contains("No such device"), log.get(1));
+        assertTrue(log.get(1).endsWith("; new connections over isp1"), log.get(1));
+        assertTrue(f.deployment.status(f.compiled).inSync(), f.deployment.status(f.compiled).table());
+        assertEquals(Map.of("isp1", 2), f.split(2));
+
+        // The link comes back (as a PPP client would bring it): same name, same addresses.
+        Netns provider = f.lab.provider(f.uplink("isp2").iface());
+        f.lab.router().run("ip", "link", "add", "ppp1", "type", "veth", "peer", "name", "r0", "netns", provider.name())
+            .check();
+        f.lab.router().run("ip", "addr", "add", "198.51.100.18/28", "dev", "ppp1").check();
+        f.lab.router().run("ip", "link", "set", "ppp1", "up").check();
+        provider.run("ip", "addr", "add", "198.51.100.17/28", "dev", "r0").check();
+        provider.run("ip", "link", "set", "r0", "up").check();
+        FailoverLab.await(() -> w.applied().isEmpty(), Duration.ofSeconds(30), "isp2 up: " + log);
+        assertTrue(f.deployment.status(f.compiled).inSync(), f.deployment.status(f.compiled).table());
+        assertEquals(Map.of("isp1", 1, "isp2", 1), f.split(2));
+      } finally {
+        w.close();
+      }
+      assertEquals(3, log.size(), String.join("\n", log));
     }
   }
 

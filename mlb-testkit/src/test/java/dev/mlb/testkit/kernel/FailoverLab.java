@@ -49,16 +49,16 @@ import java.util.stream.Collectors;
  * }
  * }</pre>
  */
-final class FailoverLab implements AutoCloseable {
+public final class FailoverLab implements AutoCloseable {
   private static final Pattern ENTRY = Pattern.compile(
       "src=(\\S+) dst=(\\S+) sport=(\\d+) dport=(\\d+) .*?mark=(\\d+)");
 
-  final BalancingPolicy policy;
-  final CompiledPolicy compiled;
-  final KernelLab lab;
-  final ToolRunner router;
-  final Path state;
-  final Deployment deployment;
+  public final BalancingPolicy policy;
+  public final CompiledPolicy compiled;
+  public final KernelLab lab;
+  public final ToolRunner router;
+  public final Path state;
+  public final Deployment deployment;
   private int nextPort = 40000;
   private final List<Process> processes = new ArrayList<>();
 
@@ -72,7 +72,7 @@ final class FailoverLab implements AutoCloseable {
   }
 
   /** A lab for {@code yaml}; the main table's default route goes through the first uplink. */
-  static FailoverLab start(String yaml) {
+  public static FailoverLab start(String yaml) {
     KernelTests.requireKernel();
     BalancingPolicy policy = PolicyFile.parse("policy.yaml", yaml);
     CompiledPolicy c = CompiledPolicy.compile(policy);
@@ -94,19 +94,19 @@ final class FailoverLab implements AutoCloseable {
     return f;
   }
 
-  Uplink uplink(String name) {
+  public Uplink uplink(String name) {
     return policy.uplinks().stream().filter(u -> u.name().equals(name)).findFirst().orElseThrow();
   }
 
   /** The provider of {@code uplink} drops every packet it receives (addressed to it or forwarded). */
-  void kill(String uplink) {
+  public void kill(String uplink) {
     Netns p = lab.provider(uplink(uplink).iface());
     p.run("iptables", "-I", "INPUT", "1", "-j", "DROP").check();
     p.run("iptables", "-I", "FORWARD", "1", "-j", "DROP").check();
   }
 
   /** The provider of {@code uplink} forwards and answers again. */
-  void revive(String uplink) {
+  public void revive(String uplink) {
     Netns p = lab.provider(uplink(uplink).iface());
     p.run("iptables", "-D", "INPUT", "-j", "DROP").check();
     p.run("iptables", "-D", "FORWARD", "-j", "DROP").check();
@@ -116,7 +116,7 @@ final class FailoverLab implements AutoCloseable {
    * Runs {@code n} new LAN flows to the server's port 443 one after another, asserts each was
    * answered, and counts them per uplink (by name).
    */
-  Map<String, Integer> split(int n) {
+  public Map<String, Integer> split(int n) {
     List<Flow> flows = new ArrayList<>();
     IpAddress client = lab.topology().lanClients(1).get(0);
     for (int i = 0; i < n; i++) {
@@ -133,10 +133,10 @@ final class FailoverLab implements AutoCloseable {
   }
 
   /** One TCP conntrack entry of the router: its original tuple and its mark. */
-  record Entry(String tuple, long mark) {}
+  public record Entry(String tuple, long mark) {}
 
   /** The router's TCP conntrack entries. */
-  Set<Entry> conntrack() {
+  public Set<Entry> conntrack() {
     ToolRunner.Result r = router.run("conntrack", "-L", "-p", "tcp");
     return r.stdout().lines().map(ENTRY::matcher).filter(Matcher::find)
         .map(m -> new Entry(m.group(1) + ":" + m.group(3) + " > " + m.group(2) + ":" + m.group(4),
@@ -145,17 +145,17 @@ final class FailoverLab implements AutoCloseable {
   }
 
   /** The connection mark of {@code uplink} (its value under the mask). */
-  long mark(String uplink) {
+  public long mark(String uplink) {
     return policy.mark(uplink(uplink)).value();
   }
 
   /** Whether {@code entry} carries {@code uplink}'s mark in mlb's bits. */
-  boolean marked(Entry entry, String uplink) {
+  public boolean marked(Entry entry, String uplink) {
     return (entry.mark() & policy.markMask()) == mark(uplink);
   }
 
   /** Waits until {@code done} holds, polling every 50 ms; the limit only ends a broken run. */
-  static void await(BooleanSupplier done, Duration limit, String what) {
+  public static void await(BooleanSupplier done, Duration limit, String what) {
     long end = System.nanoTime() + limit.toNanos();
     while (!done.getAsBoolean()) {
       if (System.nanoTime() > end) {
@@ -174,7 +174,7 @@ final class FailoverLab implements AutoCloseable {
    * A long-lived TCP connection from the LAN (192.0.2.99, port {@code port}) to an echo server on
    * the server's port 7000, as the rules balance it.
    */
-  Echo echo(int port) {
+  public Echo echo(int port) {
     lab.lan().run("ip", "addr", "add", "192.0.2.99/24", "dev", "r0").check();
     Process server = lab.server().start(List.of("socat", "TCP4-LISTEN:7000,bind=" + lab.topology().server()
         + ",reuseaddr,fork", "EXEC:cat"));
@@ -188,7 +188,7 @@ final class FailoverLab implements AutoCloseable {
   }
 
   /** A server on the server's port 7001 that answers every connection with bytes that mean nothing. */
-  void garbageServer() {
+  public void garbageServer() {
     Process p = lab.server().start(List.of("socat", "TCP4-LISTEN:7001,bind=" + lab.topology().server()
         + ",reuseaddr,fork", "SYSTEM:head -c 64 /dev/urandom"));
     processes.add(p);
@@ -197,7 +197,7 @@ final class FailoverLab implements AutoCloseable {
   }
 
   /** The client end of the echo connection: each line sent comes back. */
-  static final class Echo {
+  public static final class Echo {
     private final OutputStream out;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private int sent;
@@ -222,7 +222,7 @@ final class FailoverLab implements AutoCloseable {
      * Sends one line and waits for it to come back; the 5 s limit is far above a round trip over
      * veth links (well under 1 ms) and only ends a connection that is broken.
      */
-    void exchange() {
+    public void exchange() {
       String line = "line " + (++sent);
       try {
         out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
@@ -239,7 +239,7 @@ final class FailoverLab implements AutoCloseable {
       }
     }
 
-    int exchanged() {
+    public int exchanged() {
       return sent;
     }
   }
