@@ -9,7 +9,7 @@
  * configuration to test checks against; {@link dev.mlb.testkit.check.BinomialBound} gives the exact
  * bounds of every chance-dependent verdict.
  *
- * <p>May use: {@code sim}, {@code gen}, mlb-api, mlb-netfilter, mlb-iproute. Not {@code cli},
- * {@code live} or {@code kernel}.
+ * <p>May use: {@code sim}, {@code gen}, {@code policyfile}, mlb-api, mlb-netfilter, mlb-iproute.
+ * Not {@code cli}, {@code watch}, {@code live} or {@code kernel}.
  */
 package dev.mlb.testkit.check;

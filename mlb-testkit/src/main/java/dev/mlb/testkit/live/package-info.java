@@ -4,7 +4,7 @@
  * status, {@code apply --down}). The home of that orchestration; see DESIGN.md, "On a live
  * router". Probing and {@code mlb watch} build on it in {@code watch}.
  *
- * <p>May use: {@code check}, {@code gen}, {@code sim}, {@code policyfile}, mlb-api, mlb-netfilter,
- * mlb-iproute. Only {@code watch} and {@code cli} use it.
+ * <p>May use: {@code check}, {@code gen}, {@code kernel}, {@code sim}, {@code policyfile}, mlb-api,
+ * mlb-netfilter, mlb-iproute. Only {@code watch} and {@code cli} use it.
  */
 package dev.mlb.testkit.live;
