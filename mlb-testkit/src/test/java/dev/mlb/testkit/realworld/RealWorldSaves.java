@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -103,6 +104,28 @@ public final class RealWorldSaves {
           .map(e -> e.getKey() + (passedThrough.containsKey(e.getKey()) ? "*" : "") + " x" + e.getValue())
           .collect(Collectors.joining(", "));
     }
+  }
+
+  /**
+   * For every rule, in the order {@code RestoreWriter} writes them (tables, then each table's
+   * chains, then each chain's rules), whether mlb models it completely.
+   */
+  public static List<Boolean> modelledInOrder(Ruleset ruleset) {
+    List<Boolean> out = new ArrayList<>();
+    for (Table t : ruleset.tables()) {
+      for (Chain c : t.chains()) {
+        for (Rule r : c.rules()) {
+          out.add(modelled(r));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Whether no match and no target of {@code rule} is kept verbatim. */
+  public static boolean modelled(Rule rule) {
+    return rule.matches().stream().noneMatch(m -> m instanceof OpaqueMatch)
+        && !(rule.target().orElse(null) instanceof OpaqueTarget);
   }
 
   public static Census census(Ruleset ruleset) {
