@@ -41,6 +41,7 @@ final class Modules {
       MarkTargetModule.CONNMARK,
       MasqueradeModule.INSTANCE,
       SnatModule.INSTANCE,
+      Log.LogModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();

@@ -346,19 +346,27 @@ final class RulesetGen {
       }
     }
 
+    Log log() {
+      String prefix = chance(50) ? "" : word(" abcXYZ019\"'\\#!-_.:/[]", " abcXYZ019\"'\\#!-_.:/[]", 1, Log.MAX_PREFIX_BYTES);
+      return new Log(prefix, anInt(0, Log.DEBUG), chance(50) ? 0 : anInt(0, Log.ALL_FLAGS) & Log.ALL_FLAGS);
+    }
+
     PortRange natPorts(int min) {
       int a = anInt(min, 65535);
       return chance(50) ? PortRange.of(a) : PortRange.of(a, anInt(a, 65535));
     }
 
-    OpaqueTarget opaqueTarget() {
+    Target opaqueTarget() {
       if (loadable) {
         return pick(List.of(
-            OpaqueTarget.of("LOG", "--log-prefix", word("abcXYZ019_-", "abcXYZ019_-", 1, 20)),
+            Log.withPrefix(word("abcXYZ019_-", "abcXYZ019_-", 1, 20)),
             OpaqueTarget.of("NFLOG", "--nflog-group", Integer.toString(anInt(1, 65535))),
-            OpaqueTarget.of("LOG")));
+            log()));
       }
-      String name = pick(List.of("LOG", "REJECT", "NFLOG", "TRACE", "CT", "DSCP"));
+      if (chance(30)) {
+        return log();
+      }
+      String name = pick(List.of("TRACE", "TTL", "SECMARK", "CLASSIFY", "HMARK", "TOS"));
       List<String> args = new ArrayList<>();
       int n = anInt(0, 4);
       for (int i = 0; i < n; i++) {

@@ -20,6 +20,7 @@ import dev.mlb.netfilter.Goto;
 import dev.mlb.netfilter.Hook;
 import dev.mlb.netfilter.Jump;
 import dev.mlb.netfilter.LimitMatch;
+import dev.mlb.netfilter.Log;
 import dev.mlb.netfilter.MarkMatch;
 import dev.mlb.netfilter.Masquerade;
 import dev.mlb.netfilter.Match;
@@ -536,10 +537,11 @@ public final class RulesetGenerator {
           }
           return snat(family, natPorts);
         case 10:
-          // Prefixes that are plain words or hold a blank: mlb writes an opaque argument bare unless
-          // it holds a blank or a quote, while LOG's save quotes anything beyond [A-Za-z0-9_-]. So
-          // "mlb:" would come back as "\"mlb:\"" (a known writer limitation; see RestoreKernelTest).
-          return OpaqueTarget.of("LOG", "--log-prefix", pick(List.of("mlb", "mlb-drop", "uplink_a", "mlb: ", "up link")));
+          return chance(0.3) ? Log.plain()
+              : Log.withPrefix(pick(List.of("mlb", "mlb-drop", "uplink_a", "mlb: ", "up link", "[UFW BLOCK] ",
+                  "a\"b'c\\d")))
+                  .level(chance(0.5) ? Log.DEFAULT_LEVEL : random.nextInt(8))
+                  .withFlags(chance(0.7) ? 0 : random.nextInt(Log.ALL_FLAGS + 1) & Log.ALL_FLAGS);
         default:
           if (table == TableName.FILTER && hook.isPresent()) {
             return OpaqueTarget.of("REJECT", "--reject-with",

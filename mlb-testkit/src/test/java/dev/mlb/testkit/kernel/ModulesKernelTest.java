@@ -1,0 +1,190 @@
+package dev.mlb.testkit.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mlb.api.IpFamily;
+import dev.mlb.api.ParseException;
+import dev.mlb.netfilter.RestoreParser;
+import dev.mlb.netfilter.RestoreWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The modules issue 16 added (LOG, ...) against the running kernel: each input form is read by mlb
+ * as iptables-nft reads it (the same saved text, or a refusal of both), and mlb's text of every
+ * accepted form loads and saves back unchanged, in v4 and v6 where the module has both.
+ *
+ * <p>The forms are those of the modules' unit tests in mlb-netfilter (LogTest, ...), which record
+ * what iptables printed or said for each. A form whose kernel module is missing here is left out
+ * and counted with the reason (the test says so on standard output).
+ */
+class ModulesKernelTest {
+
+  /**
+   * One form a line: the families ({@code 4}, {@code 6} or {@code 46}), the table, the chain and
+   * the rule after {@code -A CHAIN}. A chain that is not built in is declared.
+   */
+  private static final String FORMS = """
+      46 filter INPUT -j LOG
+      46 filter INPUT -j LOG --log-level 4
+      46 filter INPUT -j LOG --log-level warning
+      46 filter INPUT -j LOG --log-level 0
+      46 filter INPUT -j LOG --log-level emerg
+      46 filter INPUT -j LOG --log-level panic
+      46 filter INPUT -j LOG --log-level alert
+      46 filter INPUT -j LOG --log-level crit
+      46 filter INPUT -j LOG --log-level error
+      46 filter INPUT -j LOG --log-level notice
+      46 filter INPUT -j LOG --log-level info
+      46 filter INPUT -j LOG --log-level debug
+      46 filter INPUT -j LOG --log-level 7
+      46 filter INPUT -j LOG --log-level 0x3
+      46 filter INPUT -j LOG --log-level 03
+      46 filter INPUT -j LOG --log-prefix abc
+      46 filter INPUT -j LOG --log-prefix "x y"
+      46 filter INPUT -j LOG --log-prefix "[UFW BLOCK] "
+      46 filter INPUT -j LOG --log-prefix "a#b"
+      46 filter INPUT -j LOG --log-prefix "a\\"b"
+      46 filter INPUT -j LOG --log-prefix "a'b"
+      46 filter INPUT -j LOG --log-prefix "a\\\\b"
+      46 filter INPUT -j LOG --log-prefix 12345678901234567890123456789
+      46 filter INPUT -j LOG --log-prefix 123456789012345678901234567890
+      46 filter INPUT -j LOG --log-tcp-sequence
+      46 filter INPUT -j LOG --log-tcp-options
+      46 filter INPUT -j LOG --log-ip-options
+      46 filter INPUT -j LOG --log-uid
+      46 filter INPUT -j LOG --log-macdecode
+      46 filter INPUT -j LOG --log-macdecode --log-uid --log-ip-options --log-tcp-options --log-tcp-sequence --log-level 1 --log-prefix p
+      46 mangle PREROUTING -p tcp -j LOG --log-prefix "mangled: " --log-level 6
+      46 filter INPUT -j LOG --log-level warn
+      46 filter INPUT -j LOG --log-level err
+      46 filter INPUT -j LOG --log-level 8
+      46 filter INPUT -j LOG --log-level DEBUG
+      46 filter INPUT -j LOG --log-level -1
+      46 filter INPUT -j LOG --log-level none
+      46 filter INPUT -j LOG --log-prefix ""
+      46 filter INPUT -j LOG --log-level 1 --log-level 2
+      46 filter INPUT -j LOG --log-uid --log-uid
+      46 filter INPUT -j LOG ! --log-uid
+      46 filter INPUT -j LOG --log-prefix
+      46 filter INPUT -j LOG --log-tcp-sequence 1
+      """;
+
+  /** Forms iptables takes and mlb refuses, with why. */
+  private static final Map<String, String> MLB_STRICTER = Map.of();
+
+  /** What iptables-restore says when the kernel lacks the module a rule needs. */
+  private static final Pattern MISSING_MODULE =
+      Pattern.compile("(?i)missing kernel module|No such file or directory|not supported");
+
+  private record Form(IpFamily family, String table, String chain, String rule) {
+    String text() {
+      boolean builtin = Set.of("INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING").contains(chain);
+      return "*" + table + "\n" + (builtin ? "" : ":" + chain + " - [0:0]\n") + "-A " + chain + " " + rule
+          + "\nCOMMIT\n";
+    }
+
+    String module() {
+      String[] words = rule.split(" ");
+      for (int i = words.length - 2; i >= 0; i--) {
+        if (words[i].equals("-j")) {
+          return "-j " + words[i + 1];
+        }
+      }
+      return "?";
+    }
+
+    @Override
+    public String toString() {
+      return (family == IpFamily.V4 ? "v4 " : "v6 ") + table + " " + chain + " " + rule;
+    }
+  }
+
+  private static List<Form> forms(IpFamily family) {
+    List<Form> out = new ArrayList<>();
+    for (String line : FORMS.split("\n")) {
+      if (line.isBlank()) {
+        continue;
+      }
+      String[] f = line.strip().split(" ", 4);
+      if (f[0].contains(family == IpFamily.V4 ? "4" : "6")) {
+        out.add(new Form(family, f[1], f[2], f[3]));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void everyFormReadsAsTheKernelKeepsItAndMlbsTextSavesBackUnchanged() {
+    KernelTests.requireKernel();
+    List<String> problems = new ArrayList<>();
+    Map<String, int[]> counts = new TreeMap<>();   // module: accepted by both, refused by both, skipped
+    Map<String, Integer> skipped = new LinkedHashMap<>();
+    for (IpFamily family : IpFamily.values()) {
+      List<Form> forms = forms(family);
+      List<String> texts = new ArrayList<>();
+      List<String> mlbTexts = new ArrayList<>();
+      for (Form form : forms) {
+        texts.add(form.text());
+        String mlb;
+        try {
+          mlb = RestoreWriter.render(RestoreParser.parse("form", form.text(), family));
+        } catch (ParseException e) {
+          mlb = null;
+        }
+        mlbTexts.add(mlb);
+      }
+      try (RestoreLab lab = RestoreLab.open(family, "mods")) {
+        List<RestoreLab.Loaded> loaded = lab.loadAll(texts);
+        List<String> again = new ArrayList<>();
+        for (String mlb : mlbTexts) {
+          again.add(mlb == null ? "*filter\nCOMMIT\n" : mlb);
+        }
+        List<RestoreLab.Loaded> reloaded = lab.loadAll(again);
+        for (int i = 0; i < forms.size(); i++) {
+          Form form = forms.get(i);
+          String mlb = mlbTexts.get(i);
+          RestoreLab.Loaded kernel = loaded.get(i);
+          int[] count = counts.computeIfAbsent(form.module(), k -> new int[3]);
+          boolean kernelTakes = kernel.exitCode() == 0;
+          if (!kernelTakes && MISSING_MODULE.matcher(kernel.stderr()).find()) {
+            count[2]++;
+            skipped.merge(form.module() + ": " + kernel.stderr().strip().split("\n")[0], 1, Integer::sum);
+            continue;
+          }
+          if (MLB_STRICTER.containsKey(form.rule())) {
+            if (!kernelTakes || mlb != null) {
+              problems.add(form + ": expected iptables to take it and mlb to refuse it");
+            }
+            continue;
+          }
+          if (kernelTakes != (mlb != null)) {
+            problems.add(form + ": iptables " + (kernelTakes ? "takes it" : "refuses it (" + kernel.stderr().strip()
+                + ")") + ", mlb " + (mlb != null ? "takes it" : "refuses it"));
+          } else if (kernelTakes && !kernel.saved().equals(mlb)) {
+            problems.add(form + ": iptables-save printed\n" + kernel.saved() + "mlb wrote\n" + mlb);
+          } else if (kernelTakes && !reloaded.get(i).saved().equals(mlb)) {
+            problems.add(form + ": mlb's text\n" + mlb + "saves back as\n" + reloaded.get(i).saved());
+          } else {
+            count[kernelTakes ? 0 : 1]++;
+          }
+        }
+      }
+    }
+    StringBuilder report = new StringBuilder("forms checked against the kernel (accepted by both, refused by both,"
+        + " left out for a missing kernel module):\n");
+    counts.forEach((module, c) -> report.append("  ").append(module).append(": ").append(c[0]).append(", ")
+        .append(c[1]).append(", ").append(c[2]).append('\n'));
+    skipped.forEach((why, n) -> report.append("  left out ×").append(n).append(": ").append(why).append('\n'));
+    System.out.print(report);
+    assertEquals(List.of(), problems);
+    assertTrue(counts.values().stream().mapToInt(c -> c[0]).sum() > 0, report::toString);
+  }
+}
