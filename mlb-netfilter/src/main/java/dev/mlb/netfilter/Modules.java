@@ -42,6 +42,7 @@ final class Modules {
       MasqueradeModule.INSTANCE,
       SnatModule.INSTANCE,
       Log.LogModule.INSTANCE,
+      Reject.RejectModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();

@@ -46,6 +46,14 @@ final class ModuleForms {
     return null;
   }
 
+  /** {@code -A CHAIN RULE} in {@code table}, as mlb reads it (the chain declared if it is not built in). */
+  static Rule read(IpFamily family, String table, String chain, String rule) {
+    TableName name = TableName.fromId(table).orElseThrow();
+    String declare = name.hook(chain).isPresent() ? "" : ":" + chain + " - [0:0]\n";
+    String text = "*" + table + "\n" + declare + "-A " + chain + " " + rule + "\nCOMMIT\n";
+    return RestoreParser.parse("t", text, family).table(name).orElseThrow().chain(chain).orElseThrow().rules().get(0);
+  }
+
   /** The findings of validating {@code rule} alone in {@code table}'s {@code chain}. */
   static List<String> findings(IpFamily family, TableName table, String chain, Rule rule) {
     Ruleset r = Ruleset.builder().family(family)

@@ -360,8 +360,8 @@ class RestoreParserTest {
   void unmodelledExtensionsTakeTheWordsNobodyElseKnows() {
     // As in iptables, -m, -j, -g, header options and options of modelled modules are parsed on.
     assertEquals(Rule.builder().addMatches(StateMatch.of(ConnState.NEW))
-            .target(OpaqueTarget.of("REJECT", "--reject-with", "tcp-reset")).build(),
-        rules(IpFamily.V4, "filter", "INPUT", "-j REJECT --reject-with tcp-reset -m state --state NEW")
+            .target(OpaqueTarget.of("TTL", "--ttl-set", "tcp-reset")).build(),
+        rules(IpFamily.V4, "filter", "INPUT", "-j TTL --ttl-set tcp-reset -m state --state NEW")
             .get(0));
     // iptables-save prints this one as -m connmark ! --mark 0x0 -j SECMARK --selctx "x y".
     assertEquals(Rule.builder().addMatches(ConnmarkMatch.not(Mark.of(0)))

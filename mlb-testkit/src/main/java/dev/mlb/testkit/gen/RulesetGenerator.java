@@ -21,6 +21,7 @@ import dev.mlb.netfilter.Hook;
 import dev.mlb.netfilter.Jump;
 import dev.mlb.netfilter.LimitMatch;
 import dev.mlb.netfilter.Log;
+import dev.mlb.netfilter.Reject;
 import dev.mlb.netfilter.MarkMatch;
 import dev.mlb.netfilter.Masquerade;
 import dev.mlb.netfilter.Match;
@@ -46,12 +47,14 @@ import dev.mlb.netfilter.Target;
 import dev.mlb.netfilter.Verdict;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.stream.Collectors;
 
 /**
  * A seeded factory of random, valid rulesets that use everything the netfilter model has.
@@ -544,8 +547,9 @@ public final class RulesetGenerator {
                   .withFlags(chance(0.7) ? 0 : random.nextInt(Log.ALL_FLAGS + 1) & Log.ALL_FLAGS);
         default:
           if (table == TableName.FILTER && hook.isPresent()) {
-            return OpaqueTarget.of("REJECT", "--reject-with",
-                family == IpFamily.V4 ? "icmp-port-unreachable" : "icmp6-port-unreachable");
+            List<Reject.With> answers = Arrays.stream(Reject.With.values())
+                .filter(w -> w.family() == family).collect(Collectors.toList());
+            return chance(0.5) ? Reject.of(family) : new Reject(pick(answers));
           }
           return OpaqueTarget.of("NFLOG", "--nflog-group", Integer.toString(1 + random.nextInt(100)));
       }

@@ -6,6 +6,7 @@ import dev.mlb.netfilter.Jump;
 import dev.mlb.netfilter.Log;
 import dev.mlb.netfilter.Masquerade;
 import dev.mlb.netfilter.OpaqueTarget;
+import dev.mlb.netfilter.Reject;
 import dev.mlb.netfilter.RestoreConnmark;
 import dev.mlb.netfilter.SaveConnmark;
 import dev.mlb.netfilter.SetConnmark;
@@ -21,7 +22,8 @@ import java.util.function.IntFunction;
 /**
  * What each target type the simulator models does to a packet, its connection and the walk: one
  * {@code instanceof} test per type, in one place. LOG, and targets kept verbatim that only log or
- * count, go on; every other type throws a {@link SimulationException}.
+ * count, go on; REJECT drops (its answer is not simulated); every other type throws a
+ * {@link SimulationException}.
  *
  * <pre>{@code
  * effects.apply(SetMark.set(1), p, chain, 3, trace);   // CONTINUE; p.mark is 0x1, the trace says so
@@ -127,6 +129,13 @@ final class TargetEffects {
         trace.add("  " + chain.where(rule) + ": match -> SNAT to " + t.first());
       }
       return Action.ACCEPT;
+    } else if (target instanceof Reject t) {
+      // The answer (ICMP error or TCP reset) is not simulated; for the flow it is a drop.
+      if (trace != null) {
+        trace.add("  " + chain.where(rule) + ": match -> REJECT --reject-with " + t.with().text()
+            + " (dropped; the answer is not simulated)");
+      }
+      return Action.DROP;
     } else if (target instanceof Log || target instanceof OpaqueTarget t && HARMLESS_TARGETS.contains(t.name())) {
       if (trace != null) {
         trace.add("  " + chain.where(rule) + ": match -> " + target.name() + " (no effect on the packet)");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.ParseException;
+import dev.mlb.api.ValidationException;
 import dev.mlb.netfilter.RestoreParser;
 import dev.mlb.netfilter.RestoreWriter;
 import java.util.ArrayList;
@@ -17,11 +18,11 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The modules issue 16 added (LOG, ...) against the running kernel: each input form is read by mlb
+ * The modules issue 16 added (LOG, REJECT, ...) against the running kernel: each input form is read by mlb
  * as iptables-nft reads it (the same saved text, or a refusal of both), and mlb's text of every
  * accepted form loads and saves back unchanged, in v4 and v6 where the module has both.
  *
- * <p>The forms are those of the modules' unit tests in mlb-netfilter (LogTest, ...), which record
+ * <p>The forms are those of the modules' unit tests in mlb-netfilter (LogTest, RejectTest, ...), which record
  * what iptables printed or said for each. A form whose kernel module is missing here is left out
  * and counted with the reason (the test says so on standard output).
  */
@@ -29,7 +30,8 @@ class ModulesKernelTest {
 
   /**
    * One form a line: the families ({@code 4}, {@code 6} or {@code 46}), the table, the chain and
-   * the rule after {@code -A CHAIN}. A chain that is not built in is declared.
+   * the rule after {@code -A CHAIN}. A chain that is not built in is declared and reached from
+ * nowhere (the kernel checks a target's hooks only where a chain is reached, its table always).
    */
   private static final String FORMS = """
       46 filter INPUT -j LOG
@@ -75,6 +77,66 @@ class ModulesKernelTest {
       46 filter INPUT -j LOG ! --log-uid
       46 filter INPUT -j LOG --log-prefix
       46 filter INPUT -j LOG --log-tcp-sequence 1
+      4 filter INPUT -j REJECT
+      4 filter INPUT -j REJECT --reject-with icmp-port-unreachable
+      4 filter INPUT -j REJECT --reject-with icmp-net-unreachable
+      4 filter INPUT -j REJECT --reject-with icmp-host-unreachable
+      4 filter INPUT -j REJECT --reject-with icmp-proto-unreachable
+      4 filter INPUT -j REJECT --reject-with icmp-net-prohibited
+      4 filter INPUT -j REJECT --reject-with icmp-host-prohibited
+      4 filter INPUT -j REJECT --reject-with icmp-admin-prohibited
+      4 filter INPUT -j REJECT --reject-with net-unreach
+      4 filter INPUT -j REJECT --reject-with host-unreach
+      4 filter INPUT -j REJECT --reject-with proto-unreach
+      4 filter INPUT -j REJECT --reject-with port-unreach
+      4 filter INPUT -j REJECT --reject-with net-prohib
+      4 filter INPUT -j REJECT --reject-with host-prohib
+      4 filter INPUT -j REJECT --reject-with admin-prohib
+      4 filter INPUT -j REJECT --reject-with ICMP-HOST-PROHIBITED
+      4 filter INPUT -j REJECT --reject-with icmp
+      4 filter INPUT -j REJECT --reject-with icmp-h
+      4 filter INPUT -j REJECT --reject-with ""
+      4 filter INPUT -j REJECT --reject-with port
+      4 filter INPUT -p tcp -j REJECT --reject-with tcp-reset
+      4 filter INPUT -p tcp -j REJECT --reject-with tcp-rst
+      4 filter INPUT -p 6 -j REJECT --reject-with t
+      4 filter INPUT -j REJECT --reject-with tcp-reset
+      4 filter INPUT ! -p tcp -j REJECT --reject-with tcp-reset
+      4 filter INPUT -p udp -j REJECT --reject-with tcp-reset
+      4 filter INPUT -j REJECT --reject-with icmp-port-unreachablex
+      4 filter INPUT -j REJECT --reject-with echo-reply
+      4 filter INPUT -j REJECT --reject-with icmp6-port-unreachable
+      4 filter INPUT -j REJECT --reject-with icmp-port-unreachable --reject-with icmp-port-unreachable
+      4 filter INPUT -j REJECT --reject-with
+      6 filter INPUT -j REJECT
+      6 filter INPUT -j REJECT --reject-with icmp6-no-route
+      6 filter INPUT -j REJECT --reject-with icmp6-adm-prohibited
+      6 filter INPUT -j REJECT --reject-with icmp6-addr-unreachable
+      6 filter INPUT -j REJECT --reject-with icmp6-port-unreachable
+      6 filter INPUT -j REJECT --reject-with icmp6-policy-fail
+      6 filter INPUT -j REJECT --reject-with icmp6-reject-route
+      6 filter INPUT -j REJECT --reject-with no-route
+      6 filter INPUT -j REJECT --reject-with adm-prohibited
+      6 filter INPUT -j REJECT --reject-with addr-unreach
+      6 filter INPUT -j REJECT --reject-with port-unreach
+      6 filter INPUT -j REJECT --reject-with policy-fail
+      6 filter INPUT -j REJECT --reject-with reject-route
+      6 filter INPUT -j REJECT --reject-with icmp6
+      6 filter INPUT -j REJECT --reject-with ""
+      6 filter INPUT -j REJECT --reject-with a
+      6 filter INPUT -j REJECT --reject-with p
+      6 filter INPUT -p tcp -j REJECT --reject-with tcp-reset
+      6 filter INPUT -p tcp -j REJECT --reject-with t
+      6 filter INPUT -j REJECT --reject-with tcp-reset
+      6 filter INPUT -j REJECT --reject-with icmp6-not-neighbor
+      6 filter INPUT -j REJECT --reject-with icmp-port-unreachable
+      46 filter FORWARD -j REJECT
+      46 filter OUTPUT -j REJECT
+      46 filter X -j REJECT
+      46 mangle INPUT -j REJECT
+      46 security INPUT -j REJECT
+      46 raw OUTPUT -j REJECT
+      46 mangle X -j REJECT
       """;
 
   /** Forms iptables takes and mlb refuses, with why. */
@@ -136,7 +198,7 @@ class ModulesKernelTest {
         String mlb;
         try {
           mlb = RestoreWriter.render(RestoreParser.parse("form", form.text(), family));
-        } catch (ParseException e) {
+        } catch (ParseException | ValidationException e) {
           mlb = null;
         }
         mlbTexts.add(mlb);
