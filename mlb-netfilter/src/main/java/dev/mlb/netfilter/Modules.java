@@ -43,6 +43,9 @@ final class Modules {
       SnatModule.INSTANCE,
       Log.LogModule.INSTANCE,
       Reject.RejectModule.INSTANCE,
+      Dnat.DnatModule.INSTANCE,
+      Redirect.RedirectModule.INSTANCE,
+      Nflog.NflogModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();

@@ -360,7 +360,7 @@ final class RulesetGen {
       if (loadable) {
         return pick(List.of(
             Log.withPrefix(word("abcXYZ019_-", "abcXYZ019_-", 1, 20)),
-            OpaqueTarget.of("NFLOG", "--nflog-group", Integer.toString(anInt(1, 65535))),
+            Nflog.group(anInt(0, 65535)).withThreshold(chance(50) ? 0 : anInt(0, 65535)),
             log()));
       }
       if (chance(30)) {

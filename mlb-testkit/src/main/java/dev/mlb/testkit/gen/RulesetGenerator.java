@@ -21,6 +21,7 @@ import dev.mlb.netfilter.Hook;
 import dev.mlb.netfilter.Jump;
 import dev.mlb.netfilter.LimitMatch;
 import dev.mlb.netfilter.Log;
+import dev.mlb.netfilter.Nflog;
 import dev.mlb.netfilter.Reject;
 import dev.mlb.netfilter.MarkMatch;
 import dev.mlb.netfilter.Masquerade;
@@ -540,6 +541,9 @@ public final class RulesetGenerator {
           }
           return snat(family, natPorts);
         case 10:
+          if (table == TableName.RAW && chance(0.3)) {
+            return OpaqueTarget.of("TRACE");   // a target mlb keeps verbatim
+          }
           return chance(0.3) ? Log.plain()
               : Log.withPrefix(pick(List.of("mlb", "mlb-drop", "uplink_a", "mlb: ", "up link", "[UFW BLOCK] ",
                   "a\"b'c\\d")))
@@ -551,7 +555,14 @@ public final class RulesetGenerator {
                 .filter(w -> w.family() == family).collect(Collectors.toList());
             return chance(0.5) ? Reject.of(family) : new Reject(pick(answers));
           }
-          return OpaqueTarget.of("NFLOG", "--nflog-group", Integer.toString(1 + random.nextInt(100)));
+          Nflog nflog = Nflog.group(chance(0.2) ? 0 : 1 + random.nextInt(100));
+          if (chance(0.3)) {
+            nflog = nflog.withPrefix(pick(List.of("mlb", "mlb: dropped", "x\"y")));
+          }
+          if (chance(0.3)) {
+            nflog = nflog.withSize(random.nextInt(65536));
+          }
+          return chance(0.3) ? nflog.withThreshold(random.nextInt(65536)) : nflog;
       }
     }
   }

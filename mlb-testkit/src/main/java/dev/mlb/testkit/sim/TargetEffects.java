@@ -5,6 +5,7 @@ import dev.mlb.netfilter.Goto;
 import dev.mlb.netfilter.Jump;
 import dev.mlb.netfilter.Log;
 import dev.mlb.netfilter.Masquerade;
+import dev.mlb.netfilter.Nflog;
 import dev.mlb.netfilter.OpaqueTarget;
 import dev.mlb.netfilter.Reject;
 import dev.mlb.netfilter.RestoreConnmark;
@@ -21,7 +22,7 @@ import java.util.function.IntFunction;
 
 /**
  * What each target type the simulator models does to a packet, its connection and the walk: one
- * {@code instanceof} test per type, in one place. LOG, and targets kept verbatim that only log or
+ * {@code instanceof} test per type, in one place. LOG, NFLOG, and targets kept verbatim that only log or
  * count, go on; REJECT drops (its answer is not simulated); every other type throws a
  * {@link SimulationException}.
  *
@@ -136,7 +137,7 @@ final class TargetEffects {
             + " (dropped; the answer is not simulated)");
       }
       return Action.DROP;
-    } else if (target instanceof Log || target instanceof OpaqueTarget t && HARMLESS_TARGETS.contains(t.name())) {
+    } else if (target instanceof Log || target instanceof Nflog || target instanceof OpaqueTarget t && HARMLESS_TARGETS.contains(t.name())) {
       if (trace != null) {
         trace.add("  " + chain.where(rule) + ": match -> " + target.name() + " (no effect on the packet)");
       }

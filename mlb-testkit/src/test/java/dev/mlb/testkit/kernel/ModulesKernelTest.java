@@ -18,11 +18,12 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The modules issue 16 added (LOG, REJECT, ...) against the running kernel: each input form is read by mlb
+ * The modules issue 16 added (LOG, REJECT, DNAT, REDIRECT, NFLOG, ...) against the running kernel: each input form is read by mlb
  * as iptables-nft reads it (the same saved text, or a refusal of both), and mlb's text of every
  * accepted form loads and saves back unchanged, in v4 and v6 where the module has both.
  *
- * <p>The forms are those of the modules' unit tests in mlb-netfilter (LogTest, RejectTest, ...), which record
+ * <p>The forms are those of the modules' unit tests in mlb-netfilter (LogTest, RejectTest, DnatTest, RedirectTest,
+ * NflogTest, ...), which record
  * what iptables printed or said for each. A form whose kernel module is missing here is left out
  * and counted with the reason (the test says so on standard output).
  */
@@ -137,14 +138,124 @@ class ModulesKernelTest {
       46 security INPUT -j REJECT
       46 raw OUTPUT -j REJECT
       46 mangle X -j REJECT
+      4 nat PREROUTING -j DNAT --to-destination 192.0.2.1
+      4 nat PREROUTING -j DNAT --to-destination 192.0.2.1-192.0.2.9
+      4 nat PREROUTING -p tcp -j DNAT --to-destination 192.0.2.1:80
+      4 nat PREROUTING -p tcp -j DNAT --to-destination 192.0.2.1:80-90
+      4 nat PREROUTING -p tcp -j DNAT --to-destination 192.0.2.1-192.0.2.9:80-90
+      4 nat PREROUTING -p tcp -j DNAT --to-destination :80
+      4 nat PREROUTING -p tcp -j DNAT --to-destination :80-90
+      4 nat PREROUTING -p udp -j DNAT --to-destination 192.0.2.1:0
+      4 nat PREROUTING -p sctp -j DNAT --to-destination 192.0.2.1:53
+      4 nat PREROUTING -p dccp -j DNAT --to-destination 192.0.2.1:53
+      4 nat PREROUTING -p icmp -j DNAT --to-destination 192.0.2.1:53
+      4 nat PREROUTING -p tcp -j DNAT --to-destination 192.0.2.1:80-90/100
+      4 nat PREROUTING -p tcp -j DNAT --to-destination 192.0.2.1:0x50
+      4 nat PREROUTING ! -p tcp -j DNAT --to-destination 192.0.2.1:80
+      4 nat PREROUTING -j DNAT --to-destination 192.0.2.9-192.0.2.1
+      4 nat PREROUTING -j DNAT --to-destination 192.0.2.1 --random
+      4 nat PREROUTING -j DNAT --to-destination 192.0.2.1 --persistent
+      4 nat PREROUTING -j DNAT --persistent --random --to-destination 192.0.2.1
+      4 nat OUTPUT -j DNAT --to-destination 192.0.2.1
+      4 nat PREROUTING -p tcp -j DNAT --to-destination 192.0.2.1:90-80
+      4 nat PREROUTING -p tcp -j DNAT --to-destination 192.0.2.1:80:90
+      4 nat PREROUTING -p tcp -j DNAT --to-destination 192.0.2.1:http
+      4 nat PREROUTING -p tcp -j DNAT --to-destination 192.0.2.1:65536
+      4 nat PREROUTING -j DNAT --to-destination 192.0.2.1:80
+      4 nat PREROUTING -j DNAT --to-destination 192.0.2.1 --random-fully
+      4 nat PREROUTING -j DNAT
+      4 nat PREROUTING -j DNAT --random
+      4 nat PREROUTING -j DNAT --to-destination 192.0.2.1 --to-destination 192.0.2.2
+      4 nat PREROUTING -j DNAT --to-destination 2001:db8::1
+      4 nat PREROUTING -j DNAT --to-destination [192.0.2.1]
+      4 nat PREROUTING -j DNAT --to-destination 192.0.2
+      4 nat PREROUTING -j DNAT --to-destination 192.0.2.1/24
+      4 nat PREROUTING -j DNAT --to-destination ""
+      4 nat PREROUTING -j DNAT --to-destination 192.0.2.1-
+      4 nat POSTROUTING -j DNAT --to-destination 192.0.2.1
+      4 nat INPUT -j DNAT --to-destination 192.0.2.1
+      6 nat PREROUTING -j DNAT --to-destination 2001:db8::1
+      6 nat PREROUTING -j DNAT --to-destination 2001:db8::1-2001:db8::9
+      6 nat PREROUTING -j DNAT --to-destination [2001:db8::1]
+      6 nat PREROUTING -p tcp -j DNAT --to-destination [2001:db8::1]:80
+      6 nat PREROUTING -p tcp -j DNAT --to-destination [2001:db8::1-2001:db8::9]:80-90
+      6 nat PREROUTING -p tcp -j DNAT --to-destination [2001:db8::1]:80-90/85
+      6 nat PREROUTING -p tcp -j DNAT --to-destination :80
+      6 nat PREROUTING -p tcp -j DNAT --to-destination []:80
+      6 nat PREROUTING -p udp -j DNAT --to-destination [2001:DB8:0::1]:53
+      6 nat PREROUTING -p icmp -j DNAT --to-destination [2001:db8::1]:53
+      6 nat PREROUTING -j DNAT --to-destination 2001:db8::1 --random --persistent
+      6 nat PREROUTING -j DNAT --to-destination ::ffff:192.0.2.1
+      6 nat PREROUTING -j DNAT --to-destination 2001:db8::1:80
+      6 nat PREROUTING -p icmpv6 -j DNAT --to-destination [2001:db8::1]:53
+      6 nat PREROUTING -j DNAT --to-destination 192.0.2.1
+      6 nat PREROUTING -j DNAT --to-destination [2001:db8::1
+      6 nat POSTROUTING -j DNAT --to-destination 2001:db8::1
+      4 nat PREROUTING -j REDIRECT
+      4 nat PREROUTING -p tcp -j REDIRECT --to-ports 8080
+      4 nat PREROUTING -p tcp -j REDIRECT --to-ports 8080-8090
+      4 nat PREROUTING -p udp -j REDIRECT --to-ports 0
+      4 nat PREROUTING -p tcp -j REDIRECT --to-ports 8080 --random
+      4 nat PREROUTING -p tcp -j REDIRECT --random --to-ports 8080
+      4 nat PREROUTING -j REDIRECT --random
+      4 nat PREROUTING -p icmp -j REDIRECT --to-ports 8080
+      4 nat PREROUTING ! -p tcp -j REDIRECT --to-ports 8080
+      4 nat PREROUTING -p tcp -j REDIRECT --to-ports 0x50
+      4 nat OUTPUT -j REDIRECT
+      6 nat OUTPUT -p tcp -j REDIRECT --to-ports 8080
+      6 nat PREROUTING -j REDIRECT
+      4 nat PREROUTING -j REDIRECT --random-fully
+      4 nat PREROUTING -j REDIRECT --to-ports 8080
+      4 nat PREROUTING -p tcp -j REDIRECT --to-ports 8090-8080
+      4 nat PREROUTING -p tcp -j REDIRECT --to-ports 8080:8090
+      4 nat PREROUTING -p tcp -j REDIRECT --to-ports http
+      4 nat PREROUTING -p tcp -j REDIRECT --to-ports 8080-8090/8085
+      4 nat PREROUTING -p tcp -j REDIRECT --to-ports :80
+      4 nat PREROUTING -p tcp -j REDIRECT --to-ports 65536
+      4 nat PREROUTING -p tcp -j REDIRECT --to-ports 80 --to-ports 81
+      4 nat POSTROUTING -j REDIRECT
+      46 filter INPUT -j NFLOG
+      46 filter INPUT -j NFLOG --nflog-group 0
+      46 filter INPUT -j NFLOG --nflog-group 5
+      46 filter INPUT -j NFLOG --nflog-group 65535
+      46 filter INPUT -j NFLOG --nflog-group 0x10
+      46 filter INPUT -j NFLOG --nflog-prefix abc
+      46 filter INPUT -j NFLOG --nflog-prefix "x y"
+      46 filter INPUT -j NFLOG --nflog-prefix "a'b"
+      46 filter INPUT -j NFLOG --nflog-size 0
+      46 filter INPUT -j NFLOG --nflog-size 128
+      46 filter INPUT -j NFLOG --nflog-size 4294967295
+      46 filter INPUT -j NFLOG --nflog-size 0x10
+      46 filter INPUT -j NFLOG --nflog-size 010
+      46 filter INPUT -j NFLOG --nflog-range 128
+      46 filter INPUT -j NFLOG --nflog-range 0x10
+      46 filter INPUT -j NFLOG --nflog-threshold 0
+      46 filter INPUT -j NFLOG --nflog-threshold 1
+      46 filter INPUT -j NFLOG --nflog-threshold 65535
+      46 filter INPUT -j NFLOG --nflog-threshold 10 --nflog-size 100 --nflog-group 2 --nflog-prefix p
+      46 filter INPUT -j NFLOG --nflog-group 65536
+      46 filter INPUT -j NFLOG --nflog-group -1
+      46 filter INPUT -j NFLOG --nflog-prefix ""
+      46 filter INPUT -j NFLOG --nflog-size 4294967296
+      46 filter INPUT -j NFLOG --nflog-range -1
+      46 filter INPUT -j NFLOG --nflog-range 128 --nflog-size 64
+      46 filter INPUT -j NFLOG --nflog-threshold 65536
+      46 filter INPUT -j NFLOG --nflog-group 1 --nflog-group 2
+      46 filter INPUT -j NFLOG ! --nflog-group 1
+      46 filter INPUT -j NFLOG --nflog-group
+      46 filter INPUT -j NFLOG --nflog-prefix aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+      46 filter INPUT -j NFLOG --nflog-prefix aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab
+      46 mangle PREROUTING -j NFLOG --nflog-group 3 --nflog-threshold 2
       """;
 
   /** Forms iptables takes and mlb refuses, with why. */
-  private static final Map<String, String> MLB_STRICTER = Map.of();
+  private static final Map<String, String> MLB_STRICTER = Map.of(
+      "-p tcp -j DNAT --to-destination 192.0.2.1:http", "service names are not supported",
+      "-p tcp -j REDIRECT --to-ports http", "service names are not supported");
 
   /** What iptables-restore says when the kernel lacks the module a rule needs. */
   private static final Pattern MISSING_MODULE =
-      Pattern.compile("(?i)missing kernel module|No such file or directory|not supported");
+      Pattern.compile("(?i)missing kernel module|No such file or directory|revision \\d+ not supported");
 
   private record Form(IpFamily family, String table, String chain, String rule) {
     String text() {
