@@ -33,6 +33,7 @@ final class Modules {
       MultiportModule.INSTANCE,
       CommentModule.INSTANCE,
       LimitMatch.LimitModule.INSTANCE,
+      AddrtypeMatch.AddrtypeModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */

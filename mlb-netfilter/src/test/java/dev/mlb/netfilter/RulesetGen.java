@@ -281,20 +281,30 @@ final class RulesetGen {
       return word(" abcXYZ019\"'\\#!-_.:/\t$`", " abcXYZ019\"'\\#!-_.:/\t$`", 0, 40);
     }
 
-    OpaqueMatch opaqueMatch() {
+    Match opaqueMatch() {
       if (loadable) {
         return pick(List.of(
             OpaqueMatch.of("pkttype", "--pkt-type", pick(List.of("unicast", "broadcast", "multicast"))),
-            OpaqueMatch.of("addrtype", "--dst-type", pick(List.of("LOCAL", "UNICAST"))),
+            addrtype(),
             OpaqueMatch.of("length", "--length", anInt(0, 100) + ":" + anInt(101, 1500))));
       }
-      String module = pick(List.of("owner", "addrtype", "pkttype", "length", "time", "u32x"));
+      if (chance(20)) {
+        return addrtype();
+      }
+      String module = pick(List.of("owner", "iprange", "pkttype", "length", "time", "u32x"));
       List<String> args = new ArrayList<>();
       int n = anInt(0, 4);
       for (int i = 0; i < n; i++) {
         args.add(i % 2 == 0 ? "--" + word("abcdefghij", "abcdefghij-", 1, 8) : argument());
       }
       return OpaqueMatch.of(module, args);
+    }
+
+    AddrtypeMatch addrtype() {
+      List<AddrtypeMatch.Type> v6 = List.of(AddrtypeMatch.Type.LOCAL, AddrtypeMatch.Type.UNICAST,
+          AddrtypeMatch.Type.MULTICAST, AddrtypeMatch.Type.ANYCAST, AddrtypeMatch.Type.UNREACHABLE);
+      AddrtypeMatch m = chance(50) ? AddrtypeMatch.destination(pick(v6), pick(v6)) : AddrtypeMatch.source(pick(v6));
+      return chance(30) ? m.negated() : m;
     }
 
     String argument() {

@@ -11,6 +11,7 @@ import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Mark;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.Protocol;
+import dev.mlb.netfilter.AddrtypeMatch;
 import dev.mlb.netfilter.Chain;
 import dev.mlb.netfilter.CommentMatch;
 import dev.mlb.netfilter.ConnState;
@@ -464,9 +465,9 @@ public final class RulesetGenerator {
   }
 
   /**
-   * A {@code -m limit}, or an opaque match whose iptables-save form is exactly its input form. (mlb
-   * keeps opaque modules verbatim, so only such forms can come back unchanged: IPv6 has no
-   * {@code --dst-type BROADCAST}, which is the module's business.)
+   * A {@code -m limit} or {@code -m addrtype}, or an opaque match whose iptables-save form is
+   * exactly its input form (mlb keeps opaque modules verbatim, so only such forms can come back
+   * unchanged).
    */
   private Match opaqueMatch(IpFamily family) {
     return switch (random.nextInt(4)) {
@@ -474,9 +475,13 @@ public final class RulesetGenerator {
           ? LimitMatch.perSecond(1 + random.nextInt(100))
           : new LimitMatch(1 + random.nextInt(59), pick(List.of(LimitMatch.Unit.MINUTE, LimitMatch.Unit.HOUR)),
               LimitMatch.DEFAULT_BURST);
-      case 1 -> OpaqueMatch.of("addrtype", "--dst-type", family == IpFamily.V4
-          ? pick(List.of("LOCAL", "UNICAST", "BROADCAST", "MULTICAST"))
-          : pick(List.of("LOCAL", "UNICAST", "MULTICAST")));
+      case 1 -> {
+        AddrtypeMatch m = AddrtypeMatch.destination(family == IpFamily.V4
+            ? pick(List.of(AddrtypeMatch.Type.LOCAL, AddrtypeMatch.Type.UNICAST, AddrtypeMatch.Type.BROADCAST,
+                AddrtypeMatch.Type.MULTICAST))
+            : pick(List.of(AddrtypeMatch.Type.LOCAL, AddrtypeMatch.Type.UNICAST, AddrtypeMatch.Type.MULTICAST)));
+        yield chance(0.3) ? m.negated() : m;
+      }
       case 2 -> OpaqueMatch.of("pkttype", "--pkt-type", pick(List.of("unicast", "broadcast", "multicast")));
       default -> {
         int a = random.nextInt(1500);

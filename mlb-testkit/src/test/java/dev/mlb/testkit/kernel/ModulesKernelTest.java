@@ -18,12 +18,12 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The modules issue 16 added (LOG, REJECT, DNAT, REDIRECT, NFLOG, ...) against the running kernel: each input form is read by mlb
+ * The modules issue 16 added (LOG, REJECT, DNAT, REDIRECT, NFLOG, addrtype, ...) against the running kernel: each input form is read by mlb
  * as iptables-nft reads it (the same saved text, or a refusal of both), and mlb's text of every
  * accepted form loads and saves back unchanged, in v4 and v6 where the module has both.
  *
  * <p>The forms are those of the modules' unit tests in mlb-netfilter (LogTest, RejectTest, DnatTest, RedirectTest,
- * NflogTest, ...), which record
+ * NflogTest, AddrtypeMatchTest, ...), which record
  * what iptables printed or said for each. A form whose kernel module is missing here is left out
  * and counted with the reason (the test says so on standard output).
  */
@@ -246,6 +246,49 @@ class ModulesKernelTest {
       46 filter INPUT -j NFLOG --nflog-prefix aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
       46 filter INPUT -j NFLOG --nflog-prefix aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab
       46 mangle PREROUTING -j NFLOG --nflog-group 3 --nflog-threshold 2
+      4 filter INPUT -m addrtype --dst-type LOCAL -j ACCEPT
+      4 filter INPUT -m addrtype --src-type LOCAL -j ACCEPT
+      4 filter INPUT -m addrtype ! --dst-type LOCAL -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type local -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type LOC -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type U -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type UNI -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type LOCAL,UNICAST -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type UNICAST,LOCAL,BROADCAST,MULTICAST -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type UNSPEC,UNICAST,LOCAL,BROADCAST,ANYCAST,MULTICAST,BLACKHOLE,UNREACHABLE,PROHIBIT,THROW,NAT,XRESOLVE -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type LOCAL,LOCAL -j ACCEPT
+      4 filter INPUT -m addrtype --src-type LOCAL --dst-type UNICAST -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type UNICAST --src-type LOCAL -j ACCEPT
+      4 filter INPUT -m addrtype ! --src-type LOCAL ! --dst-type LOCAL -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type LOCAL --limit-iface-in -j ACCEPT
+      4 filter OUTPUT -m addrtype --dst-type LOCAL --limit-iface-out -j ACCEPT
+      4 filter FORWARD -m addrtype --dst-type LOCAL --limit-iface-out -j ACCEPT
+      4 filter FORWARD -m addrtype --dst-type LOCAL --limit-iface-in -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type LOCAL --limit-iface-out -j ACCEPT
+      4 filter OUTPUT -m addrtype --dst-type LOCAL --limit-iface-in -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type LOCAL --limit-iface-in --limit-iface-out -j ACCEPT
+      4 filter INPUT -m addrtype --limit-iface-in -j ACCEPT
+      4 filter INPUT -m addrtype -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type FOO -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type "" -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type LOCAL, -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type ,LOCAL -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type LOCAL --dst-type UNICAST -j ACCEPT
+      4 filter INPUT -m addrtype --dst-type LOCAL ! --limit-iface-in -j ACCEPT
+      6 filter INPUT -m addrtype --dst-type LOCAL -j ACCEPT
+      6 filter INPUT -m addrtype --dst-type UNREACHABLE -j ACCEPT
+      6 filter INPUT -m addrtype --dst-type UNSPEC,UNICAST,LOCAL,ANYCAST,MULTICAST -j ACCEPT
+      6 filter INPUT -m addrtype --dst-type UNREACHABLE,LOCAL -j ACCEPT
+      6 filter INPUT -m addrtype --dst-type BROADCAST -j ACCEPT
+      6 filter INPUT -m addrtype --dst-type BLACKHOLE -j ACCEPT
+      6 filter INPUT -m addrtype --dst-type PROHIBIT -j ACCEPT
+      6 filter INPUT -m addrtype --src-type THROW -j ACCEPT
+      6 filter INPUT -m addrtype --dst-type NAT -j ACCEPT
+      6 filter INPUT -m addrtype --dst-type XRESOLVE -j ACCEPT
+      46 nat PREROUTING -m addrtype --dst-type LOCAL -j RETURN
+      4 nat OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j RETURN
+      46 nat PREROUTING -m addrtype --dst-type LOCAL --limit-iface-out -j RETURN
       """;
 
   /** Forms iptables takes and mlb refuses, with why. */
@@ -266,6 +309,11 @@ class ModulesKernelTest {
 
     String module() {
       String[] words = rule.split(" ");
+      for (int i = 0; i < words.length - 1; i++) {
+        if (words[i].equals("-m")) {
+          return "-m " + words[i + 1];
+        }
+      }
       for (int i = words.length - 2; i >= 0; i--) {
         if (words[i].equals("-j")) {
           return "-j " + words[i + 1];
