@@ -47,6 +47,7 @@ final class Modules {
       Dnat.DnatModule.INSTANCE,
       Redirect.RedirectModule.INSTANCE,
       Nflog.NflogModule.INSTANCE,
+      Tcpmss.TcpmssModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();

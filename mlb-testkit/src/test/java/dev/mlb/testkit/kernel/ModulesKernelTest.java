@@ -18,12 +18,12 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The modules issue 16 added (LOG, REJECT, DNAT, REDIRECT, NFLOG, addrtype, ...) against the running kernel: each input form is read by mlb
+ * The modules issue 16 added (LOG, REJECT, DNAT, REDIRECT, NFLOG, TCPMSS, addrtype) against the running kernel: each input form is read by mlb
  * as iptables-nft reads it (the same saved text, or a refusal of both), and mlb's text of every
  * accepted form loads and saves back unchanged, in v4 and v6 where the module has both.
  *
  * <p>The forms are those of the modules' unit tests in mlb-netfilter (LogTest, RejectTest, DnatTest, RedirectTest,
- * NflogTest, AddrtypeMatchTest, ...), which record
+ * NflogTest, TcpmssTest, AddrtypeMatchTest), which record
  * what iptables printed or said for each. A form whose kernel module is missing here is left out
  * and counted with the reason (the test says so on standard output).
  */
@@ -289,6 +289,28 @@ class ModulesKernelTest {
       46 nat PREROUTING -m addrtype --dst-type LOCAL -j RETURN
       4 nat OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j RETURN
       46 nat PREROUTING -m addrtype --dst-type LOCAL --limit-iface-out -j RETURN
+      4 mangle FORWARD -p tcp -j TCPMSS --clamp-mss-to-pmtu
+      4 mangle FORWARD -p tcp -j TCPMSS --set-mss 1400
+      4 mangle FORWARD -p tcp -j TCPMSS --set-mss 0x10
+      4 mangle FORWARD -p tcp -j TCPMSS --set-mss 0
+      4 filter OUTPUT -p tcp -j TCPMSS --set-mss 65515
+      4 mangle FORWARD -p tcp -j TCPMSS --set-mss 1400 --clamp-mss-to-pmtu
+      4 filter OUTPUT -p tcp -j TCPMSS --clamp-mss-to-pmtu --set-mss 1400
+      4 nat POSTROUTING -p tcp -j TCPMSS --clamp-mss-to-pmtu
+      4 mangle PREROUTING -p tcp -j TCPMSS --set-mss 1220
+      6 mangle FORWARD -p tcp -j TCPMSS --set-mss 65495
+      6 filter FORWARD -p tcp -j TCPMSS --clamp-mss-to-pmtu
+      6 mangle FORWARD -p tcp -j TCPMSS --set-mss 1400 --clamp-mss-to-pmtu
+      4 mangle FORWARD -p tcp -j TCPMSS --set-mss 65516
+      4 mangle FORWARD -p tcp -j TCPMSS --set-mss x
+      6 mangle FORWARD -p tcp -j TCPMSS --set-mss 65496
+      4 mangle FORWARD -p tcp -j TCPMSS
+      4 mangle FORWARD -p tcp -j TCPMSS --set-mss 1400 --set-mss 1300
+      4 mangle FORWARD -j TCPMSS --clamp-mss-to-pmtu
+      6 mangle FORWARD ! -p tcp -j TCPMSS --set-mss 1400
+      6 mangle FORWARD -p udp -j TCPMSS --set-mss 1400
+      4 mangle INPUT -p tcp -j TCPMSS --clamp-mss-to-pmtu
+      4 mangle PREROUTING -p tcp -j TCPMSS --clamp-mss-to-pmtu
       """;
 
   /** Forms iptables takes and mlb refuses, with why. */
