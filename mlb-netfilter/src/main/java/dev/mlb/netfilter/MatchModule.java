@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One match module ({@code -m NAME}) as mlb models it, the way one {@code extensions/libxt_NAME.c}
@@ -24,7 +25,8 @@ import java.util.Map;
  * }
  * }</pre>
  *
- * <p>Every modelled option takes one argument. An option in {@link #unmodelled()} (a real option
+ * <p>Every modelled option takes one argument, but those in {@link #flags()}, which take none (a
+ * reader may take more words itself). An option in {@link #unmodelled()} (a real option
  * of the module that mlb does not model) makes the module's words in that rule verbatim: the rule
  * gets an {@link OpaqueMatch} of the same name.
  *
@@ -54,6 +56,11 @@ abstract class MatchModule<M extends Match> {
 
   /** The option's canonical name if this module models it (aliases included), else null. */
   abstract String canonical(String option);
+
+  /** The canonical options that take no argument. */
+  Set<String> flags() {
+    return Set.of();
+  }
 
   /** Real options mlb does not model, with their number of arguments; they make the match opaque. */
   Map<String, Integer> unmodelled() {
@@ -113,7 +120,7 @@ abstract class MatchModule<M extends Match> {
       this.opaque = module.isOpaque();
     }
 
-    /** Reads the canonical option's argument. */
+    /** Reads the canonical option's argument ({@code arg} is null for a flag). */
     abstract void value(String option, Token optionToken, Token arg);
 
     /** The match read; called once the rule's words are read (and not if the match became opaque). */
@@ -137,7 +144,8 @@ abstract class MatchModule<M extends Match> {
           raw.add(bang);
         }
         raw.add(t);
-        int count = unmodelled.getOrDefault(t.text(), 1);
+        String known = module.canonical(t.text());
+        int count = unmodelled.getOrDefault(t.text(), known != null && module.flags().contains(known) ? 0 : 1);
         for (int i = 0; i < count; i++) {
           raw.add(rule.argumentOf(t));
         }
@@ -151,14 +159,16 @@ abstract class MatchModule<M extends Match> {
         throw error(t, "-m " + name + ": option " + quoted(c) + " can only be given once");
       }
       given.put(c, t);
-      Token arg = rule.argumentOf(t);
+      Token arg = module.flags().contains(c) ? null : rule.argumentOf(t);
       optionNegated = bang != null;
       if (bang != null) {
         raw.add(bang);
         negated = true;
       }
       raw.add(t);
-      raw.add(arg);
+      if (arg != null) {
+        raw.add(arg);
+      }
       value(c, t, arg);
     }
 

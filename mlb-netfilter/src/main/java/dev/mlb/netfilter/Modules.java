@@ -33,6 +33,7 @@ final class Modules {
       MultiportModule.INSTANCE,
       CommentModule.INSTANCE,
       LimitMatch.LimitModule.INSTANCE,
+      AddrtypeMatch.AddrtypeModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
@@ -41,6 +42,12 @@ final class Modules {
       MarkTargetModule.CONNMARK,
       MasqueradeModule.INSTANCE,
       SnatModule.INSTANCE,
+      Log.LogModule.INSTANCE,
+      Reject.RejectModule.INSTANCE,
+      Dnat.DnatModule.INSTANCE,
+      Redirect.RedirectModule.INSTANCE,
+      Nflog.NflogModule.INSTANCE,
+      Tcpmss.TcpmssModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();

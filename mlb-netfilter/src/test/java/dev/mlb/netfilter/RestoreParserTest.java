@@ -323,8 +323,10 @@ class RestoreParserTest {
     assertEquals(Optional.of(new RestoreConnmark(0xff, 0xffffffffL)),
         prerouting("-j CONNMARK --restore-mark --nfmask 0xff").target());
     assertEquals(Optional.of(SaveConnmark.all()), prerouting("-j CONNMARK --save-mark").target());
-    assertEquals(Optional.of(OpaqueTarget.of("LOG", "--log-prefix", "mlb: ", "--log-level", "4")),
+    assertEquals(Optional.of(Log.withPrefix("mlb: ")),
         prerouting("-j LOG --log-prefix \"mlb: \" --log-level 4").target());
+    assertEquals(Optional.of(OpaqueTarget.of("SECMARK", "--selctx", "mlb: ")),
+        prerouting("-j SECMARK --selctx \"mlb: \"").target());
     assertEquals(Optional.of(OpaqueTarget.of("CONNMARK", "--save-mark", "--left-shift-mark", "8")),
         prerouting("-j CONNMARK --save-mark --left-shift-mark 8").target());
     // A built-in chain as a jump target is read; validation reports it.
@@ -358,26 +360,26 @@ class RestoreParserTest {
   void unmodelledExtensionsTakeTheWordsNobodyElseKnows() {
     // As in iptables, -m, -j, -g, header options and options of modelled modules are parsed on.
     assertEquals(Rule.builder().addMatches(StateMatch.of(ConnState.NEW))
-            .target(OpaqueTarget.of("REJECT", "--reject-with", "tcp-reset")).build(),
-        rules(IpFamily.V4, "filter", "INPUT", "-j REJECT --reject-with tcp-reset -m state --state NEW")
+            .target(OpaqueTarget.of("TTL", "--ttl-set", "tcp-reset")).build(),
+        rules(IpFamily.V4, "filter", "INPUT", "-j TTL --ttl-set tcp-reset -m state --state NEW")
             .get(0));
-    // iptables-save prints this one as -m connmark ! --mark 0x0 -j LOG --log-prefix "x y".
+    // iptables-save prints this one as -m connmark ! --mark 0x0 -j SECMARK --selctx "x y".
     assertEquals(Rule.builder().addMatches(ConnmarkMatch.not(Mark.of(0)))
-            .target(OpaqueTarget.of("LOG", "--log-prefix", "x y")).build(),
-        prerouting("-j LOG --log-prefix \"x y\" -m connmark ! --mark 0"));
+            .target(OpaqueTarget.of("SECMARK", "--selctx", "x y")).build(),
+        prerouting("-j SECMARK --selctx \"x y\" -m connmark ! --mark 0"));
     assertEquals(Rule.builder().addMatches(OpaqueMatch.of("owner", "!", "--uid-owner", "0"))
             .target(Masquerade.plain()).build(),
         rules(IpFamily.V4, "nat", "POSTROUTING", "-j MASQUERADE -m owner ! --uid-owner 0").get(0));
     assertEquals(List.of(StateMatch.of(ConnState.NEW), OpaqueMatch.of("length", "--length", "64")),
         prerouting("-m state -m length --length 64 --state NEW").matches());
-    Rule r = prerouting("-j LOG --log-level 4 ! -s 10.0.0.1 -c 1 2");
-    assertEquals(Optional.of(OpaqueTarget.of("LOG", "--log-level", "4")), r.target());
+    Rule r = prerouting("-j TTL --ttl-set 4 ! -s 10.0.0.1 -c 1 2");
+    assertEquals(Optional.of(OpaqueTarget.of("TTL", "--ttl-set", "4")), r.target());
     assertTrue(r.sourceNegated());
     assertEquals(ImmutableList.of(), prerouting("-j TRACE").matches());
     // The protocol's match is loaded implicitly after a target too.
     assertEquals(Rule.builder().protocol(Protocol.TCP)
             .addMatches(StateMatch.of(ConnState.NEW), PortMatch.tcpDestination(PortRange.of(80)))
-            .target(OpaqueTarget.of("LOG", "--log-prefix", "x y")).build(),
-        prerouting("-p tcp -j LOG --log-prefix \"x y\" -m state --state NEW --dport 80"));
+            .target(OpaqueTarget.of("SECMARK", "--selctx", "x y")).build(),
+        prerouting("-p tcp -j SECMARK --selctx \"x y\" -m state --state NEW --dport 80"));
   }
 }

@@ -281,20 +281,30 @@ final class RulesetGen {
       return word(" abcXYZ019\"'\\#!-_.:/\t$`", " abcXYZ019\"'\\#!-_.:/\t$`", 0, 40);
     }
 
-    OpaqueMatch opaqueMatch() {
+    Match opaqueMatch() {
       if (loadable) {
         return pick(List.of(
             OpaqueMatch.of("pkttype", "--pkt-type", pick(List.of("unicast", "broadcast", "multicast"))),
-            OpaqueMatch.of("addrtype", "--dst-type", pick(List.of("LOCAL", "UNICAST"))),
+            addrtype(),
             OpaqueMatch.of("length", "--length", anInt(0, 100) + ":" + anInt(101, 1500))));
       }
-      String module = pick(List.of("owner", "addrtype", "pkttype", "length", "time", "u32x"));
+      if (chance(20)) {
+        return addrtype();
+      }
+      String module = pick(List.of("owner", "iprange", "pkttype", "length", "time", "u32x"));
       List<String> args = new ArrayList<>();
       int n = anInt(0, 4);
       for (int i = 0; i < n; i++) {
         args.add(i % 2 == 0 ? "--" + word("abcdefghij", "abcdefghij-", 1, 8) : argument());
       }
       return OpaqueMatch.of(module, args);
+    }
+
+    AddrtypeMatch addrtype() {
+      List<AddrtypeMatch.Type> v6 = List.of(AddrtypeMatch.Type.LOCAL, AddrtypeMatch.Type.UNICAST,
+          AddrtypeMatch.Type.MULTICAST, AddrtypeMatch.Type.ANYCAST, AddrtypeMatch.Type.UNREACHABLE);
+      AddrtypeMatch m = chance(50) ? AddrtypeMatch.destination(pick(v6), pick(v6)) : AddrtypeMatch.source(pick(v6));
+      return chance(30) ? m.negated() : m;
     }
 
     String argument() {
@@ -346,19 +356,27 @@ final class RulesetGen {
       }
     }
 
+    Log log() {
+      String prefix = chance(50) ? "" : word(" abcXYZ019\"'\\#!-_.:/[]", " abcXYZ019\"'\\#!-_.:/[]", 1, Log.MAX_PREFIX_BYTES);
+      return new Log(prefix, anInt(0, Log.DEBUG), chance(50) ? 0 : anInt(0, Log.ALL_FLAGS) & Log.ALL_FLAGS);
+    }
+
     PortRange natPorts(int min) {
       int a = anInt(min, 65535);
       return chance(50) ? PortRange.of(a) : PortRange.of(a, anInt(a, 65535));
     }
 
-    OpaqueTarget opaqueTarget() {
+    Target opaqueTarget() {
       if (loadable) {
         return pick(List.of(
-            OpaqueTarget.of("LOG", "--log-prefix", word("abcXYZ019_-", "abcXYZ019_-", 1, 20)),
-            OpaqueTarget.of("NFLOG", "--nflog-group", Integer.toString(anInt(1, 65535))),
-            OpaqueTarget.of("LOG")));
+            Log.withPrefix(word("abcXYZ019_-", "abcXYZ019_-", 1, 20)),
+            Nflog.group(anInt(0, 65535)).withThreshold(chance(50) ? 0 : anInt(0, 65535)),
+            log()));
       }
-      String name = pick(List.of("LOG", "REJECT", "NFLOG", "TRACE", "CT", "DSCP"));
+      if (chance(30)) {
+        return log();
+      }
+      String name = pick(List.of("TRACE", "TTL", "SECMARK", "CLASSIFY", "HMARK", "TOS"));
       List<String> args = new ArrayList<>();
       int n = anInt(0, 4);
       for (int i = 0; i < n; i++) {

@@ -11,6 +11,7 @@ import dev.mlb.api.IpPrefix;
 import dev.mlb.api.Mark;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.Protocol;
+import dev.mlb.netfilter.AddrtypeMatch;
 import dev.mlb.netfilter.Chain;
 import dev.mlb.netfilter.CommentMatch;
 import dev.mlb.netfilter.ConnState;
@@ -20,6 +21,9 @@ import dev.mlb.netfilter.Goto;
 import dev.mlb.netfilter.Hook;
 import dev.mlb.netfilter.Jump;
 import dev.mlb.netfilter.LimitMatch;
+import dev.mlb.netfilter.Log;
+import dev.mlb.netfilter.Nflog;
+import dev.mlb.netfilter.Reject;
 import dev.mlb.netfilter.MarkMatch;
 import dev.mlb.netfilter.Masquerade;
 import dev.mlb.netfilter.Match;
@@ -45,12 +49,14 @@ import dev.mlb.netfilter.Target;
 import dev.mlb.netfilter.Verdict;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.stream.Collectors;
 
 /**
  * A seeded factory of random, valid rulesets that use everything the netfilter model has.
@@ -459,9 +465,9 @@ public final class RulesetGenerator {
   }
 
   /**
-   * A {@code -m limit}, or an opaque match whose iptables-save form is exactly its input form. (mlb
-   * keeps opaque modules verbatim, so only such forms can come back unchanged: IPv6 has no
-   * {@code --dst-type BROADCAST}, which is the module's business.)
+   * A {@code -m limit} or {@code -m addrtype}, or an opaque match whose iptables-save form is
+   * exactly its input form (mlb keeps opaque modules verbatim, so only such forms can come back
+   * unchanged).
    */
   private Match opaqueMatch(IpFamily family) {
     return switch (random.nextInt(4)) {
@@ -469,9 +475,13 @@ public final class RulesetGenerator {
           ? LimitMatch.perSecond(1 + random.nextInt(100))
           : new LimitMatch(1 + random.nextInt(59), pick(List.of(LimitMatch.Unit.MINUTE, LimitMatch.Unit.HOUR)),
               LimitMatch.DEFAULT_BURST);
-      case 1 -> OpaqueMatch.of("addrtype", "--dst-type", family == IpFamily.V4
-          ? pick(List.of("LOCAL", "UNICAST", "BROADCAST", "MULTICAST"))
-          : pick(List.of("LOCAL", "UNICAST", "MULTICAST")));
+      case 1 -> {
+        AddrtypeMatch m = AddrtypeMatch.destination(family == IpFamily.V4
+            ? pick(List.of(AddrtypeMatch.Type.LOCAL, AddrtypeMatch.Type.UNICAST, AddrtypeMatch.Type.BROADCAST,
+                AddrtypeMatch.Type.MULTICAST))
+            : pick(List.of(AddrtypeMatch.Type.LOCAL, AddrtypeMatch.Type.UNICAST, AddrtypeMatch.Type.MULTICAST)));
+        yield chance(0.3) ? m.negated() : m;
+      }
       case 2 -> OpaqueMatch.of("pkttype", "--pkt-type", pick(List.of("unicast", "broadcast", "multicast")));
       default -> {
         int a = random.nextInt(1500);
@@ -536,16 +546,28 @@ public final class RulesetGenerator {
           }
           return snat(family, natPorts);
         case 10:
-          // Prefixes that are plain words or hold a blank: mlb writes an opaque argument bare unless
-          // it holds a blank or a quote, while LOG's save quotes anything beyond [A-Za-z0-9_-]. So
-          // "mlb:" would come back as "\"mlb:\"" (a known writer limitation; see RestoreKernelTest).
-          return OpaqueTarget.of("LOG", "--log-prefix", pick(List.of("mlb", "mlb-drop", "uplink_a", "mlb: ", "up link")));
+          if (table == TableName.RAW && chance(0.3)) {
+            return OpaqueTarget.of("TRACE");   // a target mlb keeps verbatim
+          }
+          return chance(0.3) ? Log.plain()
+              : Log.withPrefix(pick(List.of("mlb", "mlb-drop", "uplink_a", "mlb: ", "up link", "[UFW BLOCK] ",
+                  "a\"b'c\\d")))
+                  .level(chance(0.5) ? Log.DEFAULT_LEVEL : random.nextInt(8))
+                  .withFlags(chance(0.7) ? 0 : random.nextInt(Log.ALL_FLAGS + 1) & Log.ALL_FLAGS);
         default:
           if (table == TableName.FILTER && hook.isPresent()) {
-            return OpaqueTarget.of("REJECT", "--reject-with",
-                family == IpFamily.V4 ? "icmp-port-unreachable" : "icmp6-port-unreachable");
+            List<Reject.With> answers = Arrays.stream(Reject.With.values())
+                .filter(w -> w.family() == family).collect(Collectors.toList());
+            return chance(0.5) ? Reject.of(family) : new Reject(pick(answers));
           }
-          return OpaqueTarget.of("NFLOG", "--nflog-group", Integer.toString(1 + random.nextInt(100)));
+          Nflog nflog = Nflog.group(chance(0.2) ? 0 : 1 + random.nextInt(100));
+          if (chance(0.3)) {
+            nflog = nflog.withPrefix(pick(List.of("mlb", "mlb: dropped", "x\"y")));
+          }
+          if (chance(0.3)) {
+            nflog = nflog.withSize(random.nextInt(65536));
+          }
+          return chance(0.3) ? nflog.withThreshold(random.nextInt(65536)) : nflog;
       }
     }
   }

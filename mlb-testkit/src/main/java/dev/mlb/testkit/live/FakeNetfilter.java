@@ -3,12 +3,13 @@ package dev.mlb.testkit.live;
 import com.google.common.collect.ImmutableList;
 import dev.mlb.api.IpFamily;
 import dev.mlb.netfilter.Chain;
+import dev.mlb.netfilter.Dnat;
 import dev.mlb.netfilter.Goto;
 import dev.mlb.netfilter.Hook;
 import dev.mlb.netfilter.Jump;
 import dev.mlb.netfilter.Masquerade;
-import dev.mlb.netfilter.OpaqueTarget;
 import dev.mlb.netfilter.Policy;
+import dev.mlb.netfilter.Redirect;
 import dev.mlb.netfilter.RestoreWriter;
 import dev.mlb.netfilter.Rule;
 import dev.mlb.netfilter.Snat;
@@ -426,7 +427,7 @@ final class FakeNetfilter {
     if (t instanceof Snat) {
       return Optional.of(EnumSet.of(Hook.POSTROUTING, Hook.INPUT));
     }
-    if (t instanceof OpaqueTarget o && (o.name().equals("DNAT") || o.name().equals("REDIRECT"))) {
+    if (t instanceof Dnat || t instanceof Redirect) {
       return Optional.of(EnumSet.of(Hook.PREROUTING, Hook.OUTPUT));
     }
     return Optional.empty();

@@ -3,8 +3,11 @@ package dev.mlb.testkit.sim;
 import dev.mlb.api.IpAddress;
 import dev.mlb.netfilter.Goto;
 import dev.mlb.netfilter.Jump;
+import dev.mlb.netfilter.Log;
 import dev.mlb.netfilter.Masquerade;
+import dev.mlb.netfilter.Nflog;
 import dev.mlb.netfilter.OpaqueTarget;
+import dev.mlb.netfilter.Reject;
 import dev.mlb.netfilter.RestoreConnmark;
 import dev.mlb.netfilter.SaveConnmark;
 import dev.mlb.netfilter.SetConnmark;
@@ -19,8 +22,9 @@ import java.util.function.IntFunction;
 
 /**
  * What each target type the simulator models does to a packet, its connection and the walk: one
- * {@code instanceof} test per type, in one place. Targets kept verbatim that only log or count go
- * on; every other type throws a {@link SimulationException}.
+ * {@code instanceof} test per type, in one place. LOG, NFLOG, and targets kept verbatim that only log or
+ * count, go on; REJECT drops (its answer is not simulated); every other type throws a
+ * {@link SimulationException}.
  *
  * <pre>{@code
  * effects.apply(SetMark.set(1), p, chain, 3, trace);   // CONTINUE; p.mark is 0x1, the trace says so
@@ -126,9 +130,16 @@ final class TargetEffects {
         trace.add("  " + chain.where(rule) + ": match -> SNAT to " + t.first());
       }
       return Action.ACCEPT;
-    } else if (target instanceof OpaqueTarget t && HARMLESS_TARGETS.contains(t.name())) {
+    } else if (target instanceof Reject t) {
+      // The answer (ICMP error or TCP reset) is not simulated; for the flow it is a drop.
       if (trace != null) {
-        trace.add("  " + chain.where(rule) + ": match -> " + t.name() + " (no effect on the packet)");
+        trace.add("  " + chain.where(rule) + ": match -> REJECT --reject-with " + t.with().text()
+            + " (dropped; the answer is not simulated)");
+      }
+      return Action.DROP;
+    } else if (target instanceof Log || target instanceof Nflog || target instanceof OpaqueTarget t && HARMLESS_TARGETS.contains(t.name())) {
+      if (trace != null) {
+        trace.add("  " + chain.where(rule) + ": match -> " + target.name() + " (no effect on the packet)");
       }
       return Action.CONTINUE;
     }

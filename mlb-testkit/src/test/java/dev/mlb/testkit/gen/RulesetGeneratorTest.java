@@ -124,7 +124,7 @@ class RulesetGeneratorTest {
         "statistic Nth", "statistic Random", "PortMatch", "MultiportMatch", "CommentMatch", "OpaqueMatch",
         "comment with quotes and backslash", "comment near 255 bytes", "comment with non-ASCII",
         "Verdict", "Jump", "Goto", "SetMark", "SetConnmark", "SaveConnmark", "RestoreConnmark", "Masquerade",
-        "Snat", "OpaqueTarget", "MASQUERADE --to-ports", "SNAT range with ports"));
+        "Snat", "OpaqueTarget", "Log", "Reject", "Nflog", "MASQUERADE --to-ports", "SNAT range with ports"));
     expected.removeAll(seen);
     assertEquals(Set.of(), expected, "never generated");
   }
