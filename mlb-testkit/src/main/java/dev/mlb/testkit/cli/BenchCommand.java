@@ -281,14 +281,17 @@ final class BenchCommand implements Callable<Integer> {
     boolean timed = Files.isExecutable(TIME);
     Path rss = null;
     double[] fmt = new double[nativeRepeat];
+    double[] fmtCpu = new double[nativeRepeat];
     double[] peak = new double[nativeRepeat];
+    double[] legacyCpu = new double[nativeRepeat];
+    double[] legacyPeak = new double[nativeRepeat];
     double[] legacyTimes = new double[nativeRepeat];
     String fmtRow = "mlb fmt FILE (whole process)";
     String legacyRow = "iptables-legacy-restore --test";
     try {
       rss = Files.createTempFile("mlb-bench-", ".rss");
       if (timed) {
-        argv.addAll(List.of(TIME.toString(), "-f", "%M", "-o", rss.toString()));
+        argv.addAll(List.of(TIME.toString(), "-f", "%U %S %M", "-o", rss.toString()));
       }
       argv.add(java);
       String opts = System.getenv("MLB_FMT_JAVA_OPTS");
@@ -308,16 +311,20 @@ final class BenchCommand implements Callable<Integer> {
             rows.add(new Row(fmtRow, "FAILED", "exit " + code + ": " + firstLine(Files.readString(err)), ""));
             return false;
           }
-          peak[i] = timed ? Double.parseDouble(lastLine(Files.readString(rss))) / 1024 : Double.NaN;
+          double[] usage = timed ? usage(Files.readString(rss)) : new double[] {Double.NaN, Double.NaN};
+          fmtCpu[i] = usage[0];
+          peak[i] = usage[1];
         } finally {
           Files.deleteIfExists(err);
         }
         if (legacy) {
-          Optional<Double> t = restoreOnce("iptables-legacy-restore", text);
+          Optional<double[]> t = restoreOnce("iptables-legacy-restore", text, timed);
           if (t.isEmpty()) {
             return false;
           }
-          legacyTimes[i] = t.get();
+          legacyTimes[i] = t.get()[0];
+          legacyCpu[i] = t.get()[1];
+          legacyPeak[i] = t.get()[2];
         }
       }
     } catch (IOException | NumberFormatException e) {
@@ -336,14 +343,15 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     double f = median(fmt);
-    rows.add(new Row(fmtRow, seconds(f), rate(rules / f, "rules/s") + (timed
-        ? String.format(Locale.ROOT, ", peak RSS %.0f MiB", median(peak)) : ", peak RSS unknown (no /usr/bin/time)"),
+    rows.add(new Row(fmtRow, seconds(f), rate(rules / f, "rules/s") + usage(timed, fmtCpu, peak),
         ratio(f, parse)));
     if (legacy) {
       double l = median(legacyTimes);
-      rows.add(new Row(legacyRow + " (in a scratch netns)", seconds(l), rate(rules / l, "rules/s"), ratio(l, parse)));
+      rows.add(new Row(legacyRow + " (in a scratch netns)", seconds(l), rate(rules / l, "rules/s")
+          + usage(timed, legacyCpu, legacyPeak), ratio(l, parse)));
       rows.add(new Row("mlb fmt FILE / iptables-legacy-restore --test", "", "alternately, run by run",
-          String.format(Locale.ROOT, "%.2f (below 1: mlb fmt is faster)", f / l)));
+          String.format(Locale.ROOT, "%.2f (below 1: mlb fmt is faster)", f / l)
+              + (timed ? String.format(Locale.ROOT, "; CPU time %.2f", median(fmtCpu) / median(legacyCpu)) : "")));
     }
     return true;
   }
@@ -354,16 +362,31 @@ final class BenchCommand implements Callable<Integer> {
     return v[v.length / 2];
   }
 
-  private static String lastLine(String s) {
-    String t = s.strip();
-    return t.substring(t.lastIndexOf('\n') + 1);
+  /** User+system CPU seconds and peak RSS in MiB from {@code /usr/bin/time -f "%U %S %M"}'s last line. */
+  private static double[] usage(String timeOutput) {
+    String t = timeOutput.strip();
+    String[] f = t.substring(t.lastIndexOf('\n') + 1).split(" ");
+    return new double[] {Double.parseDouble(f[0]) + Double.parseDouble(f[1]), Double.parseDouble(f[2]) / 1024};
   }
 
-  /** One run of {@code TOOL --test} on {@code text} in a scratch namespace; empty after adding a FAILED row. */
-  private Optional<Double> restoreOnce(String tool, String text) {
+  private static String usage(boolean timed, double[] cpu, double[] peak) {
+    return timed ? String.format(Locale.ROOT, ", CPU %s, peak RSS %.0f MiB", seconds(median(cpu)), median(peak))
+        : ", CPU and peak RSS unknown (no /usr/bin/time)";
+  }
+
+  /**
+   * One run of {@code TOOL --test} on {@code text} in a scratch namespace: its wall time and, when
+   * {@code timed}, its CPU time and peak RSS (NaN otherwise); empty after adding a FAILED row.
+   */
+  private Optional<double[]> restoreOnce(String tool, String text, boolean timed) {
     String what = tool + " --test";
     try (Netns ns = Netns.create("bench")) {
-      Netns.Command command = ns.run(tool, "--test").stdin(text).timeout(Duration.ofMinutes(10));
+      List<String> argv = new ArrayList<>();
+      if (timed) {
+        argv.addAll(List.of(TIME.toString(), "-f", "%U %S %M"));
+      }
+      argv.addAll(List.of(tool, "--test"));
+      Netns.Command command = ns.run(argv).stdin(text).timeout(Duration.ofMinutes(10));
       long t0 = System.nanoTime();
       Netns.Result r = command.run();
       double t = (System.nanoTime() - t0) / 1e9;
@@ -371,7 +394,8 @@ final class BenchCommand implements Callable<Integer> {
         rows.add(new Row(what, "FAILED", "exit " + r.exitCode() + ": " + firstLine(r.stderr()), ""));
         return Optional.empty();
       }
-      return Optional.of(t);
+      double[] usage = timed ? usage(r.stderr()) : new double[] {Double.NaN, Double.NaN};
+      return Optional.of(new double[] {t, usage[0], usage[1]});
     } catch (RuntimeException e) {
       rows.add(new Row(what, "FAILED", e.getMessage(), ""));
       return Optional.empty();
@@ -382,11 +406,11 @@ final class BenchCommand implements Callable<Integer> {
   private boolean restoreTest(String tool, String text, double parse) {
     double[] times = new double[nativeRepeat];
     for (int i = 0; i < nativeRepeat; i++) {
-      Optional<Double> t = restoreOnce(tool, text);
+      Optional<double[]> t = restoreOnce(tool, text, false);
       if (t.isEmpty()) {
         return false;
       }
-      times[i] = t.get();
+      times[i] = t.get()[0];
     }
     double t = median(times);
     rows.add(new Row(tool + " --test (in a scratch netns)", seconds(t), rate(rules / t, "rules/s"), ratio(t, parse)));

@@ -216,6 +216,7 @@ public final class RealWorldShapes {
 
     void kubeProxy(int rules) {
       int end = count + rules;
+      declare("nat", "KUBE-SERVICES");
       add("nat", "PREROUTING", "-m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES");
       add("nat", "OUTPUT", "-m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES");
       add("nat", "POSTROUTING", "-m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING");
@@ -279,6 +280,7 @@ public final class RealWorldShapes {
         add("filter", "DOCKER-USER", "-s 203.0.113.0/24 -i eth0 -j DROP");
         add("filter", "DOCKER-USER", "-j RETURN");
         declare("filter", "DOCKER");
+        declare("nat", "DOCKER");
         declare("filter", "DOCKER-ISOLATION-STAGE-2");
       }
       int bridge = 0;
