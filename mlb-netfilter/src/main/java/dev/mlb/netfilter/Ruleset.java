@@ -55,9 +55,12 @@ public abstract class Ruleset {
   /**
    * Every problem with this ruleset that the kernel or iptables would refuse, or that makes it do
    * something other than it seems to, each with its location. Errors first, then warnings.
+   * Worked out once per ruleset (a ruleset is immutable) and kept: {@code mlb fmt} validates, then
+   * writes, and writing validates again.
    */
+  @Value.Lazy
   public List<Finding> validate() {
-    return RulesetValidator.validate(this);
+    return List.copyOf(RulesetValidator.validate(this));
   }
 
   @Value.Check

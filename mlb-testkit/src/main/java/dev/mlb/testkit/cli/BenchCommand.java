@@ -8,6 +8,7 @@ import dev.mlb.netfilter.RestoreWriter;
 import dev.mlb.netfilter.Ruleset;
 import dev.mlb.testkit.check.CompiledPolicy;
 import dev.mlb.testkit.gen.FlowGenerator;
+import dev.mlb.testkit.gen.RealWorldShapes;
 import dev.mlb.testkit.gen.ScaleRulesetGenerator;
 import dev.mlb.testkit.kernel.KernelLab;
 import dev.mlb.testkit.kernel.KernelSupport;
@@ -38,6 +39,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -51,17 +53,22 @@ import picocli.CommandLine.ParentCommand;
  * <pre>{@code
  * sudo java -jar mlb-testkit/target/mlb.jar bench --rules 100000
  * mlb bench --rules 1000 --no-kernel      # the in-process figures only
+ * mlb bench --shape kube-proxy             # a ruleset shaped like kube-proxy's nat table
  * }</pre>
  *
- * <p>It generates a ruleset of {@code --rules} rules ({@link ScaleRulesetGenerator}), writes it to a
+ * <p>It generates a ruleset of {@code --rules} rules of one {@code --shape} (the project's own,
+ * {@link ScaleRulesetGenerator}, or a real router's, {@link RealWorldShapes}), writes it to a
  * temporary file, and times on that same file:
  * <ul>
  *   <li>mlb parse+validate in this process, warm (after warm-up runs; the median of
  *       {@code --repeat} runs), and the same for rendering to a String and for writing the text
  *       streamed ({@code RestoreWriter.write} to a discarding writer), as MB/s;
- *   <li>{@code mlb fmt FILE} as a whole process ({@code java -cp} this program's class path);
- *   <li>{@code iptables-legacy-restore --test} and {@code iptables-nft-restore --test} reading the
- *       file, each in a scratch network namespace made for it and deleted after ({@link Netns});
+ *   <li>{@code mlb fmt FILE} as a whole process ({@code java -cp} this program's class path, with
+ *       the JVM options in {@code MLB_FMT_JAVA_OPTS}), with its peak resident set size (through
+ *       {@code /usr/bin/time} where it exists), and {@code iptables-legacy-restore --test} reading
+ *       the file in a scratch network namespace made for it and deleted after ({@link Netns}), the
+ *       two alternately, run by run, so that a change in the machine's load meets both;
+ *   <li>{@code iptables-nft-restore --test} reading the file, in a scratch namespace too;
  *   <li>the bytes the parsed model retains per rule (heap in use after full collections, with and
  *       without the model; the median of three);
  *   <li>linear growth: parse+validate time per rule at a tenth of the size against the full size;
@@ -111,6 +118,11 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--no-kernel", description = "Skip iptables-restore and the kernel lab.")
   boolean noKernel;
 
+  @Option(names = "--shape", paramLabel = "SHAPE", defaultValue = "own",
+      description = "The ruleset's shape: own (default: mlb's per-subscriber balancing), kube-proxy, docker,"
+          + " fail2ban, log-limit or mixed.")
+  String shape;
+
   /** One row of the table. */
   private record Row(String what, String time, String rate, String ratio) {}
 
@@ -119,9 +131,26 @@ final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintStream out = main.stdout;
-    if (rules < ScaleRulesetGenerator.MIN_RULES) {
-      main.stderr.println("mlb bench: --rules " + rules + " is too small; expected at least "
-          + ScaleRulesetGenerator.MIN_RULES);
+    IntFunction<String> generator;
+    int minRules;
+    if (shape.equals("own")) {
+      generator = n -> RestoreWriter.render(new ScaleRulesetGenerator(seed).generate(n));
+      minRules = ScaleRulesetGenerator.MIN_RULES;
+    } else {
+      RealWorldShapes.Shape real;
+      try {
+        real = RealWorldShapes.Shape.of(shape);
+      } catch (IllegalArgumentException e) {
+        main.stderr.println("mlb bench: --shape: " + e.getMessage().replace("expected kube-proxy",
+            "expected own, kube-proxy"));
+        return Main.INVALID;
+      }
+      generator = n -> real.generate(n, seed);
+      minRules = RealWorldShapes.MIN_RULES;
+    }
+    this.minRules = minRules;
+    if (rules < minRules) {
+      main.stderr.println("mlb bench: --rules " + rules + " is too small; expected at least " + minRules);
       return Main.INVALID;
     }
     if (repeat < 1 || nativeRepeat < 1 || labFlows < 1 || simFlows < 1 || !(warmup >= 0)) {
@@ -130,14 +159,15 @@ final class BenchCommand implements Callable<Integer> {
           + ", " + warmup + ")");
       return Main.INVALID;
     }
-    Ruleset ruleset = new ScaleRulesetGenerator(seed).generate(rules);
-    String text = RestoreWriter.render(ruleset);
+    String text = generator.apply(rules);
+    Ruleset ruleset = RestoreParser.parse("generated", text, IpFamily.V4);
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     Path file = Files.createTempFile("mlb-bench-", ".v4");
     boolean failed = false;
     try {
       Files.write(file, bytes);
-      out.printf(Locale.ROOT, "mlb bench: %,d rules, %,d bytes (seed %d), %s%n", rules, bytes.length, seed, file);
+      out.printf(Locale.ROOT, "mlb bench: %,d rules, %,d bytes (seed %d%s), %s%n", rules, bytes.length, seed,
+          shape.equals("own") ? "" : ", shape " + shape, file);
       out.println("machine: " + machine());
       out.flush();
 
@@ -171,23 +201,17 @@ final class BenchCommand implements Callable<Integer> {
           String.format(Locale.ROOT, "%.0f MB/s", bytes.length / write / 1e6) + ", thread CPU " + seconds(lastCpu)
               + " (user " + seconds(lastUser) + ")",
           ""));
-      linearGrowth(parse, parseCpu);
+      linearGrowth(parse, parseCpu, generator);
       memory(text);
 
-      Optional<Double> fmt = fmtProcess(file);
-      failed |= fmt.isEmpty();
-      fmt.ifPresent(t -> rows.add(new Row("mlb fmt FILE (whole process)", seconds(t), rate(rules / t, "rules/s"),
-          ratio(t, parse))));
-
       Optional<String> unavailable = noKernel ? Optional.of("--no-kernel") : KernelSupport.unavailableReason();
+      failed |= !fmtBesideLegacy(file, text, parse, unavailable.isEmpty());
       if (unavailable.isPresent()) {
         for (String tool : List.of("iptables-legacy-restore --test", "iptables-nft-restore --test", "kernel lab")) {
           rows.add(new Row(tool, "skipped", unavailable.get(), ""));
         }
       } else {
-        for (String tool : List.of("iptables-legacy-restore", "iptables-nft-restore")) {
-          failed |= !restoreTest(tool, text, parse);
-        }
+        failed |= !restoreTest("iptables-nft-restore", text, parse);
       }
       failed |= !flowRates(unavailable);
     } finally {
@@ -199,13 +223,16 @@ final class BenchCommand implements Callable<Integer> {
 
   // ---------------------------------------------------------------- measurements
 
-  private void linearGrowth(double parseFull, double parseFullCpu) {
+  /** The fewest rules of the chosen shape. */
+  private int minRules;
+
+  private void linearGrowth(double parseFull, double parseFullCpu, IntFunction<String> generator) {
     int small = rules / 10;
-    if (small < ScaleRulesetGenerator.MIN_RULES) {
-      rows.add(new Row("linear growth", "skipped", "--rules below " + 10 * ScaleRulesetGenerator.MIN_RULES, ""));
+    if (small < minRules) {
+      rows.add(new Row("linear growth", "skipped", "--rules below " + 10 * minRules, ""));
       return;
     }
-    String smallText = RestoreWriter.render(new ScaleRulesetGenerator(seed).generate(small));
+    String smallText = generator.apply(small);
     double t = median(repeat, () -> RestoreParser.parse("small", smallText, IpFamily.V4).validate());
     double smallCpu = lastCpu;
     double perRuleSmall = t / small * 1e6;
@@ -238,64 +265,155 @@ final class BenchCommand implements Callable<Integer> {
     return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
   }
 
-  /** {@code mlb fmt FILE} in a new JVM with this program's class path; the median wall time. */
-  private Optional<Double> fmtProcess(Path file) {
+  /** Where {@code /usr/bin/time} is, for the peak resident set size of {@code mlb fmt}. */
+  private static final Path TIME = Path.of("/usr/bin/time");
+
+  /**
+   * {@code mlb fmt FILE} in a new JVM with this program's class path and, when {@code legacy},
+   * {@code iptables-legacy-restore --test} on the same text, alternately: {@code --native-repeat}
+   * runs of each; their median wall times, the ratio of the two, and the median peak RSS of
+   * {@code mlb fmt}. False if one of them failed.
+   */
+  private boolean fmtBesideLegacy(Path file, String text, double parse, boolean legacy) {
     String java = ProcessHandle.current().info().command().orElse(
         Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    List<String> argv = List.of(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(), "fmt",
-        file.toString());
-    double[] times = new double[nativeRepeat];
-    for (int i = 0; i < nativeRepeat; i++) {
-      try {
+    List<String> argv = new ArrayList<>();
+    boolean timed = Files.isExecutable(TIME);
+    Path rss = null;
+    double[] fmt = new double[nativeRepeat];
+    double[] fmtCpu = new double[nativeRepeat];
+    double[] peak = new double[nativeRepeat];
+    double[] legacyCpu = new double[nativeRepeat];
+    double[] legacyPeak = new double[nativeRepeat];
+    double[] legacyTimes = new double[nativeRepeat];
+    String fmtRow = "mlb fmt FILE (whole process)";
+    String legacyRow = "iptables-legacy-restore --test";
+    try {
+      rss = Files.createTempFile("mlb-bench-", ".rss");
+      if (timed) {
+        argv.addAll(List.of(TIME.toString(), "-f", "%U %S %M", "-o", rss.toString()));
+      }
+      argv.add(java);
+      String opts = System.getenv("MLB_FMT_JAVA_OPTS");
+      if (opts != null && !opts.isBlank()) {
+        argv.addAll(Arrays.asList(opts.strip().split("\\s+")));
+      }
+      argv.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "fmt", file.toString()));
+      for (int i = 0; i < nativeRepeat; i++) {
         Path err = Files.createTempFile("mlb-bench-", ".err");
         try {
           long t0 = System.nanoTime();
           Process p = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD)
               .redirectError(err.toFile()).start();
           int code = p.waitFor();
-          times[i] = (System.nanoTime() - t0) / 1e9;
+          fmt[i] = (System.nanoTime() - t0) / 1e9;
           if (code != 0) {
-            rows.add(new Row("mlb fmt FILE (whole process)", "FAILED", "exit " + code + ": "
-                + Files.readString(err).strip(), ""));
-            return Optional.empty();
+            rows.add(new Row(fmtRow, "FAILED", "exit " + code + ": " + firstLine(Files.readString(err)), ""));
+            return false;
           }
+          double[] usage = timed ? usage(Files.readString(rss)) : new double[] {Double.NaN, Double.NaN};
+          fmtCpu[i] = usage[0];
+          peak[i] = usage[1];
         } finally {
           Files.deleteIfExists(err);
         }
-      } catch (IOException e) {
-        rows.add(new Row("mlb fmt FILE (whole process)", "FAILED", e.getMessage(), ""));
-        return Optional.empty();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return Optional.empty();
+        if (legacy) {
+          Optional<double[]> t = restoreOnce("iptables-legacy-restore", text, timed);
+          if (t.isEmpty()) {
+            return false;
+          }
+          legacyTimes[i] = t.get()[0];
+          legacyCpu[i] = t.get()[1];
+          legacyPeak[i] = t.get()[2];
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      rows.add(new Row(fmtRow, "FAILED", e.toString(), ""));
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } finally {
+      if (rss != null) {
+        try {
+          Files.deleteIfExists(rss);
+        } catch (IOException e) {
+          // A temporary file left behind.
+        }
       }
     }
-    Arrays.sort(times);
-    return Optional.of(times[times.length / 2]);
+    double f = median(fmt);
+    rows.add(new Row(fmtRow, seconds(f), rate(rules / f, "rules/s") + usage(timed, fmtCpu, peak),
+        ratio(f, parse)));
+    if (legacy) {
+      double l = median(legacyTimes);
+      rows.add(new Row(legacyRow + " (in a scratch netns)", seconds(l), rate(rules / l, "rules/s")
+          + usage(timed, legacyCpu, legacyPeak), ratio(l, parse)));
+      rows.add(new Row("mlb fmt FILE / iptables-legacy-restore --test", "", "alternately, run by run",
+          String.format(Locale.ROOT, "%.2f (below 1: mlb fmt is faster)", f / l)
+              + (timed ? String.format(Locale.ROOT, "; CPU time %.2f", median(fmtCpu) / median(legacyCpu)) : "")));
+    }
+    return true;
+  }
+
+  private static double median(double[] values) {
+    double[] v = values.clone();
+    Arrays.sort(v);
+    return v[v.length / 2];
+  }
+
+  /** User+system CPU seconds and peak RSS in MiB from {@code /usr/bin/time -f "%U %S %M"}'s last line. */
+  private static double[] usage(String timeOutput) {
+    String t = timeOutput.strip();
+    String[] f = t.substring(t.lastIndexOf('\n') + 1).split(" ");
+    return new double[] {Double.parseDouble(f[0]) + Double.parseDouble(f[1]), Double.parseDouble(f[2]) / 1024};
+  }
+
+  private static String usage(boolean timed, double[] cpu, double[] peak) {
+    return timed ? String.format(Locale.ROOT, ", CPU %s, peak RSS %.0f MiB", seconds(median(cpu)), median(peak))
+        : ", CPU and peak RSS unknown (no /usr/bin/time)";
+  }
+
+  /**
+   * One run of {@code TOOL --test} on {@code text} in a scratch namespace: its wall time and, when
+   * {@code timed}, its CPU time and peak RSS (NaN otherwise); empty after adding a FAILED row.
+   */
+  private Optional<double[]> restoreOnce(String tool, String text, boolean timed) {
+    String what = tool + " --test";
+    try (Netns ns = Netns.create("bench")) {
+      List<String> argv = new ArrayList<>();
+      if (timed) {
+        argv.addAll(List.of(TIME.toString(), "-f", "%U %S %M"));
+      }
+      argv.addAll(List.of(tool, "--test"));
+      Netns.Command command = ns.run(argv).stdin(text).timeout(Duration.ofMinutes(10));
+      long t0 = System.nanoTime();
+      Netns.Result r = command.run();
+      double t = (System.nanoTime() - t0) / 1e9;
+      if (r.exitCode() != 0) {
+        rows.add(new Row(what, "FAILED", "exit " + r.exitCode() + ": " + firstLine(r.stderr()), ""));
+        return Optional.empty();
+      }
+      double[] usage = timed ? usage(r.stderr()) : new double[] {Double.NaN, Double.NaN};
+      return Optional.of(new double[] {t, usage[0], usage[1]});
+    } catch (RuntimeException e) {
+      rows.add(new Row(what, "FAILED", e.getMessage(), ""));
+      return Optional.empty();
+    }
   }
 
   /** {@code TOOL --test} reading the ruleset, in a scratch namespace per run; false if it failed. */
   private boolean restoreTest(String tool, String text, double parse) {
-    String what = tool + " --test";
     double[] times = new double[nativeRepeat];
     for (int i = 0; i < nativeRepeat; i++) {
-      try (Netns ns = Netns.create("bench")) {
-        Netns.Command command = ns.run(tool, "--test").stdin(text).timeout(Duration.ofMinutes(10));
-        long t0 = System.nanoTime();
-        Netns.Result r = command.run();
-        times[i] = (System.nanoTime() - t0) / 1e9;
-        if (r.exitCode() != 0) {
-          rows.add(new Row(what, "FAILED", "exit " + r.exitCode() + ": " + firstLine(r.stderr()), ""));
-          return false;
-        }
-      } catch (RuntimeException e) {
-        rows.add(new Row(what, "FAILED", e.getMessage(), ""));
+      Optional<double[]> t = restoreOnce(tool, text, false);
+      if (t.isEmpty()) {
         return false;
       }
+      times[i] = t.get()[0];
     }
-    Arrays.sort(times);
-    double t = times[times.length / 2];
-    rows.add(new Row(what + " (in a scratch netns)", seconds(t), rate(rules / t, "rules/s"), ratio(t, parse)));
+    double t = median(times);
+    rows.add(new Row(tool + " --test (in a scratch netns)", seconds(t), rate(rules / t, "rules/s"), ratio(t, parse)));
     return true;
   }
 

@@ -11,7 +11,11 @@ import dev.mlb.iproute.RoutingPlan;
 import dev.mlb.netfilter.ParsedRuleset;
 import dev.mlb.netfilter.RestoreParser;
 import dev.mlb.netfilter.RestoreWriter;
+import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -84,11 +88,13 @@ final class FmtCommand implements Callable<Integer> {
     }
     String source = file.equals("-") ? "<stdin>" : file;
     try {
+      if (format == Format.iptables || format == Format.ip6tables) {
+        return rules(source, text, format == Format.iptables ? IpFamily.V4 : IpFamily.V6);
+      }
       String out = switch (format) {
-        case iptables -> rules(source, text, IpFamily.V4);
-        case ip6tables -> rules(source, text, IpFamily.V6);
         case ip_batch -> routes(IpBatchParser.parse(source, text, family()));
         case ip_json -> routes(IpJsonParser.parseOutput(source, text, family()).withoutKernelEntries());
+        default -> throw new AssertionError(format);
       };
       if (out == null) {
         return Main.INVALID;
@@ -109,15 +115,33 @@ final class FmtCommand implements Callable<Integer> {
     return ipv6 ? IpFamily.V6 : IpFamily.V4;
   }
 
-  /** The canonical rules, or null after printing the errors. */
-  private String rules(String source, String text, IpFamily family) {
+  /**
+   * Prints the findings, then the canonical rules streamed to standard output (in the writer's
+   * 64 KiB pieces, never the whole text at once); 0, or 2 after printing the errors.
+   */
+  private int rules(String source, String text, IpFamily family) {
     ParsedRuleset parsed = RestoreParser.parseWithLines(source, text, family);
     boolean failed = false;
+    StringBuilder findings = new StringBuilder();
     for (Finding f : parsed.ruleset().validate()) {
-      main.stderr.println(source + ": " + parsed.describe(f));
+      findings.append(source).append(": ").append(parsed.describe(f)).append('\n');
       failed |= f.isError();
     }
-    return failed ? null : RestoreWriter.render(parsed.ruleset());
+    // One write for all the findings: the standard error stream flushes on every line.
+    main.stderr.print(findings);
+    main.stderr.flush();
+    if (failed) {
+      return Main.INVALID;
+    }
+    Writer out = new BufferedWriter(new OutputStreamWriter(main.stdout, StandardCharsets.UTF_8), 1 << 16);
+    try {
+      RestoreWriter.write(parsed.ruleset(), out);
+      out.flush();
+    } catch (IOException e) {
+      main.stderr.println("mlb fmt: writing the output: " + describe(e));
+      return Main.INVALID;
+    }
+    return 0;
   }
 
   /** The canonical batch, or null after printing the errors. */

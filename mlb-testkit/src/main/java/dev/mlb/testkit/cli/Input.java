@@ -18,6 +18,17 @@ final class Input {
    * @throws IOException naming the line and column of the first byte that is not UTF-8
    */
   static String decode(byte[] bytes) throws IOException {
+    // ASCII, as rulesets nearly always are: one copy, no char buffer twice the text's size.
+    boolean ascii = true;
+    for (byte b : bytes) {
+      if (b < 0) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      return new String(bytes, StandardCharsets.US_ASCII);
+    }
     CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
         .onMalformedInput(CodingErrorAction.REPORT)
         .onUnmappableCharacter(CodingErrorAction.REPORT);

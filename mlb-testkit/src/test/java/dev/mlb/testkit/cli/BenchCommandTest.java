@@ -80,7 +80,41 @@ class BenchCommandTest {
   }
 
   @Test
+  void eachRealWorldShapeBesideLegacyRestore() {
+    KernelTests.requireKernel();
+    for (String shape : new String[] {"kube-proxy", "docker", "fail2ban", "log-limit", "mixed"}) {
+      MlbRun r = MlbRun.of(with("--shape", shape));
+      System.out.println(r.out());
+      assertEquals(0, r.code(), shape + ": " + r.err() + r.out());
+      assertTrue(r.out().startsWith("mlb bench: 1,000 rules, ") && r.out().contains(", shape " + shape + "), "),
+          r.out());
+      assertTrue(Pattern.compile("iptables-legacy-restore --test \\(in a scratch netns\\) .*"
+          + "mlb parse\\+validate ([0-9.]+)x faster").matcher(r.out()).find(), r.out());
+      assertTrue(Pattern.compile("mlb fmt FILE \\(whole process\\) .* peak RSS [0-9]+ MiB").matcher(r.out()).find(),
+          r.out());
+      assertTrue(Pattern.compile("mlb fmt FILE / iptables-legacy-restore --test +alternately, run by run +"
+          + "[0-9.]+ \\(below 1: mlb fmt is faster\\)").matcher(r.out()).find(), r.out());
+    }
+  }
+
+  @Test
+  void aRealWorldShapeWithoutTheKernel() {
+    MlbRun r = MlbRun.of(with("--no-kernel", "--shape", "kube-proxy"));
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("parse+validate per rule, 100 -> 1,000 rules"), r.out());
+    assertTrue(r.out().contains("mlb fmt FILE (whole process)"), r.out());
+    assertTrue(bytesPerRule(r.out()) > 0, r.out());
+  }
+
+  @Test
   void badOptionsExitTwo() {
+    MlbRun s = MlbRun.of("bench", "--shape", "ufw");
+    assertEquals(2, s.code());
+    assertEquals("mlb bench: --shape: unknown shape \"ufw\"; expected own, kube-proxy, docker, fail2ban, log-limit"
+        + " or mixed\n", s.err());
+    MlbRun few = MlbRun.of("bench", "--shape", "docker", "--rules", "39");
+    assertEquals(2, few.code());
+    assertEquals("mlb bench: --rules 39 is too small; expected at least 40\n", few.err());
     MlbRun r = MlbRun.of("bench", "--rules", "3");
     assertEquals(2, r.code());
     assertEquals("mlb bench: --rules 3 is too small; expected at least 4\n", r.err());
