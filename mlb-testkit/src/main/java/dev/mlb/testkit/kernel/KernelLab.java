@@ -265,6 +265,17 @@ public final class KernelLab implements AutoCloseable {
     return router;
   }
 
+  /**
+   * The namespace of the provider behind {@code uplink}, for faults: a failover test kills the
+   * provider with {@code iptables -I FORWARD -j DROP} there (the router's link stays up, so
+   * nothing the kernel does on a link going down, such as masquerade's cleanup, interferes).
+   */
+  public Netns provider(InterfaceName uplink) {
+    Netns p = providers.get(uplink);
+    checkArgument(p != null, "%s is no uplink of the lab", uplink);
+    return p;
+  }
+
   /** The names of every namespace this lab made, deleted by {@link #close()}. */
   public List<String> namespaceNames() {
     return namespaces.stream().map(Netns::name).toList();
@@ -547,6 +558,19 @@ public final class KernelLab implements AutoCloseable {
       out.add(run(f));
     }
     return out;
+  }
+
+  /**
+   * Runs a UDP flow that ran before once more, from the same address and port: its conntrack
+   * entry, if the router still has it, carries on (a client that goes on talking), as the
+   * simulator's {@code exchange} of an open flow.
+   */
+  public synchronized FlowResult runAgain(Flow flow) {
+    checkArgument(flow.protocol().equals(Protocol.UDP), "only a UDP flow can run again; %s is TCP", flow);
+    String src = flow.client().map(IpAddress::toString).orElse("-");
+    String tuple = "udp " + src + " " + flow.clientPort() + " " + flow.server() + " " + flow.serverPort();
+    checkArgument(usedTuples.remove(tuple), "flow %s has not run in this lab", flow);
+    return run(flow);
   }
 
   /** Runs one flow to its end (or its time limits) and reports what happened. */
