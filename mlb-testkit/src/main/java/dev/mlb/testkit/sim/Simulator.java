@@ -97,14 +97,7 @@ import java.util.SplittableRandom;
  * part, and only its own packets look them up (flows have distinct addresses and ports).
  * {@link #transition} swaps in the rules and routes compiled for a new down set, keeps conntrack,
  * and deletes the entries of the uplinks that went down by mark and mask, as {@code mlb apply}
- * does:
- * <pre>{@code
- * sim.open(call);                                   // a UDP call on ppp1, kept open
- * sim.killUplink(ppp0);
- * sim.transition(downRules, downPlan, List.of(ppp0Mark));
- * sim.exchange(call).completed();                   // true: same mark, same uplink
- * sim.run(newFlow).uplink();                        // ppp1: ppp0 takes no new connection
- * }</pre>
+ * does ({@code SimulatorFailoverTest} shows each step).
  *
  * <p><b>Routing.</b> Besides the plan's, the kernel's rules 0 {@code lookup local}, 32766
  * {@code lookup main} and 32767 {@code lookup default} (unless the plan has them), the connected
