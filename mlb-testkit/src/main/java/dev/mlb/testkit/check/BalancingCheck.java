@@ -152,6 +152,8 @@ public final class BalancingCheck {
   final Optional<RoutingTable> multipathTable;
   final PolicyRouting routing;
   final ImmutableMap<InterfaceName, Integer> weights;
+  /** The uplinks that take new connections (property 2 splits over them): all unless given. */
+  final ImmutableList<InterfaceName> active;
   final ImmutableMap<InterfaceName, Designation> marks;
   final Strategy strategy;
   final double randomAlpha;
@@ -187,6 +189,8 @@ public final class BalancingCheck {
       w.put(u.iface(), b.weights.getOrDefault(u.iface(), 1));
     }
     this.weights = ImmutableMap.copyOf(w);
+    this.active = b.active == null ? ImmutableList.copyOf(w.keySet())
+        : w.keySet().stream().filter(b.active::contains).collect(ImmutableList.toImmutableList());
     this.marks = designations(b.marks);
     this.strategy = b.strategy != null ? b.strategy : (usesRandom(ruleset) ? Strategy.RANDOM : Strategy.NTH);
     this.randomAlpha = b.randomAlpha;
@@ -215,6 +219,7 @@ public final class BalancingCheck {
     boolean inbound = true;
     private RoutingTable multipathTable;
     private final Map<InterfaceName, Integer> weights = new LinkedHashMap<>();
+    private java.util.Set<InterfaceName> active;
     private final Map<InterfaceName, Mark> marks = new LinkedHashMap<>();
     private Strategy strategy;
     private double randomAlpha = BinomialBound.ONE_IN_A_BILLION;
@@ -304,6 +309,19 @@ public final class BalancingCheck {
       checkArgument(topology.uplink(uplink).isPresent(), "%s is no uplink of the topology", uplink);
       checkArgument(weight >= 1 && weight <= 1000, "weight %s of %s is outside 1..1000", weight, uplink);
       weights.put(uplink, weight);
+      return this;
+    }
+
+    /**
+     * The uplinks that take new connections (default all): with some down, or of a worse tier,
+     * property 2 splits over these by their weights, and a balanced flow marked for another
+     * uplink breaks it.
+     */
+    public Builder activeUplinks(java.util.Collection<InterfaceName> uplinks) {
+      for (InterfaceName u : uplinks) {
+        checkArgument(topology.uplink(u).isPresent(), "%s is no uplink of the topology", u);
+      }
+      this.active = new java.util.LinkedHashSet<>(uplinks);
       return this;
     }
 

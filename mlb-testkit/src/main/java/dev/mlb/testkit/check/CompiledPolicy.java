@@ -324,7 +324,9 @@ public final class CompiledPolicy {
    * A {@link BalancingCheck} of the IPv4 half, described by the policy: the {@link #topology()},
    * the IPv4 ruleset, the {@link #simulatedPlan()}; the balanced LAN selectors (all LAN traffic
    * when the policy names none), the balanced router selectors and the exclusions; each uplink's
-   * weight and mark ({@link BalancingPolicy#mark}); the strategy (and for MULTIPATH the multipath
+   * weight and mark ({@link BalancingPolicy#mark}), the uplinks that take new connections
+   * ({@link BalancingPolicy#activeUplinks()}: property 2 splits over them); the strategy (and for
+   * MULTIPATH the multipath
    * table); {@link BalancingCheck.Builder#balanceNothingElse()}, since the policy says exactly
    * what it balances; and connections arriving on the uplinks only if the policy keeps them
    * sticky (without, the main table answers them and property 6 does not apply). Flow counts and
@@ -342,6 +344,7 @@ public final class CompiledPolicy {
       b.weight(u.iface(), u.weight());
       b.uplinkMark(u.iface(), policy.mark(u));
     }
+    b.activeUplinks(policy.activeUplinks().stream().map(Uplink::iface).toList());
     b.strategy(switch (policy.strategy()) {
       case NTH -> BalancingCheck.Strategy.NTH;
       case RANDOM -> BalancingCheck.Strategy.RANDOM;

@@ -40,6 +40,7 @@ final class Verdicts {
   private final Optional<RoutingTable> multipathTable;
   private final PolicyRouting routing;
   private final ImmutableMap<InterfaceName, Integer> weights;
+  private final ImmutableList<InterfaceName> active;
   private final ImmutableMap<InterfaceName, BalancingCheck.Designation> marks;
   private final BalancingCheck.Strategy strategy;
   private final double randomAlpha;
@@ -57,6 +58,7 @@ final class Verdicts {
     this.multipathTable = c.multipathTable;
     this.routing = c.routing;
     this.weights = c.weights;
+    this.active = c.active;
     this.marks = c.marks;
     this.strategy = c.strategy;
     this.randomAlpha = c.randomAlpha;
@@ -217,9 +219,9 @@ final class Verdicts {
   }
 
   void split(List<Trace> traces, List<Violation> out) {
-    List<InterfaceName> ups = List.copyOf(weights.keySet());
-    int total = weights.values().stream().mapToInt(Integer::intValue).sum();
-    int maxWeight = weights.values().stream().mapToInt(Integer::intValue).max().orElse(1);
+    List<InterfaceName> ups = active;
+    int total = ups.stream().mapToInt(weights::get).sum();
+    int maxWeight = ups.stream().mapToInt(weights::get).max().orElse(1);
     int[] counts = new int[ups.size()];
     int seen = 0;
     int lastIndex = -1;
@@ -231,6 +233,12 @@ final class Verdicts {
       List<InterfaceName> d = designated(t.result().mark());
       if (d.size() != 1) {
         continue;
+      }
+      if (!ups.contains(d.get(0))) {
+        out.add(new Violation(BalancingProperty.SPLIT_BY_WEIGHT, i, t.result().flow(), "its "
+            + markText(t.result().mark()) + " designates " + d.get(0) + ", which takes no new connections (the"
+            + " active uplinks are " + ups + ")"));
+        return;
       }
       counts[ups.indexOf(d.get(0))]++;
       seen++;

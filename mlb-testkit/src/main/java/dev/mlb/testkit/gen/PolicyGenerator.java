@@ -10,6 +10,7 @@ import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.api.PortRange;
 import dev.mlb.api.Protocol;
+import dev.mlb.api.policy.AllDown;
 import dev.mlb.api.policy.BalancingPolicy;
 import dev.mlb.api.policy.Strategy;
 import dev.mlb.api.policy.TrafficSelector;
@@ -58,7 +59,9 @@ import java.util.SplittableRandom;
  *   <li>exclusions: none (half of the time) or 1 to 2: a destination prefix in 203.0.113.16/28 to
  *       203.0.113.96/27 (never the server 203.0.113.10 the simulator uses), a TCP or UDP port, a
  *       protocol; with IPv6, sometimes an IPv6 destination;
- *   <li>inbound stickiness on (80%) or off; IPv4 (80%) or IPv4 and IPv6.
+ *   <li>inbound stickiness on (80%) or off; IPv4 (80%) or IPv4 and IPv6;
+ *   <li>failover: tiers 1 to 3 per uplink a quarter of the time (never with MULTIPATH); all-down
+ *       keep-last a quarter of the time, else main; no health block (the defaults), no down set.
  * </ul>
  *
  * <p>Every address lies in a documentation range and away from the kernel lab's provider links
@@ -240,6 +243,18 @@ public final class PolicyGenerator {
       }
     }
     b.stickyInbound(random.nextInt(5) != 0);
+    // Failover, drawn last so that the draws above make the same policies as before: tiers a
+    // quarter of the time (never with multipath, which cannot fail over), keep-last a quarter.
+    if (!multipath && random.nextInt(4) == 0) {
+      List<Uplink> tiered = new ArrayList<>();
+      for (Uplink u : b.build().uplinks()) {
+        tiered.add(Uplink.builder().from(u).tier(random.nextInt(1, 4)).build());
+      }
+      b.uplinks(tiered);
+    }
+    if (random.nextInt(4) == 0) {
+      b.allDown(AllDown.KEEP_LAST);
+    }
     return b.build();
   }
 

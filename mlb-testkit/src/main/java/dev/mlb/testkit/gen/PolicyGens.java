@@ -2,6 +2,7 @@ package dev.mlb.testkit.gen;
 
 import dev.mlb.api.policy.BalancingPolicy;
 import dev.mlb.testkit.policyfile.PolicyFile;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.quicktheories.core.Gen;
 import org.quicktheories.impl.Constraint;
@@ -41,6 +42,29 @@ public final class PolicyGens {
     return in -> {
       long seed = in.next(Constraint.none());
       return new Seeded(seed, g.generate(new SplittableRandom(seed)));
+    };
+  }
+
+  /** One seeded failover scenario: a policy and its transitions ({@link TransitionGenerator}). */
+  public record Failover(long seed, BalancingPolicy policy, List<UplinkStates> transitions) {
+    @Override
+    public String toString() {
+      return "seed " + seed + ", transitions " + transitions + ":\n" + describe(policy);
+    }
+  }
+
+  /**
+   * Policies with {@code minUplinks..maxUplinks} uplinks and 1 to {@code maxSteps} transitions
+   * each (none for MULTIPATH), both from one seed per example.
+   */
+  public static Gen<Failover> failovers(int minUplinks, int maxUplinks, int maxSteps) {
+    PolicyGenerator g = PolicyGenerator.of(minUplinks, maxUplinks);
+    TransitionGenerator t = TransitionGenerator.of(maxSteps);
+    return in -> {
+      long seed = in.next(Constraint.none());
+      SplittableRandom random = new SplittableRandom(seed);
+      BalancingPolicy policy = g.generate(random);
+      return new Failover(seed, policy, t.generate(policy, random));
     };
   }
 

@@ -573,6 +573,19 @@ public final class KernelLab implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Runs a UDP flow that ran before once more, from the same address and port: its conntrack
+   * entry, if the router still has it, carries on (a client that goes on talking), as the
+   * simulator's {@code exchange} of an open flow.
+   */
+  public synchronized FlowResult runAgain(Flow flow) {
+    checkArgument(flow.protocol().equals(Protocol.UDP), "only a UDP flow can run again; %s is TCP", flow);
+    String src = flow.client().map(IpAddress::toString).orElse("-");
+    String tuple = "udp " + src + " " + flow.clientPort() + " " + flow.server() + " " + flow.serverPort();
+    checkArgument(usedTuples.remove(tuple), "flow %s has not run in this lab", flow);
+    return run(flow);
+  }
+
   /** Runs one flow to its end (or its time limits) and reports what happened. */
   public synchronized FlowResult run(Flow flow) {
     if (closed) {

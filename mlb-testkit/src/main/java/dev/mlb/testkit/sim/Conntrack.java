@@ -10,12 +10,13 @@ import java.util.List;
  * The simulator's conntrack and NAT: the running flow's connections, indexed by their original
  * and reply tuples, and the nat table's decisions on a connection's first packet (see
  * {@link Simulator}, "Conntrack and NAT"). Entries are reused from flow to flow; a flow's
- * connections are forgotten when it ends ({@link #endFlow}).
+ * connections are forgotten when it ends ({@link #endFlow}), unless the flow is kept open
+ * ({@link #keep}, {@link #resume}).
  */
 final class Conntrack {
   private static final int TCP = Protocol.TCP.number();
 
-  private final NetfilterEngine netfilter;
+  private NetfilterEngine netfilter;
   private final ConnTable byOriginal = new ConnTable(false);
   private final ConnTable byReply = new ConnTable(true);
   /** The connections of the running flow, in order. */
@@ -23,8 +24,28 @@ final class Conntrack {
   /** Entries to reuse: the running flow's k-th connection is the k-th of these. */
   private final List<Conn> spareConns = new ArrayList<>();
 
-  Conntrack(NetfilterEngine netfilter) {
+  /** The nat table's decisions are taken by {@code netfilter} from now on (a new ruleset). */
+  void use(NetfilterEngine netfilter) {
     this.netfilter = netfilter;
+  }
+
+  /**
+   * Makes {@code conns} (a kept flow's, see {@link OpenFlows}) the running flow's connections, as
+   * if it had opened them: its packets find them, a new one is added after them.
+   */
+  void resume(List<Conn> conns) {
+    for (Conn c : conns) {
+      byOriginal.put(c);
+      byReply.put(c);
+      flowConns.add(c);
+    }
+  }
+
+  /** The running flow's connections, taken out of reuse: they outlive the flow (call before {@link #endFlow}). */
+  List<Conn> keep() {
+    List<Conn> kept = List.copyOf(flowConns);
+    spareConns.removeIf(c -> kept.stream().anyMatch(k -> k == c));
+    return kept;
   }
 
   /** Whether {@code c} is the running flow's newest connection. */
@@ -73,7 +94,7 @@ final class Conntrack {
       return;
     }
     int n = flowConns.size();
-    if (n == spareConns.size()) {
+    while (n >= spareConns.size()) {
       spareConns.add(new Conn());
     }
     Conn c = spareConns.get(n).open(p.proto, p.src, p.sport, p.dst, p.dport);

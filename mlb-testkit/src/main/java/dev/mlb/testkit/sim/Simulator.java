@@ -6,6 +6,7 @@ import dev.mlb.api.InterfaceName;
 import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.IpPrefix;
+import dev.mlb.api.Mark;
 import dev.mlb.api.Protocol;
 import dev.mlb.iproute.RoutingPlan;
 import dev.mlb.netfilter.Hook;
@@ -13,6 +14,7 @@ import dev.mlb.netfilter.Ruleset;
 import dev.mlb.netfilter.TableName;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -89,6 +91,14 @@ import java.util.SplittableRandom;
  * when a packet reaches them (LOG, NFLOG, TRACE and ULOG are no-ops); so do match modules kept
  * verbatim.
  *
+ * <p><b>Failover.</b> {@link #killUplink} makes a provider drop everything, both ways;
+ * {@link #reviveUplink} brings it back. A flow can be kept open ({@link #open}, then
+ * {@link #exchange} as often as wanted, {@link #close}); its conntrack entries then outlive each
+ * part, and only its own packets look them up (flows have distinct addresses and ports).
+ * {@link #transition} swaps in the rules and routes compiled for a new down set, keeps conntrack,
+ * and deletes the entries of the uplinks that went down by mark and mask, as {@code mlb apply}
+ * does ({@code SimulatorFailoverTest} shows each step).
+ *
  * <p><b>Routing.</b> Besides the plan's, the kernel's rules 0 {@code lookup local}, 32766
  * {@code lookup main} and 32767 {@code lookup default} (unless the plan has them), the connected
  * routes of the LAN and every uplink in main, and the router's addresses in local. A plan rule
@@ -129,9 +139,15 @@ public final class Simulator {
 
   private final Topology topology;
   private final Devices devices = new Devices();
-  private final NetfilterEngine netfilter;
-  private final RoutingEngine routing;
+  /** The random numbers of {@code -m statistic --mode random}, one stream across transitions. */
+  private final SplittableRandom random;
+  private NetfilterEngine netfilter;
+  private RoutingEngine routing;
   private final Conntrack conntrack;
+  /** The flows kept open ({@link #open}) with their ends and connections. */
+  private final OpenFlows openFlows = new OpenFlows();
+  /** By index in {@link #uplinks}: whether that uplink's provider is dead ({@link #killUplink}). */
+  private final boolean[] dead;
   private final List<IpAddress> routerAddresses;
   private final Topology.Uplink[] uplinks;
   /** The interface of each of {@link #uplinks}, as a flow result gives it. */
@@ -153,20 +169,16 @@ public final class Simulator {
    * so that untraced runs skip them: raw PREROUTING; the FORWARD chains and mangle POSTROUTING;
    * the INPUT chains; raw OUTPUT; filter and security OUTPUT and mangle POSTROUTING.
    */
-  private final boolean rawPreroutingAcceptsAll;
-  private final boolean forwardAcceptsAll;
-  private final boolean inputAcceptsAll;
-  private final boolean rawOutputAcceptsAll;
-  private final boolean outputAcceptsAll;
+  private boolean rawPreroutingAcceptsAll;
+  private boolean forwardAcceptsAll;
+  private boolean inputAcceptsAll;
+  private boolean rawOutputAcceptsAll;
+  private boolean outputAcceptsAll;
 
   /** Flow marks as results give them, by a hash of the mark (see {@link #markOf}). */
   private final OptionalLong[] recentMarks = new OptionalLong[16];
 
   private Simulator(Topology topology, Ruleset ruleset, RoutingPlan plan, long seed) {
-    checkArgument(ruleset.family() == IpFamily.V4, "the simulator runs IPv4 rulesets; this one is %s",
-        ruleset.family());
-    checkArgument(plan.family() == IpFamily.V4, "the simulator runs IPv4 routing plans; this one is %s",
-        plan.family());
     this.topology = topology;
     this.loDev = devices.id("lo");
     this.lanName = topology.lanInterface().name();
@@ -182,21 +194,10 @@ public final class Simulator {
       uplinkNames[i] = Optional.of(uplinks[i].iface());
       uplinkIps[i] = uplinks[i].ip();
     }
-    this.netfilter = new NetfilterEngine(ruleset, new SplittableRandom(seed), this::addressOf, devices);
-    this.routing = new RoutingEngine(topology, plan, devices);
-    this.conntrack = new Conntrack(netfilter);
-    this.rawPreroutingAcceptsAll = netfilter.acceptsAll(TableName.RAW, Hook.PREROUTING);
-    this.forwardAcceptsAll = netfilter.acceptsAll(TableName.MANGLE, Hook.FORWARD)
-        && netfilter.acceptsAll(TableName.FILTER, Hook.FORWARD)
-        && netfilter.acceptsAll(TableName.SECURITY, Hook.FORWARD)
-        && netfilter.acceptsAll(TableName.MANGLE, Hook.POSTROUTING);
-    this.inputAcceptsAll = netfilter.acceptsAll(TableName.MANGLE, Hook.INPUT)
-        && netfilter.acceptsAll(TableName.FILTER, Hook.INPUT)
-        && netfilter.acceptsAll(TableName.SECURITY, Hook.INPUT);
-    this.rawOutputAcceptsAll = netfilter.acceptsAll(TableName.RAW, Hook.OUTPUT);
-    this.outputAcceptsAll = netfilter.acceptsAll(TableName.FILTER, Hook.OUTPUT)
-        && netfilter.acceptsAll(TableName.SECURITY, Hook.OUTPUT)
-        && netfilter.acceptsAll(TableName.MANGLE, Hook.POSTROUTING);
+    this.random = new SplittableRandom(seed);
+    this.conntrack = new Conntrack();
+    this.dead = new boolean[uplinks.length];
+    load(ruleset, plan);
     this.routerAddresses = topology.routerAddresses();
     this.lanNetwork = topology.lanAddress().network();
     int size = 0;
@@ -214,6 +215,29 @@ public final class Simulator {
     addressOfDev[lanDev] = topology.lanAddress().address();
   }
 
+  /** Compiles {@code ruleset} (fresh nth counters) and {@code plan} for the untraced walks. */
+  private void load(Ruleset ruleset, RoutingPlan plan) {
+    checkArgument(ruleset.family() == IpFamily.V4, "the simulator runs IPv4 rulesets; this one is %s",
+        ruleset.family());
+    checkArgument(plan.family() == IpFamily.V4, "the simulator runs IPv4 routing plans; this one is %s",
+        plan.family());
+    this.netfilter = new NetfilterEngine(ruleset, random, this::addressOf, devices);
+    this.routing = new RoutingEngine(topology, plan, devices);
+    conntrack.use(netfilter);
+    this.rawPreroutingAcceptsAll = netfilter.acceptsAll(TableName.RAW, Hook.PREROUTING);
+    this.forwardAcceptsAll = netfilter.acceptsAll(TableName.MANGLE, Hook.FORWARD)
+        && netfilter.acceptsAll(TableName.FILTER, Hook.FORWARD)
+        && netfilter.acceptsAll(TableName.SECURITY, Hook.FORWARD)
+        && netfilter.acceptsAll(TableName.MANGLE, Hook.POSTROUTING);
+    this.inputAcceptsAll = netfilter.acceptsAll(TableName.MANGLE, Hook.INPUT)
+        && netfilter.acceptsAll(TableName.FILTER, Hook.INPUT)
+        && netfilter.acceptsAll(TableName.SECURITY, Hook.INPUT);
+    this.rawOutputAcceptsAll = netfilter.acceptsAll(TableName.RAW, Hook.OUTPUT);
+    this.outputAcceptsAll = netfilter.acceptsAll(TableName.FILTER, Hook.OUTPUT)
+        && netfilter.acceptsAll(TableName.SECURITY, Hook.OUTPUT)
+        && netfilter.acceptsAll(TableName.MANGLE, Hook.POSTROUTING);
+  }
+
   /** A fresh simulator: fresh nth counters, empty conntrack, random numbers seeded with {@code seed}. */
   public static Simulator of(Topology topology, Ruleset ruleset, RoutingPlan plan, long seed) {
     return new Simulator(topology, ruleset, plan, seed);
@@ -226,7 +250,98 @@ public final class Simulator {
 
   /** Runs one flow. */
   public FlowResult run(Flow flow) {
-    return simulate(flow, Mode.RESULT, null);
+    return simulate(flow, Mode.RESULT, null, FlowPart.WHOLE);
+  }
+
+  // ---------------------------------------------------------------- failover
+
+  /**
+   * Opens {@code flow} and keeps it open: TCP the handshake and data each way (packets 1 to 5),
+   * UDP both rounds. Its conntrack entries stay, as in the kernel, until {@link #close} or a
+   * {@link #transition} deletes them, whether or not the opening went through.
+   *
+   * @throws IllegalArgumentException if {@code flow} is open already
+   */
+  public FlowResult open(Flow flow) {
+    checkArgument(openFlows.get(flow) == null, "flow %s is open already", flow);
+    return simulate(flow, Mode.RESULT, null, FlowPart.OPEN);
+  }
+
+  /**
+   * One more exchange of an open flow: TCP data each way (packets 4 and 5), UDP both rounds again
+   * (the same addresses and ports, as a client that goes on talking). The result's uplink is the
+   * one this exchange's first packet left through (inbound: arrived on), its mark the flow's
+   * connection's. Without its entries (deleted by a transition) the first packet is NEW again: a
+   * UDP flow is balanced anew, a TCP one is picked up mid-stream (see "Conntrack and NAT") and,
+   * reaching the other end from another address, reset there.
+   *
+   * @throws IllegalArgumentException if {@code flow} is not open
+   */
+  public FlowResult exchange(Flow flow) {
+    checkArgument(openFlows.get(flow) != null, "flow %s is not open", flow);
+    return simulate(flow, Mode.RESULT, null, FlowPart.EXCHANGE);
+  }
+
+  /**
+   * Closes an open flow (TCP: FIN each way and the last ACK, packets 6 to 8; UDP: nothing is sent)
+   * and forgets its connections.
+   *
+   * @throws IllegalArgumentException if {@code flow} is not open
+   */
+  public FlowResult close(Flow flow) {
+    checkArgument(openFlows.get(flow) != null, "flow %s is not open", flow);
+    return simulate(flow, Mode.RESULT, null, FlowPart.CLOSE);
+  }
+
+  /** The flows open now, in the order they were opened. */
+  public List<Flow> openFlows() {
+    return openFlows.flows();
+  }
+
+  /**
+   * Kills the provider behind {@code uplink}: from now on it drops every packet, both ways (the
+   * router's interface stays up, as with a provider that stops forwarding). The rules, routes
+   * and conntrack entries stay as they are; see {@link #transition}.
+   *
+   * @throws IllegalArgumentException if {@code uplink} is not an uplink of the topology
+   */
+  public void killUplink(InterfaceName uplink) {
+    dead[uplinkIndex(uplink)] = true;
+  }
+
+  /** Brings the provider behind {@code uplink} back: it forwards again. */
+  public void reviveUplink(InterfaceName uplink) {
+    dead[uplinkIndex(uplink)] = false;
+  }
+
+  /** The uplinks whose provider is dead, in topology order. */
+  public List<InterfaceName> deadUplinks() {
+    List<InterfaceName> out = new ArrayList<>();
+    for (int i = 0; i < uplinks.length; i++) {
+      if (dead[i]) {
+        out.add(uplinks[i].iface());
+      }
+    }
+    return out;
+  }
+
+  private int uplinkIndex(InterfaceName uplink) {
+    int i = uplinkNamed(uplink.name());
+    checkArgument(i >= 0, "%s is no uplink of the topology", uplink);
+    return i;
+  }
+
+  /**
+   * Applies a failover transition as {@code mlb apply} does it: the router now runs
+   * {@code ruleset} and {@code plan} (compiled for the new down set; a full restore, so every nth
+   * counter starts fresh, and random draws go on from the same stream), the conntrack entries stay,
+   * and then those whose ctmark has one of {@code deleted}'s values under its mask are deleted, as
+   * {@code conntrack -D -f ipv4 --mark V/M} does for each (the marks of the uplinks that went down).
+   * Returns how many entries were deleted.
+   */
+  public int transition(Ruleset ruleset, RoutingPlan plan, Collection<Mark> deleted) {
+    load(ruleset, plan);
+    return openFlows.deleteMarked(List.copyOf(deleted));
   }
 
   /** Runs the flows in order, each to its end before the next. */
@@ -241,7 +356,7 @@ public final class Simulator {
   /** Runs one flow and returns the path of every packet. Advances the state like {@link #run}. */
   public Trace trace(Flow flow) {
     List<Trace.Packet> packets = new ArrayList<>(TCP_SCRIPT.length);
-    return new Trace(simulate(flow, Mode.TRACE, packets), packets);
+    return new Trace(simulate(flow, Mode.TRACE, packets, FlowPart.WHOLE), packets);
   }
 
   /**
@@ -250,24 +365,111 @@ public final class Simulator {
    */
   public Trace outline(Flow flow) {
     List<Trace.Packet> packets = new ArrayList<>(TCP_SCRIPT.length);
-    return new Trace(simulate(flow, Mode.OUTLINE, packets), packets);
+    return new Trace(simulate(flow, Mode.OUTLINE, packets, FlowPart.WHOLE), packets);
   }
 
   /** How much to record: the result only, each packet without steps, or everything. */
   private enum Mode { RESULT, OUTLINE, TRACE }
 
-  // ---------------------------------------------------------------- the flow
-
-  /** Runs {@code flow}; in OUTLINE and TRACE mode, adds each packet's path to {@code packets}. */
-  private FlowResult simulate(Flow flow, Mode mode, List<Trace.Packet> packets) {
+  /** Runs {@code part} of {@code flow}; in OUTLINE and TRACE mode, adds each packet's path to {@code packets}. */
+  private FlowResult simulate(Flow flow, Mode mode, List<Trace.Packet> packets, FlowPart part) {
     // The flow's ends, its packet and what happens to it: made for each flow and reset for each
     // packet. Made anew rather than kept: the per-packet stores of references then go into young
     // objects, for which the garbage collector's write barrier is cheap (G1's is not for
     // long-lived objects; reusing them was up to a third slower, depending on where GC put them).
-    End opener = new End();
-    End acceptor = new End();
+    OpenFlows.Open kept = part.resumes ? openFlows.get(flow) : null;
+    End opener = kept != null ? kept.opener : new End();
+    End acceptor = kept != null ? kept.acceptor : new End();
     Pkt packet = new Pkt(flow.protocol(), null, 0, null, 0);
     Run packetRun = new Run();
+    if (kept == null) {
+      ends(flow, opener, acceptor);
+    }
+    boolean tcp = flow.protocol().number() == TCP;
+    String[] script = tcp ? TCP_SCRIPT : UDP_SCRIPT;
+    boolean[] forward = tcp ? TCP_FORWARD : UDP_FORWARD;
+    int from = tcp ? part.tcpFrom : part.udpFrom;
+    int to = tcp ? part.tcpTo : part.udpTo;
+
+    conntrack.endFlow();
+    if (kept != null) {
+      conntrack.resume(kept.conns);
+    }
+    Optional<InterfaceName> flowUplink = flow.inboundUplink();
+    Conn flowConn = kept == null || kept.conns.isEmpty() ? null : kept.conns.get(kept.conns.size() - 1);
+    PacketLoss loss = null;
+    int pickups = 0;
+    boolean retransmission = false;
+    try {
+      for (int k = from; k < to; k++) {
+        End sender = forward[k] ? opener : acceptor;
+        End receiver = forward[k] ? acceptor : opener;
+        Pkt p = packet.reset(flow.protocol(), sender.address, sender.port, sender.peer, sender.peerPort);
+        Run run = packetRun.reset(k + 1, retransmission ? script[k] + " (retransmitted)" : script[k], p,
+            mode == Mode.TRACE);
+        retransmission = false;
+        IpAddress seenAddress = receiver.peer;
+        int seenPort = receiver.peerPort;
+        boolean ok = transmit(flow, p, sender, receiver, run);
+        if (k == from) {
+          flowConn = p.conn != null || kept == null ? p.conn : flowConn;
+          if (flow.origin() != Flow.Origin.INBOUND) {
+            flowUplink = run.uplinkIndex < 0 ? Optional.empty() : uplinkNames[run.uplinkIndex];
+          }
+        }
+        if (pickups > 0 || tcp && part.resumes) {
+          // After the masquerade kill, or in a later part of a kept TCP flow: the packet may have
+          // started a new conntrack entry mid-stream (the flow's mark is then that entry's), or
+          // passed untracked (INVALID). Either way, if it reached the other end from another
+          // source, that end has no such connection.
+          if (p.conn != null && p.conn != flowConn && conntrack.isNewest(p.conn)) {
+            flowConn = p.conn;
+          }
+          if (ok && (seenAddress == null || !seenAddress.equals(receiver.peer) || seenPort != receiver.peerPort)) {
+            ok = run.lose(receiver.name + " " + receiver.address, receiver.name + " has no connection from "
+                + receiver.peer + ":" + receiver.peerPort + " (it talks to " + seenAddress + ":" + seenPort
+                + "); the packet was picked up mid-stream after its conntrack entry was deleted and left with"
+                + " another source; " + receiver.name + " answers it with a reset");
+          }
+        }
+        if (mode != Mode.RESULT) {
+          packets.add(new Trace.Packet(run.number, run.description(), sender.describe(),
+              run.steps == null ? List.of() : run.steps, Optional.ofNullable(run.uplink),
+              Optional.ofNullable(run.loss), run.leftMark < 0 ? OptionalLong.empty() : OptionalLong.of(run.leftMark)));
+        }
+        if (!ok) {
+          // The TCP end goes on: a lost pure ACK is covered by the next packet's acknowledgement,
+          // lost data or a lost FIN is retransmitted. The next packet finds no conntrack entry: an
+          // ACK or data is picked up mid-stream as NEW (nf_conntrack_tcp_loose=1, the default), a
+          // FIN is INVALID (see track). A lost final ACK stays a loss.
+          boolean pureAck = "ACK".equals(script[k]);
+          if (tcp && run.masqueradeKill && k > from && k < to - 1 && pickups < MAX_PICKUPS) {
+            pickups++;
+            if (!pureAck) {
+              retransmission = true;
+              k--;
+            }
+            continue;
+          }
+          loss = run.loss;
+          break;
+        }
+      }
+    } finally {
+      if (part.keeps) {
+        openFlows.put(flow, opener, acceptor, conntrack.keep());
+      } else if (part.resumes) {
+        openFlows.remove(flow);
+      }
+      conntrack.endFlow();
+    }
+    return new FlowResult(flow, flowUplink,
+        flowConn == null ? OptionalLong.empty() : markOf(flowConn.ctmark),
+        loss == null, loss == null ? Optional.empty() : Optional.of(loss));
+  }
+
+  /** Sets up the two ends of {@code flow}: who opens it, and who answers where. */
+  private void ends(Flow flow, End opener, End acceptor) {
     switch (flow.origin()) {
       case LAN -> {
         opener.reset(End.Place.LAN, "LAN client", flow.client().get(), flow.clientPort());
@@ -292,76 +494,6 @@ public final class Simulator {
     }
     opener.peer = acceptor.address;
     opener.peerPort = acceptor.port;
-    boolean tcp = flow.protocol().number() == TCP;
-    String[] script = tcp ? TCP_SCRIPT : UDP_SCRIPT;
-    boolean[] forward = tcp ? TCP_FORWARD : UDP_FORWARD;
-
-    conntrack.endFlow();
-    Optional<InterfaceName> flowUplink = flow.inboundUplink();
-    Conn flowConn = null;
-    PacketLoss loss = null;
-    int pickups = 0;
-    boolean retransmission = false;
-    try {
-      for (int k = 0; k < script.length; k++) {
-        End from = forward[k] ? opener : acceptor;
-        End to = forward[k] ? acceptor : opener;
-        Pkt p = packet.reset(flow.protocol(), from.address, from.port, from.peer, from.peerPort);
-        Run run = packetRun.reset(k + 1, retransmission ? script[k] + " (retransmitted)" : script[k], p,
-            mode == Mode.TRACE);
-        retransmission = false;
-        IpAddress seenAddress = to.peer;
-        int seenPort = to.peerPort;
-        boolean ok = transmit(flow, p, from, to, run);
-        if (k == 0) {
-          flowConn = p.conn;
-          if (flow.origin() != Flow.Origin.INBOUND) {
-            flowUplink = run.uplinkIndex < 0 ? Optional.empty() : uplinkNames[run.uplinkIndex];
-          }
-        }
-        if (pickups > 0) {
-          // After the masquerade kill: the packet may have started a new conntrack entry mid-stream
-          // (the flow's mark is then that entry's), or passed untracked (INVALID). Either way, if
-          // it reached the other end from another source, that end has no such connection.
-          if (p.conn != null && p.conn != flowConn && conntrack.isNewest(p.conn)) {
-            flowConn = p.conn;
-          }
-          if (ok && (!seenAddress.equals(to.peer) || seenPort != to.peerPort)) {
-            ok = run.lose(to.name + " " + to.address, to.name + " has no connection from " + to.peer + ":"
-                + to.peerPort + " (it talks to " + seenAddress + ":" + seenPort + "); the packet was picked up"
-                + " mid-stream after the masquerade kill and left with another source; " + to.name
-                + " answers it with a reset");
-          }
-        }
-        if (mode != Mode.RESULT) {
-          packets.add(new Trace.Packet(run.number, run.description(), from.describe(),
-              run.steps == null ? List.of() : run.steps, Optional.ofNullable(run.uplink),
-              Optional.ofNullable(run.loss), run.leftMark < 0 ? OptionalLong.empty() : OptionalLong.of(run.leftMark)));
-        }
-        if (!ok) {
-          // The TCP end goes on: a lost pure ACK is covered by the next packet's acknowledgement,
-          // lost data or a lost FIN is retransmitted. The next packet finds no conntrack entry: an
-          // ACK or data is picked up mid-stream as NEW (nf_conntrack_tcp_loose=1, the default), a
-          // FIN is INVALID (see track). A lost final ACK stays a loss.
-          boolean pureAck = "ACK".equals(script[k]);
-          if (tcp && run.masqueradeKill && k > 0 && k < script.length - 1 && pickups < MAX_PICKUPS) {
-            pickups++;
-            if (!pureAck) {
-              retransmission = true;
-              k--;
-            }
-            continue;
-          }
-          loss = run.loss;
-          break;
-        }
-      }
-    } finally {
-      conntrack.endFlow();
-    }
-    return new FlowResult(flow, flowUplink,
-        flowConn == null ? OptionalLong.empty() : markOf(flowConn.ctmark),
-        loss == null, loss == null ? Optional.empty() : Optional.of(loss));
   }
 
   /**
@@ -398,11 +530,14 @@ public final class Simulator {
           up = uplinkWithAddress(p.dst);
         }
         if (up < 0) {
-          return unreachable(p, from, run);
+          return Losses.unreachable(topology, p, from, run);
         }
         Topology.Uplink u = uplinks[up];
         run.uplink = u.iface();
         run.uplinkIndex = up;
+        if (dead[up]) {
+          return Losses.deadProvider(u, run);
+        }
         if (run.steps != null) {
           run.step(from.name + " sends it through the provider on " + u.iface() + ", which owns " + p.dst);
         }
@@ -418,17 +553,6 @@ public final class Simulator {
       run.leftMark = p.mark;
     }
     return deliver(p, egress, to, run);
-  }
-
-  /** The server cannot send {@code p}: its destination is no uplink's address. */
-  private boolean unreachable(Pkt p, End from, Run run) {
-    String why = Prefixes.contains(lanNetwork, p.dst)
-        ? " (the flow left without source NAT)"
-        : " (it is the address of no uplink)";
-    if (run.steps != null) {
-      run.step("the server cannot reach " + p.dst);
-    }
-    return run.lose(from.name + " " + from.address, from.name + " has no route back to " + p.dst + why);
   }
 
   /**
@@ -451,7 +575,7 @@ public final class Simulator {
     }
     RoutingEngine.Decision d = route(run.lookup, p.src, p.mark, in, inDev, p, run);
     if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
-      run.lose(d.where, d.reason + markNote(d));
+      run.lose(d.where, d.reason + Losses.markNote(d));
       return LOST;
     }
     if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
@@ -497,7 +621,7 @@ public final class Simulator {
     if (p.src == null) {
       RoutingEngine.Decision first = route(new RoutingEngine.Decision(), null, p.mark, "lo", loDev, p, run);
       if (first.kind == RoutingEngine.Decision.Kind.LOSS) {
-        run.lose(first.where, first.reason + markNote(first));
+        run.lose(first.where, first.reason + Losses.markNote(first));
         return LOST;
       }
       IpAddress src;
@@ -526,7 +650,7 @@ public final class Simulator {
     }
     d = route(run.lookup, p.src, p.mark, "lo", loDev, p, run);
     if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
-      run.lose(d.where, d.reason + markNote(d));
+      run.lose(d.where, d.reason + Losses.markNote(d));
       return LOST;
     }
     if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
@@ -588,7 +712,7 @@ public final class Simulator {
   private RoutingEngine.Decision reroute(Pkt p, Run run) {
     RoutingEngine.Decision d = route(run.lookup, p.src, p.mark, "lo", loDev, p, run);
     if (d.kind == RoutingEngine.Decision.Kind.LOSS) {
-      run.lose(d.where, d.reason + markNote(d));
+      run.lose(d.where, d.reason + Losses.markNote(d));
       return null;
     }
     if (d.kind == RoutingEngine.Decision.Kind.LOCAL) {
@@ -632,8 +756,11 @@ public final class Simulator {
       u = uplinks[up];
       run.uplink = u.iface();
       run.uplinkIndex = up;
+      if (dead[up]) {
+        return Losses.deadProvider(u, run);
+      }
       if (!p.src.equals(uplinkIps[up])) {
-        return ingressFiltered(p, u, run);
+        return Losses.ingressFiltered(topology, p, u, run);
       }
       if (run.steps != null) {
         run.step("provider on " + u.iface() + ": source " + p.src + " is " + u.iface() + "'s address: passed on");
@@ -648,58 +775,7 @@ public final class Simulator {
       }
       return true;
     }
-    return undelivered(p, egress, place, u, to, run);
-  }
-
-  /** The provider on {@code u} drops {@code p}: its source is not the uplink's address. */
-  private boolean ingressFiltered(Pkt p, Topology.Uplink u, Run run) {
-    if (run.steps != null) {
-      run.step("provider on " + u.iface() + ": source " + p.src + " is not " + u.iface() + "'s address "
-          + u.ip() + ": dropped");
-    }
-    return run.lose("provider on " + u.iface(), providerReason(p, u, run));
-  }
-
-  /** {@code p} reached {@code place} (through {@code u} for the internet), where {@code to} is not. */
-  private boolean undelivered(Pkt p, int egress, End.Place place, Topology.Uplink u, End to, Run run) {
-    String placeName = switch (place) {
-      case ROUTER -> "router (local delivery)";
-      case LAN -> "LAN on " + devices.name(egress);
-      case INTERNET -> "internet beyond " + u.iface();
-    };
-    String what = switch (place) {
-      case ROUTER -> "the router has no socket for " + p.dst + ":" + p.dport;
-      case LAN -> "no LAN host of this flow is " + p.dst + ":" + p.dport;
-      case INTERNET -> "nothing answers at " + p.dst + ":" + p.dport;
-    };
-    if (run.steps != null) {
-      run.step(what);
-    }
-    return run.lose(placeName, what + "; the packet was meant for " + to.describe()
-        + (run.route != null ? "; it was routed by " + run.routeText() : ""));
-  }
-
-  private String providerReason(Pkt p, Topology.Uplink u, Run run) {
-    StringBuilder b = new StringBuilder();
-    b.append("source ").append(p.src).append(" is not ").append(u.iface()).append("'s address ").append(u.ip())
-        .append(", so the provider drops it (ingress filtering); the packet to ").append(p.dst)
-        .append(" went out ").append(u.iface()).append(" by ").append(run.routeText());
-    if (topology.lanAddress().network().contains(p.dst)) {
-      b.append("; it is a reply for the LAN host ").append(p.dst).append(", routed into the uplink instead of out ")
-          .append(topology.lanInterface());
-    } else if (p.conn != null && !p.reply && p.conn.srcNatDecided) {
-      if (p.conn.srcNat() == null) {
-        b.append("; the connection has no source NAT (null binding fixed on its first packet)");
-      } else {
-        b.append("; the connection's source was fixed to ").append(p.conn.srcNat()).append(" on its first packet (")
-            .append(p.conn.srcNatWhere).append("), when it left another way");
-      }
-    }
-    return b.toString();
-  }
-
-  private static String markNote(RoutingEngine.Decision d) {
-    return d.markWhere == null ? "" : "; the mark was last written by " + d.markWhere;
+    return Losses.undelivered(devices, p, egress, place, u, to, run);
   }
 
   // ---------------------------------------------------------------- hooks, conntrack, NAT
