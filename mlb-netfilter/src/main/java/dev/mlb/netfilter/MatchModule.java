@@ -24,7 +24,7 @@ import java.util.Map;
  * }
  * }</pre>
  *
- * <p>Every modelled option takes one argument. An option in {@link #unmodelled()} (a real option
+ * <p>A modelled option takes one argument unless {@link #arity} says otherwise. An option in {@link #unmodelled()} (a real option
  * of the module that mlb does not model) makes the module's words in that rule verbatim: the rule
  * gets an {@link OpaqueMatch} of the same name.
  *
@@ -58,6 +58,11 @@ abstract class MatchModule<M extends Match> {
   /** Real options mlb does not model, with their number of arguments; they make the match opaque. */
   Map<String, Integer> unmodelled() {
     return Map.of();
+  }
+
+  /** How many arguments the option (as written) takes: 1, or 0 ({@code --syn}) or 2 ({@code --tcp-flags}). */
+  int arity(String option) {
+    return 1;
   }
 
   /** Whether the canonical option takes {@code !}. */
@@ -98,6 +103,8 @@ abstract class MatchModule<M extends Match> {
     final List<Token> raw = new ArrayList<>(4);
     /** The options given, by canonical name. */
     final Map<String, Token> given = new HashMap<>(4);
+    /** The second argument of the option being read, if it takes two; null otherwise. */
+    Token secondArgument;
     /** Whether any option was negated. */
     boolean negated;
     /** Whether the option being read was negated. */
@@ -116,7 +123,10 @@ abstract class MatchModule<M extends Match> {
     /** Reads the canonical option's argument. */
     abstract void value(String option, Token optionToken, Token arg);
 
-    /** The match read; called once the rule's words are read (and not if the match became opaque). */
+    /**
+     * The match read; called once the rule's words are read (and not if the match became opaque).
+     * Null if the options leave nothing to test and iptables drops the match ({@code -m tcp ! --sport :}).
+     */
     abstract Match finish();
 
     /** Checks that need the whole rule, made after the match was built (opaque or not). */
@@ -151,14 +161,22 @@ abstract class MatchModule<M extends Match> {
         throw error(t, "-m " + name + ": option " + quoted(c) + " can only be given once");
       }
       given.put(c, t);
-      Token arg = rule.argumentOf(t);
+      int arity = module.arity(t.text());
+      // An option without arguments gets its own word as its argument.
+      Token arg = arity == 0 ? t : rule.argumentOf(t);
+      secondArgument = arity == 2 ? rule.argumentOf(t) : null;
       optionNegated = bang != null;
       if (bang != null) {
         raw.add(bang);
         negated = true;
       }
       raw.add(t);
-      raw.add(arg);
+      if (arity > 0) {
+        raw.add(arg);
+      }
+      if (secondArgument != null) {
+        raw.add(secondArgument);
+      }
       value(c, t, arg);
     }
 

@@ -227,12 +227,16 @@ final class RuleParser implements ModuleContext {
       if (bang != null) {
         throw error(bang, "\"!\" cannot negate " + w);
       }
-      for (int i = 0; i < 2; i++) {
-        Token n = argumentOf(t);
-        if (n.text().isEmpty() || !n.text().chars().allMatch(c -> c >= '0' && c <= '9')) {
-          throw error(n, "bad counter " + quoted(n.text()) + " for " + w
-              + "; expected " + w + " PACKETS BYTES with two numbers");
-        }
+      // -c PACKETS BYTES, or -c PACKETS,BYTES in one word (iptables 1.8.9 takes both).
+      Token first = argumentOf(t);
+      int comma = first.text().indexOf(',');
+      if (comma >= 0) {
+        counter(w, first, first.text().substring(0, comma));
+        counter(w, first, first.text().substring(comma + 1));
+      } else {
+        counter(w, first, first.text());
+        Token second = argumentOf(t);
+        counter(w, second, second.text());
       }
       return;
     }
@@ -241,6 +245,13 @@ final class RuleParser implements ModuleContext {
           + (previousFrom < 0 ? "" : " after " + previous()) + "; expected an option");
     }
     option(t, bang);
+  }
+
+  private void counter(String option, Token at, String text) {
+    if (text.isEmpty() || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      throw error(at, "bad counter " + quoted(text) + " for " + option
+          + "; expected " + option + " PACKETS BYTES or " + option + " PACKETS,BYTES with two numbers");
+    }
   }
 
   private void option(Token t, Token bang) {
@@ -546,7 +557,10 @@ final class RuleParser implements ModuleContext {
       }
     }
     for (MatchModule.Reader m : modules) {
-      rule.addMatches(parser.share(m.opaque ? OpaqueModules.match(m.name, m.raw) : m.finish()));
+      Match match = m.opaque ? OpaqueModules.match(m.name, m.raw) : m.finish();
+      if (match != null) {
+        rule.addMatches(parser.share(match));
+      }
       m.finishRule();
     }
     if (targetParser != null) {

@@ -185,7 +185,7 @@ final class FastRule {
         matchKinds[k] = STATE;
         operandA[k] = stateBits(sm.states());
         negated[k] = sm.negated();
-      } else if (m instanceof ConntrackMatch cm) {
+      } else if (m instanceof ConntrackMatch cm && cm.isStateOnly()) {
         matchKinds[k] = CONNTRACK;
         operandA[k] = stateBits(cm.states());
         negated[k] = cm.negated();
@@ -208,7 +208,7 @@ final class FastRule {
         matchKinds[k] = RANDOM;
         operandA[k] = r.threshold();
         negated[k] = st.negated();
-      } else if (m instanceof PortMatch pm) {
+      } else if (m instanceof PortMatch pm && pm.isPortsOnly()) {
         matchKinds[k] = PORT;
         // The protocol, then each criterion as first, last and negation (none: 0..65535, not negated).
         operandA[k] = pm.protocol().number();
