@@ -162,7 +162,7 @@ class RestoreParserErrorTest {
         "unexpected argument \"e\" after --comment \"abc d\"; expected an option");
     assertRuleError("[*]foo", "unexpected argument \"foo\"; expected an option");
     assertRuleError("-c 1 [*]x -j ACCEPT",
-        "bad counter \"x\" for -c; expected -c PACKETS BYTES with two numbers");
+        "bad counter \"x\" for -c; expected -c PACKETS BYTES or -c PACKETS,BYTES with two numbers");
     assertRuleError("-j ACCEPT [*]-c 1", "option \"-c\" requires an argument");
     assertRuleError("[*]-s", "option \"-s\" requires an argument");
     assertRuleError("-p tcp --dport 80 [*]81",
@@ -294,7 +294,7 @@ class RestoreParserErrorTest {
         + " expected a comma-separated list of INVALID, NEW, ESTABLISHED, RELATED, UNTRACKED, SNAT"
         + " or DNAT (or a prefix of one)");
     assertRuleError("[*]-m state -j ACCEPT", "-m state needs --state");
-    assertRuleError("[*]-m conntrack -j ACCEPT", "-m conntrack needs --ctstate");
+    assertRuleError("[*]-m conntrack -j ACCEPT", "-m conntrack needs at least one option, such as --ctstate or --ctproto");
     // iptables: "mark: option "--mark" can only be used once." The third --mark goes to -m mark,
     // because a second -m connmark reuses the options of the first, and mark's were added later.
     assertRuleError("-m connmark --mark 1 -m mark --mark 2 -m connmark [*]--mark 3",
@@ -347,7 +347,7 @@ class RestoreParserErrorTest {
 
   @Test
   void convertedModulesKnowTheirOptions() {
-    // -m conntrack with --ctdir is kept verbatim, but --syn is still not one of its options.
+    // --syn is not one of -m conntrack's options.
     assertRuleError("-m conntrack --ctstate NEW --ctdir ORIGINAL [*]--syn", "unknown option"
         + " \"--syn\" for -m conntrack; expected --ctstate, --ctproto, --ctorigsrc, --ctorigdst,"
         + " --ctreplsrc, --ctrepldst, --ctorigsrcport, --ctorigdstport, --ctreplsrcport,"
