@@ -127,6 +127,9 @@ public final class RestoreWriter {
     if (rule.protocol().isPresent()) {
       out.append(rule.protocolNegated() ? " ! -p " : " -p ").append(rule.protocol().get());
     }
+    if (rule.fragment()) {
+      out.append(rule.fragmentNegated() ? " ! -f" : " -f");
+    }
     List<Match> matches = rule.matches();
     for (int i = 0; i < matches.size(); i++) {
       Match m = matches.get(i);

@@ -9,7 +9,7 @@ import java.util.Optional;
 import org.immutables.value.Value;
 
 /**
- * One rule: the header tests ({@code -s -d -i -o -p}, each negatable), then the match modules in
+ * One rule: the header tests ({@code -s -d -i -o -p -f}, each negatable), then the match modules in
  * order, then an optional target.
  *
  * <pre>{@code
@@ -54,6 +54,11 @@ public abstract class Rule {
     /** {@code ! -o name}. */
     public Builder notOut(InterfaceName name) {
       return out(name).outNegated(true);
+    }
+
+    /** {@code ! -f}: not a non-first fragment. */
+    public Builder notFragment() {
+      return fragment(true).fragmentNegated(true);
     }
 
     /** {@code ! -p protocol}. */
@@ -102,6 +107,18 @@ public abstract class Rule {
     return false;
   }
 
+  /** {@code -f}: the packet is a second or later fragment (IPv4 only; IPv6 uses {@code -m frag}). */
+  @Value.Default
+  public boolean fragment() {
+    return false;
+  }
+
+  /** {@code ! -f}: the packet is not a second or later fragment. */
+  @Value.Default
+  public boolean fragmentNegated() {
+    return false;
+  }
+
   /** The match modules, evaluated left to right. */
   public abstract ImmutableList<Match> matches();
 
@@ -126,6 +143,7 @@ public abstract class Rule {
     checkNegation(inNegated(), in().isPresent(), "in");
     checkNegation(outNegated(), out().isPresent(), "out");
     checkNegation(protocolNegated(), protocol().isPresent(), "protocol");
+    checkNegation(fragmentNegated(), fragment(), "fragment");
     // What iptables-save cannot show is not kept either: host bits, "-s 0.0.0.0/0", "-i +".
     Optional<IpPrefix> src = canonical(source(), sourceNegated());
     Optional<IpPrefix> dst = canonical(destination(), destinationNegated());

@@ -360,11 +360,16 @@ final class RuleParser implements ModuleContext {
   // ------------------------------------------------------------ header
 
   private void header(Header h, Token t, Token bang) {
-    if (h == Header.FRAGMENT) {
-      throw error(bang != null ? bang : t, "-f (fragments) is not supported by mlb");
-    }
     if (!seen.add(h)) {
       throw error(t, "multiple " + h.flag + " flags not allowed");
+    }
+    if (h == Header.FRAGMENT) {
+      if (parser.family == IpFamily.V6) {
+        throw error(t, "-f is not supported in IPv6; iptables says to use -m frag instead");
+      }
+      rule.fragment(true);
+      rule.fragmentNegated(bang != null);
+      return;
     }
     Token arg = argumentOf(t);
     boolean negated = bang != null;

@@ -145,7 +145,7 @@ final class RulesetValidator {
   static final int IN = 1 << 2;
   /** {@code -o}. */
   static final int OUT = 1 << 3;
-  /** {@code -s} or {@code -d} is an IPv4 prefix. */
+  /** {@code -s} or {@code -d} is an IPv4 prefix, or the rule says {@code -f} (IPv4 only). */
   static final int V4_ADDRESS = 1 << 4;
   /** {@code -s} or {@code -d} is an IPv6 prefix. */
   static final int V6_ADDRESS = 1 << 5;
@@ -172,6 +172,9 @@ final class RulesetValidator {
     }
     if (rule.destination().isPresent()) {
       screen |= rule.destination().get().family() == IpFamily.V4 ? V4_ADDRESS : V6_ADDRESS;
+    }
+    if (rule.fragment()) {
+      screen |= V4_ADDRESS;
     }
     if (rule.in().isPresent()) {
       screen |= IN;

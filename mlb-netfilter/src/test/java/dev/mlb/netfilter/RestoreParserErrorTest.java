@@ -208,8 +208,9 @@ class RestoreParserErrorTest {
         "interface name \"abcdefghijklmnop\" is 16 characters; the kernel allows at most 15");
     assertRuleError("-p [*]foo",
         "unknown protocol \"foo\"; expected a name such as tcp, udp, icmp or a number 1 to 255");
-    assertRuleError("[*]-f", "-f (fragments) is not supported by mlb");
-    assertRuleError("[*]! -f", "-f (fragments) is not supported by mlb");
+    assertRuleError("-f [*]-f", "multiple -f flags not allowed");
+    assertFileError(IpFamily.V6, "*mangle\n-A PREROUTING [*]-f\nCOMMIT\n",
+        "-f is not supported in IPv6; iptables says to use -m frag instead");
     assertFileError(IpFamily.V6, "*mangle\n-A PREROUTING -d [*]192.0.2.0/24\nCOMMIT\n",
         "-d 192.0.2.0/24: IPv4 address in an IPv6 ruleset");
   }
@@ -364,7 +365,8 @@ class RestoreParserErrorTest {
     assertRuleError("-p tcp [*]-m multiport -j ACCEPT",
         "-m multiport needs --sports, --dports or --ports");
     assertRuleError("-p tcp -m multiport --dports [*]90:80",
-        "port range 90:80 in --dports is empty; expected FIRST:LAST with FIRST not above LAST");
+        "port range 90:80 in --dports is invalid; expected FIRST:LAST with FIRST below LAST"
+            + " (a single port without the colon)");
     assertRuleError("-p tcp -m multiport --dports [*]80:",
         "bad port \"\" in --dports 80:; expected a number from 0 to 65535 (service names are not"
             + " supported)");

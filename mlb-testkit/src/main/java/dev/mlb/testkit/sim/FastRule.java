@@ -105,6 +105,8 @@ final class FastRule {
   /** The protocol number, or -1 for no test. */
   final int protocol;
   final boolean protocolNegated;
+  /** {@code -f}: no simulated packet is a second or later fragment, so the rule never matches. */
+  final boolean fragmentOnly;
   /** Whether {@code -i} (or {@code -o}) lets the device numbered k through: 1 yes, -1 no, 0 not yet known. */
   private byte[] inVerdicts = new byte[8];
   private byte[] outVerdicts = new byte[8];
@@ -276,7 +278,8 @@ final class FastRule {
       targetA = 0;
       targetB = 0;
     }
-    headerTests = sourceKind >= 0 || destinationKind >= 0 || out != null || protocol >= 0;
+    fragmentOnly = rule.fragment() && !rule.fragmentNegated();
+    headerTests = sourceKind >= 0 || destinationKind >= 0 || out != null || protocol >= 0 || fragmentOnly;
     bare = !headerTests && matchKinds.length == 0;
     int failing = 0;
     // -m conntrack with SNAT also depends on the connection's binding: not the state alone.
@@ -418,7 +421,7 @@ final class FastRule {
     if (out != null && !outPasses(devices, p.outDev)) {
       return false;
     }
-    return protocol < 0 || (p.proto == protocol) != protocolNegated;
+    return !fragmentOnly && (protocol < 0 || (p.proto == protocol) != protocolNegated);
   }
 
   /** Whether match number {@code k} (of kind {@code kind}) matches. */

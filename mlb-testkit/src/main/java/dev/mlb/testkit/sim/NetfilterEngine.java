@@ -382,6 +382,10 @@ final class NetfilterEngine {
     if (rule.protocol().isPresent() && rule.protocol().get().equals(p.protocol) == rule.protocolNegated()) {
       return false;
     }
+    // The simulated packets are never second or later fragments: -f fails, ! -f passes.
+    if (rule.fragment() && !rule.fragmentNegated()) {
+      return false;
+    }
     List<Match> ms = rule.matches();
     eval.chain = c;
     eval.rule = index;
