@@ -561,6 +561,9 @@ final class RuleParser implements ModuleContext {
             + ": packets there have no output interface, so iptables refuses even -o +");
       }
     }
+    if (parser.strict) {
+      refuseUnchecked();
+    }
     for (MatchModule.Reader m : modules) {
       Match match = m.opaque ? OpaqueModules.match(m.name, m.raw) : m.finish();
       if (match != null) {
@@ -575,6 +578,22 @@ final class RuleParser implements ModuleContext {
       rule.target(simpleTarget);
     }
     return rule.build();
+  }
+
+  /** For {@link RestoreParser#parseStrict}: an error at the first module or target kept verbatim. */
+  private void refuseUnchecked() {
+    for (MatchModule.Reader m : modules) {
+      if (m.opaque) {
+        throw error(m.at, "-m " + m.name + (m.module.isOpaque() ? " is not modelled by mlb"
+            : " is used with an option mlb does not model") + ", so it would pass unchecked;"
+            + " --strict refuses it (without --strict it is kept verbatim and reported)");
+      }
+    }
+    if (targetParser != null && targetParser.opaque) {
+      throw error(targetToken, "-j " + targetParser.name + (targetParser.module.isOpaque() ? " is not modelled by mlb"
+          : " is used with an option mlb does not model") + ", so it would pass unchecked;"
+          + " --strict refuses it (without --strict it is kept verbatim and reported)");
+    }
   }
 
   /** Which match iptables loads for an option after {@code -p PROTOCOL}. */

@@ -43,6 +43,8 @@ final class RulesetValidator {
   private final List<Finding> warnings = new ArrayList<>();
   /** The checks of single rules, reporting to the same lists. */
   private final RuleChecks ruleChecks;
+  /** The modules kept verbatim, each reported once with its count. */
+  private final UncheckedModules.Counter unchecked = new UncheckedModules.Counter();
   /** How many rules went through every check. */
   private int rulesChecked;
 
@@ -64,6 +66,7 @@ final class RulesetValidator {
     }
     List<Finding> all = new ArrayList<>(v.errors);
     all.addAll(v.warnings);
+    all.addAll(v.unchecked.findings());
     return all;
   }
 
@@ -130,6 +133,9 @@ final class RulesetValidator {
             || (screen & JUMP) != 0 && !jumpsToUserChain(table, rule, chains)) {
           rulesChecked++;
           ruleChecks.check(table.name(), c, i + 1, rule, hooks, named, chains);
+        }
+        if ((screen & OPAQUE) != 0) {
+          unchecked.add(rule, table.name(), c.name(), i + 1);
         }
       }
     }
