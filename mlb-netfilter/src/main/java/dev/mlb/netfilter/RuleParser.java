@@ -376,10 +376,12 @@ final class RuleParser implements ModuleContext {
     switch (h) {
       case SOURCE -> {
         rule.source(parser.share(prefix(t, arg)));
+        rule.sourceMask(Optional.ofNullable(mask));
         rule.sourceNegated(negated);
       }
       case DESTINATION -> {
         rule.destination(parser.share(prefix(t, arg)));
+        rule.destinationMask(Optional.ofNullable(mask));
         rule.destinationNegated(negated);
       }
       case IN -> {
@@ -420,7 +422,11 @@ final class RuleParser implements ModuleContext {
     }
   }
 
+  /** The mask of the -s or -d read last if it is not a run of leading ones; null otherwise. */
+  private IpAddress mask;
+
   private IpPrefix prefix(Token option, Token arg) {
+    mask = null;
     String text = arg.text();
     String flag = option.text();
     if (text.indexOf(',') >= 0) {
@@ -442,8 +448,9 @@ final class RuleParser implements ModuleContext {
       }
       int length = contiguousLength(m);
       if (length < 0) {
-        throw error(arg, flag + " " + text + ": non-contiguous netmask " + mask
-            + " is not supported; expected a prefix length or a mask of leading ones");
+        // Kept as iptables keeps it: the address with the mask applied, and the mask.
+        this.mask = m;
+        return IpPrefix.host(address);
       }
       return IpPrefix.of(address, length);
     }

@@ -105,6 +105,9 @@ final class FastRule {
   /** The protocol number, or -1 for no test. */
   final int protocol;
   final boolean protocolNegated;
+  /** An IPv6 -s or -d mask that is not a run of leading ones, or null. */
+  final IpAddress sourceMaskV6;
+  final IpAddress destinationMaskV6;
   /** {@code -f}: no simulated packet is a second or later fragment, so the rule never matches. */
   final boolean fragmentOnly;
   /** Whether {@code -i} (or {@code -o}) lets the device numbered k through: 1 yes, -1 no, 0 not yet known. */
@@ -143,13 +146,15 @@ final class FastRule {
     source = src;
     sourceKind = src == null ? -1 : src.family() == IpFamily.V4 ? 1 : 0;
     sourceNetwork = src == null ? 0 : src.address().low();
-    sourceMask = src == null ? 0 : v4Mask(src.length());
+    sourceMask = src == null ? 0 : rule.sourceMask().map(IpAddress::low).orElse(v4Mask(src.length()));
+    sourceMaskV6 = src == null || sourceKind != 0 ? null : rule.sourceMask().orElse(null);
     sourceNegated = rule.sourceNegated();
     IpPrefix dst = rule.destination().orElse(null);
     destination = dst;
     destinationKind = dst == null ? -1 : dst.family() == IpFamily.V4 ? 1 : 0;
     destinationNetwork = dst == null ? 0 : dst.address().low();
-    destinationMask = dst == null ? 0 : v4Mask(dst.length());
+    destinationMask = dst == null ? 0 : rule.destinationMask().map(IpAddress::low).orElse(v4Mask(dst.length()));
+    destinationMaskV6 = dst == null || destinationKind != 0 ? null : rule.destinationMask().orElse(null);
     destinationNegated = rule.destinationNegated();
     InterfaceName inIf = rule.in().orElse(null);
     in = inIf == null ? null : inIf.isWildcard() ? inIf.name().substring(0, inIf.name().length() - 1) : inIf.name();
@@ -326,6 +331,13 @@ final class FastRule {
     return hit != ((range >>> 32) != 0);
   }
 
+  /** Whether {@code address} with {@code mask} applied is {@code prefix}'s address (a mask with holes). */
+  static boolean maskTest(IpPrefix prefix, IpAddress mask, IpAddress address) {
+    IpAddress a = prefix.address();
+    return address.family() == a.family() && (address.high() & mask.high()) == a.high()
+        && (address.low() & mask.low()) == a.low();
+  }
+
   private static boolean prefixTest(int kind, long network, long mask, IpPrefix prefix, IpAddress address) {
     if (kind == 0) {
       return Prefixes.contains(prefix, address);
@@ -411,11 +423,12 @@ final class FastRule {
   /** The source, destination, {@code -o} and protocol tests. */
   private boolean headerPasses(Devices devices, Pkt p) {
     if (sourceKind >= 0
-        && prefixTest(sourceKind, sourceNetwork, sourceMask, source, p.src) == sourceNegated) {
+        && (sourceMaskV6 != null ? maskTest(source, sourceMaskV6, p.src)
+            : prefixTest(sourceKind, sourceNetwork, sourceMask, source, p.src)) == sourceNegated) {
       return false;
     }
-    if (destinationKind >= 0 && prefixTest(destinationKind, destinationNetwork, destinationMask,
-        destination, p.dst) == destinationNegated) {
+    if (destinationKind >= 0 && (destinationMaskV6 != null ? maskTest(destination, destinationMaskV6, p.dst)
+        : prefixTest(destinationKind, destinationNetwork, destinationMask, destination, p.dst)) == destinationNegated) {
       return false;
     }
     if (out != null && !outPasses(devices, p.outDev)) {
