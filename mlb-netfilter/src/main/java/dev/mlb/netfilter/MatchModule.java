@@ -25,8 +25,8 @@ import java.util.Set;
  * }
  * }</pre>
  *
- * <p>Every modelled option takes one argument, but those in {@link #flags()}, which take none (a
- * reader may take more words itself). An option in {@link #unmodelled()} (a real option
+ * <p>A modelled option takes one argument unless {@link #arity} says otherwise (0 for {@link #flags()}).
+ * An option in {@link #unmodelled()} (a real option
  * of the module that mlb does not model) makes the module's words in that rule verbatim: the rule
  * gets an {@link OpaqueMatch} of the same name.
  *
@@ -67,6 +67,12 @@ abstract class MatchModule<M extends Match> {
     return Map.of();
   }
 
+  /** How many arguments the option (as written) takes: 1, or 0 ({@code --syn}) or 2 ({@code --tcp-flags}). */
+  int arity(String option) {
+    String c = canonical(option);
+    return c != null && flags().contains(c) ? 0 : 1;
+  }
+
   /** Whether the canonical option takes {@code !}. */
   boolean negatable(String option) {
     return true;
@@ -105,6 +111,8 @@ abstract class MatchModule<M extends Match> {
     final List<Token> raw = new ArrayList<>(4);
     /** The options given, by canonical name. */
     final Map<String, Token> given = new HashMap<>(4);
+    /** The second argument of the option being read, if it takes two; null otherwise. */
+    Token secondArgument;
     /** Whether any option was negated. */
     boolean negated;
     /** Whether the option being read was negated. */
@@ -120,10 +128,13 @@ abstract class MatchModule<M extends Match> {
       this.opaque = module.isOpaque();
     }
 
-    /** Reads the canonical option's argument ({@code arg} is null for a flag). */
+    /** Reads the canonical option's argument ({@code arg} is the option itself for one without, such as a flag). */
     abstract void value(String option, Token optionToken, Token arg);
 
-    /** The match read; called once the rule's words are read (and not if the match became opaque). */
+    /**
+     * The match read; called once the rule's words are read (and not if the match became opaque).
+     * Null if the options leave nothing to test and iptables drops the match ({@code -m tcp ! --sport :}).
+     */
     abstract Match finish();
 
     /** Checks that need the whole rule, made after the match was built (opaque or not). */
@@ -145,7 +156,7 @@ abstract class MatchModule<M extends Match> {
         }
         raw.add(t);
         String known = module.canonical(t.text());
-        int count = unmodelled.getOrDefault(t.text(), known != null && module.flags().contains(known) ? 0 : 1);
+        int count = unmodelled.getOrDefault(t.text(), known != null ? module.arity(t.text()) : 1);
         for (int i = 0; i < count; i++) {
           raw.add(rule.argumentOf(t));
         }
@@ -159,15 +170,21 @@ abstract class MatchModule<M extends Match> {
         throw error(t, "-m " + name + ": option " + quoted(c) + " can only be given once");
       }
       given.put(c, t);
-      Token arg = module.flags().contains(c) ? null : rule.argumentOf(t);
+      int arity = module.arity(t.text());
+      // An option without arguments gets its own word as its argument.
+      Token arg = arity == 0 ? t : rule.argumentOf(t);
+      secondArgument = arity == 2 ? rule.argumentOf(t) : null;
       optionNegated = bang != null;
       if (bang != null) {
         raw.add(bang);
         negated = true;
       }
       raw.add(t);
-      if (arg != null) {
+      if (arity > 0) {
         raw.add(arg);
+      }
+      if (secondArgument != null) {
+        raw.add(secondArgument);
       }
       value(c, t, arg);
     }

@@ -24,7 +24,7 @@ final class Modules {
   /** The match modules; the first of a type writes and checks it. */
   private static final List<MatchModule<?>> MATCHES = List.of(
       StateModule.STATE,
-      StateModule.CONNTRACK,
+      ConntrackModule.INSTANCE,
       MarkMatchModule.CONNMARK,
       MarkMatchModule.MARK,
       StatisticModule.INSTANCE,

@@ -74,9 +74,10 @@ final class MultiportModule extends MatchModule<MultiportMatch> {
           } else {
             int first = Arguments.port(rule, arg, option, p.substring(0, colon));
             int last = Arguments.port(rule, arg, option, p.substring(colon + 1));
-            if (first > last) {
+            if (first >= last) {
+              // iptables: "invalid portrange specified", for 5:5 as for 9:3.
               throw error(arg, "port range " + p + " in " + option
-                  + " is empty; expected FIRST:LAST with FIRST not above LAST");
+                  + " is invalid; expected FIRST:LAST with FIRST below LAST (a single port without the colon)");
             }
             r = PortRange.of(first, last);
           }

@@ -15,8 +15,9 @@ import java.util.List;
  * -j LOG --log-prefix "mlb: "             // OpaqueTarget.of("LOG", "--log-prefix", "mlb: ")
  * }</pre>
  *
- * <p>Validation checks that the words can be written back and read back as they are, and warns
- * that mlb neither checks nor simulates them.
+ * <p>Validation checks that the words can be written back and read back as they are, and reports
+ * each such module once with its count ({@link UncheckedModules}): mlb neither checks nor simulates
+ * them.
  */
 final class OpaqueModules {
   private OpaqueModules() {}
@@ -75,8 +76,7 @@ final class OpaqueModules {
         Rule probe = Rule.builder().from(r).matches(List.of(m)).target(java.util.Optional.empty()).build();
         TextChecks.checkReadsBack(findings, "-m " + m.module(), probe, TableName.MANGLE, rule.family);
       }
-      findings.warning("opaque-match", "-m " + m.module()
-          + " is kept verbatim; mlb does not check or simulate it");
+      // Reported once per module with its count (UncheckedModules), not once per rule.
     }
   };
 
@@ -120,10 +120,8 @@ final class OpaqueModules {
         Rule probe = Rule.builder().from(rule.rule).matches(List.of()).target(t).build();
         TextChecks.checkReadsBack(findings, "-j " + t.name(), probe, rule.table, rule.family);
       }
-      if (RulesetValidator.TARGET_NAMES.contains(t.name())) {
-        findings.warning("opaque-target", "-j " + t.name()
-            + " is kept verbatim; mlb does not check or simulate it");
-      } else if (rule.chains.containsKey(t.name())) {
+      // A known target is reported once per target with its count (UncheckedModules), not once per rule.
+      if (!RulesetValidator.TARGET_NAMES.contains(t.name()) && rule.chains.containsKey(t.name())) {
         findings.error("jump-opaque", "-j " + t.name() + " is a chain but was read as a target");
       }
     }

@@ -7,12 +7,14 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * {@code -m tcp} and {@code -m udp} with {@code [!] --sport} and {@code [!] --dport}
- * ({@link PortMatch}); tcp's flag and option tests are kept verbatim.
+ * {@code -m tcp} and {@code -m udp} with {@code [!] --sport} and {@code [!] --dport}, and tcp's
+ * {@code [!] --tcp-flags MASK COMP}, {@code [!] --syn} and {@code [!] --tcp-option N}
+ * ({@link PortMatch}).
  *
  * <pre>{@code
  * -p tcp --destination-port 80   // reads as -p tcp -m tcp --dport 80 (iptables loads -m tcp itself)
- * -p tcp -m tcp --syn            // an OpaqueMatch: --syn is not modelled
+ * -p tcp -m tcp --syn            // written: -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN
+ * -p tcp -m tcp ! --sport :      // written: -p tcp (iptables-nft 1.8.9 drops "no port")
  * }</pre>
  */
 final class PortModule extends MatchModule<PortMatch> {
@@ -26,7 +28,6 @@ final class PortModule extends MatchModule<PortMatch> {
           "--source-port", "--sport",
           "--dport", "--dport",
           "--destination-port", "--dport");
-  private static final Map<String, Integer> TCP_UNMODELLED = Map.of("--tcp-flags", 2, "--syn", 0, "--tcp-option", 1);
   private static final List<String> TCP_OPTIONS = List.of("--sport", "--dport", "--tcp-flags", "--syn", "--tcp-option");
   private static final List<String> UDP_OPTIONS = List.of("--sport", "--dport");
 
@@ -46,12 +47,27 @@ final class PortModule extends MatchModule<PortMatch> {
 
   @Override
   String canonical(String option) {
+    if (tcp) {
+      switch (option) {
+        case "--tcp-flags", "--syn" -> {
+          return "--tcp-flags";   // iptables: "Only one of `--syn' or `--tcp-flags' allowed"
+        }
+        case "--tcp-option" -> {
+          return option;
+        }
+        default -> { }
+      }
+    }
     return OPTIONS.get(option);
   }
 
   @Override
-  Map<String, Integer> unmodelled() {
-    return tcp ? TCP_UNMODELLED : Map.of();
+  int arity(String option) {
+    return switch (option) {
+      case "--syn" -> 0;
+      case "--tcp-flags" -> 2;
+      default -> 1;
+    };
   }
 
   @Override
@@ -59,20 +75,61 @@ final class PortModule extends MatchModule<PortMatch> {
     return new Reader(this, name(), at, rule) {
       private PortCriterion source;
       private PortCriterion destination;
+      private TcpFlags flags;
+      private PortMatch.TcpOption option;
+      /** Whether a port test was ! 0:65535, which iptables-nft drops. */
+      private boolean sawNone;
 
       @Override
-      void value(String option, Token optionToken, Token arg) {
-        PortCriterion c = new PortCriterion(Arguments.portRange(rule, arg, option), optionNegated);
-        if (option.equals("--sport")) {
-          source = c;
-        } else {
-          destination = c;
+      void value(String name, Token optionToken, Token arg) {
+        switch (name) {
+          case "--tcp-flags" -> flags = optionToken.text().equals("--syn")
+              ? new TcpFlags(TcpFlags.SYN.mask(), TcpFlags.SYN.compare(), optionNegated)
+              : new TcpFlags(tcpFlags(arg), tcpFlags(secondArgument), optionNegated);
+          case "--tcp-option" -> {
+            long kind = arg.text().chars().allMatch(c -> c >= '0' && c <= '9') && !arg.text().isEmpty()
+                && arg.text().length() <= 3 ? Long.parseLong(arg.text()) : -1;
+            if (kind < 1 || kind > 255) {
+              throw error(arg, "bad TCP option " + Arguments.quoted(arg.text())
+                  + " for --tcp-option; expected a number from 1 to 255");
+            }
+            option = new PortMatch.TcpOption((int) kind, optionNegated);
+          }
+          default -> {
+            PortCriterion c = new PortCriterion(Arguments.portRange(rule, arg, name), optionNegated);
+            sawNone |= c.isNone();
+            if (name.equals("--sport")) {
+              source = c;
+            } else {
+              destination = c;
+            }
+          }
         }
+      }
+
+      /** {@code SYN,ACK}, {@code ALL} or {@code NONE} (names case-insensitive, empty parts skipped) as bits. */
+      private int tcpFlags(Token arg) {
+        int bits = 0;
+        for (String part : arg.text().split(",")) {
+          if (part.isEmpty()) {
+            continue;
+          }
+          int bit = tcpFlag(part);
+          if (bit < 0) {
+            throw error(arg, "unknown TCP flag " + Arguments.quoted(part) + " in --tcp-flags " + arg.text()
+                + "; expected a comma-separated list of FIN, SYN, RST, PSH, ACK, URG, ALL or NONE");
+          }
+          bits |= bit;
+        }
+        return bits;
       }
 
       @Override
       Match finish() {
-        return new PortMatch(protocol, Optional.ofNullable(source), Optional.ofNullable(destination));
+        PortMatch m = new PortMatch(protocol, Optional.ofNullable(source), Optional.ofNullable(destination),
+            Optional.ofNullable(flags), Optional.ofNullable(option));
+        boolean empty = m.source().isEmpty() && m.destination().isEmpty() && m.isPortsOnly();
+        return sawNone && empty ? null : m;
       }
 
       @Override
@@ -94,6 +151,22 @@ final class PortModule extends MatchModule<PortMatch> {
     if (m.destination().isPresent()) {
       port(out, "--dport", m.destination().get());
     }
+    if (m.option().isPresent()) {
+      out.append(m.option().get().negated() ? " ! " : " ").append("--tcp-option ").append(m.option().get().kind());
+    }
+    if (m.flags().isPresent()) {
+      out.append(m.flags().get().negated() ? " ! " : " ").append("--tcp-flags ").append(m.flags().get());
+    }
+  }
+
+  /** A TCP flag name (case-insensitive) as its bits, ALL 0x3f and NONE 0; -1 if unknown. */
+  static int tcpFlag(String name) {
+    for (int i = 0; i < TcpFlags.NAMES.length; i++) {
+      if (TcpFlags.NAMES[i].equalsIgnoreCase(name)) {
+        return 1 << i;
+      }
+    }
+    return name.equalsIgnoreCase("ALL") ? 0x3F : name.equalsIgnoreCase("NONE") ? 0 : -1;
   }
 
   private static void port(StringBuilder out, String option, PortCriterion c) {
@@ -112,12 +185,6 @@ final class PortModule extends MatchModule<PortMatch> {
         || r.protocol().get().number() != m.protocol().number()) {
       findings.error("port-match-protocol", "-m " + m.module() + " needs -p " + m.protocol()
           + " in the same rule (without !); the kernel refuses it otherwise");
-    }
-    if (m.source().isPresent() && m.source().get().isNone()) {
-      findings.error("port-match-none", "! 0:65535 matches no port; iptables-nft cannot represent it");
-    }
-    if (m.destination().isPresent() && m.destination().get().isNone()) {
-      findings.error("port-match-none", "! 0:65535 matches no port; iptables-nft cannot represent it");
     }
   }
 }

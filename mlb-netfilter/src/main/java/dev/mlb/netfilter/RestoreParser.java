@@ -133,6 +133,27 @@ public final class RestoreParser {
     return parseWithLines(source, text, family, true);
   }
 
+  /**
+   * {@link #parseWithLines}, but refusing every rule that uses a match or target mlb does not model
+   * (or a modelled one with an option it does not model): such a rule would pass through unchecked.
+   *
+   * <pre>{@code
+   * RestoreParser.parseStrict("-", "*filter\n-A INPUT -m owner --uid-owner 0\nCOMMIT\n", IpFamily.V4);
+   * // ParseException: line 2, column 10: -m owner is not modelled by mlb, so it would pass unchecked; ...
+   * }</pre>
+   *
+   * @throws ParseException naming the line and the column of the first such module
+   */
+  public static ParsedRuleset parseStrict(String source, String text, IpFamily family) {
+    check(text, family);
+    RestoreParser parser = new RestoreParser(source, family);
+    parser.strict = true;
+    return parser.run(text);
+  }
+
+  /** Whether rules with unmodelled modules are refused ({@link #parseStrict}). */
+  boolean strict;
+
   /** {@link #parseWithLines}, in parallel or not. */
   static ParsedRuleset parseWithLines(String source, String text, IpFamily family, boolean parallel) {
     check(text, family);
@@ -282,6 +303,7 @@ public final class RestoreParser {
   private RestoreParser worker() {
     RestoreParser worker = new RestoreParser(source, family);
     worker.table = table;
+    worker.strict = strict;
     return worker;
   }
 

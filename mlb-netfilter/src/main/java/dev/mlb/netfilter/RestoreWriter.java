@@ -112,11 +112,11 @@ public final class RestoreWriter {
   private static void writeRule(StringBuilder out, Rule rule) {
     if (rule.source().isPresent()) {
       out.append(rule.sourceNegated() ? " ! -s " : " -s ");
-      appendPrefix(out, rule.source().get());
+      appendPrefix(out, rule.source().get(), rule.sourceMask());
     }
     if (rule.destination().isPresent()) {
       out.append(rule.destinationNegated() ? " ! -d " : " -d ");
-      appendPrefix(out, rule.destination().get());
+      appendPrefix(out, rule.destination().get(), rule.destinationMask());
     }
     if (rule.in().isPresent()) {
       out.append(rule.inNegated() ? " ! -i " : " -i ").append(rule.in().get().name());
@@ -126,6 +126,9 @@ public final class RestoreWriter {
     }
     if (rule.protocol().isPresent()) {
       out.append(rule.protocolNegated() ? " ! -p " : " -p ").append(rule.protocol().get());
+    }
+    if (rule.fragment()) {
+      out.append(rule.fragmentNegated() ? " ! -f" : " -f");
     }
     List<Match> matches = rule.matches();
     for (int i = 0; i < matches.size(); i++) {
@@ -166,6 +169,15 @@ public final class RestoreWriter {
   }
 
   /** {@code address/length}, as {@link IpPrefix#toString()} writes it, without the garbage for IPv4. */
+  /** {@code ADDRESS/LENGTH}, or {@code ADDRESS/MASK} for a mask that is not a run of leading ones. */
+  private static void appendPrefix(StringBuilder out, IpPrefix prefix, java.util.Optional<IpAddress> mask) {
+    if (mask.isPresent()) {
+      out.append(prefix.address()).append('/').append(mask.get());
+    } else {
+      appendPrefix(out, prefix);
+    }
+  }
+
   private static void appendPrefix(StringBuilder out, IpPrefix prefix) {
     IpAddress a = prefix.address();
     if (a.family() == IpFamily.V4) {

@@ -2,6 +2,7 @@ package dev.mlb.netfilter;
 
 import com.google.common.collect.ImmutableList;
 import dev.mlb.api.InterfaceName;
+import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpPrefix;
 import dev.mlb.api.MlbStyle;
 import dev.mlb.api.Protocol;
@@ -9,7 +10,7 @@ import java.util.Optional;
 import org.immutables.value.Value;
 
 /**
- * One rule: the header tests ({@code -s -d -i -o -p}, each negatable), then the match modules in
+ * One rule: the header tests ({@code -s -d -i -o -p -f}, each negatable), then the match modules in
  * order, then an optional target.
  *
  * <pre>{@code
@@ -56,6 +57,11 @@ public abstract class Rule {
       return out(name).outNegated(true);
     }
 
+    /** {@code ! -f}: not a non-first fragment. */
+    public Builder notFragment() {
+      return fragment(true).fragmentNegated(true);
+    }
+
     /** {@code ! -p protocol}. */
     public Builder notProtocol(Protocol protocol) {
       return protocol(protocol).protocolNegated(true);
@@ -69,6 +75,16 @@ public abstract class Rule {
   public boolean sourceNegated() {
     return false;
   }
+
+  /**
+   * {@code -s ADDRESS/MASK} with a mask that is not a run of leading ones ({@code -s
+   * 10.0.12.0/255.0.255.0}): the mask. {@link #source()} then holds the address with the mask
+   * applied, as a host prefix; a mask of leading ones becomes the prefix length instead.
+   */
+  public abstract Optional<IpAddress> sourceMask();
+
+  /** {@code -d ADDRESS/MASK} with a mask that is not a run of leading ones, as {@link #sourceMask()}. */
+  public abstract Optional<IpAddress> destinationMask();
 
   /** {@code -d}: the destination address or network. */
   public abstract Optional<IpPrefix> destination();
@@ -102,6 +118,18 @@ public abstract class Rule {
     return false;
   }
 
+  /** {@code -f}: the packet is a second or later fragment (IPv4 only; IPv6 uses {@code -m frag}). */
+  @Value.Default
+  public boolean fragment() {
+    return false;
+  }
+
+  /** {@code ! -f}: the packet is not a second or later fragment. */
+  @Value.Default
+  public boolean fragmentNegated() {
+    return false;
+  }
+
   /** The match modules, evaluated left to right. */
   public abstract ImmutableList<Match> matches();
 
@@ -126,9 +154,21 @@ public abstract class Rule {
     checkNegation(inNegated(), in().isPresent(), "in");
     checkNegation(outNegated(), out().isPresent(), "out");
     checkNegation(protocolNegated(), protocol().isPresent(), "protocol");
+    checkNegation(fragmentNegated(), fragment(), "fragment");
+    checkMask(sourceMask(), source(), "source");
+    checkMask(destinationMask(), destination(), "destination");
+    if (sourceMask().isPresent() && isLeadingOnes(sourceMask().get())
+        || destinationMask().isPresent() && isLeadingOnes(destinationMask().get())) {
+      return ImmutableRule.builder().from(this)
+          .source(withMask(source(), sourceMask())).sourceMask(Optional.empty())
+          .destination(withMask(destination(), destinationMask())).destinationMask(Optional.empty())
+          .build();
+    }
     // What iptables-save cannot show is not kept either: host bits, "-s 0.0.0.0/0", "-i +".
-    Optional<IpPrefix> src = canonical(source(), sourceNegated());
-    Optional<IpPrefix> dst = canonical(destination(), destinationNegated());
+    Optional<IpPrefix> src = sourceMask().isPresent() ? masked(source(), sourceMask().get())
+        : canonical(source(), sourceNegated());
+    Optional<IpPrefix> dst = destinationMask().isPresent() ? masked(destination(), destinationMask().get())
+        : canonical(destination(), destinationNegated());
     Optional<InterfaceName> inIf = in().filter(i -> inNegated() || !i.name().equals("+"));
     Optional<InterfaceName> outIf = out().filter(i -> outNegated() || !i.name().equals("+"));
     if (src.equals(source()) && dst.equals(destination()) && inIf.equals(in()) && outIf.equals(out())) {
@@ -141,6 +181,33 @@ public abstract class Rule {
         .in(inIf)
         .out(outIf)
         .build();
+  }
+
+  private static void checkMask(Optional<IpAddress> mask, Optional<IpPrefix> prefix, String what) {
+    if (mask.isPresent() && (prefix.isEmpty() || prefix.get().family() != mask.get().family())) {
+      throw new IllegalStateException(what + "Mask " + mask.get() + " needs a " + what + " of its family");
+    }
+  }
+
+  /** Whether {@code mask} is a run of leading ones (a prefix length would do). */
+  static boolean isLeadingOnes(IpAddress mask) {
+    return RuleParser.contiguousLength(mask) >= 0;
+  }
+
+  /** The prefix with {@code mask} (leading ones) as its length, or the prefix alone. */
+  private static Optional<IpPrefix> withMask(Optional<IpPrefix> prefix, Optional<IpAddress> mask) {
+    if (mask.isEmpty() || !isLeadingOnes(mask.get())) {
+      return prefix;
+    }
+    return prefix.map(p -> IpPrefix.of(p.address(), RuleParser.contiguousLength(mask.get())));
+  }
+
+  /** The address of {@code prefix} with {@code mask} applied, as a host prefix (as iptables keeps it). */
+  private static Optional<IpPrefix> masked(Optional<IpPrefix> prefix, IpAddress mask) {
+    IpAddress a = prefix.get().address();
+    IpAddress m = a.family() == dev.mlb.api.IpFamily.V4 ? IpAddress.v4((int) (a.low() & mask.low()))
+        : IpAddress.v6(a.high() & mask.high(), a.low() & mask.low());
+    return Optional.of(IpPrefix.host(m));
   }
 
   private static Optional<IpPrefix> canonical(Optional<IpPrefix> prefix, boolean negated) {

@@ -88,6 +88,9 @@ final class RuleChecks {
     if (family == IpFamily.V6 && protocol == 1) {
       where.warning("protocol-family", "-p icmp in an IPv6 ruleset never matches; IPv6 uses ipv6-icmp (58)");
     }
+    if (family == IpFamily.V6 && rule.fragment()) {
+      where.error("fragment-family", "-f in an IPv6 ruleset; ip6tables refuses it (IPv6 uses -m frag)");
+    }
     if (family == IpFamily.V4 && protocol == 58) {
       where.warning("protocol-family", "-p ipv6-icmp in an IPv4 ruleset never matches; IPv4 uses icmp (1)");
     }

@@ -227,12 +227,16 @@ final class RuleParser implements ModuleContext {
       if (bang != null) {
         throw error(bang, "\"!\" cannot negate " + w);
       }
-      for (int i = 0; i < 2; i++) {
-        Token n = argumentOf(t);
-        if (n.text().isEmpty() || !n.text().chars().allMatch(c -> c >= '0' && c <= '9')) {
-          throw error(n, "bad counter " + quoted(n.text()) + " for " + w
-              + "; expected " + w + " PACKETS BYTES with two numbers");
-        }
+      // -c PACKETS BYTES, or -c PACKETS,BYTES in one word (iptables 1.8.9 takes both).
+      Token first = argumentOf(t);
+      int comma = first.text().indexOf(',');
+      if (comma >= 0) {
+        counter(w, first, first.text().substring(0, comma));
+        counter(w, first, first.text().substring(comma + 1));
+      } else {
+        counter(w, first, first.text());
+        Token second = argumentOf(t);
+        counter(w, second, second.text());
       }
       return;
     }
@@ -241,6 +245,13 @@ final class RuleParser implements ModuleContext {
           + (previousFrom < 0 ? "" : " after " + previous()) + "; expected an option");
     }
     option(t, bang);
+  }
+
+  private void counter(String option, Token at, String text) {
+    if (text.isEmpty() || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      throw error(at, "bad counter " + quoted(text) + " for " + option
+          + "; expected " + option + " PACKETS BYTES or " + option + " PACKETS,BYTES with two numbers");
+    }
   }
 
   private void option(Token t, Token bang) {
@@ -349,21 +360,28 @@ final class RuleParser implements ModuleContext {
   // ------------------------------------------------------------ header
 
   private void header(Header h, Token t, Token bang) {
-    if (h == Header.FRAGMENT) {
-      throw error(bang != null ? bang : t, "-f (fragments) is not supported by mlb");
-    }
     if (!seen.add(h)) {
       throw error(t, "multiple " + h.flag + " flags not allowed");
+    }
+    if (h == Header.FRAGMENT) {
+      if (parser.family == IpFamily.V6) {
+        throw error(t, "-f is not supported in IPv6; iptables says to use -m frag instead");
+      }
+      rule.fragment(true);
+      rule.fragmentNegated(bang != null);
+      return;
     }
     Token arg = argumentOf(t);
     boolean negated = bang != null;
     switch (h) {
       case SOURCE -> {
         rule.source(parser.share(prefix(t, arg)));
+        rule.sourceMask(Optional.ofNullable(mask));
         rule.sourceNegated(negated);
       }
       case DESTINATION -> {
         rule.destination(parser.share(prefix(t, arg)));
+        rule.destinationMask(Optional.ofNullable(mask));
         rule.destinationNegated(negated);
       }
       case IN -> {
@@ -404,7 +422,11 @@ final class RuleParser implements ModuleContext {
     }
   }
 
+  /** The mask of the -s or -d read last if it is not a run of leading ones; null otherwise. */
+  private IpAddress mask;
+
   private IpPrefix prefix(Token option, Token arg) {
+    mask = null;
     String text = arg.text();
     String flag = option.text();
     if (text.indexOf(',') >= 0) {
@@ -426,8 +448,9 @@ final class RuleParser implements ModuleContext {
       }
       int length = contiguousLength(m);
       if (length < 0) {
-        throw error(arg, flag + " " + text + ": non-contiguous netmask " + mask
-            + " is not supported; expected a prefix length or a mask of leading ones");
+        // Kept as iptables keeps it: the address with the mask applied, and the mask.
+        this.mask = m;
+        return IpPrefix.host(address);
       }
       return IpPrefix.of(address, length);
     }
@@ -545,8 +568,14 @@ final class RuleParser implements ModuleContext {
             + ": packets there have no output interface, so iptables refuses even -o +");
       }
     }
+    if (parser.strict) {
+      refuseUnchecked();
+    }
     for (MatchModule.Reader m : modules) {
-      rule.addMatches(parser.share(m.opaque ? OpaqueModules.match(m.name, m.raw) : m.finish()));
+      Match match = m.opaque ? OpaqueModules.match(m.name, m.raw) : m.finish();
+      if (match != null) {
+        rule.addMatches(parser.share(match));
+      }
       m.finishRule();
     }
     if (targetParser != null) {
@@ -556,6 +585,22 @@ final class RuleParser implements ModuleContext {
       rule.target(simpleTarget);
     }
     return rule.build();
+  }
+
+  /** For {@link RestoreParser#parseStrict}: an error at the first module or target kept verbatim. */
+  private void refuseUnchecked() {
+    for (MatchModule.Reader m : modules) {
+      if (m.opaque) {
+        throw error(m.at, "-m " + m.name + (m.module.isOpaque() ? " is not modelled by mlb"
+            : " is used with an option mlb does not model") + ", so it would pass unchecked;"
+            + " --strict refuses it (without --strict it is kept verbatim and reported)");
+      }
+    }
+    if (targetParser != null && targetParser.opaque) {
+      throw error(targetToken, "-j " + targetParser.name + (targetParser.module.isOpaque() ? " is not modelled by mlb"
+          : " is used with an option mlb does not model") + ", so it would pass unchecked;"
+          + " --strict refuses it (without --strict it is kept verbatim and reported)");
+    }
   }
 
   /** Which match iptables loads for an option after {@code -p PROTOCOL}. */

@@ -111,7 +111,7 @@ public final class RulesetChange {
   public static boolean isOwnedJump(Rule rule, String prefix) {
     return rule.target().isPresent() && rule.target().get() instanceof Jump j && j.chain().startsWith(prefix)
         && rule.source().isEmpty() && rule.destination().isEmpty() && rule.in().isEmpty() && rule.out().isEmpty()
-        && rule.protocol().isEmpty() && rule.matches().isEmpty();
+        && rule.protocol().isEmpty() && !rule.fragment() && rule.matches().isEmpty();
   }
 
   private static RulesetChange plan(Ruleset live, Ruleset desired, String prefix, boolean atSnapshotPositions) {

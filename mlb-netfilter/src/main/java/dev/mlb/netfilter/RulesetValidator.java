@@ -43,6 +43,8 @@ final class RulesetValidator {
   private final List<Finding> warnings = new ArrayList<>();
   /** The checks of single rules, reporting to the same lists. */
   private final RuleChecks ruleChecks;
+  /** The modules kept verbatim, each reported once with its count. */
+  private final UncheckedModules.Counter unchecked = new UncheckedModules.Counter();
   /** How many rules went through every check. */
   private int rulesChecked;
 
@@ -64,6 +66,7 @@ final class RulesetValidator {
     }
     List<Finding> all = new ArrayList<>(v.errors);
     all.addAll(v.warnings);
+    all.addAll(v.unchecked.findings());
     return all;
   }
 
@@ -131,6 +134,9 @@ final class RulesetValidator {
           rulesChecked++;
           ruleChecks.check(table.name(), c, i + 1, rule, hooks, named, chains);
         }
+        if ((screen & OPAQUE) != 0) {
+          unchecked.add(rule, table.name(), c.name(), i + 1);
+        }
       }
     }
   }
@@ -145,7 +151,7 @@ final class RulesetValidator {
   static final int IN = 1 << 2;
   /** {@code -o}. */
   static final int OUT = 1 << 3;
-  /** {@code -s} or {@code -d} is an IPv4 prefix. */
+  /** {@code -s} or {@code -d} is an IPv4 prefix, or the rule says {@code -f} (IPv4 only). */
   static final int V4_ADDRESS = 1 << 4;
   /** {@code -s} or {@code -d} is an IPv6 prefix. */
   static final int V6_ADDRESS = 1 << 5;
@@ -172,6 +178,9 @@ final class RulesetValidator {
     }
     if (rule.destination().isPresent()) {
       screen |= rule.destination().get().family() == IpFamily.V4 ? V4_ADDRESS : V6_ADDRESS;
+    }
+    if (rule.fragment()) {
+      screen |= V4_ADDRESS;
     }
     if (rule.in().isPresent()) {
       screen |= IN;

@@ -162,7 +162,7 @@ class RestoreParserErrorTest {
         "unexpected argument \"e\" after --comment \"abc d\"; expected an option");
     assertRuleError("[*]foo", "unexpected argument \"foo\"; expected an option");
     assertRuleError("-c 1 [*]x -j ACCEPT",
-        "bad counter \"x\" for -c; expected -c PACKETS BYTES with two numbers");
+        "bad counter \"x\" for -c; expected -c PACKETS BYTES or -c PACKETS,BYTES with two numbers");
     assertRuleError("-j ACCEPT [*]-c 1", "option \"-c\" requires an argument");
     assertRuleError("[*]-s", "option \"-s\" requires an argument");
     assertRuleError("-p tcp --dport 80 [*]81",
@@ -192,9 +192,8 @@ class RestoreParserErrorTest {
     assertRuleError("-i eth0 [*]--in-interface eth1", "multiple -i flags not allowed");
     assertRuleError("-p tcp [*]-p udp", "multiple -p flags not allowed");
     assertRuleError("-s [*]2001:db8::1", "-s 2001:db8::1: IPv6 address in an IPv4 ruleset");
-    assertRuleError("-d [*]10.0.0.0/255.0.255.0",
-        "-d 10.0.0.0/255.0.255.0: non-contiguous netmask 255.0.255.0 is not supported;"
-            + " expected a prefix length or a mask of leading ones");
+    // iptables: "invalid mask `ffff::' specified".
+    assertRuleError("-d [*]10.0.0.0/ffff::", "-d 10.0.0.0/ffff::: the netmask ffff:: is not of the address's family");
     assertRuleError("-s [*]10.0.0.0/33", "-s \"10.0.0.0/33\": prefix length 33 is outside 0..32");
     assertRuleError("--src [*]10.0.0.0/x",
         "--src \"10.0.0.0/x\": prefix length \"x\" is not a number; expected 0 to 32");
@@ -208,8 +207,9 @@ class RestoreParserErrorTest {
         "interface name \"abcdefghijklmnop\" is 16 characters; the kernel allows at most 15");
     assertRuleError("-p [*]foo",
         "unknown protocol \"foo\"; expected a name such as tcp, udp, icmp or a number 1 to 255");
-    assertRuleError("[*]-f", "-f (fragments) is not supported by mlb");
-    assertRuleError("[*]! -f", "-f (fragments) is not supported by mlb");
+    assertRuleError("-f [*]-f", "multiple -f flags not allowed");
+    assertFileError(IpFamily.V6, "*mangle\n-A PREROUTING [*]-f\nCOMMIT\n",
+        "-f is not supported in IPv6; iptables says to use -m frag instead");
     assertFileError(IpFamily.V6, "*mangle\n-A PREROUTING -d [*]192.0.2.0/24\nCOMMIT\n",
         "-d 192.0.2.0/24: IPv4 address in an IPv6 ruleset");
   }
@@ -294,7 +294,7 @@ class RestoreParserErrorTest {
         + " expected a comma-separated list of INVALID, NEW, ESTABLISHED, RELATED, UNTRACKED, SNAT"
         + " or DNAT (or a prefix of one)");
     assertRuleError("[*]-m state -j ACCEPT", "-m state needs --state");
-    assertRuleError("[*]-m conntrack -j ACCEPT", "-m conntrack needs --ctstate");
+    assertRuleError("[*]-m conntrack -j ACCEPT", "-m conntrack needs at least one option, such as --ctstate or --ctproto");
     // iptables: "mark: option "--mark" can only be used once." The third --mark goes to -m mark,
     // because a second -m connmark reuses the options of the first, and mark's were added later.
     assertRuleError("-m connmark --mark 1 -m mark --mark 2 -m connmark [*]--mark 3",
@@ -347,7 +347,7 @@ class RestoreParserErrorTest {
 
   @Test
   void convertedModulesKnowTheirOptions() {
-    // -m conntrack with --ctdir is kept verbatim, but --syn is still not one of its options.
+    // --syn is not one of -m conntrack's options.
     assertRuleError("-m conntrack --ctstate NEW --ctdir ORIGINAL [*]--syn", "unknown option"
         + " \"--syn\" for -m conntrack; expected --ctstate, --ctproto, --ctorigsrc, --ctorigdst,"
         + " --ctreplsrc, --ctrepldst, --ctorigsrcport, --ctorigdstport, --ctreplsrcport,"
@@ -364,7 +364,8 @@ class RestoreParserErrorTest {
     assertRuleError("-p tcp [*]-m multiport -j ACCEPT",
         "-m multiport needs --sports, --dports or --ports");
     assertRuleError("-p tcp -m multiport --dports [*]90:80",
-        "port range 90:80 in --dports is empty; expected FIRST:LAST with FIRST not above LAST");
+        "port range 90:80 in --dports is invalid; expected FIRST:LAST with FIRST below LAST"
+            + " (a single port without the colon)");
     assertRuleError("-p tcp -m multiport --dports [*]80:",
         "bad port \"\" in --dports 80:; expected a number from 0 to 65535 (service names are not"
             + " supported)");

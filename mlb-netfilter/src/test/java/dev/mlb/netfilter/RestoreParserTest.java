@@ -289,14 +289,14 @@ class RestoreParserTest {
     assertEquals(List.of(OpaqueMatch.of("length", "--length", "64:128")), r.matches());
     assertEquals(Optional.of(IpPrefix.parse("10.0.0.1/32")), r.source());
     assertTrue(r.sourceNegated());
-    // tcp with an option mlb does not model: the whole module, implicit or not.
-    assertEquals(List.of(OpaqueMatch.of("tcp", "--syn", "--dport", "80")),
+    // tcp's flags and conntrack's other options are modelled (ExtensionCasesTest has their texts).
+    assertEquals(List.of(new PortMatch(Protocol.TCP, Optional.empty(), Optional.of(PortCriterion.is(PortRange.of(80))),
+            Optional.of(TcpFlags.SYN), Optional.empty())),
         prerouting("-p tcp --syn --dport 80 -j ACCEPT").matches());
-    assertEquals(List.of(OpaqueMatch.of("tcp", "--dport", "80", "--tcp-flags", "SYN,ACK", "SYN"),
-            StateMatch.of(ConnState.NEW)),
-        prerouting("-p tcp -m tcp --dport 80 --tcp-flags SYN,ACK SYN -m state --state NEW").matches());
-    assertEquals(List.of(OpaqueMatch.of("conntrack", "--ctstate", "NEW", "--ctdir", "ORIGINAL")),
-        prerouting("-m conntrack --ctstate NEW --ctdir ORIGINAL").matches());
+    assertEquals(List.of(new ConntrackMatch(com.google.common.collect.ImmutableSet.of(ConnState.NEW), false,
+            com.google.common.collect.ImmutableList.of(
+                new ConntrackCriterion(ConntrackCriterion.Option.DIR, false, "ORIGINAL")))),
+        prerouting("-m conntrack --ctstate NEW --ctdir original").matches());
     // Other protocols load their match implicitly too.
     assertEquals(List.of(OpaqueMatch.of("icmp", "--icmp-type", "8")),
         prerouting("-p icmp --icmp-type 8").matches());

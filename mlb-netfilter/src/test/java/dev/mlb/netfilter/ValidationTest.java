@@ -324,7 +324,11 @@ class ValidationTest {
                 + " target instead",
             "error [opaque-not-verbatim] table mangle, chain PREROUTING, rule 2: -j MARK kept verbatim as"
                 + " \"-j MARK --set-mark 1\" reads back as -j MARK --set-xmark 0x1/0xffffffff; build the modelled"
-                + " match or target instead"),
+                + " match or target instead",
+            // Since -m conntrack models --ctdir, its words read back as the modelled match.
+            "error [opaque-not-verbatim] table mangle, chain PREROUTING, rule 3: -m conntrack kept verbatim as"
+                + " \"-m conntrack --ctdir ORIGINAL\" reads back as -m conntrack --ctdir ORIGINAL; build the"
+                + " modelled match or target instead"),
         errors(r));
   }
 

@@ -11,6 +11,7 @@ import dev.mlb.iproute.RoutingPlan;
 import dev.mlb.netfilter.ParsedRuleset;
 import dev.mlb.netfilter.RestoreParser;
 import dev.mlb.netfilter.RestoreWriter;
+import dev.mlb.netfilter.UncheckedModules;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -19,7 +20,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -36,10 +40,15 @@ import picocli.CommandLine.ParentCommand;
  * mlb fmt --format ip-batch routes.batch   # ip -batch input, printed as mlb writes it
  * mlb fmt --format ip-json -6 live.json    # ip -json rule show + ip -json route show table all
  * cat rules.v4 | mlb fmt -
+ * mlb fmt --strict rules.v4                # refuses rules with modules mlb does not model
+ * mlb fmt --verbose rules.v4               # every warning, not one line per kind
  * }</pre>
  *
  * <p>Exit code 0 with the canonical text on standard output; 2 with the problems on standard error
- * (each {@code FILE: line N, column M: ...} or {@code FILE: line N: error [...] ...}).
+ * (each {@code FILE: line N, column M: ...} or {@code FILE: line N: error [...] ...}). Warnings go to
+ * standard error too, one line per kind: the first, with how many more there are
+ * ({@code --verbose} prints every one); the modules mlb keeps verbatim are one line
+ * {@code FILE: not checked: HMARK ×2, TPROXY ×1 (...)}.
  */
 @Command(
     name = "fmt",
@@ -75,6 +84,13 @@ final class FmtCommand implements Callable<Integer> {
 
   @Option(names = "-6", description = "The ip-batch or ip-json input is IPv6 (default: IPv4).")
   boolean ipv6;
+
+  @Option(names = "--strict", description = "Refuse rules that use a match or target mlb does not model"
+      + " (they would pass unchecked).")
+  boolean strict;
+
+  @Option(names = "--verbose", description = "Print every warning, not one line per kind.")
+  boolean verbose;
 
   @Override
   public Integer call() {
@@ -116,19 +132,25 @@ final class FmtCommand implements Callable<Integer> {
   }
 
   /**
-   * Prints the findings, then the canonical rules streamed to standard output (in the writer's
-   * 64 KiB pieces, never the whole text at once); 0, or 2 after printing the errors.
+   * Prints the errors and the summarised findings ({@link #report}), then the canonical rules
+   * streamed to standard output (in the writer's 64 KiB pieces, never the whole text at once); 0, or
+   * 2 after printing the errors.
    */
   private int rules(String source, String text, IpFamily family) {
-    ParsedRuleset parsed = RestoreParser.parseWithLines(source, text, family);
+    ParsedRuleset parsed = strict ? RestoreParser.parseStrict(source, text, family)
+        : RestoreParser.parseWithLines(source, text, family);
+    List<Finding> findings = parsed.ruleset().validate();
     boolean failed = false;
-    StringBuilder findings = new StringBuilder();
-    for (Finding f : parsed.ruleset().validate()) {
-      findings.append(source).append(": ").append(parsed.describe(f)).append('\n');
-      failed |= f.isError();
+    StringBuilder errors = new StringBuilder();
+    for (Finding f : findings) {
+      if (f.isError()) {
+        errors.append(source).append(": ").append(parsed.describe(f)).append('\n');
+        failed = true;
+      }
     }
-    // One write for all the findings: the standard error stream flushes on every line.
-    main.stderr.print(findings);
+    // One write for all the errors: the standard error stream flushes on every line.
+    main.stderr.print(errors);
+    report(source, parsed, findings);
     main.stderr.flush();
     if (failed) {
       return Main.INVALID;
@@ -142,6 +164,33 @@ final class FmtCommand implements Callable<Integer> {
       return Main.INVALID;
     }
     return 0;
+  }
+
+  /**
+   * The warnings and notes: every one with {@code --verbose}; otherwise one line per kind (the
+   * first, and how many more), and the modules kept verbatim on one line with their counts.
+   */
+  private void report(String source, ParsedRuleset parsed, List<Finding> findings) {
+    Map<String, List<Finding>> byKind = new LinkedHashMap<>();
+    for (Finding f : findings) {
+      if (!f.isError()) {
+        byKind.computeIfAbsent(f.code(), k -> new ArrayList<>()).add(f);
+      }
+    }
+    for (Map.Entry<String, List<Finding>> kind : byKind.entrySet()) {
+      List<Finding> all = kind.getValue();
+      if (verbose) {
+        all.forEach(f -> main.stderr.println(source + ": " + parsed.describe(f)));
+      } else if (kind.getKey().equals("not-checked")) {
+        UncheckedModules unchecked = UncheckedModules.of(parsed.ruleset());
+        main.stderr.println(source + ": not checked: " + unchecked + " (kept verbatim; mlb does not check or"
+            + " simulate these; first at " + parsed.describe(all.get(0)).replaceFirst(":.*", "")
+            + "; --strict refuses them, --verbose lists each)");
+      } else {
+        main.stderr.println(source + ": " + parsed.describe(all.get(0)) + (all.size() == 1 ? ""
+            : " (and " + (all.size() - 1) + " more [" + kind.getKey() + "]; --verbose prints every one)"));
+      }
+    }
   }
 
   /** The canonical batch, or null after printing the errors. */

@@ -105,6 +105,11 @@ final class FastRule {
   /** The protocol number, or -1 for no test. */
   final int protocol;
   final boolean protocolNegated;
+  /** An IPv6 -s or -d mask that is not a run of leading ones, or null. */
+  final IpAddress sourceMaskV6;
+  final IpAddress destinationMaskV6;
+  /** {@code -f}: no simulated packet is a second or later fragment, so the rule never matches. */
+  final boolean fragmentOnly;
   /** Whether {@code -i} (or {@code -o}) lets the device numbered k through: 1 yes, -1 no, 0 not yet known. */
   private byte[] inVerdicts = new byte[8];
   private byte[] outVerdicts = new byte[8];
@@ -141,13 +146,15 @@ final class FastRule {
     source = src;
     sourceKind = src == null ? -1 : src.family() == IpFamily.V4 ? 1 : 0;
     sourceNetwork = src == null ? 0 : src.address().low();
-    sourceMask = src == null ? 0 : v4Mask(src.length());
+    sourceMask = src == null ? 0 : rule.sourceMask().map(IpAddress::low).orElse(v4Mask(src.length()));
+    sourceMaskV6 = src == null || sourceKind != 0 ? null : rule.sourceMask().orElse(null);
     sourceNegated = rule.sourceNegated();
     IpPrefix dst = rule.destination().orElse(null);
     destination = dst;
     destinationKind = dst == null ? -1 : dst.family() == IpFamily.V4 ? 1 : 0;
     destinationNetwork = dst == null ? 0 : dst.address().low();
-    destinationMask = dst == null ? 0 : v4Mask(dst.length());
+    destinationMask = dst == null ? 0 : rule.destinationMask().map(IpAddress::low).orElse(v4Mask(dst.length()));
+    destinationMaskV6 = dst == null || destinationKind != 0 ? null : rule.destinationMask().orElse(null);
     destinationNegated = rule.destinationNegated();
     InterfaceName inIf = rule.in().orElse(null);
     in = inIf == null ? null : inIf.isWildcard() ? inIf.name().substring(0, inIf.name().length() - 1) : inIf.name();
@@ -185,7 +192,7 @@ final class FastRule {
         matchKinds[k] = STATE;
         operandA[k] = stateBits(sm.states());
         negated[k] = sm.negated();
-      } else if (m instanceof ConntrackMatch cm) {
+      } else if (m instanceof ConntrackMatch cm && cm.isStateOnly()) {
         matchKinds[k] = CONNTRACK;
         operandA[k] = stateBits(cm.states());
         negated[k] = cm.negated();
@@ -208,7 +215,7 @@ final class FastRule {
         matchKinds[k] = RANDOM;
         operandA[k] = r.threshold();
         negated[k] = st.negated();
-      } else if (m instanceof PortMatch pm) {
+      } else if (m instanceof PortMatch pm && pm.isPortsOnly()) {
         matchKinds[k] = PORT;
         // The protocol, then each criterion as first, last and negation (none: 0..65535, not negated).
         operandA[k] = pm.protocol().number();
@@ -276,7 +283,8 @@ final class FastRule {
       targetA = 0;
       targetB = 0;
     }
-    headerTests = sourceKind >= 0 || destinationKind >= 0 || out != null || protocol >= 0;
+    fragmentOnly = rule.fragment() && !rule.fragmentNegated();
+    headerTests = sourceKind >= 0 || destinationKind >= 0 || out != null || protocol >= 0 || fragmentOnly;
     bare = !headerTests && matchKinds.length == 0;
     int failing = 0;
     // -m conntrack with SNAT also depends on the connection's binding: not the state alone.
@@ -321,6 +329,13 @@ final class FastRule {
   private static boolean inRange(long range, int port) {
     boolean hit = port >= (range & 0xFFFF) && port <= ((range >>> 16) & 0xFFFF);
     return hit != ((range >>> 32) != 0);
+  }
+
+  /** Whether {@code address} with {@code mask} applied is {@code prefix}'s address (a mask with holes). */
+  static boolean maskTest(IpPrefix prefix, IpAddress mask, IpAddress address) {
+    IpAddress a = prefix.address();
+    return address.family() == a.family() && (address.high() & mask.high()) == a.high()
+        && (address.low() & mask.low()) == a.low();
   }
 
   private static boolean prefixTest(int kind, long network, long mask, IpPrefix prefix, IpAddress address) {
@@ -408,17 +423,18 @@ final class FastRule {
   /** The source, destination, {@code -o} and protocol tests. */
   private boolean headerPasses(Devices devices, Pkt p) {
     if (sourceKind >= 0
-        && prefixTest(sourceKind, sourceNetwork, sourceMask, source, p.src) == sourceNegated) {
+        && (sourceMaskV6 != null ? maskTest(source, sourceMaskV6, p.src)
+            : prefixTest(sourceKind, sourceNetwork, sourceMask, source, p.src)) == sourceNegated) {
       return false;
     }
-    if (destinationKind >= 0 && prefixTest(destinationKind, destinationNetwork, destinationMask,
-        destination, p.dst) == destinationNegated) {
+    if (destinationKind >= 0 && (destinationMaskV6 != null ? maskTest(destination, destinationMaskV6, p.dst)
+        : prefixTest(destinationKind, destinationNetwork, destinationMask, destination, p.dst)) == destinationNegated) {
       return false;
     }
     if (out != null && !outPasses(devices, p.outDev)) {
       return false;
     }
-    return protocol < 0 || (p.proto == protocol) != protocolNegated;
+    return !fragmentOnly && (protocol < 0 || (p.proto == protocol) != protocolNegated);
   }
 
   /** Whether match number {@code k} (of kind {@code kind}) matches. */

@@ -53,12 +53,12 @@ final class MatchTests {
       return mm.mark().matches(p.mark) != mm.negated();
     } else if (m instanceof StatisticMatch st) {
       return statistic(st);
-    } else if (m instanceof ConntrackMatch c) {
+    } else if (m instanceof ConntrackMatch c && c.isStateOnly()) {
       ConnState s = p.state();
       boolean hit = c.states().contains(s)
           || (p.conn != null && p.conn.isSourceNatted() && c.states().contains(ConnState.SNAT));
       return hit != c.negated();
-    } else if (m instanceof PortMatch pm) {
+    } else if (m instanceof PortMatch pm && pm.isPortsOnly()) {
       return pm.protocol().equals(p.protocol) && pm.test(p.sport, p.dport);
     } else if (m instanceof MultiportMatch mp) {
       return (Protocol.TCP.equals(p.protocol) || Protocol.UDP.equals(p.protocol)) && mp.test(p.sport, p.dport);

@@ -367,10 +367,14 @@ final class NetfilterEngine {
   }
 
   private static boolean matches(CompiledChain c, int index, Rule rule, Pkt p, MatchTests eval) {
-    if (rule.source().isPresent() && prefixTest(rule.source().get(), p.src) == rule.sourceNegated()) {
+    if (rule.source().isPresent() && (rule.sourceMask().isPresent()
+        ? FastRule.maskTest(rule.source().get(), rule.sourceMask().get(), p.src)
+        : prefixTest(rule.source().get(), p.src)) == rule.sourceNegated()) {
       return false;
     }
-    if (rule.destination().isPresent() && prefixTest(rule.destination().get(), p.dst) == rule.destinationNegated()) {
+    if (rule.destination().isPresent() && (rule.destinationMask().isPresent()
+        ? FastRule.maskTest(rule.destination().get(), rule.destinationMask().get(), p.dst)
+        : prefixTest(rule.destination().get(), p.dst)) == rule.destinationNegated()) {
       return false;
     }
     if (rule.in().isPresent() && (p.in != null && rule.in().get().matches(p.in)) == rule.inNegated()) {
@@ -380,6 +384,10 @@ final class NetfilterEngine {
       return false;
     }
     if (rule.protocol().isPresent() && rule.protocol().get().equals(p.protocol) == rule.protocolNegated()) {
+      return false;
+    }
+    // The simulated packets are never second or later fragments: -f fails, ! -f passes.
+    if (rule.fragment() && !rule.fragmentNegated()) {
       return false;
     }
     List<Match> ms = rule.matches();

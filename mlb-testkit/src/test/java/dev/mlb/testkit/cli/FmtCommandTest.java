@@ -7,6 +7,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,6 +74,71 @@ class FmtCommandTest {
     assertTrue(r.out().contains(":unused - [0:0]\n"), r.out());
     assertEquals("<stdin>: line 2: warning [chain-unused] table filter, chain unused: user chain \"unused\" is"
         + " never jumped to from a built-in chain; its rules never run\n", r.err());
+  }
+
+  /** 8,000 LOG and limit rules, a few -m quota and -j HMARK, three unused chains. */
+  private static String logAndLimitRules() {
+    StringBuilder text = new StringBuilder("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+        + ":spare1 - [0:0]\n:spare2 - [0:0]\n:spare3 - [0:0]\n");
+    for (int i = 0; i < 4000; i++) {
+      text.append("-A INPUT -p tcp -m tcp --dport ").append(1 + i)
+          .append(" -m limit --limit 5/min -j LOG --log-prefix \"in ").append(i).append(": \"\n");
+      text.append("-A FORWARD -m limit --limit 10/sec --limit-burst 20 -j ACCEPT\n");
+    }
+    text.append("-A OUTPUT -m quota --quota 1000 -j ACCEPT\n-A OUTPUT -m quota --quota 2000 -j ACCEPT\n");
+    text.append("-A OUTPUT -j HMARK --hmark-tuple src --hmark-mod 2 --hmark-rnd 0x1\nCOMMIT\n");
+    return text.toString();
+  }
+
+  @Test
+  void eightThousandLogAndLimitRulesPrintOneLinePerKindOfFinding() {
+    MlbRun r = mlb(logAndLimitRules(), "fmt", "-");
+    assertEquals(0, r.code(), r.err());
+    List<String> lines = r.err().lines().toList();
+    // One line per kind: the unused chains (3, summarised), and the modules kept verbatim.
+    Set<String> kinds = new HashSet<>();
+    for (String line : lines) {
+      Matcher m = Pattern.compile("\\[([a-z-]+)\\]|: (not checked): ").matcher(line);
+      assertTrue(m.find(), line);
+      assertTrue(kinds.add(m.group(1) != null ? m.group(1) : m.group(2)), "kind printed twice: " + line);
+    }
+    assertTrue(lines.size() <= 3, r.err());
+    assertTrue(r.err().contains("<stdin>: line 5: warning [chain-unused] table filter, chain spare1: user chain"
+        + " \"spare1\" is never jumped to from a built-in chain; its rules never run (and 2 more [chain-unused];"
+        + " --verbose prints every one)\n"), r.err());
+    String unchecked = lines.stream().filter(l -> l.startsWith("<stdin>: not checked: ")).findFirst().orElseThrow();
+    assertTrue(unchecked.contains("quota \u00d72") && unchecked.contains("HMARK \u00d71"), unchecked);
+    // LOG is counted among them while mlb does not model it; each module once.
+    assertTrue(!unchecked.contains("LOG") || unchecked.contains("LOG \u00d74000"), unchecked);
+  }
+
+  @Test
+  void verbosePrintsEveryWarning() {
+    MlbRun r = mlb(logAndLimitRules(), "fmt", "--verbose", "-");
+    assertEquals(0, r.code(), r.err());
+    List<String> unused = r.err().lines().filter(l -> l.contains("[chain-unused]")).toList();
+    assertEquals(List.of(5, 6, 7), unused.stream().map(l -> Integer.parseInt(l.replaceAll("^<stdin>: line (\\d+):.*", "$1")))
+        .toList());
+    assertTrue(r.err().contains("<stdin>: line 8008: warning [not-checked] table filter, chain OUTPUT, rule 1: -m quota"
+        + " is kept verbatim in 2 rules (this is the first); mlb does not check or simulate it\n"), r.err());
+  }
+
+  @Test
+  void strictRefusesWhatMlbDoesNotModelWithLineAndColumn() {
+    String text = "*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p tcp -m quota --quota 5 -j ACCEPT\nCOMMIT\n";
+    MlbRun r = mlb(text, "fmt", "--strict", "-");
+    assertEquals(2, r.code());
+    assertEquals("", r.out());
+    assertEquals("<stdin>: line 3, column 18: -m quota is not modelled by mlb, so it would pass unchecked; --strict"
+        + " refuses it (without --strict it is kept verbatim and reported)\n"
+        + "  -A OUTPUT -p tcp [*]-m quota --quota 5 -j ACCEPT\n", r.err());
+    MlbRun target = mlb("*mangle\n-A OUTPUT -j HMARK --hmark-mod 2\nCOMMIT\n", "fmt", "--strict", "-");
+    assertEquals(2, target.code());
+    assertTrue(target.err().startsWith("<stdin>: line 2, column 11: -j HMARK is not modelled by mlb"), target.err());
+    // Without --strict the same rule passes, reported once.
+    MlbRun lenient = mlb(text, "fmt", "-");
+    assertEquals(0, lenient.code(), lenient.err());
+    assertTrue(lenient.err().startsWith("<stdin>: not checked: quota \u00d71 (kept verbatim"), lenient.err());
   }
 
   @Test

@@ -1,0 +1,65 @@
+package dev.mlb.netfilter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.common.collect.ImmutableMap;
+import dev.mlb.api.Finding;
+import dev.mlb.api.IpFamily;
+import dev.mlb.api.ParseException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Modules mlb keeps verbatim: counted once per module, and refused by the strict parser. */
+class UncheckedModulesTest {
+  private static final String TEXT = "*mangle\n"
+      + ":PREROUTING ACCEPT [0:0]\n"
+      + "-A PREROUTING -j HMARK --hmark-tuple src --hmark-mod 2\n"
+      + "-A PREROUTING -p tcp -m quota --quota 100 -j TPROXY --on-port 1\n"
+      + "-A PREROUTING -p tcp -m tcp --dport 80 -j HMARK --hmark-mod 3\n"
+      + "-A PREROUTING -m quota --quota 200 -j ACCEPT\n"
+      + "-A PREROUTING -m quota --quota 300 -m conntrack --ctstate NEW\n"
+      + "COMMIT\n";
+
+  @Test
+  void eachModuleOnceWithItsCountInTheOrderOfFirstUse() {
+    UncheckedModules u = UncheckedModules.of(RestoreParser.parse("t", TEXT, IpFamily.V4));
+    assertEquals(ImmutableMap.of("HMARK", 2, "quota", 3, "TPROXY", 1), u.counts());
+    assertEquals("HMARK \u00d72, quota \u00d73, TPROXY \u00d71", u.toString());
+    assertEquals("table mangle, chain PREROUTING, rule 2", u.first().get("quota"));
+  }
+
+  @Test
+  void validationWarnsOncePerModuleAtItsFirstRule() {
+    List<Finding> findings = RestoreParser.parse("t", TEXT, IpFamily.V4).validate();
+    assertEquals(List.of(
+            "warning [not-checked] table mangle, chain PREROUTING, rule 1: -j HMARK is kept verbatim in 2 rules"
+                + " (this is the first); mlb does not check or simulate it",
+            "warning [not-checked] table mangle, chain PREROUTING, rule 2: -m quota is kept verbatim in 3 rules"
+                + " (this is the first); mlb does not check or simulate it",
+            "warning [not-checked] table mangle, chain PREROUTING, rule 2: -j TPROXY is kept verbatim in 1 rule;"
+                + " mlb does not check or simulate it"),
+        findings.stream().map(Finding::toString).toList());
+  }
+
+  @Test
+  void aRulesetOfModelledModulesHasNone() {
+    String text = "*filter\n-A INPUT -p tcp --syn -m conntrack --ctstate NEW --ctproto tcp -m limit -j ACCEPT\nCOMMIT\n";
+    Ruleset r = RestoreParser.parse("t", text, IpFamily.V4);
+    assertTrue(UncheckedModules.of(r).isEmpty());
+    assertEquals(List.of(), r.validate());
+    assertEquals(r, RestoreParser.parseStrict("t", text, IpFamily.V4).ruleset());
+  }
+
+  @Test
+  void theStrictParserRefusesTheFirstWithLineAndColumn() {
+    ParseException e = assertThrows(ParseException.class, () -> RestoreParser.parseStrict("t", TEXT, IpFamily.V4));
+    assertEquals("line 3, column 15: -j HMARK is not modelled by mlb, so it would pass unchecked; --strict refuses"
+        + " it (without --strict it is kept verbatim and reported)\n"
+        + "  -A PREROUTING [*]-j HMARK --hmark-tuple src --hmark-mod 2", e.getMessage());
+    String many = "*filter\n" + "-A INPUT -j ACCEPT\n".repeat(5000) + "-A INPUT -p tcp -m quota --quota 1\nCOMMIT\n";
+    ParseException late = assertThrows(ParseException.class, () -> RestoreParser.parseStrict("t", many, IpFamily.V4));
+    assertTrue(late.getMessage().startsWith("line 5002, column 17: -m quota is not modelled by mlb"), late.getMessage());
+  }
+}
