@@ -78,6 +78,10 @@ final class PolicyRouters {
       strategy = dev.mlb.api.policy.Strategy.values()[r.nextInt(3)];
     }
     b.strategy(strategy);
+    if (strategy == dev.mlb.api.policy.Strategy.MULTIPATH) {
+      // Multipath has no tiers (it cannot fail over); the generator draws them for nth and random.
+      b.uplinks(uplinks.stream().map(u -> Uplink.builder().from(u).tier(1).build()).toList());
+    }
     if (r.nextBoolean()) {
       b.balanced(other.balanced().stream().filter(s -> s.sources().stream().allMatch(x -> p.lanPrefixes().stream()
           .anyMatch(l -> l.contains(x)))).toList());
