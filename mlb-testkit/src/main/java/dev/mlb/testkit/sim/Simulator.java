@@ -13,7 +13,6 @@ import dev.mlb.netfilter.Hook;
 import dev.mlb.netfilter.Ruleset;
 import dev.mlb.netfilter.TableName;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -146,20 +145,9 @@ public final class Simulator {
   private final Conntrack conntrack;
   /** The flows kept open ({@link #open}) with their ends and connections. */
   private final OpenFlows openFlows = new OpenFlows();
-  /** By index in {@link #uplinks}: whether that uplink's provider is dead ({@link #killUplink}). */
-  private final boolean[] dead;
   private final List<IpAddress> routerAddresses;
-  private final Topology.Uplink[] uplinks;
-  /** The interface of each of {@link #uplinks}, as a flow result gives it. */
-  private final Optional<InterfaceName>[] uplinkNames;
-  /** The device number of each of {@link #uplinks}. */
-  private final int[] uplinkDevs;
-  /** The router's address on each of {@link #uplinks}. */
-  private final IpAddress[] uplinkIps;
-  /** By device number: the index in {@link #uplinks} of the first uplink on that device, or -1. */
-  private final int[] uplinkOnDev;
-  /** By device number: the device's primary address in the topology, or null. */
-  private final IpAddress[] addressOfDev;
+  /** The topology's uplinks by index, device, name and address, and which providers are dead. */
+  private final UplinkTable uplinks;
   private final IpPrefix lanNetwork;
   private final String lanName;
   private final int lanDev;
@@ -183,36 +171,12 @@ public final class Simulator {
     this.loDev = devices.id("lo");
     this.lanName = topology.lanInterface().name();
     this.lanDev = devices.id(lanName);
-    this.uplinks = topology.uplinks().toArray(new Topology.Uplink[0]);
-    this.uplinkDevs = new int[uplinks.length];
-    this.uplinkIps = new IpAddress[uplinks.length];
-    @SuppressWarnings("unchecked")
-    Optional<InterfaceName>[] names = new Optional[uplinks.length];
-    this.uplinkNames = names;
-    for (int i = 0; i < uplinks.length; i++) {
-      uplinkDevs[i] = devices.id(uplinks[i].iface().name());
-      uplinkNames[i] = Optional.of(uplinks[i].iface());
-      uplinkIps[i] = uplinks[i].ip();
-    }
+    this.uplinks = new UplinkTable(topology, devices);
     this.random = new SplittableRandom(seed);
     this.conntrack = new Conntrack();
-    this.dead = new boolean[uplinks.length];
     load(ruleset, plan);
     this.routerAddresses = topology.routerAddresses();
     this.lanNetwork = topology.lanAddress().network();
-    int size = 0;
-    for (int dev : uplinkDevs) {
-      size = Math.max(size, dev + 1);
-    }
-    size = Math.max(size, lanDev + 1);
-    this.uplinkOnDev = new int[size];
-    this.addressOfDev = new IpAddress[size];
-    Arrays.fill(uplinkOnDev, -1);
-    for (int i = uplinks.length - 1; i >= 0; i--) {
-      uplinkOnDev[uplinkDevs[i]] = i;
-      addressOfDev[uplinkDevs[i]] = uplinks[i].ip();
-    }
-    addressOfDev[lanDev] = topology.lanAddress().address();
   }
 
   /** Compiles {@code ruleset} (fresh nth counters) and {@code plan} for the untraced walks. */
@@ -221,7 +185,7 @@ public final class Simulator {
         ruleset.family());
     checkArgument(plan.family() == IpFamily.V4, "the simulator runs IPv4 routing plans; this one is %s",
         plan.family());
-    this.netfilter = new NetfilterEngine(ruleset, random, this::addressOf, devices);
+    this.netfilter = new NetfilterEngine(ruleset, random, uplinks::addressOf, devices);
     this.routing = new RoutingEngine(topology, plan, devices);
     conntrack.use(netfilter);
     this.rawPreroutingAcceptsAll = netfilter.acceptsAll(TableName.RAW, Hook.PREROUTING);
@@ -306,29 +270,17 @@ public final class Simulator {
    * @throws IllegalArgumentException if {@code uplink} is not an uplink of the topology
    */
   public void killUplink(InterfaceName uplink) {
-    dead[uplinkIndex(uplink)] = true;
+    uplinks.kill(uplinks.index(uplink));
   }
 
   /** Brings the provider behind {@code uplink} back: it forwards again. */
   public void reviveUplink(InterfaceName uplink) {
-    dead[uplinkIndex(uplink)] = false;
+    uplinks.revive(uplinks.index(uplink));
   }
 
   /** The uplinks whose provider is dead, in topology order. */
   public List<InterfaceName> deadUplinks() {
-    List<InterfaceName> out = new ArrayList<>();
-    for (int i = 0; i < uplinks.length; i++) {
-      if (dead[i]) {
-        out.add(uplinks[i].iface());
-      }
-    }
-    return out;
-  }
-
-  private int uplinkIndex(InterfaceName uplink) {
-    int i = uplinkNamed(uplink.name());
-    checkArgument(i >= 0, "%s is no uplink of the topology", uplink);
-    return i;
+    return uplinks.deadUplinks();
   }
 
   /**
@@ -414,7 +366,7 @@ public final class Simulator {
         if (k == from) {
           flowConn = p.conn != null || kept == null ? p.conn : flowConn;
           if (flow.origin() != Flow.Origin.INBOUND) {
-            flowUplink = run.uplinkIndex < 0 ? Optional.empty() : uplinkNames[run.uplinkIndex];
+            flowUplink = run.uplinkIndex < 0 ? Optional.empty() : uplinks.name(run.uplinkIndex);
           }
         }
         if (pickups > 0 || tcp && part.resumes) {
@@ -485,7 +437,7 @@ public final class Simulator {
       }
       case INBOUND -> {
         InterfaceName up = flow.inboundUplink().get();
-        checkArgument(uplinkNamed(up.name()) >= 0, "flow %s arrives on %s, which is no uplink of the topology",
+        checkArgument(uplinks.named(up.name()) >= 0, "flow %s arrives on %s, which is no uplink of the topology",
             flow, up);
         opener.reset(End.Place.INTERNET, "remote host", flow.client().get(), flow.clientPort());
         acceptor.reset(End.Place.ROUTER, "router", flow.server(), flow.serverPort());
@@ -525,23 +477,23 @@ public final class Simulator {
       case INTERNET -> {
         int up;
         if (flow.origin() == Flow.Origin.INBOUND && p.dst.equals(flow.server())) {
-          up = uplinkNamed(flow.inboundUplink().get().name());
+          up = uplinks.named(flow.inboundUplink().get().name());
         } else {
-          up = uplinkWithAddress(p.dst);
+          up = uplinks.withAddress(p.dst);
         }
         if (up < 0) {
           return Losses.unreachable(topology, p, from, run);
         }
-        Topology.Uplink u = uplinks[up];
+        Topology.Uplink u = uplinks.get(up);
         run.uplink = u.iface();
         run.uplinkIndex = up;
-        if (dead[up]) {
+        if (uplinks.isDead(up)) {
           return Losses.deadProvider(u, run);
         }
         if (run.steps != null) {
           run.step(from.name + " sends it through the provider on " + u.iface() + ", which owns " + p.dst);
         }
-        egress = receive(p, u.iface().name(), uplinkDevs[up], run);
+        egress = receive(p, u.iface().name(), uplinks.dev(up), run);
       }
       case ROUTER -> egress = send(p, from, run);
       default -> throw new AssertionError(from.place);
@@ -633,7 +585,7 @@ public final class Simulator {
         src = first.route.src().get();
         why = "the route's src";
       } else {
-        src = addressOf(first.devId);
+        src = uplinks.addressOf(first.devId);
         why = "the address of " + first.dev;
       }
       if (src == null) {
@@ -747,19 +699,19 @@ public final class Simulator {
     } else if (egress == lanDev) {
       place = End.Place.LAN;
     } else {
-      int up = egress < uplinkOnDev.length ? uplinkOnDev[egress] : -1;
+      int up = uplinks.onDev(egress);
       if (up < 0) {
         String dev = devices.name(egress);
         return run.lose("interface " + dev, "the topology has no interface " + dev
             + "; the packet was routed there by " + run.routeText());
       }
-      u = uplinks[up];
+      u = uplinks.get(up);
       run.uplink = u.iface();
       run.uplinkIndex = up;
-      if (dead[up]) {
+      if (uplinks.isDead(up)) {
         return Losses.deadProvider(u, run);
       }
-      if (!p.src.equals(uplinkIps[up])) {
+      if (!p.src.equals(uplinks.ip(up))) {
         return Losses.ingressFiltered(topology, p, u, run);
       }
       if (run.steps != null) {
@@ -796,30 +748,5 @@ public final class Simulator {
       recentMarks[slot] = mark;
     }
     return mark;
-  }
-
-  /** The index in {@link #uplinks} of the first uplink on device {@code name}, or -1. */
-  private int uplinkNamed(String name) {
-    for (int i = 0; i < uplinks.length; i++) {
-      if (uplinks[i].iface().name().equals(name)) {
-        return i;
-      }
-    }
-    return -1;
-  }
-
-  /** The index in {@link #uplinks} of the first uplink whose router address is {@code address}, or -1. */
-  private int uplinkWithAddress(IpAddress address) {
-    for (int i = 0; i < uplinks.length; i++) {
-      if (uplinkIps[i].equals(address)) {
-        return i;
-      }
-    }
-    return -1;
-  }
-
-  /** The primary address of the device numbered {@code dev} in the topology, or null. */
-  private IpAddress addressOf(int dev) {
-    return dev >= 0 && dev < addressOfDev.length ? addressOfDev[dev] : null;
   }
 }
