@@ -35,6 +35,7 @@ import picocli.CommandLine.Command;
       RemoveCommand.class,
       StatusCommand.class,
       WatchCommand.class,
+      ExtensionSuiteCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
