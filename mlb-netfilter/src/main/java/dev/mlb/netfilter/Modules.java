@@ -36,6 +36,7 @@ final class Modules {
       AddrtypeMatch.AddrtypeModule.INSTANCE,
       RpfilterMatch.RpfilterModule.INSTANCE,
       SocketMatch.SocketModule.INSTANCE,
+      TimeMatch.TimeModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
