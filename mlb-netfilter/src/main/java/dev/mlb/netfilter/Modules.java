@@ -37,6 +37,10 @@ final class Modules {
       RpfilterMatch.RpfilterModule.INSTANCE,
       SocketMatch.SocketModule.INSTANCE,
       TimeMatch.TimeModule.INSTANCE,
+      LengthMatch.LengthModule.INSTANCE,
+      TcpmssMatch.TcpmssMatchModule.INSTANCE,
+      EspMatch.EspModule.INSTANCE,
+      IpcompMatch.IpcompModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */

@@ -285,8 +285,8 @@ class RestoreParserTest {
     assertEquals(List.of(OpaqueMatch.of("owner", "!", "--uid-owner", "0")),
         rules(IpFamily.V4, "mangle", "OUTPUT", "-m owner ! --uid-owner 0").get(0).matches());
     // A header option ends an opaque module, with the "!" before it.
-    Rule r = prerouting("-m length --length 64:128 ! -s 10.0.0.1 -j ACCEPT");
-    assertEquals(List.of(OpaqueMatch.of("length", "--length", "64:128")), r.matches());
+    Rule r = prerouting("-m u32 --u32 0x0=0x40 ! -s 10.0.0.1 -j ACCEPT");
+    assertEquals(List.of(OpaqueMatch.of("u32", "--u32", "0x0=0x40")), r.matches());
     assertEquals(Optional.of(IpPrefix.parse("10.0.0.1/32")), r.source());
     assertTrue(r.sourceNegated());
     // tcp's flags and conntrack's other options are modelled (ExtensionCasesTest has their texts).
@@ -370,8 +370,8 @@ class RestoreParserTest {
     assertEquals(Rule.builder().addMatches(OpaqueMatch.of("owner", "!", "--uid-owner", "0"))
             .target(Masquerade.plain()).build(),
         rules(IpFamily.V4, "nat", "POSTROUTING", "-j MASQUERADE -m owner ! --uid-owner 0").get(0));
-    assertEquals(List.of(StateMatch.of(ConnState.NEW), OpaqueMatch.of("length", "--length", "64")),
-        prerouting("-m state -m length --length 64 --state NEW").matches());
+    assertEquals(List.of(StateMatch.of(ConnState.NEW), OpaqueMatch.of("u32", "--u32", "0x0=0x40")),
+        prerouting("-m state -m u32 --u32 0x0=0x40 --state NEW").matches());
     Rule r = prerouting("-j TTL --ttl-set 4 ! -s 10.0.0.1 -c 1 2");
     assertEquals(Optional.of(OpaqueTarget.of("TTL", "--ttl-set", "4")), r.target());
     assertTrue(r.sourceNegated());

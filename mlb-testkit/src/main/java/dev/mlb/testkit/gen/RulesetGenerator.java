@@ -20,6 +20,7 @@ import dev.mlb.netfilter.ConntrackMatch;
 import dev.mlb.netfilter.Goto;
 import dev.mlb.netfilter.Hook;
 import dev.mlb.netfilter.Jump;
+import dev.mlb.netfilter.LengthMatch;
 import dev.mlb.netfilter.LimitMatch;
 import dev.mlb.netfilter.Log;
 import dev.mlb.netfilter.Nflog;
@@ -486,7 +487,8 @@ public final class RulesetGenerator {
       default -> {
         int a = random.nextInt(1500);
         int b = a + random.nextInt(1500);
-        yield OpaqueMatch.of("length", "--length", a == b ? Integer.toString(a) : a + ":" + b);
+        LengthMatch m = LengthMatch.of(a, b);
+        yield chance(0.2) ? m.negated() : m;
       }
     };
   }
