@@ -59,67 +59,29 @@ public record RpfilterMatch(boolean loose, boolean validMark, boolean acceptLoca
   }
 
   /** {@code -m rpfilter}: iptables' {@code extensions/libxt_rpfilter.c}, as iptables-nft 1.8.9 reads it. */
-  static final class RpfilterModule extends MatchModule<RpfilterMatch> {
+  static final class RpfilterModule extends FlagMatchModule<RpfilterMatch> {
     static final RpfilterModule INSTANCE = new RpfilterModule();
 
-    private static final List<String> OPTIONS = List.of("--loose", "--validmark", "--accept-local", "--invert");
-    private static final Set<String> FLAGS = Set.copyOf(OPTIONS);
     private static final Set<TableName> TABLES = EnumSet.of(TableName.RAW, TableName.MANGLE);
 
     private RpfilterModule() {
-      super("rpfilter", RpfilterMatch.class);
+      super("rpfilter", RpfilterMatch.class, List.of("--loose", "--validmark", "--accept-local", "--invert"));
     }
 
     @Override
-    List<String> options() {
-      return OPTIONS;
+    RpfilterMatch build(Set<String> given) {
+      return new RpfilterMatch(given.contains("--loose"), given.contains("--validmark"), given.contains("--accept-local"),
+          given.contains("--invert"));
     }
 
     @Override
-    String canonical(String option) {
-      return FLAGS.contains(option) ? option : null;
-    }
-
-    @Override
-    Set<String> flags() {
-      return FLAGS;
-    }
-
-    @Override
-    boolean negatable(String option) {
-      return false;
-    }
-
-    @Override
-    Reader reader(ModuleContext rule, String name, Token at) {
-      return new Reader(this, "rpfilter", at, rule) {
-        @Override
-        void value(String option, Token optionToken, Token arg) {
-          // Flags only; Reader refuses a repeated or negated one.
-        }
-
-        @Override
-        Match finish() {
-          return new RpfilterMatch(given.containsKey("--loose"), given.containsKey("--validmark"),
-              given.containsKey("--accept-local"), given.containsKey("--invert"));
-        }
+    boolean has(RpfilterMatch m, String flag) {
+      return switch (flag) {
+        case "--loose" -> m.loose();
+        case "--validmark" -> m.validMark();
+        case "--accept-local" -> m.acceptLocal();
+        default -> m.invert();
       };
-    }
-
-    @Override
-    void write(RpfilterMatch m, StringBuilder out) {
-      if (m.loose()) {
-        out.append(" --loose");
-      }
-      if (m.validMark()) {
-        out.append(" --validmark");
-      }
-      if (m.acceptLocal()) {
-        out.append(" --accept-local");
-      }
-      if (m.invert()) {
-        out.append(" --invert");
-      }
     }
 
     @Override

@@ -53,64 +53,28 @@ public record SocketMatch(boolean transparent, boolean noWildcard, boolean resto
   }
 
   /** {@code -m socket}: iptables' {@code extensions/libxt_socket.c}, as iptables-nft 1.8.9 reads it. */
-  static final class SocketModule extends MatchModule<SocketMatch> {
+  static final class SocketModule extends FlagMatchModule<SocketMatch> {
     static final SocketModule INSTANCE = new SocketModule();
 
-    private static final List<String> OPTIONS = List.of("--transparent", "--nowildcard", "--restore-skmark");
-    private static final Set<String> FLAGS = Set.copyOf(OPTIONS);
     private static final Set<Hook> HOOKS = EnumSet.of(Hook.PREROUTING, Hook.INPUT);
 
     private SocketModule() {
-      super("socket", SocketMatch.class);
+      super("socket", SocketMatch.class, List.of("--transparent", "--nowildcard", "--restore-skmark"));
     }
 
     @Override
-    List<String> options() {
-      return OPTIONS;
+    SocketMatch build(Set<String> given) {
+      return new SocketMatch(given.contains("--transparent"), given.contains("--nowildcard"),
+          given.contains("--restore-skmark"));
     }
 
     @Override
-    String canonical(String option) {
-      return FLAGS.contains(option) ? option : null;
-    }
-
-    @Override
-    Set<String> flags() {
-      return FLAGS;
-    }
-
-    @Override
-    boolean negatable(String option) {
-      return false;
-    }
-
-    @Override
-    Reader reader(ModuleContext rule, String name, Token at) {
-      return new Reader(this, "socket", at, rule) {
-        @Override
-        void value(String option, Token optionToken, Token arg) {
-          // Flags only; Reader refuses a repeated or negated one.
-        }
-
-        @Override
-        Match finish() {
-          return new SocketMatch(given.containsKey("--transparent"), given.containsKey("--nowildcard"),
-              given.containsKey("--restore-skmark"));
-        }
+    boolean has(SocketMatch m, String flag) {
+      return switch (flag) {
+        case "--transparent" -> m.transparent();
+        case "--nowildcard" -> m.noWildcard();
+        default -> m.restoreSocketMark();
       };
-    }
-
-    @Override
-    void write(SocketMatch m, StringBuilder out) {
-      if (m.transparent()) {
-        out.append(" --transparent");
-      }
-      if (m.noWildcard()) {
-        out.append(" --nowildcard");
-      }
-      if (m.restoreSocketMark()) {
-        out.append(" --restore-skmark");
-      }
     }
 
     @Override
