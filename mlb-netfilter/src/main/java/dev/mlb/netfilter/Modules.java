@@ -34,6 +34,10 @@ final class Modules {
       CommentModule.INSTANCE,
       LimitMatch.LimitModule.INSTANCE,
       AddrtypeMatch.AddrtypeModule.INSTANCE,
+      DccpMatch.DccpModule.INSTANCE,
+      IpsecMatch.IpsecModule.AH,
+      IpsecMatch.IpsecModule.ESP,
+      IpsecMatch.IpsecModule.IPCOMP,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
