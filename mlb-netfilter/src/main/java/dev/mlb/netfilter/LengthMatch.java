@@ -67,17 +67,17 @@ public record LengthMatch(int from, int to, boolean invert) implements Match {
     @Override
     Reader reader(ModuleContext rule, String name, Token at) {
       return new Reader(this, "length", at, rule) {
-        private long[] range;
+        private IdRange range;
 
         @Override
         void value(String option, Token optionToken, Token arg) {
-          range = Ranges.parse(rule, arg, option, MAX);
+          range = IdRange.parse(rule, arg, option, MAX);
         }
 
         @Override
         Match finish() {
           require("--length");
-          return new LengthMatch((int) range[0], (int) range[1], negated);
+          return new LengthMatch((int) range.first(), (int) range.last(), negated);
         }
       };
     }
@@ -85,7 +85,7 @@ public record LengthMatch(int from, int to, boolean invert) implements Match {
     @Override
     void write(LengthMatch m, StringBuilder out) {
       out.append(m.invert() ? " ! --length " : " --length ");
-      Ranges.write(out, m.from(), m.to());
+      IdRange.of(m.from(), m.to()).appendTo(out);
     }
   }
 }

@@ -39,8 +39,16 @@ final class Modules {
       TimeMatch.TimeModule.INSTANCE,
       LengthMatch.LengthModule.INSTANCE,
       TcpmssMatch.TcpmssMatchModule.INSTANCE,
-      EspMatch.EspModule.INSTANCE,
-      IpcompMatch.IpcompModule.INSTANCE,
+      DccpMatch.DccpModule.INSTANCE,
+      IpsecMatch.IpsecModule.AH,
+      IpsecMatch.IpsecModule.ESP,
+      IpsecMatch.IpsecModule.IPCOMP,
+      TtlMatch.TtlModule.TTL,
+      TtlMatch.TtlModule.HL,
+      FragMatch.FragModule.INSTANCE,
+      RtMatch.RtModule.INSTANCE,
+      MhMatch.MhModule.INSTANCE,
+      Eui64Match.Eui64Module.MODULE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */

@@ -65,12 +65,12 @@ public record TcpmssMatch(int from, int to, boolean invert) implements Match {
     @Override
     Reader reader(ModuleContext rule, String name, Token at) {
       return new Reader(this, "tcpmss", at, rule) {
-        private long[] range;
+        private IdRange range;
 
         @Override
         void value(String option, Token optionToken, Token arg) {
-          range = Ranges.parse(rule, arg, option, 65535);
-          if (range[0] > range[1]) {
+          range = IdRange.parse(rule, arg, option, 65535);
+          if (range.first() > range.last()) {
             throw error(arg, "-m tcpmss: invalid range " + arg.text() + " for --mss; expected FROM:TO with FROM not"
                 + " above TO");
           }
@@ -79,7 +79,7 @@ public record TcpmssMatch(int from, int to, boolean invert) implements Match {
         @Override
         Match finish() {
           require("--mss");
-          return new TcpmssMatch((int) range[0], (int) range[1], negated);
+          return new TcpmssMatch((int) range.first(), (int) range.last(), negated);
         }
       };
     }
@@ -87,7 +87,7 @@ public record TcpmssMatch(int from, int to, boolean invert) implements Match {
     @Override
     void write(TcpmssMatch m, StringBuilder out) {
       out.append(m.invert() ? " ! --mss " : " --mss ");
-      Ranges.write(out, m.from(), m.to());
+      IdRange.of(m.from(), m.to()).appendTo(out);
     }
 
     @Override
