@@ -26,8 +26,8 @@ import java.util.Set;
  * a compat match under iptables-nft, unlike {@code -m tcp}): {@code --sport}, {@code --dport} (each
  * as given: {@code :} is {@code 0:65535}, {@code 4:4} is {@code 4}),
  * {@code --dccp-types} in the kernel's order of types, then {@code --dccp-option}. iptables reads
- * ports in decimal only (a port above 65535 wraps and a reversed range such as {@code 5:4} matches nothing: mlb refuses
- * both), types by name in any case,
+ * ports in decimal only (a port above 65535 wraps, and a reversed range such as {@code 5:4} or an empty type list
+ * matches nothing: mlb refuses these), types by name in any case,
  * and an option from 1 to 255. The kernel refuses the match unless the rule says {@code -p dccp}
  * without {@code !}. The simulator does not model {@code -m dccp}.
  *
@@ -160,8 +160,10 @@ public record DccpMatch(Optional<PortCriterion> source, Optional<PortCriterion> 
         }
 
         private int port(Token arg, String option, String text) {
-          boolean digits = text.chars().allMatch(c -> c >= '0' && c <= '9');
-          long p = digits && text.length() <= 5 ? Long.parseLong(text) : -1;
+          // Decimal (leading zeros allowed), as xtables_getportbyname reads a number.
+          String trimmed = text.replaceFirst("^0+(?=.)", "");
+          boolean digits = !text.isEmpty() && text.chars().allMatch(c -> c >= '0' && c <= '9');
+          long p = digits && trimmed.length() <= 5 ? Long.parseLong(trimmed) : -1;
           if (p < 0 || p > 65535) {
             throw error(arg, "bad port " + quoted(text) + " in " + option + " " + arg.text()
                 + "; expected a decimal number from 0 to 65535 (service names are not supported)");
@@ -183,6 +185,11 @@ public record DccpMatch(Optional<PortCriterion> source, Optional<PortCriterion> 
                   + "; expected a comma-separated list of " + Arguments.join(
                       EnumSet.allOf(Type.class).stream().map(Type::name).toList(), "or"));
             }
+          }
+          if (set.isEmpty()) {
+            // iptables keeps an empty list (it prints "--dccp-types " and matches no packet): refused as a mistake.
+            throw error(arg, "--dccp-types " + quoted(arg.text()) + " names no type; expected a comma-separated list"
+                + " of REQUEST, RESPONSE, DATA, ACK, DATAACK, CLOSEREQ, CLOSE, RESET, SYNC, SYNCACK or INVALID");
           }
           return set;
         }

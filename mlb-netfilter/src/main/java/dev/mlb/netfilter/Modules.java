@@ -49,6 +49,7 @@ final class Modules {
       RtMatch.RtModule.INSTANCE,
       MhMatch.MhModule.INSTANCE,
       Eui64Match.Eui64Module.MODULE,
+      SctpMatch.SctpModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */

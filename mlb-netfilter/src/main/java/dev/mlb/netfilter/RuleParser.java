@@ -612,6 +612,9 @@ final class RuleParser implements ModuleContext {
       case 58 -> "icmp6";
       case 132 -> "sctp";
       case 33 -> "dccp";
+      case 50 -> "esp";
+      case 51 -> "ah";
+      case 108 -> "ipcomp";
       default -> null;
     };
   }

@@ -39,6 +39,11 @@ class DccpMatchTest {
         () -> new DccpMatch(Optional.empty(), Optional.empty(), Set.of(), true, 0, false));
     ModuleForms.check(IpFamily.V4, "filter", "INPUT", "-p dccp -m dccp --dccp-types REQUEST,FOO", "",
         "unknown DCCP type \"FOO\" in --dccp-types REQUEST,FOO; expected a comma-separated list of REQUEST,");
+    // iptables-nft keeps "--dccp-types ," as an empty list (saved "--dccp-types "), which matches no packet.
+    ModuleForms.check(IpFamily.V4, "filter", "INPUT", "-p dccp -m dccp --dccp-types ,", "",
+        "--dccp-types \",\" names no type");
+    ModuleForms.check(IpFamily.V4, "filter", "INPUT", "-p dccp -m dccp --dport 000080", "-p dccp -m dccp --dport 80",
+        "same");
     ModuleForms.check(IpFamily.V4, "filter", "INPUT", "-p dccp -m dccp --dport 0x10", "",
         "bad port \"0x10\" in --dport 0x10; expected a decimal number from 0 to 65535");
     ModuleForms.check(IpFamily.V6, "filter", "INPUT", "-p dccp -m dccp --sport 9:8", "",
