@@ -34,6 +34,10 @@ final class Modules {
       CommentModule.INSTANCE,
       LimitMatch.LimitModule.INSTANCE,
       AddrtypeMatch.AddrtypeModule.INSTANCE,
+      TosMatch.TosModule.INSTANCE,
+      DscpMatch.DscpModule.INSTANCE,
+      LengthMatch.LengthModule.INSTANCE,
+      TcpmssMatch.TcpmssMatchModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
@@ -48,6 +52,8 @@ final class Modules {
       Redirect.RedirectModule.INSTANCE,
       Nflog.NflogModule.INSTANCE,
       Tcpmss.TcpmssModule.INSTANCE,
+      Tos.TosModule.INSTANCE,
+      Dscp.DscpModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();
