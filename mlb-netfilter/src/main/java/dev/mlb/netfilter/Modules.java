@@ -38,6 +38,8 @@ final class Modules {
       DscpMatch.DscpModule.INSTANCE,
       LengthMatch.LengthModule.INSTANCE,
       TcpmssMatch.TcpmssMatchModule.INSTANCE,
+      PkttypeMatch.PkttypeModule.INSTANCE,
+      EcnMatch.EcnModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
@@ -54,6 +56,12 @@ final class Modules {
       Tcpmss.TcpmssModule.INSTANCE,
       Tos.TosModule.INSTANCE,
       Dscp.DscpModule.INSTANCE,
+      Ttl.HeaderFieldModule.TTL,
+      Ttl.HeaderFieldModule.HL,
+      TcpOptStrip.TcpOptStripModule.INSTANCE,
+      Ecn.EcnModule.INSTANCE,
+      Classify.ClassifyModule.INSTANCE,
+      Checksum.ChecksumModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();
