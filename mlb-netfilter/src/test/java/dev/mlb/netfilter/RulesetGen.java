@@ -284,14 +284,15 @@ final class RulesetGen {
     Match opaqueMatch() {
       if (loadable) {
         return pick(List.of(
-            OpaqueMatch.of("pkttype", "--pkt-type", pick(List.of("unicast", "broadcast", "multicast"))),
+            PkttypeMatch.of(pick(List.of(PkttypeMatch.Type.UNICAST, PkttypeMatch.Type.BROADCAST,
+                PkttypeMatch.Type.MULTICAST))),
             addrtype(),
-            OpaqueMatch.of("length", "--length", anInt(0, 100) + ":" + anInt(101, 1500))));
+            LengthMatch.between(anInt(0, 100), anInt(101, 1500))));
       }
       if (chance(20)) {
         return addrtype();
       }
-      String module = pick(List.of("owner", "iprange", "pkttype", "length", "time", "u32x"));
+      String module = pick(List.of("owner", "iprange", "u32", "time", "u32x"));
       List<String> args = new ArrayList<>();
       int n = anInt(0, 4);
       for (int i = 0; i < n; i++) {
@@ -376,7 +377,7 @@ final class RulesetGen {
       if (chance(30)) {
         return log();
       }
-      String name = pick(List.of("TRACE", "TTL", "SECMARK", "CLASSIFY", "HMARK", "TOS"));
+      String name = pick(List.of("TRACE", "LED", "SECMARK", "HMARK"));
       List<String> args = new ArrayList<>();
       int n = anInt(0, 4);
       for (int i = 0; i < n; i++) {
