@@ -5,40 +5,45 @@ import static com.google.common.base.Preconditions.checkArgument;
 import java.util.List;
 
 /**
- * {@code -m length [!] --length N[:M]}: matches by the packet's length (the IP packet, header
- * included: the layer-3 payload length plus header for IPv4, the payload plus 40 for IPv6).
+ * {@code -m length [!] --length MIN[:MAX]}: matches packets whose length (the IP packet, with its
+ * header; for IPv6 the payload length plus 40) is from {@code min} to {@code max}.
  *
  * <pre>{@code
- * LengthMatch.of(0, 128)            // -m length --length 0:128
- * LengthMatch.of(1400, 65535).negated()   // -m length ! --length 1400:65535
+ * LengthMatch.of(1280)              // -m length --length 1280
+ * LengthMatch.between(0, 128)       // -m length --length 0:128
+ * LengthMatch.of(40).negate()       // -m length ! --length 40
  * }</pre>
  *
- * <p>As {@code iptables-save} prints it: one number when both bounds are equal, else
- * {@code FROM:TO}, the whole range {@code 0:65535} included; a reversed range is kept as written
- * (the kernel then matches nothing). The simulator does not model {@code -m length}.
+ * <p>iptables reads {@code N}, {@code A:B}, {@code :B} (from 0), {@code A:} (to 65535) and
+ * {@code :} (decimal, 0x hex or 0 octal; {@code xtopt_parse_mint} of iptables'
+ * {@code libxtables/xtoptions.c}), and {@code iptables-save} prints {@code N} for a range of one
+ * length and {@code A:B} otherwise. iptables-nft 1.8.9 takes a range whose bounds are reversed
+ * ({@code 4:3}, which matches nothing) and keeps it so.
  *
- * @param from the smallest length that matches
- * @param to the largest length that matches
- * @param invert {@code !}: lengths outside the range
+ * @param min the smallest length, 0 to 65535
+ * @param max the largest length, 0 to 65535
+ * @param negated whether the match is negated
  */
-public record LengthMatch(int from, int to, boolean invert) implements Match {
-
-  /** The largest length. */
-  public static final int MAX = 65535;
+public record LengthMatch(int min, int max, boolean negated) implements Match {
 
   public LengthMatch {
-    checkArgument(from >= 0 && from <= MAX && to >= 0 && to <= MAX, "-m length: lengths are 0 to 65535, not %s:%s",
-        from, to);
+    checkArgument(min >= 0 && min <= 0xffff, "-m length: %s is outside 0 to 65535", min);
+    checkArgument(max >= 0 && max <= 0xffff, "-m length: %s is outside 0 to 65535", max);
   }
 
-  /** {@code -m length --length FROM:TO}. */
-  public static LengthMatch of(int from, int to) {
-    return new LengthMatch(from, to, false);
+  /** {@code --length N}. */
+  public static LengthMatch of(int length) {
+    return new LengthMatch(length, length, false);
   }
 
-  /** This match negated: lengths outside the range. */
-  public LengthMatch negated() {
-    return new LengthMatch(from, to, !invert);
+  /** {@code --length MIN:MAX}. */
+  public static LengthMatch between(int min, int max) {
+    return new LengthMatch(min, max, false);
+  }
+
+  /** This match negated, or not negated if it was. */
+  public LengthMatch negate() {
+    return new LengthMatch(min, max, !negated);
   }
 
   @Override
@@ -46,9 +51,28 @@ public record LengthMatch(int from, int to, boolean invert) implements Match {
     return "length";
   }
 
+  /**
+   * {@code N}, {@code A:B}, {@code A:}, {@code :B} or {@code :} of 16-bit numbers, as iptables reads
+   * a {@code XTTYPE_UINT16RC} option: returns {@code min << 16 | max}, or throws an error at {@code arg}.
+   */
+  static int parseRange(ModuleContext rule, Token arg, String option) {
+    IdRange r = IdRange.parse(rule, arg, option, 0xffff);
+    return (int) r.first() << 16 | (int) r.last();
+  }
+
+  /** {@code N} if {@code min == max}, else {@code min:max}, as iptables-save prints a range. */
+  static void appendRange(StringBuilder out, int min, int max) {
+    out.append(min);
+    if (min != max) {
+      out.append(':').append(max);
+    }
+  }
+
   /** {@code -m length}: iptables' {@code extensions/libxt_length.c}, as iptables-nft 1.8.9 reads it. */
   static final class LengthModule extends MatchModule<LengthMatch> {
     static final LengthModule INSTANCE = new LengthModule();
+
+    private static final List<String> OPTIONS = List.of("--length");
 
     private LengthModule() {
       super("length", LengthMatch.class);
@@ -56,36 +80,37 @@ public record LengthMatch(int from, int to, boolean invert) implements Match {
 
     @Override
     List<String> options() {
-      return List.of("--length");
+      return OPTIONS;
     }
 
     @Override
     String canonical(String option) {
-      return option.equals("--length") ? option : null;
+      return OPTIONS.contains(option) ? option : null;
     }
 
     @Override
     Reader reader(ModuleContext rule, String name, Token at) {
       return new Reader(this, "length", at, rule) {
-        private IdRange range;
+        private LengthMatch length;
 
         @Override
         void value(String option, Token optionToken, Token arg) {
-          range = IdRange.parse(rule, arg, option, MAX);
+          int r = parseRange(rule, arg, "--length");
+          length = new LengthMatch(r >>> 16, r & 0xffff, optionNegated);
         }
 
         @Override
         Match finish() {
           require("--length");
-          return new LengthMatch((int) range.first(), (int) range.last(), negated);
+          return length;
         }
       };
     }
 
     @Override
     void write(LengthMatch m, StringBuilder out) {
-      out.append(m.invert() ? " ! --length " : " --length ");
-      IdRange.of(m.from(), m.to()).appendTo(out);
+      out.append(m.negated() ? " ! --length " : " --length ");
+      appendRange(out, m.min(), m.max());
     }
   }
 }

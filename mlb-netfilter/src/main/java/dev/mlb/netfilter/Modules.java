@@ -50,6 +50,10 @@ final class Modules {
       MhMatch.MhModule.INSTANCE,
       Eui64Match.Eui64Module.MODULE,
       SctpMatch.SctpModule.INSTANCE,
+      TosMatch.TosModule.INSTANCE,
+      DscpMatch.DscpModule.INSTANCE,
+      PkttypeMatch.PkttypeModule.INSTANCE,
+      EcnMatch.EcnModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
@@ -64,6 +68,14 @@ final class Modules {
       Redirect.RedirectModule.INSTANCE,
       Nflog.NflogModule.INSTANCE,
       Tcpmss.TcpmssModule.INSTANCE,
+      Tos.TosModule.INSTANCE,
+      Dscp.DscpModule.INSTANCE,
+      Ttl.HeaderFieldModule.TTL,
+      Ttl.HeaderFieldModule.HL,
+      TcpOptStrip.TcpOptStripModule.INSTANCE,
+      Ecn.EcnModule.INSTANCE,
+      Classify.ClassifyModule.INSTANCE,
+      Checksum.ChecksumModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();

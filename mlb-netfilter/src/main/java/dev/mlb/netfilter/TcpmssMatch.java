@@ -6,37 +6,43 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * {@code -p tcp -m tcpmss [!] --mss N[:M]}: matches TCP SYN packets by the MSS option they carry
- * (the clamping rules of PPPoE and VPN routers look for large ones).
+ * {@code -m tcpmss [!] --mss MIN[:MAX]}: matches TCP SYN packets whose MSS option is from
+ * {@code min} to {@code max}. Needs {@code -p tcp}.
  *
  * <pre>{@code
- * TcpmssMatch.of(1453, 65535)         // -p tcp -m tcpmss --mss 1453:65535
- * TcpmssMatch.of(1400, 1400).negated()   // -p tcp -m tcpmss ! --mss 1400
+ * TcpmssMatch.of(1460)               // -p tcp -m tcpmss --mss 1460
+ * TcpmssMatch.between(1400, 1536)    // -p tcp -m tcpmss --mss 1400:1536
  * }</pre>
  *
- * <p>As {@code iptables-save} prints it: one number when both bounds are equal, else
- * {@code FROM:TO}. iptables refuses a reversed range ("invalid range given") and the kernel the
- * match without {@code -p tcp} (or with it negated). The simulator does not model {@code -m tcpmss}.
+ * <p>iptables reads the range as {@link LengthMatch} does, but refuses one whose bounds are
+ * reversed ("invalid range given"); {@code iptables-save} prints {@code N} or {@code A:B}. The
+ * kernel refuses the match without {@code -p tcp} (or with it negated). The {@code -j TCPMSS}
+ * target is {@link Tcpmss}.
  *
- * @param from the smallest MSS that matches
- * @param to the largest MSS that matches
- * @param invert {@code !}: an MSS outside the range
+ * @param min the smallest MSS, 0 to 65535
+ * @param max the largest MSS, {@code min} to 65535
+ * @param negated whether the match is negated
  */
-public record TcpmssMatch(int from, int to, boolean invert) implements Match {
+public record TcpmssMatch(int min, int max, boolean negated) implements Match {
 
   public TcpmssMatch {
-    checkArgument(from >= 0 && to <= 65535 && from <= to, "-m tcpmss: an MSS range is FROM:TO within 0 to 65535,"
-        + " not %s:%s", from, to);
+    checkArgument(min >= 0 && min <= 0xffff && max >= min && max <= 0xffff,
+        "-m tcpmss: %s:%s is not a range within 0 to 65535", min, max);
   }
 
-  /** {@code -m tcpmss --mss FROM:TO}. */
-  public static TcpmssMatch of(int from, int to) {
-    return new TcpmssMatch(from, to, false);
+  /** {@code --mss N}. */
+  public static TcpmssMatch of(int mss) {
+    return new TcpmssMatch(mss, mss, false);
   }
 
-  /** This match negated: an MSS outside the range. */
-  public TcpmssMatch negated() {
-    return new TcpmssMatch(from, to, !invert);
+  /** {@code --mss MIN:MAX}. */
+  public static TcpmssMatch between(int min, int max) {
+    return new TcpmssMatch(min, max, false);
+  }
+
+  /** This match negated, or not negated if it was. */
+  public TcpmssMatch negate() {
+    return new TcpmssMatch(min, max, !negated);
   }
 
   @Override
@@ -48,52 +54,56 @@ public record TcpmssMatch(int from, int to, boolean invert) implements Match {
   static final class TcpmssMatchModule extends MatchModule<TcpmssMatch> {
     static final TcpmssMatchModule INSTANCE = new TcpmssMatchModule();
 
+    private static final List<String> OPTIONS = List.of("--mss");
+
     private TcpmssMatchModule() {
       super("tcpmss", TcpmssMatch.class);
     }
 
     @Override
     List<String> options() {
-      return List.of("--mss");
+      return OPTIONS;
     }
 
     @Override
     String canonical(String option) {
-      return option.equals("--mss") ? option : null;
+      return OPTIONS.contains(option) ? option : null;
     }
 
     @Override
     Reader reader(ModuleContext rule, String name, Token at) {
       return new Reader(this, "tcpmss", at, rule) {
-        private IdRange range;
+        private TcpmssMatch mss;
 
         @Override
         void value(String option, Token optionToken, Token arg) {
-          range = IdRange.parse(rule, arg, option, 65535);
-          if (range.first() > range.last()) {
-            throw error(arg, "-m tcpmss: invalid range " + arg.text() + " for --mss; expected FROM:TO with FROM not"
-                + " above TO");
+          int r = LengthMatch.parseRange(rule, arg, "--mss");
+          int min = r >>> 16;
+          int max = r & 0xffff;
+          if (max < min) {
+            throw error(arg, "--mss " + arg.text() + " is an empty range; expected MIN:MAX with MIN not above MAX");
           }
+          mss = new TcpmssMatch(min, max, optionNegated);
         }
 
         @Override
         Match finish() {
           require("--mss");
-          return new TcpmssMatch((int) range.first(), (int) range.last(), negated);
+          return mss;
         }
       };
     }
 
     @Override
     void write(TcpmssMatch m, StringBuilder out) {
-      out.append(m.invert() ? " ! --mss " : " --mss ");
-      IdRange.of(m.from(), m.to()).appendTo(out);
+      out.append(m.negated() ? " ! --mss " : " --mss ");
+      LengthMatch.appendRange(out, m.min(), m.max());
     }
 
     @Override
     void check(TcpmssMatch m, RuleContext rule, Findings findings) {
       if (!rule.protocolIs(Set.of(6))) {
-        findings.error("match-protocol", "-m tcpmss needs -p tcp (not negated) in the rule; the kernel refuses it"
+        findings.error("tcpmss-protocol", "-m tcpmss needs -p tcp (not negated) in the rule; the kernel refuses it"
             + " otherwise");
       }
     }

@@ -285,8 +285,8 @@ class RestoreParserTest {
     assertEquals(List.of(OpaqueMatch.of("owner", "!", "--uid-owner", "0")),
         rules(IpFamily.V4, "mangle", "OUTPUT", "-m owner ! --uid-owner 0").get(0).matches());
     // A header option ends an opaque module, with the "!" before it.
-    Rule r = prerouting("-m u32 --u32 0x0=0x40 ! -s 10.0.0.1 -j ACCEPT");
-    assertEquals(List.of(OpaqueMatch.of("u32", "--u32", "0x0=0x40")), r.matches());
+    Rule r = prerouting("-m u32 --u32 0x0>>0x16&0x3c@0x0>>0x10=0x50 ! -s 10.0.0.1 -j ACCEPT");
+    assertEquals(List.of(OpaqueMatch.of("u32", "--u32", "0x0>>0x16&0x3c@0x0>>0x10=0x50")), r.matches());
     assertEquals(Optional.of(IpPrefix.parse("10.0.0.1/32")), r.source());
     assertTrue(r.sourceNegated());
     // tcp's flags and conntrack's other options are modelled (ExtensionCasesTest has their texts).
@@ -360,8 +360,8 @@ class RestoreParserTest {
   void unmodelledExtensionsTakeTheWordsNobodyElseKnows() {
     // As in iptables, -m, -j, -g, header options and options of modelled modules are parsed on.
     assertEquals(Rule.builder().addMatches(StateMatch.of(ConnState.NEW))
-            .target(OpaqueTarget.of("TTL", "--ttl-set", "tcp-reset")).build(),
-        rules(IpFamily.V4, "filter", "INPUT", "-j TTL --ttl-set tcp-reset -m state --state NEW")
+            .target(OpaqueTarget.of("LED", "--led-trigger-id", "tcp-reset")).build(),
+        rules(IpFamily.V4, "filter", "INPUT", "-j LED --led-trigger-id tcp-reset -m state --state NEW")
             .get(0));
     // iptables-save prints this one as -m connmark ! --mark 0x0 -j SECMARK --selctx "x y".
     assertEquals(Rule.builder().addMatches(ConnmarkMatch.not(Mark.of(0)))
@@ -370,10 +370,10 @@ class RestoreParserTest {
     assertEquals(Rule.builder().addMatches(OpaqueMatch.of("owner", "!", "--uid-owner", "0"))
             .target(Masquerade.plain()).build(),
         rules(IpFamily.V4, "nat", "POSTROUTING", "-j MASQUERADE -m owner ! --uid-owner 0").get(0));
-    assertEquals(List.of(StateMatch.of(ConnState.NEW), OpaqueMatch.of("u32", "--u32", "0x0=0x40")),
-        prerouting("-m state -m u32 --u32 0x0=0x40 --state NEW").matches());
-    Rule r = prerouting("-j TTL --ttl-set 4 ! -s 10.0.0.1 -c 1 2");
-    assertEquals(Optional.of(OpaqueTarget.of("TTL", "--ttl-set", "4")), r.target());
+    assertEquals(List.of(StateMatch.of(ConnState.NEW), OpaqueMatch.of("u32", "--u32", "0x0>>0x16&0x3c@0x0>>0x10=0x50")),
+        prerouting("-m state -m u32 --u32 0x0>>0x16&0x3c@0x0>>0x10=0x50 --state NEW").matches());
+    Rule r = prerouting("-j LED --led-trigger-id 4 ! -s 10.0.0.1 -c 1 2");
+    assertEquals(Optional.of(OpaqueTarget.of("LED", "--led-trigger-id", "4")), r.target());
     assertTrue(r.sourceNegated());
     assertEquals(ImmutableList.of(), prerouting("-j TRACE").matches());
     // The protocol's match is loaded implicitly after a target too.

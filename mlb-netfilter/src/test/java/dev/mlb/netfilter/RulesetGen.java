@@ -284,15 +284,15 @@ final class RulesetGen {
     Match opaqueMatch() {
       if (loadable) {
         return pick(List.of(
-            OpaqueMatch.of("pkttype", "--pkt-type", pick(List.of("unicast", "broadcast", "multicast"))),
+            PkttypeMatch.of(pick(List.of(PkttypeMatch.Type.UNICAST, PkttypeMatch.Type.BROADCAST,
+                PkttypeMatch.Type.MULTICAST))),
             addrtype(),
-            LengthMatch.of(anInt(0, 100), anInt(101, 1500))));
+            LengthMatch.between(anInt(0, 100), anInt(101, 1500))));
       }
       if (chance(20)) {
         return addrtype();
       }
-      // Names no module of mlb reads (u32 stays unmodelled on purpose): the words stay opaque.
-      String module = pick(List.of("u32", "u32x", "xmatch", "ymatch"));
+      String module = pick(List.of("owner", "iprange", "u32", "u32x"));
       List<String> args = new ArrayList<>();
       int n = anInt(0, 4);
       for (int i = 0; i < n; i++) {
@@ -377,7 +377,7 @@ final class RulesetGen {
       if (chance(30)) {
         return log();
       }
-      String name = pick(List.of("TRACE", "TTL", "SECMARK", "CLASSIFY", "HMARK", "TOS"));
+      String name = pick(List.of("TRACE", "LED", "SECMARK", "HMARK"));
       List<String> args = new ArrayList<>();
       int n = anInt(0, 4);
       for (int i = 0; i < n; i++) {

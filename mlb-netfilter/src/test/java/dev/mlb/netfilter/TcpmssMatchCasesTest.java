@@ -6,13 +6,13 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * -m tcpmss read, checked and written as iptables-nft does it: the cases in
- * {@code extension-cases/tcpmss.cases}, whose expectations were recorded from iptables-nft 1.8.9
+ * {@code extension-cases/tcpmss-match.cases}, whose expectations were recorded from iptables-nft 1.8.9
  * {@code iptables-save} after loading each rule alone into a network namespace on Linux 6.18
  * (see {@link ExtensionCases}).
  */
 class TcpmssMatchCasesTest {
   @TestFactory
   Stream<DynamicTest> eachFormAsIptablesNftKeepsIt() {
-    return ExtensionCases.tests("tcpmss");
+    return ExtensionCases.tests("tcpmss-match");
   }
 }

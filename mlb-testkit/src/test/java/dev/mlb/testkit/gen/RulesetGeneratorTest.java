@@ -121,7 +121,8 @@ class RulesetGeneratorTest {
         "table mangle", "table raw", "table filter", "table nat", "table security", "policy DROP",
         "user chain", "chain name of 28", "negated addresses and interface", "negated protocol",
         "wildcard interface", "StateMatch", "ConntrackMatch", "ConnmarkMatch", "MarkMatch", "StatisticMatch",
-        "statistic Nth", "statistic Random", "PortMatch", "MultiportMatch", "CommentMatch", "OpaqueMatch",
+        "statistic Nth", "statistic Random", "PortMatch", "MultiportMatch", "CommentMatch",
+        "PkttypeMatch", "LengthMatch",
         "comment with quotes and backslash", "comment near 255 bytes", "comment with non-ASCII",
         "Verdict", "Jump", "Goto", "SetMark", "SetConnmark", "SaveConnmark", "RestoreConnmark", "Masquerade",
         "Snat", "OpaqueTarget", "Log", "Reject", "Nflog", "MASQUERADE --to-ports", "SNAT range with ports"));
