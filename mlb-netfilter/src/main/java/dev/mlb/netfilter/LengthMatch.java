@@ -65,7 +65,8 @@ public record LengthMatch(int min, int max, boolean negated) implements Match {
     }
     String a = colon < 0 ? text : text.substring(0, colon);
     int min = a.isEmpty() ? 0 : bound(rule, arg, option, a);
-    int max = colon < 0 ? min : colon == text.length() - 1 ? 0xffff : bound(rule, arg, option, text.substring(colon + 1));
+    int max = colon < 0 ? min
+        : colon == text.length() - 1 ? 0xffff : bound(rule, arg, option, text.substring(colon + 1));
     return min << 16 | max;
   }
 
