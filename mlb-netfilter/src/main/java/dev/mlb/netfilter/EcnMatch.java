@@ -102,7 +102,8 @@ public record EcnMatch(boolean ece, boolean eceNegated, boolean cwr, boolean cwr
             default -> {
               long v = Numbers.parseUnsigned(arg.text(), 3);
               if (v < 0) {
-                throw error(arg, "bad value " + quoted(arg.text()) + " for --ecn-ip-ect; expected a number from 0 to 3");
+                throw error(arg, "bad value " + quoted(arg.text())
+                    + " for --ecn-ip-ect; expected a number from 0 to 3");
               }
               ecn = ecn.withIpEct((int) v, optionNegated);
             }

@@ -10,7 +10,7 @@ import java.util.List;
  * A match module mlb does not model, kept verbatim: {@code -m MODULE ARGUMENTS...}.
  *
  * <pre>{@code
- * OpaqueMatch.of("length", "--length", "64:128")   // -m length --length 64:128
+ * OpaqueMatch.of("u32", "--u32", "0x0>>0x16&0x3c@0x0>>0x10=0x50")   // -m u32 --u32 0x0>>0x16&0x3c@0x0>>0x10=0x50
  * }</pre>
  *
  * <p>The arguments are the words as {@code iptables-restore} splits them (quotes removed), and

@@ -90,7 +90,8 @@ public record Ttl(Mode mode, int value) implements Target {
    * {@code libip6t_HL.c}, as iptables-nft 1.8.9 reads them.
    */
   static final class HeaderFieldModule<T extends Target> extends TargetModule<T> {
-    static final HeaderFieldModule<Ttl> TTL = new HeaderFieldModule<>("TTL", "--ttl-", IpFamily.V4, Ttl.class, Ttl::new);
+    static final HeaderFieldModule<Ttl> TTL =
+        new HeaderFieldModule<>("TTL", "--ttl-", IpFamily.V4, Ttl.class, Ttl::new);
     static final HeaderFieldModule<HopLimit> HL =
         new HeaderFieldModule<>("HL", "--hl-", IpFamily.V6, HopLimit.class, HopLimit::new);
 

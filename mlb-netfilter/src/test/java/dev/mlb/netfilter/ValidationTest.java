@@ -281,10 +281,13 @@ class ValidationTest {
             () -> table(TableName.FILTER, Chain.builder().name("a").policy(Policy.DROP).build())).getMessage());
   }
 
+  /** An argument of the unmodelled -m u32. */
+  private static final String U32 = "0x0>>0x16&0x3c@0x0>>0x10=0x50";
+
   @Test
   void opaqueArgumentsCannotCarryRuleStructure() {
     Ruleset r = ruleset(IpFamily.V4, table(TableName.FILTER, chain("INPUT",
-        Rule.builder().addMatches(OpaqueMatch.of("u32", "--u32", "0x0>>0x16&0x3c@0x0>>0x10=0x50", "-j", "DROP")).build())));
+        Rule.builder().addMatches(OpaqueMatch.of("u32", "--u32", U32, "-j", "DROP")).build())));
     assertEquals(
         List.of("error [opaque-argument-structure] table filter, chain INPUT, rule 1: -m u32 argument \"-j\" is an"
             + " option of the rule itself; iptables would read it so, quoted or not"),
@@ -299,8 +302,8 @@ class ValidationTest {
         Rule.builder().addMatches(StateMatch.of(ConnState.NEW))
             .target(OpaqueTarget.of("SECMARK", "--selctx", "x", "--state")).build(),
         Rule.builder().protocol(Protocol.TCP).addMatches(PortMatch.tcpDestination(PortRange.of(22)),
-            OpaqueMatch.of("u32", "--u32", "0x0>>0x16&0x3c@0x0>>0x10=0x50", "--dport")).build(),
-        Rule.builder().addMatches(OpaqueMatch.of("u32", "--u32", "0x0>>0x16&0x3c@0x0>>0x10=0x50", "--mark"), MarkMatch.of(Mark.of(1)))
+            OpaqueMatch.of("u32", "--u32", U32, "--dport")).build(),
+        Rule.builder().addMatches(OpaqueMatch.of("u32", "--u32", U32, "--mark"), MarkMatch.of(Mark.of(1)))
             .build())));
     assertEquals(
         List.of(
