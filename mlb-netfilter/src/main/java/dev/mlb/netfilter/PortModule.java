@@ -96,7 +96,10 @@ final class PortModule extends MatchModule<PortMatch> {
             option = new PortMatch.TcpOption((int) kind, optionNegated);
           }
           default -> {
-            PortCriterion c = new PortCriterion(Arguments.portRange(rule, arg, name), optionNegated);
+            // -m tcp looks service names up for tcp (xtables_parse_port), -m udp for any protocol
+            // (XTTYPE_PORTRC: getaddrinfo).
+            PortCriterion c = new PortCriterion(Arguments.portRange(rule, arg, name, tcp ? "tcp" : null),
+                optionNegated);
             sawNone |= c.isNone();
             if (name.equals("--sport")) {
               source = c;
