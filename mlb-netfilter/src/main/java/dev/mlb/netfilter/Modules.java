@@ -34,6 +34,7 @@ final class Modules {
       CommentModule.INSTANCE,
       LimitMatch.LimitModule.INSTANCE,
       AddrtypeMatch.AddrtypeModule.INSTANCE,
+      StringMatch.StringModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
@@ -48,6 +49,7 @@ final class Modules {
       Redirect.RedirectModule.INSTANCE,
       Nflog.NflogModule.INSTANCE,
       Tcpmss.TcpmssModule.INSTANCE,
+      Nfqueue.NfqueueModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();
