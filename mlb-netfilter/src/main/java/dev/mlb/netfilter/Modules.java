@@ -50,6 +50,13 @@ final class Modules {
       Nflog.NflogModule.INSTANCE,
       Tcpmss.TcpmssModule.INSTANCE,
       Nfqueue.NfqueueModule.INSTANCE,
+      Audit.AuditModule.INSTANCE,
+      Tee.TeeModule.INSTANCE,
+      Idletimer.IdletimerModule.INSTANCE,
+      Npt.NptModule.SNPT,
+      Npt.NptModule.DNPT,
+      Netmap.NetmapModule.INSTANCE,
+      Connsecmark.ConnsecmarkModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();
