@@ -57,6 +57,8 @@ final class Modules {
       Npt.NptModule.DNPT,
       Netmap.NetmapModule.INSTANCE,
       Connsecmark.ConnsecmarkModule.INSTANCE,
+      Tproxy.TproxyModule.INSTANCE,
+      Synproxy.SynproxyModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();
