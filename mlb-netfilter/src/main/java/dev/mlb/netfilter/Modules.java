@@ -59,6 +59,7 @@ final class Modules {
       Connsecmark.ConnsecmarkModule.INSTANCE,
       Tproxy.TproxyModule.INSTANCE,
       Synproxy.SynproxyModule.INSTANCE,
+      Hmark.HmarkModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();
