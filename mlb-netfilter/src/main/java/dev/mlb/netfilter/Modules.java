@@ -61,6 +61,7 @@ final class Modules {
       Tproxy.TproxyModule.INSTANCE,
       Synproxy.SynproxyModule.INSTANCE,
       Hmark.HmarkModule.INSTANCE,
+      Secmark.SecmarkModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();

@@ -376,7 +376,7 @@ final class RulesetGen {
       if (chance(30)) {
         return log();
       }
-      String name = pick(List.of("TRACE", "TTL", "SECMARK", "CLASSIFY", "LED", "TOS"));
+      String name = pick(List.of("TRACE", "TTL", "CLASSIFY", "LED", "TOS"));
       List<String> args = new ArrayList<>();
       int n = anInt(0, 4);
       for (int i = 0; i < n; i++) {
