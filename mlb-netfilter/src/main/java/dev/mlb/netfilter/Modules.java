@@ -54,6 +54,8 @@ final class Modules {
       DscpMatch.DscpModule.INSTANCE,
       PkttypeMatch.PkttypeModule.INSTANCE,
       EcnMatch.EcnModule.INSTANCE,
+      StringMatch.StringModule.INSTANCE,
+      OsfMatch.OsfModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
@@ -76,6 +78,18 @@ final class Modules {
       Ecn.EcnModule.INSTANCE,
       Classify.ClassifyModule.INSTANCE,
       Checksum.ChecksumModule.INSTANCE,
+      Nfqueue.NfqueueModule.INSTANCE,
+      Audit.AuditModule.INSTANCE,
+      Tee.TeeModule.INSTANCE,
+      Idletimer.IdletimerModule.INSTANCE,
+      Npt.NptModule.SNPT,
+      Npt.NptModule.DNPT,
+      Netmap.NetmapModule.INSTANCE,
+      Connsecmark.ConnsecmarkModule.INSTANCE,
+      Tproxy.TproxyModule.INSTANCE,
+      Synproxy.SynproxyModule.INSTANCE,
+      Hmark.HmarkModule.INSTANCE,
+      Secmark.SecmarkModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();

@@ -15,8 +15,8 @@ import java.util.Map;
  *
  * <pre>{@code
  * UncheckedModules u = UncheckedModules.of(ruleset);
- * u.toString();        // "HMARK ×2, TPROXY ×1"
- * u.counts();          // {HMARK=2, TPROXY=1}, in the order of first use
+ * u.toString();        // "LED ×2, u32 ×1"
+ * u.counts();          // {LED=2, u32=1}, in the order of first use
  * }</pre>
  *
  * <p>{@link Ruleset#validate()} reports each as one warning {@code not-checked} at its first rule.
@@ -46,7 +46,7 @@ public record UncheckedModules(ImmutableMap<String, Integer> counts, ImmutableMa
     return counts.isEmpty();
   }
 
-  /** {@code HMARK ×2, TPROXY ×1}, or an empty text. */
+  /** {@code LED ×2, u32 ×1}, or an empty text. */
   @Override
   public String toString() {
     StringBuilder out = new StringBuilder();

@@ -325,8 +325,8 @@ class RestoreParserTest {
     assertEquals(Optional.of(SaveConnmark.all()), prerouting("-j CONNMARK --save-mark").target());
     assertEquals(Optional.of(Log.withPrefix("mlb: ")),
         prerouting("-j LOG --log-prefix \"mlb: \" --log-level 4").target());
-    assertEquals(Optional.of(OpaqueTarget.of("SECMARK", "--selctx", "mlb: ")),
-        prerouting("-j SECMARK --selctx \"mlb: \"").target());
+    assertEquals(Optional.of(OpaqueTarget.of("LED", "--led-trigger-id", "mlb: ")),
+        prerouting("-j LED --led-trigger-id \"mlb: \"").target());
     assertEquals(Optional.of(OpaqueTarget.of("CONNMARK", "--save-mark", "--left-shift-mark", "8")),
         prerouting("-j CONNMARK --save-mark --left-shift-mark 8").target());
     // A built-in chain as a jump target is read; validation reports it.
@@ -363,10 +363,10 @@ class RestoreParserTest {
             .target(OpaqueTarget.of("LED", "--led-trigger-id", "tcp-reset")).build(),
         rules(IpFamily.V4, "filter", "INPUT", "-j LED --led-trigger-id tcp-reset -m state --state NEW")
             .get(0));
-    // iptables-save prints this one as -m connmark ! --mark 0x0 -j SECMARK --selctx "x y".
+    // mlb writes this one as -m connmark ! --mark 0x0 -j LED --led-trigger-id "x y".
     assertEquals(Rule.builder().addMatches(ConnmarkMatch.not(Mark.of(0)))
-            .target(OpaqueTarget.of("SECMARK", "--selctx", "x y")).build(),
-        prerouting("-j SECMARK --selctx \"x y\" -m connmark ! --mark 0"));
+            .target(OpaqueTarget.of("LED", "--led-trigger-id", "x y")).build(),
+        prerouting("-j LED --led-trigger-id \"x y\" -m connmark ! --mark 0"));
     assertEquals(Rule.builder().addMatches(OpaqueMatch.of("owner", "!", "--uid-owner", "0"))
             .target(Masquerade.plain()).build(),
         rules(IpFamily.V4, "nat", "POSTROUTING", "-j MASQUERADE -m owner ! --uid-owner 0").get(0));
@@ -379,7 +379,7 @@ class RestoreParserTest {
     // The protocol's match is loaded implicitly after a target too.
     assertEquals(Rule.builder().protocol(Protocol.TCP)
             .addMatches(StateMatch.of(ConnState.NEW), PortMatch.tcpDestination(PortRange.of(80)))
-            .target(OpaqueTarget.of("SECMARK", "--selctx", "x y")).build(),
-        prerouting("-p tcp -j SECMARK --selctx \"x y\" -m state --state NEW --dport 80"));
+            .target(OpaqueTarget.of("LED", "--led-trigger-id", "x y")).build(),
+        prerouting("-p tcp -j LED --led-trigger-id \"x y\" -m state --state NEW --dport 80"));
   }
 }

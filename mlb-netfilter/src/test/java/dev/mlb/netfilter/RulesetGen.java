@@ -377,7 +377,8 @@ final class RulesetGen {
       if (chance(30)) {
         return log();
       }
-      String name = pick(List.of("TRACE", "LED", "SECMARK", "HMARK"));
+      // Targets mlb keeps verbatim (LED stays unmodelled on purpose).
+      String name = pick(List.of("TRACE", "LED"));
       List<String> args = new ArrayList<>();
       int n = anInt(0, 4);
       for (int i = 0; i < n; i++) {

@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Test;
 class UncheckedModulesTest {
   private static final String TEXT = "*mangle\n"
       + ":PREROUTING ACCEPT [0:0]\n"
-      + "-A PREROUTING -j HMARK --hmark-tuple src --hmark-mod 2\n"
-      + "-A PREROUTING -p tcp -m quota --quota 100 -j TPROXY --on-port 1\n"
-      + "-A PREROUTING -p tcp -m tcp --dport 80 -j HMARK --hmark-mod 3\n"
+      + "-A PREROUTING -j LED --led-trigger-id a\n"
+      + "-A PREROUTING -p tcp -m quota --quota 100 -m u32 --u32 \"0x0>>0x16&0x3c@0x0>>0x10=0x50\" -j ACCEPT\n"
+      + "-A PREROUTING -p tcp -m tcp --dport 80 -j LED --led-trigger-id b\n"
       + "-A PREROUTING -m quota --quota 200 -j ACCEPT\n"
       + "-A PREROUTING -m quota --quota 300 -m conntrack --ctstate NEW\n"
       + "COMMIT\n";
@@ -25,8 +25,8 @@ class UncheckedModulesTest {
   @Test
   void eachModuleOnceWithItsCountInTheOrderOfFirstUse() {
     UncheckedModules u = UncheckedModules.of(RestoreParser.parse("t", TEXT, IpFamily.V4));
-    assertEquals(ImmutableMap.of("HMARK", 2, "quota", 3, "TPROXY", 1), u.counts());
-    assertEquals("HMARK \u00d72, quota \u00d73, TPROXY \u00d71", u.toString());
+    assertEquals(ImmutableMap.of("LED", 2, "quota", 3, "u32", 1), u.counts());
+    assertEquals("LED \u00d72, quota \u00d73, u32 \u00d71", u.toString());
     assertEquals("table mangle, chain PREROUTING, rule 2", u.first().get("quota"));
   }
 
@@ -34,11 +34,11 @@ class UncheckedModulesTest {
   void validationWarnsOncePerModuleAtItsFirstRule() {
     List<Finding> findings = RestoreParser.parse("t", TEXT, IpFamily.V4).validate();
     assertEquals(List.of(
-            "warning [not-checked] table mangle, chain PREROUTING, rule 1: -j HMARK is kept verbatim in 2 rules"
+            "warning [not-checked] table mangle, chain PREROUTING, rule 1: -j LED is kept verbatim in 2 rules"
                 + " (this is the first); mlb does not check or simulate it",
             "warning [not-checked] table mangle, chain PREROUTING, rule 2: -m quota is kept verbatim in 3 rules"
                 + " (this is the first); mlb does not check or simulate it",
-            "warning [not-checked] table mangle, chain PREROUTING, rule 2: -j TPROXY is kept verbatim in 1 rule;"
+            "warning [not-checked] table mangle, chain PREROUTING, rule 2: -m u32 is kept verbatim in 1 rule;"
                 + " mlb does not check or simulate it"),
         findings.stream().map(Finding::toString).toList());
   }
@@ -55,9 +55,9 @@ class UncheckedModulesTest {
   @Test
   void theStrictParserRefusesTheFirstWithLineAndColumn() {
     ParseException e = assertThrows(ParseException.class, () -> RestoreParser.parseStrict("t", TEXT, IpFamily.V4));
-    assertEquals("line 3, column 15: -j HMARK is not modelled by mlb, so it would pass unchecked; --strict refuses"
+    assertEquals("line 3, column 15: -j LED is not modelled by mlb, so it would pass unchecked; --strict refuses"
         + " it (without --strict it is kept verbatim and reported)\n"
-        + "  -A PREROUTING [*]-j HMARK --hmark-tuple src --hmark-mod 2", e.getMessage());
+        + "  -A PREROUTING [*]-j LED --led-trigger-id a", e.getMessage());
     String many = "*filter\n" + "-A INPUT -j ACCEPT\n".repeat(5000) + "-A INPUT -p tcp -m quota --quota 1\nCOMMIT\n";
     ParseException late = assertThrows(ParseException.class, () -> RestoreParser.parseStrict("t", many, IpFamily.V4));
     assertTrue(late.getMessage().startsWith("line 5002, column 17: -m quota is not modelled by mlb"), late.getMessage());

@@ -296,18 +296,18 @@ class ValidationTest {
 
   @Test
   void opaqueArgumentsThatAModelledModuleWouldTake() {
-    // Read from "-j SECMARK --selctx x --state -m state --state NEW": written back, every match comes
+    // Read from "-j LED --led-trigger-id x --state -m state --state NEW": written back, every match comes
     // before the target, and iptables (and mlb's parser) give "--state" to -m state.
     Ruleset r = ruleset(IpFamily.V4, table(TableName.FILTER, chain("INPUT",
         Rule.builder().addMatches(StateMatch.of(ConnState.NEW))
-            .target(OpaqueTarget.of("SECMARK", "--selctx", "x", "--state")).build(),
+            .target(OpaqueTarget.of("LED", "--led-trigger-id", "x", "--state")).build(),
         Rule.builder().protocol(Protocol.TCP).addMatches(PortMatch.tcpDestination(PortRange.of(22)),
             OpaqueMatch.of("u32", "--u32", U32, "--dport")).build(),
         Rule.builder().addMatches(OpaqueMatch.of("u32", "--u32", U32, "--mark"), MarkMatch.of(Mark.of(1)))
             .build())));
     assertEquals(
         List.of(
-            "error [opaque-argument-claimed] table filter, chain INPUT, rule 1: -j SECMARK argument \"--state\" is an"
+            "error [opaque-argument-claimed] table filter, chain INPUT, rule 1: -j LED argument \"--state\" is an"
                 + " option of -m state in the same rule; iptables would give it to -m state",
             "error [opaque-argument-claimed] table filter, chain INPUT, rule 2: -m u32 argument \"--dport\" is an"
                 + " option of -m tcp in the same rule; iptables would give it to -m tcp"),

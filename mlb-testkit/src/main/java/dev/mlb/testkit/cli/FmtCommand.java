@@ -48,7 +48,7 @@ import picocli.CommandLine.ParentCommand;
  * (each {@code FILE: line N, column M: ...} or {@code FILE: line N: error [...] ...}). Warnings go to
  * standard error too, one line per kind: the first, with how many more there are
  * ({@code --verbose} prints every one); the modules mlb keeps verbatim are one line
- * {@code FILE: not checked: HMARK ×2, TPROXY ×1 (...)}.
+ * {@code FILE: not checked: LED ×2, u32 ×1 (...)}.
  */
 @Command(
     name = "fmt",

@@ -76,7 +76,7 @@ class FmtCommandTest {
         + " never jumped to from a built-in chain; its rules never run\n", r.err());
   }
 
-  /** 8,000 LOG and limit rules, a few -m quota and -j HMARK, three unused chains. */
+  /** 8,000 LOG and limit rules, a few -m quota and -j LED, three unused chains. */
   private static String logAndLimitRules() {
     StringBuilder text = new StringBuilder("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
         + ":spare1 - [0:0]\n:spare2 - [0:0]\n:spare3 - [0:0]\n");
@@ -86,7 +86,7 @@ class FmtCommandTest {
       text.append("-A FORWARD -m limit --limit 10/sec --limit-burst 20 -j ACCEPT\n");
     }
     text.append("-A OUTPUT -m quota --quota 1000 -j ACCEPT\n-A OUTPUT -m quota --quota 2000 -j ACCEPT\n");
-    text.append("-A OUTPUT -j HMARK --hmark-tuple src --hmark-mod 2 --hmark-rnd 0x1\nCOMMIT\n");
+    text.append("-A OUTPUT -j LED --led-trigger-id x\nCOMMIT\n");
     return text.toString();
   }
 
@@ -107,7 +107,7 @@ class FmtCommandTest {
         + " \"spare1\" is never jumped to from a built-in chain; its rules never run (and 2 more [chain-unused];"
         + " --verbose prints every one)\n"), r.err());
     String unchecked = lines.stream().filter(l -> l.startsWith("<stdin>: not checked: ")).findFirst().orElseThrow();
-    assertTrue(unchecked.contains("quota \u00d72") && unchecked.contains("HMARK \u00d71"), unchecked);
+    assertTrue(unchecked.contains("quota \u00d72") && unchecked.contains("LED \u00d71"), unchecked);
     // LOG is counted among them while mlb does not model it; each module once.
     assertTrue(!unchecked.contains("LOG") || unchecked.contains("LOG \u00d74000"), unchecked);
   }
@@ -132,9 +132,9 @@ class FmtCommandTest {
     assertEquals("<stdin>: line 3, column 18: -m quota is not modelled by mlb, so it would pass unchecked; --strict"
         + " refuses it (without --strict it is kept verbatim and reported)\n"
         + "  -A OUTPUT -p tcp [*]-m quota --quota 5 -j ACCEPT\n", r.err());
-    MlbRun target = mlb("*mangle\n-A OUTPUT -j HMARK --hmark-mod 2\nCOMMIT\n", "fmt", "--strict", "-");
+    MlbRun target = mlb("*mangle\n-A OUTPUT -j LED --led-trigger-id x\nCOMMIT\n", "fmt", "--strict", "-");
     assertEquals(2, target.code());
-    assertTrue(target.err().startsWith("<stdin>: line 2, column 11: -j HMARK is not modelled by mlb"), target.err());
+    assertTrue(target.err().startsWith("<stdin>: line 2, column 11: -j LED is not modelled by mlb"), target.err());
     // Without --strict the same rule passes, reported once.
     MlbRun lenient = mlb(text, "fmt", "-");
     assertEquals(0, lenient.code(), lenient.err());
