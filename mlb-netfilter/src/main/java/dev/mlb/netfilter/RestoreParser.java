@@ -2,7 +2,6 @@ package dev.mlb.netfilter;
 
 import static dev.mlb.netfilter.Arguments.join;
 
-import com.google.common.collect.ImmutableMap;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.ParseException;
 import java.util.ArrayList;
@@ -79,7 +78,7 @@ public final class RestoreParser {
   final IpFamily family;
   private final Map<TableName, Integer> tableLines = new HashMap<>();
   private final List<Table> tables = new ArrayList<>();
-  private final ImmutableMap.Builder<String, Integer> locations = ImmutableMap.builder();
+  private final ParsedRuleset.Lines locations = new ParsedRuleset.Lines();
   /**
    * One instance of every match, target, prefix and interface name read so far: rules that test the
    * same thing share it (they are immutable), so a large ruleset keeps each distinct value once.
@@ -203,7 +202,7 @@ public final class RestoreParser {
           + " is never committed; expected a line \"COMMIT\" before the end of the input");
     }
     Ruleset ruleset = Ruleset.builder().family(family).addAllTables(tables).build();
-    return new ParsedRuleset(ruleset, locations.buildKeepingLast());
+    return ParsedRuleset.of(ruleset, locations);
   }
 
   /** Whether to read long runs of {@code -A} lines on several threads ({@link #parse} does). */
@@ -293,7 +292,7 @@ public final class RestoreParser {
       for (int i = 0; i < piece.rules.length; i++) {
         number++;
         piece.chains[i].rules.add(piece.rules[i]);
-        piece.chains[i].ruleLines.add(number);
+        piece.chains[i].addLine(number);
       }
     }
     lineNo = number;
@@ -395,12 +394,7 @@ public final class RestoreParser {
       if (!keepLines) {
         continue;
       }
-      if (c.line > 0) {
-        locations.put(RulesetValidator.location(table.name, c.name), c.line);
-      }
-      for (int i = 0; i < c.ruleLines.size(); i++) {
-        locations.put(RulesetValidator.location(table.name, c.name, i + 1), c.ruleLines.get(i));
-      }
+      locations.add(table.name, c.name, c.line, c.ruleLines, c.lineCount);
     }
     tables.add(b.build());
     table = null;
@@ -479,7 +473,7 @@ public final class RestoreParser {
         ChainDraft chain = existingChain(words, i, cmd);
         Rule rule = new RuleParser(this, chain.name, words, i + 1).parse();
         chain.rules.add(rule);
-        chain.ruleLines.add(lineNo);
+        chain.addLine(lineNo);
       }
       case "-I", "--insert" -> {
         ChainDraft chain = existingChain(words, i, cmd);
@@ -497,7 +491,7 @@ public final class RestoreParser {
         }
         Rule rule = new RuleParser(this, chain.name, words, at).parse();
         chain.rules.add(position - 1, rule);
-        chain.ruleLines.add(position - 1, lineNo);
+        chain.insertLine(position - 1, lineNo);
       }
       case "-N", "--new-chain" -> {
         Token name = argument(words, i, cmd);
@@ -749,10 +743,25 @@ public final class RestoreParser {
     Policy policy;
     int line;
     final List<Rule> rules = new ArrayList<>();
-    final List<Integer> ruleLines = new ArrayList<>();
+    /** The lines of the rules, in the rules' order: the first {@code lineCount}. */
+    int[] ruleLines = new int[4];
+    int lineCount;
 
     ChainDraft(String name) {
       this.name = name;
+    }
+
+    void addLine(int line) {
+      insertLine(lineCount, line);
+    }
+
+    void insertLine(int at, int line) {
+      if (lineCount == ruleLines.length) {
+        ruleLines = Arrays.copyOf(ruleLines, 2 * lineCount);
+      }
+      System.arraycopy(ruleLines, at, ruleLines, at + 1, lineCount - at);
+      ruleLines[at] = line;
+      lineCount++;
     }
   }
 }

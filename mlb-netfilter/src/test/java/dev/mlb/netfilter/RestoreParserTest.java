@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
 import dev.mlb.api.Finding;
 import dev.mlb.api.InterfaceName;
 import dev.mlb.api.IpAddress;
@@ -155,6 +156,31 @@ class RestoreParserTest {
     assertEquals(OptionalInt.of(5), p.line("table mangle, chain balance1, rule 1"));
     // 16 mangle rules, 2 nat rules, 4 declared chains.
     assertEquals(22, p.lines().size());
+  }
+
+  @Test
+  void insertedRulesKeepTheirLines() {
+    // Lines 3 and 4 append, line 5 inserts at the top, line 6 inserts as rule 2.
+    String text = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n-A INPUT -j DROP\n-I INPUT -j RETURN\n"
+        + "-I INPUT 2 -p tcp -j ACCEPT\nCOMMIT\n";
+    ParsedRuleset p = RestoreParser.parseWithLines("-", text, IpFamily.V4);
+    assertEquals(OptionalInt.of(2), p.chainLine(TableName.FILTER, "INPUT"));
+    assertEquals(OptionalInt.of(5), p.ruleLine(TableName.FILTER, "INPUT", 1));
+    assertEquals(OptionalInt.of(6), p.ruleLine(TableName.FILTER, "INPUT", 2));
+    assertEquals(OptionalInt.of(3), p.ruleLine(TableName.FILTER, "INPUT", 3));
+    assertEquals(OptionalInt.of(4), p.line("table filter, chain INPUT, rule 4"));
+    assertEquals(OptionalInt.empty(), p.line("table filter, chain INPUT, rule 5"));
+    assertEquals(OptionalInt.empty(), p.line("table filter, chain INPUT, rule 0"));
+    assertEquals(OptionalInt.empty(), p.line("table filter, chain FORWARD"));
+    assertEquals(OptionalInt.empty(), p.line("table filter, chain FORWARD, rule 1"));
+    assertEquals(ImmutableMap.of("table filter, chain INPUT", 2, "table filter, chain INPUT, rule 1", 5,
+        "table filter, chain INPUT, rule 2", 6, "table filter, chain INPUT, rule 3", 3,
+        "table filter, chain INPUT, rule 4", 4), p.lines());
+    // The public constructor takes the same map and answers the same.
+    ParsedRuleset q = new ParsedRuleset(p.ruleset(), p.lines());
+    assertEquals(p, q);
+    assertEquals(OptionalInt.of(6), q.ruleLine(TableName.FILTER, "INPUT", 2));
+    assertEquals(OptionalInt.of(2), q.line("table filter, chain INPUT"));
   }
 
   @Test

@@ -179,11 +179,13 @@ final class BenchCommand implements Callable<Integer> {
         return findings;
       });
       double parseCpu = lastCpu;
+      targets.parseCpu = lastProcessCpu;
       rows.add(new Row("mlb parse+validate (in-process, warm)", seconds(parse),
           rate(rules / parse, "rules/s") + ", thread CPU " + seconds(parseCpu) + " (user " + seconds(lastUser)
               + "), all threads " + seconds(lastProcessCpu),
           "1.0"));
       double render = median(repeat, () -> RestoreWriter.render(ruleset));
+      targets.renderMbs = bytes.length / lastCpu / 1e6;
       rows.add(new Row("mlb render to a String (in-process, warm)", seconds(render),
           String.format(Locale.ROOT, "%.0f MB/s", bytes.length / render / 1e6) + ", thread CPU " + seconds(lastCpu)
               + " (user " + seconds(lastUser) + ")",
@@ -201,6 +203,7 @@ final class BenchCommand implements Callable<Integer> {
           String.format(Locale.ROOT, "%.0f MB/s", bytes.length / write / 1e6) + ", thread CPU " + seconds(lastCpu)
               + " (user " + seconds(lastUser) + ")",
           ""));
+      targets.writeMbs = bytes.length / lastCpu / 1e6;
       linearGrowth(parse, parseCpu, generator);
       memory(text);
 
@@ -218,7 +221,69 @@ final class BenchCommand implements Callable<Integer> {
       Files.deleteIfExists(file);
     }
     printTable(out);
+    printTargets(out);
     return failed ? 1 : 0;
+  }
+
+  /** The figures issue 16's targets are about, as this run measured them (NaN: not measured). */
+  private static final class Targets {
+    /** mlb parse+validate, CPU seconds of all the process's threads (the parser reads on several). */
+    double parseCpu = Double.NaN;
+    double renderMbs = Double.NaN;
+    double writeMbs = Double.NaN;
+    double fmtCpu = Double.NaN;
+    double fmtRss = Double.NaN;
+    double legacyCpu = Double.NaN;
+    double legacyRss = Double.NaN;
+    double bytesPerRule = Double.NaN;
+    double growth = Double.NaN;
+  }
+
+  private final Targets targets = new Targets();
+
+  /**
+   * Issue 16's targets, each with mlb's figure, legacy {@code --test}'s beside it (same run) and
+   * whether it is met. CPU time, not wall time: on a shared machine the wall clock measures the run
+   * queue.
+   */
+  private void printTargets(PrintStream out) {
+    Targets t = targets;
+    out.println();
+    out.printf(Locale.ROOT, "targets (issue 16), %,d rules%s:%n", rules, shape.equals("own") ? "" : ", shape " + shape);
+    String f = "  %-46s %-34s %-30s %s%n";
+    out.printf(Locale.ROOT, f, "target", "mlb", "iptables-legacy-restore --test", "met");
+    // Legacy's CPU time comes from /usr/bin/time in 10 ms steps: 0 is "too short to tell", not a ratio.
+    boolean legacy = t.legacyCpu > 0;
+    double speedup = legacy ? t.legacyCpu / t.parseCpu : Double.NaN;
+    out.printf(Locale.ROOT, f, "parse+validate >= 5x faster than legacy --test",
+        String.format(Locale.ROOT, "%s CPU (warm, all threads)", seconds(t.parseCpu)),
+        legacy ? String.format(Locale.ROOT, "%s CPU: %.1fx", seconds(t.legacyCpu), speedup) : legacyMissing(t),
+        met(speedup >= 5, speedup));
+    out.printf(Locale.ROOT, f, "render >= 200 MB/s",
+        String.format(Locale.ROOT, "%.0f MB/s (write %.0f MB/s), thread CPU", t.renderMbs, t.writeMbs), "",
+        met(t.renderMbs >= 200, t.renderMbs));
+    double fmtRatio = legacy ? t.fmtCpu / t.legacyCpu : Double.NaN;
+    out.printf(Locale.ROOT, f, "mlb fmt process no slower than legacy --test",
+        String.format(Locale.ROOT, "%s CPU", seconds(t.fmtCpu)),
+        legacy ? String.format(Locale.ROOT, "%s CPU: mlb %.2fx", seconds(t.legacyCpu), fmtRatio) : legacyMissing(t),
+        met(fmtRatio <= 1, fmtRatio));
+    out.printf(Locale.ROOT, f, "mlb fmt peak RSS <= 128 MiB", String.format(Locale.ROOT, "%.0f MiB", t.fmtRss),
+        Double.isNaN(t.legacyRss) ? "not measured" : String.format(Locale.ROOT, "%.0f MiB", t.legacyRss),
+        met(t.fmtRss <= 128, t.fmtRss));
+    out.printf(Locale.ROOT, f, "memory per rule <= 512 B", String.format(Locale.ROOT, "%.0f B/rule", t.bytesPerRule),
+        "", met(t.bytesPerRule <= 512, t.bytesPerRule));
+    // Per-rule CPU at N against N/10: 1.0 is linear; up to 1.25 counts as linear (noise of a shared machine).
+    out.printf(Locale.ROOT, f, "growth linear (per-rule CPU, N/10 -> N)", String.format(Locale.ROOT, "%.2f", t.growth),
+        "", met(t.growth <= 1.25, t.growth));
+    out.flush();
+  }
+
+  private static String legacyMissing(Targets t) {
+    return Double.isNaN(t.legacyCpu) ? "not measured" : "under 10 ms CPU (too short to compare)";
+  }
+
+  private static String met(boolean met, double figure) {
+    return Double.isNaN(figure) ? "not measured" : met ? "yes" : "NO";
   }
 
   // ---------------------------------------------------------------- measurements
@@ -242,6 +307,7 @@ final class BenchCommand implements Callable<Integer> {
         String.format(Locale.ROOT, "thread CPU %.2f -> %.2f us", smallCpu / small * 1e6, parseFullCpu / rules * 1e6),
         String.format(Locale.ROOT, "%.2f (1.0 = linear; CPU %.2f)", perRuleFull / perRuleSmall,
             (parseFullCpu / rules) / (smallCpu / small))));
+    targets.growth = (parseFullCpu / rules) / (smallCpu / small);
   }
 
   private void memory(String text) {
@@ -254,6 +320,7 @@ final class BenchCommand implements Callable<Integer> {
       perRule[i] = (after - before) / (double) rules;
     }
     Arrays.sort(perRule);
+    targets.bytesPerRule = perRule[1];
     rows.add(new Row("memory retained by the parsed model", String.format(Locale.ROOT, "%.0f B/rule", perRule[1]),
         "heap in use after System.gc() with and without it (MemoryMXBean), median of 3", ""));
   }
@@ -293,18 +360,30 @@ final class BenchCommand implements Callable<Integer> {
       if (timed) {
         argv.addAll(List.of(TIME.toString(), "-f", "%U %S %M", "-o", rss.toString()));
       }
-      argv.add(java);
       String opts = System.getenv("MLB_FMT_JAVA_OPTS");
-      if (opts != null && !opts.isBlank()) {
-        argv.addAll(Arrays.asList(opts.strip().split("\\s+")));
+      Optional<Path> launcher = launcher();
+      if (launcher.isPresent()) {
+        // The command users run: target/mlb, with its JVM options and AppCDS archive.
+        argv.add(launcher.get().toString());
+        fmtRow = "mlb fmt FILE (whole process, " + launcher.get().getFileName() + " launcher)";
+      } else {
+        argv.add(java);
+        if (opts != null && !opts.isBlank()) {
+          argv.addAll(Arrays.asList(opts.strip().split("\\s+")));
+        }
+        argv.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
       }
-      argv.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "fmt", file.toString()));
+      argv.addAll(List.of("fmt", file.toString()));
       for (int i = 0; i < nativeRepeat; i++) {
         Path err = Files.createTempFile("mlb-bench-", ".err");
         try {
           long t0 = System.nanoTime();
-          Process p = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-              .redirectError(err.toFile()).start();
+          ProcessBuilder pb = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(err.toFile());
+          if (launcher.isPresent() && opts != null) {
+            pb.environment().put("MLB_JAVA_OPTS", opts);
+          }
+          Process p = pb.start();
           int code = p.waitFor();
           fmt[i] = (System.nanoTime() - t0) / 1e9;
           if (code != 0) {
@@ -343,6 +422,12 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     double f = median(fmt);
+    targets.fmtCpu = median(fmtCpu);
+    targets.fmtRss = median(peak);
+    if (legacy) {
+      targets.legacyCpu = median(legacyCpu);
+      targets.legacyRss = median(legacyPeak);
+    }
     rows.add(new Row(fmtRow, seconds(f), rate(rules / f, "rules/s") + usage(timed, fmtCpu, peak),
         ratio(f, parse)));
     if (legacy) {
@@ -354,6 +439,17 @@ final class BenchCommand implements Callable<Integer> {
               + (timed ? String.format(Locale.ROOT, "; CPU time %.2f", median(fmtCpu) / median(legacyCpu)) : "")));
     }
     return true;
+  }
+
+  /** The launcher beside mlb.jar (mlb-testkit/target/mlb) when this JVM runs mlb.jar and it is there. */
+  private static Optional<Path> launcher() {
+    String cp = System.getProperty("java.class.path", "");
+    if (cp.contains(java.io.File.pathSeparator) || !cp.endsWith("mlb.jar")) {
+      return Optional.empty();
+    }
+    Path jar = Path.of(cp).toAbsolutePath();
+    Path mlb = jar.resolveSibling("mlb");
+    return Files.isExecutable(mlb) ? Optional.of(mlb) : Optional.empty();
   }
 
   private static double median(double[] values) {

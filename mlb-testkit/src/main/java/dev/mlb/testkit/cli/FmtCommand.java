@@ -92,12 +92,16 @@ final class FmtCommand implements Callable<Integer> {
   @Option(names = "--verbose", description = "Print every warning, not one line per kind.")
   boolean verbose;
 
+  /**
+   * The input text until the rules are parsed; then null, so that the text (as large as the file)
+   * is not kept while the ruleset is checked and written.
+   */
+  private String input;
+
   @Override
   public Integer call() {
-    String text;
     try {
-      byte[] bytes = file.equals("-") ? main.stdin.readAllBytes() : Files.readAllBytes(Path.of(file));
-      text = Input.decode(bytes);
+      input = Input.decode(file.equals("-") ? main.stdin.readAllBytes() : Files.readAllBytes(Path.of(file)));
     } catch (IOException e) {
       main.stderr.println("mlb fmt: " + file + ": " + describe(e));
       return Main.INVALID;
@@ -105,8 +109,10 @@ final class FmtCommand implements Callable<Integer> {
     String source = file.equals("-") ? "<stdin>" : file;
     try {
       if (format == Format.iptables || format == Format.ip6tables) {
-        return rules(source, text, format == Format.iptables ? IpFamily.V4 : IpFamily.V6);
+        return rules(source, format == Format.iptables ? IpFamily.V4 : IpFamily.V6);
       }
+      String text = input;
+      input = null;
       String out = switch (format) {
         case ip_batch -> routes(IpBatchParser.parse(source, text, family()));
         case ip_json -> routes(IpJsonParser.parseOutput(source, text, family()).withoutKernelEntries());
@@ -136,9 +142,12 @@ final class FmtCommand implements Callable<Integer> {
    * streamed to standard output (in the writer's 64 KiB pieces, never the whole text at once); 0, or
    * 2 after printing the errors.
    */
-  private int rules(String source, String text, IpFamily family) {
+  private int rules(String source, IpFamily family) {
+    String text = input;
+    input = null;
     ParsedRuleset parsed = strict ? RestoreParser.parseStrict(source, text, family)
         : RestoreParser.parseWithLines(source, text, family);
+    text = null;   // the interpreter keeps a local's object alive until the slot is overwritten
     List<Finding> findings = parsed.ruleset().validate();
     boolean failed = false;
     StringBuilder errors = new StringBuilder();

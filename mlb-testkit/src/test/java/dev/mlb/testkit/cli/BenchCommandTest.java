@@ -48,6 +48,14 @@ class BenchCommandTest {
     assertTrue(r.out().contains("3,000 completed"), "every simulated seed flow completes\n" + r.out());
     double perRule = bytesPerRule(r.out());
     assertTrue(perRule > 0 && perRule < 100_000, "a plausible heap reading: " + perRule);
+    // The targets: without the kernel, the two compared with legacy --test are not measured.
+    assertTrue(r.out().contains("targets (issue 16), 1,000 rules:"), r.out());
+    assertTrue(Pattern.compile("parse\\+validate >= 5x faster than legacy --test .* not measured +not measured")
+        .matcher(r.out()).find(), r.out());
+    assertTrue(Pattern.compile("mlb fmt process no slower than legacy --test .* not measured +not measured")
+        .matcher(r.out()).find(), r.out());
+    assertTrue(Pattern.compile("memory per rule <= 512 B +[0-9]+ B/rule +(yes|NO)").matcher(r.out()).find(),
+        r.out());
   }
 
   @Test
@@ -94,6 +102,15 @@ class BenchCommandTest {
           r.out());
       assertTrue(Pattern.compile("mlb fmt FILE / iptables-legacy-restore --test +alternately, run by run +"
           + "[0-9.]+ \\(below 1: mlb fmt is faster\\)").matcher(r.out()).find(), r.out());
+      // Every target has a verdict; legacy's peak RSS stands beside mlb fmt's.
+      for (String target : new String[] {"parse+validate >= 5x faster than legacy --test", "render >= 200 MB/s",
+          "mlb fmt process no slower than legacy --test", "mlb fmt peak RSS <= 128 MiB", "memory per rule <= 512 B",
+          "growth linear (per-rule CPU, N/10 -> N)"}) {
+        assertTrue(Pattern.compile(Pattern.quote(target) + " .* (yes|NO|not measured)\n").matcher(r.out()).find(),
+            target + " in\n" + r.out());
+      }
+      assertTrue(Pattern.compile("mlb fmt peak RSS <= 128 MiB +[0-9]+ MiB +[0-9]+ MiB +(yes|NO)")
+          .matcher(r.out()).find(), r.out());
     }
   }
 
