@@ -56,21 +56,16 @@ final class Arguments {
 
   /** {@code N}, {@code A:B}, {@code A:} or {@code :B}, as -m tcp reads it. */
   static PortRange portRange(ModuleContext rule, Token arg, String option) {
-    return portRange(rule, arg, option, rule.protocol() == null ? null : rule.protocol().toString());
-  }
-
-  /** {@link #portRange(ModuleContext, Token, String)} with service names of {@code proto} (null: any). */
-  static PortRange portRange(ModuleContext rule, Token arg, String option, String proto) {
     String text = arg.text();
     int colon = text.indexOf(':');
     if (colon < 0) {
-      int p = port(rule, arg, option, text, proto);
+      int p = port(rule, arg, option, text);
       return PortRange.of(p);
     }
     String a = text.substring(0, colon);
     String b = text.substring(colon + 1);
-    int first = a.isEmpty() ? 0 : port(rule, arg, option, a, proto);
-    int last = b.isEmpty() ? 65535 : port(rule, arg, option, b, proto);
+    int first = a.isEmpty() ? 0 : port(rule, arg, option, a);
+    int last = b.isEmpty() ? 65535 : port(rule, arg, option, b);
     if (first > last) {
       throw rule.error(arg, "port range " + text + " for " + option
           + " is empty; expected FIRST:LAST with FIRST not above LAST");
@@ -80,34 +75,12 @@ final class Arguments {
 
   /** One port number ({@code text}, part of {@code arg}). */
   static int port(ModuleContext rule, Token arg, String option, String text) {
-    return port(rule, arg, option, text, rule.protocol() == null ? null : rule.protocol().toString());
-  }
-
-  /**
-   * One port number or service name of protocol {@code proto} (null: any protocol): -m tcp, -m sctp
-   * and -m multiport look names up for their protocol (xtables_parse_port), -m udp for any
-   * (XTTYPE_PORTRC, getaddrinfo).
-   */
-  static int port(ModuleContext rule, Token arg, String option, String text, String proto) {
     long p = Numbers.parseUnsigned(text, 65535);
-    if (p < 0 && Services.isName(text)) {
-      p = Services.port(text, proto);
-    }
     if (p < 0) {
       throw rule.error(arg, "bad port " + quoted(text) + " in " + option + " " + arg.text()
-          + "; expected a number from 0 to 65535 or a service name of " + Services.source()
-          + (proto == null ? "" : " for " + proto));
+          + "; expected a number from 0 to 65535 (service names are not supported)");
     }
     return (int) p;
-  }
-
-  /** A port of a NAT target or {@code -m conntrack}: a number, or a service of any protocol (parse_ports). */
-  static long natPort(String text, int min) {
-    long p = Numbers.parseUnsigned(text, 65535);
-    if (p < 0 && Services.isName(text)) {
-      p = Services.port(text, null);
-    }
-    return p < min ? -1 : p;
   }
 
   /** {@code P} or {@code P-Q}, as the NAT targets read ports (iptables 1.8.9 allows port 0). */
@@ -118,16 +91,14 @@ final class Arguments {
           + " (not negated) before them in the rule");
     }
     int min = 0;
-    // parse_ports of libxt_NAT.c: a name (not starting with a digit) is one service, dashes and all.
-    int dash = Services.isName(text) ? -1 : text.indexOf('-');
+    int dash = text.indexOf('-');
     String a = dash < 0 ? text : text.substring(0, dash);
     String b = dash < 0 ? a : text.substring(dash + 1);
-    long first = natPort(a, min);
-    long last = dash < 0 ? first : Numbers.parseUnsigned(b, 65535);
+    long first = Numbers.parseUnsigned(a, 65535);
+    long last = Numbers.parseUnsigned(b, 65535);
     if (first < min || last < min) {
       throw rule.error(arg, "bad port " + quoted(first < min ? a : b) + " in " + option + " " + arg.text()
-          + "; expected P or P-Q with ports from " + min + " to 65535 (P may be a service name of "
-          + Services.source() + ")");
+          + "; expected P or P-Q with ports from " + min + " to 65535");
     }
     if (first > last) {
       throw rule.error(arg, "port range " + text + " in " + option

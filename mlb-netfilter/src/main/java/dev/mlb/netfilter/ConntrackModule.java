@@ -25,8 +25,8 @@ import java.util.Optional;
  * -m conntrack --ctexpire 4294967296      // refused: out of range, as iptables refuses it
  * }</pre>
  *
- * <p>Ports may be service names of {@code /etc/services} (any protocol, as iptables looks them up).
- * Forms mlb refuses although iptables takes them: host names and short IPv4 forms ({@code 1.2.3}) for addresses, masks that are not a run of leading ones, and
+ * <p>Forms mlb refuses although iptables takes them: service names for ports, host names and
+ * short IPv4 forms ({@code 1.2.3}) for addresses, masks that are not a run of leading ones, and
  * ports above 65535 (which iptables wraps).
  */
 final class ConntrackModule extends MatchModule<ConntrackMatch> {
@@ -161,18 +161,12 @@ final class ConntrackModule extends MatchModule<ConntrackMatch> {
       }
 
       private int port(Token arg, String option, String text) {
-        if (Services.isName(text)) {
-          // xtables_getportbyname: getaddrinfo's service lookup, any protocol.
-          int p = Services.port(text, null);
-          if (p >= 0) {
-            return p;
-          }
-        } else if (!text.isEmpty() && text.length() <= 5 && text.chars().allMatch(c -> c >= '0' && c <= '9')
-            && Integer.parseInt(text) <= 65535) {
-          return Integer.parseInt(text);
+        if (text.isEmpty() || text.length() > 5 || !text.chars().allMatch(c -> c >= '0' && c <= '9')
+            || Integer.parseInt(text) > 65535) {
+          throw error(arg, "bad port " + quoted(text) + " in " + option + " " + arg.text()
+              + "; expected a number from 0 to 65535 (service names are not supported)");
         }
-        throw error(arg, "bad port " + quoted(text) + " in " + option + " " + arg.text()
-            + "; expected a number from 0 to 65535 or a service name of " + Services.source());
+        return Integer.parseInt(text);
       }
 
       private String status(Token arg) {

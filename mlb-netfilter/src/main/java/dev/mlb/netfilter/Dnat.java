@@ -204,8 +204,8 @@ public record Dnat(
     }
 
     /**
-     * {@code P}, {@code P-Q} or (if {@code shifted}) {@code P-Q/B}: parse_ports of libxt_NAT.c (P
-     * alone and B may be service names, of any protocol); needs {@code -p} tcp, udp, sctp, dccp or icmp before it. The first port, the
+     * {@code P}, {@code P-Q} or (if {@code shifted}) {@code P-Q/B}: parse_ports of libxt_NAT.c (not
+     * service names); needs {@code -p} tcp, udp, sctp, dccp or icmp before it. The first port, the
      * last and the base (0 for none).
      */
     static int[] ports(ModuleContext rule, Token arg, String option, String text, boolean shifted) {
@@ -218,16 +218,9 @@ public record Dnat(
       if (range.indexOf(':') >= 0) {
         throw rule.error(arg, option + " " + arg.text() + ": invalid port:port syntax; write a range with a dash");
       }
-      // A name (not starting with a digit) is one service, dashes and all (parse_ports).
-      int dash = Services.isName(range) ? -1 : range.indexOf('-');
+      int dash = range.indexOf('-');
       int first = port(rule, arg, option, dash < 0 ? range : range.substring(0, dash), 0);
-      // "it is a range, don't allow service names here": the last port is a number.
-      String lastText = dash < 0 ? null : range.substring(dash + 1);
-      int last = dash < 0 ? first : Services.isName(lastText) ? -1 : port(rule, arg, option, lastText, 0);
-      if (last < 0) {
-        throw rule.error(arg, "bad port " + quoted(lastText) + " in " + option + " " + arg.text() + "; expected the last"
-            + " port of a range as a number from 0 to 65535 (iptables takes no service name there)");
-      }
+      int last = dash < 0 ? first : port(rule, arg, option, range.substring(dash + 1), 0);
       if (last < first) {
         throw rule.error(arg, "port range " + range + " in " + option + " is empty; expected P-Q with P not above Q");
       }
@@ -245,10 +238,10 @@ public record Dnat(
     }
 
     private static int port(ModuleContext rule, Token arg, String option, String text, int min) {
-      long p = Arguments.natPort(text, min);
+      long p = Numbers.parseUnsigned(text, 65535);
       if (p < min) {
         throw rule.error(arg, "bad port " + quoted(text) + " in " + option + " " + arg.text() + "; expected a number"
-            + " from " + min + " to 65535 or a service name of " + Services.source());
+            + " from " + min + " to 65535 (service names are not supported)");
       }
       return (int) p;
     }

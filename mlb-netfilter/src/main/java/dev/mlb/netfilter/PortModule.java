@@ -96,10 +96,7 @@ final class PortModule extends MatchModule<PortMatch> {
             option = new PortMatch.TcpOption((int) kind, optionNegated);
           }
           default -> {
-            // -m tcp looks service names up for tcp (xtables_parse_port), -m udp for any protocol
-            // (XTTYPE_PORTRC: getaddrinfo).
-            PortCriterion c = new PortCriterion(Arguments.portRange(rule, arg, name, tcp ? "tcp" : null),
-                optionNegated);
+            PortCriterion c = new PortCriterion(Arguments.portRange(rule, arg, name), optionNegated);
             sawNone |= c.isNone();
             if (name.equals("--sport")) {
               source = c;

@@ -309,12 +309,12 @@ class RestoreParserErrorTest {
   void ports() {
     assertRuleError("-p tcp --dport [*]80:22",
         "port range 80:22 for --dport is empty; expected FIRST:LAST with FIRST not above LAST");
-    assertRuleError("-p tcp --dport [*]nosuch", "bad port \"nosuch\" in --dport nosuch; expected a number"
-        + " from 0 to 65535 or a service name of /etc/services for tcp");
+    assertRuleError("-p tcp --dport [*]http", "bad port \"http\" in --dport http; expected a number"
+        + " from 0 to 65535 (service names are not supported)");
     assertRuleError("-p udp --sport [*]1:65536", "bad port \"65536\" in --sport 1:65536; expected a"
-        + " number from 0 to 65535 or a service name of /etc/services");
+        + " number from 0 to 65535 (service names are not supported)");
     assertRuleError("-p tcp --dport [*]80-90", "bad port \"80-90\" in --dport 80-90; expected a"
-        + " number from 0 to 65535 or a service name of /etc/services for tcp");
+        + " number from 0 to 65535 (service names are not supported)");
     assertRuleError("-p tcp --dport 1 [*]--destination-port 2",
         "-m tcp: option \"--dport\" can only be given once");
     assertRuleError("[*]-m tcp --dport 80", "-m tcp needs -p tcp in the same rule");
@@ -367,8 +367,8 @@ class RestoreParserErrorTest {
         "port range 90:80 in --dports is invalid; expected FIRST:LAST with FIRST below LAST"
             + " (a single port without the colon)");
     assertRuleError("-p tcp -m multiport --dports [*]80:",
-        "bad port \"\" in --dports 80:; expected a number from 0 to 65535 or a service name of"
-            + " /etc/services for tcp");
+        "bad port \"\" in --dports 80:; expected a number from 0 to 65535 (service names are not"
+            + " supported)");
   }
 
   // ------------------------------------------------------------------ targets
@@ -444,16 +444,14 @@ class RestoreParserErrorTest {
     assertNatError("-p tcp -j MASQUERADE --to-ports [*]2000-1000",
         "port range 2000-1000 in --to-ports is empty; expected P-Q with P not above Q");
     assertNatError("-p tcp -j MASQUERADE --to-ports [*]x",
-        "bad port \"x\" in --to-ports x; expected P or P-Q with ports from 0 to 65535 (P may be a service name"
-            + " of /etc/services)");
+        "bad port \"x\" in --to-ports x; expected P or P-Q with ports from 0 to 65535");
     assertNatError("-j MASQUERADE [*]--to-source 192.0.2.1", "unknown option \"--to-source\" for"
         + " -j MASQUERADE; expected --to-ports, --random or --random-fully");
     assertNatError("-j [*]SNAT", "-j SNAT needs --to-source ADDR[-ADDR][:P[-Q]]");
     assertNatError("-j SNAT --to-source [*]192.0.2.9-192.0.2.1", "--to-source 192.0.2.9-192.0.2.1:"
         + " the address range is empty; the first address must not exceed the last");
     assertNatError("-p tcp -j SNAT --to-source [*]192.0.2.1:65536", "bad port \"65536\" in"
-        + " --to-source 192.0.2.1:65536; expected P or P-Q with ports from 0 to 65535 (P may be a service"
-        + " name of /etc/services)");
+        + " --to-source 192.0.2.1:65536; expected P or P-Q with ports from 0 to 65535");
     assertNatError("-p tcp -j SNAT --to-source [*]192.0.2.1:9-8", "port range 9-8 in --to-source"
         + " is empty; expected P-Q with P not above Q");
     assertNatError("-j SNAT --to-source 192.0.2.1 --random [*]--random",

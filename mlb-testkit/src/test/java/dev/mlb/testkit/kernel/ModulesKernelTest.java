@@ -314,7 +314,9 @@ class ModulesKernelTest {
       """;
 
   /** Forms iptables takes and mlb refuses, with why. */
-  private static final Map<String, String> MLB_STRICTER = Map.of();
+  private static final Map<String, String> MLB_STRICTER = Map.of(
+      "-p tcp -j DNAT --to-destination 192.0.2.1:http", "service names are not supported",
+      "-p tcp -j REDIRECT --to-ports http", "service names are not supported");
 
   /** What iptables-restore says when the kernel lacks the module a rule needs. */
   private static final Pattern MISSING_MODULE =
