@@ -54,18 +54,21 @@ final class Arguments {
     return v;
   }
 
-  /** {@code N}, {@code A:B}, {@code A:} or {@code :B}, as -m tcp reads it. */
-  static PortRange portRange(ModuleContext rule, Token arg, String option) {
+  /**
+   * {@code N}, {@code A:B}, {@code A:} or {@code :B}, as -m tcp reads it; names resolve through
+   * /etc/services for {@code service} (see {@link Services#resolve}).
+   */
+  static PortRange portRange(ModuleContext rule, Token arg, String option, String service) {
     String text = arg.text();
     int colon = text.indexOf(':');
     if (colon < 0) {
-      int p = port(rule, arg, option, text);
+      int p = port(rule, arg, option, text, service);
       return PortRange.of(p);
     }
     String a = text.substring(0, colon);
     String b = text.substring(colon + 1);
-    int first = a.isEmpty() ? 0 : port(rule, arg, option, a);
-    int last = b.isEmpty() ? 65535 : port(rule, arg, option, b);
+    int first = a.isEmpty() ? 0 : port(rule, arg, option, a, service);
+    int last = b.isEmpty() ? 65535 : port(rule, arg, option, b, service);
     if (first > last) {
       throw rule.error(arg, "port range " + text + " for " + option
           + " is empty; expected FIRST:LAST with FIRST not above LAST");
@@ -73,12 +76,14 @@ final class Arguments {
     return PortRange.of(first, last);
   }
 
-  /** One port number ({@code text}, part of {@code arg}). */
-  static int port(ModuleContext rule, Token arg, String option, String text) {
+  /**
+   * One port ({@code text}, part of {@code arg}): a number, else a service name looked up as
+   * xtables_parse_port does, for {@code service} ("*" any protocol in getaddrinfo's order).
+   */
+  static int port(ModuleContext rule, Token arg, String option, String text, String service) {
     long p = Numbers.parseUnsigned(text, 65535);
     if (p < 0) {
-      throw rule.error(arg, "bad port " + quoted(text) + " in " + option + " " + arg.text()
-          + "; expected a number from 0 to 65535 (service names are not supported)");
+      return Services.resolve(rule, arg, option, text, service, "a number from 0 to 65535");
     }
     return (int) p;
   }
@@ -91,6 +96,10 @@ final class Arguments {
           + " (not negated) before them in the rule");
     }
     int min = 0;
+    if (!text.isEmpty() && !Character.isDigit(text.charAt(0))) {
+      // parse_ports of MASQUERADE/SNAT: a name is one service (of any protocol, the first entry).
+      return PortRange.of(Services.resolve(rule, arg, option, text, null, "P or P-Q with ports from 0 to 65535"));
+    }
     int dash = text.indexOf('-');
     String a = dash < 0 ? text : text.substring(0, dash);
     String b = dash < 0 ? a : text.substring(dash + 1);

@@ -25,7 +25,8 @@ import java.util.Optional;
  * -m conntrack --ctexpire 4294967296      // refused: out of range, as iptables refuses it
  * }</pre>
  *
- * <p>Forms mlb refuses although iptables takes them: service names for ports, host names and
+ * <p>Ports may be service names, resolved through /etc/services as iptables does ({@link Services}).
+ * Forms mlb refuses although iptables takes them: host names and
  * short IPv4 forms ({@code 1.2.3}) for addresses, masks that are not a run of leading ones, and
  * ports above 65535 (which iptables wraps).
  */
@@ -160,11 +161,11 @@ final class ConntrackModule extends MatchModule<ConntrackMatch> {
         return first == last ? Integer.toString(first) : first + ":" + last;
       }
 
+      /** xtopt's XTTYPE_PORTRC: getaddrinfo(NULL, text), a decimal number or a service name (tcp, then udp, ...). */
       private int port(Token arg, String option, String text) {
         if (text.isEmpty() || text.length() > 5 || !text.chars().allMatch(c -> c >= '0' && c <= '9')
             || Integer.parseInt(text) > 65535) {
-          throw error(arg, "bad port " + quoted(text) + " in " + option + " " + arg.text()
-              + "; expected a number from 0 to 65535 (service names are not supported)");
+          return Services.resolve(rule, arg, option, text, "*", "a number from 0 to 65535");
         }
         return Integer.parseInt(text);
       }

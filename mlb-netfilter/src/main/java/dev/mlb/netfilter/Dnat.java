@@ -204,8 +204,8 @@ public record Dnat(
     }
 
     /**
-     * {@code P}, {@code P-Q} or (if {@code shifted}) {@code P-Q/B}: parse_ports of libxt_NAT.c (not
-     * service names); needs {@code -p} tcp, udp, sctp, dccp or icmp before it. The first port, the
+     * {@code P}, {@code P-Q} or (if {@code shifted}) {@code P-Q/B}: parse_ports of libxt_NAT.c (P and B may
+     * be service names from /etc/services); needs {@code -p} tcp, udp, sctp, dccp or icmp before it. The first port, the
      * last and the base (0 for none).
      */
     static int[] ports(ModuleContext rule, Token arg, String option, String text, boolean shifted) {
@@ -218,8 +218,13 @@ public record Dnat(
       if (range.indexOf(':') >= 0) {
         throw rule.error(arg, option + " " + arg.text() + ": invalid port:port syntax; write a range with a dash");
       }
-      int dash = range.indexOf('-');
-      int first = port(rule, arg, option, dash < 0 ? range : range.substring(0, dash), 0);
+      // libxt_NAT's parse_ports: a text that does not start with a number is one service name, whole
+      // (getservbyname(name, NULL): "ftp-data" is port 20, "ftp-data-ssh" is no name); the end of a
+      // range must be a number ("20-ssh" is refused); a base may be a name again ("10-20/ftp").
+      boolean named = !range.isEmpty() && Numbers.parseUnsigned(leadingNumber(range), 65535) < 0;
+      int dash = named ? -1 : range.indexOf('-');
+      int first = named ? Services.resolve(rule, arg, option, range, null, "a number from 0 to 65535")
+          : port(rule, arg, option, dash < 0 ? range : range.substring(0, dash), 0);
       int last = dash < 0 ? first : port(rule, arg, option, range.substring(dash + 1), 0);
       if (last < first) {
         throw rule.error(arg, "port range " + range + " in " + option + " is empty; expected P-Q with P not above Q");
@@ -232,18 +237,39 @@ public record Dnat(
         if (!shifted) {
           throw rule.error(arg, option + " " + arg.text() + ": shifted port maps are not supported by " + option);
         }
-        base = port(rule, arg, option, text.substring(slash + 1), 1);
+        base = basePort(rule, arg, option, text.substring(slash + 1));
       }
       return new int[] {first, last, base};
+    }
+
+    /** The digits (and 0x hex digits) {@code text} starts with, as strtoul would read them. */
+    private static String leadingNumber(String text) {
+      int i = text.startsWith("0x") || text.startsWith("0X") ? 2 : 0;
+      while (i < text.length() && Character.digit(text.charAt(i), 16) >= 0 && (i >= 2 || Character.isDigit(text.charAt(i)))) {
+        i++;
+      }
+      return text.substring(0, i);
     }
 
     private static int port(ModuleContext rule, Token arg, String option, String text, int min) {
       long p = Numbers.parseUnsigned(text, 65535);
       if (p < min) {
         throw rule.error(arg, "bad port " + quoted(text) + " in " + option + " " + arg.text() + "; expected a number"
-            + " from " + min + " to 65535 (service names are not supported)");
+            + " from " + min + " to 65535");
       }
       return (int) p;
+    }
+
+    /** A shifted map's base: a number from 1, else a service name (getservbyname(name, NULL)). */
+    private static int basePort(ModuleContext rule, Token arg, String option, String text) {
+      long p = Numbers.parseUnsigned(text, 65535);
+      if (p >= 1) {
+        return (int) p;
+      }
+      if (p == 0 || text.isEmpty() || Character.isDigit(text.charAt(0))) {
+        return port(rule, arg, option, text, 1);
+      }
+      return Services.resolve(rule, arg, option, text, null, "a number from 1 to 65535");
     }
 
     @Override

@@ -56,6 +56,7 @@ final class Modules {
       EcnMatch.EcnModule.INSTANCE,
       StringMatch.StringModule.INSTANCE,
       OsfMatch.OsfModule.INSTANCE,
+      MacMatch.MacModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */

@@ -61,6 +61,14 @@ final class MultiportModule extends MatchModule<MultiportMatch> {
           case "--dports" -> MultiportMatch.Direction.DESTINATION;
           default -> MultiportMatch.Direction.EITHER;
         };
+        // libxt_multiport's proto_to_name: getservbyname(name, the -p protocol's name).
+        String service = switch (rule.protocol().number()) {
+          case 6 -> "tcp";
+          case 17 -> "udp";
+          case 33 -> "dccp";
+          case 132 -> "sctp";
+          default -> "udplite";
+        };
         int slots = 0;
         for (String p : arg.text().split(",", -1)) {
           if (p.isEmpty()) {
@@ -70,10 +78,10 @@ final class MultiportModule extends MatchModule<MultiportMatch> {
           int colon = p.indexOf(':');
           PortRange r;
           if (colon < 0) {
-            r = PortRange.of(Arguments.port(rule, arg, option, p));
+            r = PortRange.of(Arguments.port(rule, arg, option, p, service));
           } else {
-            int first = Arguments.port(rule, arg, option, p.substring(0, colon));
-            int last = Arguments.port(rule, arg, option, p.substring(colon + 1));
+            int first = Arguments.port(rule, arg, option, p.substring(0, colon), service);
+            int last = Arguments.port(rule, arg, option, p.substring(colon + 1), service);
             if (first >= last) {
               // iptables: "invalid portrange specified", for 5:5 as for 9:3.
               throw error(arg, "port range " + p + " in " + option

@@ -40,6 +40,11 @@ final class PortModule extends MatchModule<PortMatch> {
     this.tcp = protocol.equals(Protocol.TCP);
   }
 
+  /** The protocol for service names: libxt_tcp passes "tcp"; -m udp reads ports as getaddrinfo does. */
+  private String serviceProtocol() {
+    return tcp ? "tcp" : "*";
+  }
+
   @Override
   List<String> options() {
     return tcp ? TCP_OPTIONS : UDP_OPTIONS;
@@ -96,7 +101,7 @@ final class PortModule extends MatchModule<PortMatch> {
             option = new PortMatch.TcpOption((int) kind, optionNegated);
           }
           default -> {
-            PortCriterion c = new PortCriterion(Arguments.portRange(rule, arg, name), optionNegated);
+            PortCriterion c = new PortCriterion(Arguments.portRange(rule, arg, name, serviceProtocol()), optionNegated);
             sawNone |= c.isNone();
             if (name.equals("--sport")) {
               source = c;

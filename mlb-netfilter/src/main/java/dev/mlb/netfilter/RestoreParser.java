@@ -60,7 +60,8 @@ import java.util.regex.Pattern;
  * are left to {@link Ruleset#validate()}; {@link #parseWithLines} gives the line of every rule so
  * that its findings can name lines too.
  *
- * <p>Not supported: service names for ports, host names for addresses, address lists
+ * <p>Service names for ports resolve through /etc/services as iptables resolves them. Not
+ * supported: host names for addresses, address lists
  * ({@code -s a,b}), non-contiguous netmasks, abbreviated long options and {@code --option=value},
  * {@code -4}/{@code -6} line prefixes, commands other than {@code -A -I -N -P}, and {@code -f}. An
  * unterminated quote is an error (iptables would read on into the line break).

@@ -80,7 +80,7 @@ public record SctpMatch(Optional<PortCriterion> source, Optional<PortCriterion> 
 
         @Override
         void value(String option, Token optionToken, Token arg) {
-          PortCriterion c = new PortCriterion(Arguments.portRange(rule, arg, option), optionNegated);
+          PortCriterion c = new PortCriterion(Arguments.portRange(rule, arg, option, "sctp"), optionNegated);
           if (option.equals("--sport")) {
             source = c;
           } else {

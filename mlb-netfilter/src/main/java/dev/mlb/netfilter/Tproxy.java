@@ -81,7 +81,8 @@ public record Tproxy(int port, IpAddress address, Mark mark) implements Target {
         @Override
         void value(Token option, Token arg) {
           switch (option.text()) {
-            case "--on-port" -> tproxy = new Tproxy(Arguments.port(rule, arg, "--on-port", arg.text()), tproxy.address(),
+            // XTTYPE_PORT: a number or a service name of any protocol, in getaddrinfo's order.
+            case "--on-port" -> tproxy = new Tproxy(Arguments.port(rule, arg, "--on-port", arg.text(), "*"), tproxy.address(),
                 tproxy.mark());
             case "--on-ip" -> {
               IpAddress a = rule.address(arg, arg.text());

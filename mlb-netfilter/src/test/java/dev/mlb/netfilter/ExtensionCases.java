@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 
 /**
@@ -48,7 +49,7 @@ final class ExtensionCases {
     LOADED,
     /** Refused by iptables-restore. */
     REFUSED,
-    /** Loaded, but mlb refuses the form on purpose (service names, address lists, ...). */
+    /** Loaded, but mlb refuses the form on purpose (address lists, ...). */
     MLB_REFUSES
   }
 
@@ -110,6 +111,16 @@ final class ExtensionCases {
     }
   }
 
+  /** mlb's refusal of the case if it is about /etc/services (a name it does not list, or no file), else null. */
+  static String servicesProblem(Case c) {
+    try {
+      RestoreParser.parse(c.file(), c.input(), c.family());
+      return null;
+    } catch (ParseException e) {
+      return e.getMessage().contains("/etc/services") ? e.getMessage() : null;
+    }
+  }
+
   /** One test per case of {@code NAME.cases}: mlb accepts what iptables loaded, as iptables-save printed it. */
   static Stream<DynamicTest> tests(String name) {
     List<Case> cases = load(name);
@@ -117,7 +128,13 @@ final class ExtensionCases {
     return cases.stream().map(c -> DynamicTest.dynamicTest(c.toString(), () -> {
       String mlb = mlb(c);
       switch (c.kind()) {
-        case LOADED -> assertEquals(c.saved(), mlb, "iptables-save printed this; mlb should write the same");
+        case LOADED -> {
+          String services = mlb == null ? servicesProblem(c) : null;
+          // A case with a service name needs this machine's /etc/services to list it as the recording
+          // host's did (Debian netbase); without that, this one case is skipped and says why.
+          Assumptions.assumeTrue(services == null, () -> "skipped, /etc/services here: " + services);
+          assertEquals(c.saved(), mlb, "iptables-save printed this; mlb should write the same");
+        }
         case REFUSED, MLB_REFUSES -> assertEquals(null, mlb, "mlb should refuse this");
         default -> throw new AssertionError(c.kind());
       }

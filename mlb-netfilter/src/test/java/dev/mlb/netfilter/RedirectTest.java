@@ -20,7 +20,7 @@ class RedirectTest {
    * Each row as in DnatTest: family, nat chain, rule, what the save tool printed (or "refused:"),
    * what mlb reads it as. Made the same way (iptables v1.8.9 (nf_tables), Linux 6.18, a network
    * namespace made for it) and read against {@code parse_ports} of iptables'
-   * {@code extensions/libxt_NAT.c}. mlb refuses service names ({@code http}), which iptables takes.
+   * {@code extensions/libxt_NAT.c}. Service names ({@code --to-ports ftp-data}) are in nat.cases.
    */
   @ParameterizedTest
   @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
@@ -45,7 +45,6 @@ class RedirectTest {
         + "| `port range 8090-8080 in --to-ports is empty`",
     "4 | PREROUTING | -p tcp -j REDIRECT --to-ports 8080:8090 | `refused: Invalid port:port syntax - use dash` "
         + "| `--to-ports 8080:8090: invalid port:port syntax`",
-    "4 | PREROUTING | -p tcp -j REDIRECT --to-ports http | -p tcp -j REDIRECT --to-ports 80 | `bad port \"http\"`",
     "4 | PREROUTING | -p tcp -j REDIRECT --to-ports 8080-8090/8085 "
         + "| `refused: Shifted portmap ranges not supported with this kernel` "
         + "| `--to-ports 8080-8090/8085: shifted port maps are not supported`",

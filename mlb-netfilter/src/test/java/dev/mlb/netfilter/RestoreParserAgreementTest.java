@@ -61,13 +61,11 @@ class RestoreParserAgreementTest {
   }
 
   /**
-   * iptables 1.8.9 loads these, mlb refuses them: things the model cannot hold (service names,
-   * address lists, {@code :} in interface names) and option
+   * iptables 1.8.9 loads these, mlb refuses them: things the model cannot hold (address lists, {@code :} in interface names) and option
    * combinations iptables silently ignores or reinterprets.
    */
   @ParameterizedTest
   @ValueSource(strings = {
-    "-p tcp --dport http",
     "-s 1.2.3.4,5.6.7.8",
     "-i eth0:1",
     "! -p tcp -m tcp --dport 80",
