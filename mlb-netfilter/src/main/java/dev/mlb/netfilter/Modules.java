@@ -34,6 +34,7 @@ final class Modules {
       CommentModule.INSTANCE,
       LimitMatch.LimitModule.INSTANCE,
       AddrtypeMatch.AddrtypeModule.INSTANCE,
+      ConnlimitMatch.ConnlimitModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
