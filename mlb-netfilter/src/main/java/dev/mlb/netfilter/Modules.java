@@ -35,6 +35,7 @@ final class Modules {
       LimitMatch.LimitModule.INSTANCE,
       AddrtypeMatch.AddrtypeModule.INSTANCE,
       ConnlimitMatch.ConnlimitModule.INSTANCE,
+      ConnbytesMatch.ConnbytesModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
