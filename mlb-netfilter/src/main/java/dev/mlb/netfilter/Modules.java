@@ -57,6 +57,8 @@ final class Modules {
       StringMatch.StringModule.INSTANCE,
       OsfMatch.OsfModule.INSTANCE,
       MacMatch.MacModule.INSTANCE,
+      ConnlimitMatch.ConnlimitModule.INSTANCE,
+      ConnbytesMatch.ConnbytesModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
