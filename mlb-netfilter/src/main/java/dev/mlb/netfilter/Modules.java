@@ -36,6 +36,7 @@ final class Modules {
       AddrtypeMatch.AddrtypeModule.INSTANCE,
       ConnlimitMatch.ConnlimitModule.INSTANCE,
       ConnbytesMatch.ConnbytesModule.INSTANCE,
+      CpuMatch.CpuModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
