@@ -59,6 +59,7 @@ final class Modules {
       MacMatch.MacModule.INSTANCE,
       ConnlimitMatch.ConnlimitModule.INSTANCE,
       ConnbytesMatch.ConnbytesModule.INSTANCE,
+      CpuMatch.CpuModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
