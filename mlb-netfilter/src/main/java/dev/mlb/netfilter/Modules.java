@@ -60,6 +60,9 @@ final class Modules {
       ConnlimitMatch.ConnlimitModule.INSTANCE,
       ConnbytesMatch.ConnbytesModule.INSTANCE,
       CpuMatch.CpuModule.INSTANCE,
+      QuotaMatch.QuotaModule.INSTANCE,
+      HelperMatch.HelperModule.INSTANCE,
+      ClusterMatch.ClusterModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */

@@ -76,7 +76,7 @@ class FmtCommandTest {
         + " never jumped to from a built-in chain; its rules never run\n", r.err());
   }
 
-  /** 8,000 LOG and limit rules, a few -m quota and -j LED, three unused chains. */
+  /** 8,000 LOG and limit rules, a few -m bpf and -j LED, three unused chains. */
   private static String logAndLimitRules() {
     StringBuilder text = new StringBuilder("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
         + ":spare1 - [0:0]\n:spare2 - [0:0]\n:spare3 - [0:0]\n");
@@ -85,7 +85,7 @@ class FmtCommandTest {
           .append(" -m limit --limit 5/min -j LOG --log-prefix \"in ").append(i).append(": \"\n");
       text.append("-A FORWARD -m limit --limit 10/sec --limit-burst 20 -j ACCEPT\n");
     }
-    text.append("-A OUTPUT -m quota --quota 1000 -j ACCEPT\n-A OUTPUT -m quota --quota 2000 -j ACCEPT\n");
+    text.append("-A OUTPUT -m bpf --bytecode 1000 -j ACCEPT\n-A OUTPUT -m bpf --bytecode 2000 -j ACCEPT\n");
     text.append("-A OUTPUT -j LED --led-trigger-id x\nCOMMIT\n");
     return text.toString();
   }
@@ -107,7 +107,7 @@ class FmtCommandTest {
         + " \"spare1\" is never jumped to from a built-in chain; its rules never run (and 2 more [chain-unused];"
         + " --verbose prints every one)\n"), r.err());
     String unchecked = lines.stream().filter(l -> l.startsWith("<stdin>: not checked: ")).findFirst().orElseThrow();
-    assertTrue(unchecked.contains("quota \u00d72") && unchecked.contains("LED \u00d71"), unchecked);
+    assertTrue(unchecked.contains("bpf \u00d72") && unchecked.contains("LED \u00d71"), unchecked);
     // LOG is counted among them while mlb does not model it; each module once.
     assertTrue(!unchecked.contains("LOG") || unchecked.contains("LOG \u00d74000"), unchecked);
   }
@@ -119,26 +119,26 @@ class FmtCommandTest {
     List<String> unused = r.err().lines().filter(l -> l.contains("[chain-unused]")).toList();
     assertEquals(List.of(5, 6, 7), unused.stream().map(l -> Integer.parseInt(l.replaceAll("^<stdin>: line (\\d+):.*", "$1")))
         .toList());
-    assertTrue(r.err().contains("<stdin>: line 8008: warning [not-checked] table filter, chain OUTPUT, rule 1: -m quota"
+    assertTrue(r.err().contains("<stdin>: line 8008: warning [not-checked] table filter, chain OUTPUT, rule 1: -m bpf"
         + " is kept verbatim in 2 rules (this is the first); mlb does not check or simulate it\n"), r.err());
   }
 
   @Test
   void strictRefusesWhatMlbDoesNotModelWithLineAndColumn() {
-    String text = "*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p tcp -m quota --quota 5 -j ACCEPT\nCOMMIT\n";
+    String text = "*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p tcp -m bpf --bytecode 5 -j ACCEPT\nCOMMIT\n";
     MlbRun r = mlb(text, "fmt", "--strict", "-");
     assertEquals(2, r.code());
     assertEquals("", r.out());
-    assertEquals("<stdin>: line 3, column 18: -m quota is not modelled by mlb, so it would pass unchecked; --strict"
+    assertEquals("<stdin>: line 3, column 18: -m bpf is not modelled by mlb, so it would pass unchecked; --strict"
         + " refuses it (without --strict it is kept verbatim and reported)\n"
-        + "  -A OUTPUT -p tcp [*]-m quota --quota 5 -j ACCEPT\n", r.err());
+        + "  -A OUTPUT -p tcp [*]-m bpf --bytecode 5 -j ACCEPT\n", r.err());
     MlbRun target = mlb("*mangle\n-A OUTPUT -j LED --led-trigger-id x\nCOMMIT\n", "fmt", "--strict", "-");
     assertEquals(2, target.code());
     assertTrue(target.err().startsWith("<stdin>: line 2, column 11: -j LED is not modelled by mlb"), target.err());
     // Without --strict the same rule passes, reported once.
     MlbRun lenient = mlb(text, "fmt", "-");
     assertEquals(0, lenient.code(), lenient.err());
-    assertTrue(lenient.err().startsWith("<stdin>: not checked: quota \u00d71 (kept verbatim"), lenient.err());
+    assertTrue(lenient.err().startsWith("<stdin>: not checked: bpf \u00d71 (kept verbatim"), lenient.err());
   }
 
   @Test
