@@ -59,6 +59,10 @@ final class Modules {
       MacMatch.MacModule.INSTANCE,
       ConnlimitMatch.ConnlimitModule.INSTANCE,
       ConnbytesMatch.ConnbytesModule.INSTANCE,
+      IcmpMatch.IcmpModule.ICMP,
+      IcmpMatch.IcmpModule.ICMP6,
+      IcmpMatch.IcmpModule.ICMPV6,
+      IcmpMatch.IcmpModule.IPV6_ICMP,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
