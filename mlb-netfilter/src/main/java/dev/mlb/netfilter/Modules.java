@@ -63,6 +63,8 @@ final class Modules {
       IcmpMatch.IcmpModule.ICMP6,
       IcmpMatch.IcmpModule.ICMPV6,
       IcmpMatch.IcmpModule.IPV6_ICMP,
+      IprangeMatch.IprangeModule.INSTANCE,
+      RealmMatch.RealmModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
