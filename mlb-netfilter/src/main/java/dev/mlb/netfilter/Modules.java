@@ -63,6 +63,12 @@ final class Modules {
       QuotaMatch.QuotaModule.INSTANCE,
       HelperMatch.HelperModule.INSTANCE,
       ClusterMatch.ClusterModule.INSTANCE,
+      IcmpMatch.IcmpModule.ICMP,
+      IcmpMatch.IcmpModule.ICMP6,
+      IcmpMatch.IcmpModule.ICMPV6,
+      IcmpMatch.IcmpModule.IPV6_ICMP,
+      IprangeMatch.IprangeModule.INSTANCE,
+      RealmMatch.RealmModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */

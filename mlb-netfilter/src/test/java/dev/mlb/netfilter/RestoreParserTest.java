@@ -324,7 +324,7 @@ class RestoreParserTest {
                 new ConntrackCriterion(ConntrackCriterion.Option.DIR, false, "ORIGINAL")))),
         prerouting("-m conntrack --ctstate NEW --ctdir original").matches());
     // Other protocols load their match implicitly too.
-    assertEquals(List.of(OpaqueMatch.of("icmp", "--icmp-type", "8")),
+    assertEquals(List.of(new IcmpMatch(IpFamily.V4, 8, 0, 255, false)),
         prerouting("-p icmp --icmp-type 8").matches());
     assertEquals("-p icmp -m icmp --icmp-type 8",
         RestoreParserGoldenTest.canonical(IpFamily.V4, "filter", "INPUT", "-p icmp --icmp-type 8"));
