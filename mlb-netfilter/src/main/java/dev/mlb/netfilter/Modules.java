@@ -13,7 +13,7 @@ import java.util.Map;
  * <pre>{@code
  * Modules.match("statistic");           // StatisticModule.INSTANCE
  * Modules.of(StatisticMatch.nth(2, 0));  // the same module, found by the match's type
- * Modules.match("owner");                // null: kept verbatim (OpaqueModules.MATCH)
+ * Modules.match("u32");                  // null: kept verbatim (OpaqueModules.MATCH)
  * }</pre>
  *
  * <p>Adding a module: its file, its line below, its tests.
@@ -57,6 +57,7 @@ final class Modules {
       StringMatch.StringModule.INSTANCE,
       OsfMatch.OsfModule.INSTANCE,
       MacMatch.MacModule.INSTANCE,
+      OwnerMatch.OwnerModule.INSTANCE,
       ConnlimitMatch.ConnlimitModule.INSTANCE,
       ConnbytesMatch.ConnbytesModule.INSTANCE,
       OpaqueModules.MATCH);
