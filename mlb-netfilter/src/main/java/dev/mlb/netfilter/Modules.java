@@ -94,6 +94,8 @@ final class Modules {
       Synproxy.SynproxyModule.INSTANCE,
       Hmark.HmarkModule.INSTANCE,
       Secmark.SecmarkModule.INSTANCE,
+      Ct.CtModule.INSTANCE,
+      Ct.NotrackModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();
