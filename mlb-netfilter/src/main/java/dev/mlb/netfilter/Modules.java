@@ -58,6 +58,7 @@ final class Modules {
       OsfMatch.OsfModule.INSTANCE,
       MacMatch.MacModule.INSTANCE,
       OwnerMatch.OwnerModule.INSTANCE,
+      PhysdevMatch.PhysdevModule.INSTANCE,
       ConnlimitMatch.ConnlimitModule.INSTANCE,
       ConnbytesMatch.ConnbytesModule.INSTANCE,
       OpaqueModules.MATCH);
