@@ -13,7 +13,7 @@ import java.util.Map;
  * <pre>{@code
  * Modules.match("statistic");           // StatisticModule.INSTANCE
  * Modules.of(StatisticMatch.nth(2, 0));  // the same module, found by the match's type
- * Modules.match("owner");                // null: kept verbatim (OpaqueModules.MATCH)
+ * Modules.match("u32");                  // null: kept verbatim (OpaqueModules.MATCH)
  * }</pre>
  *
  * <p>Adding a module: its file, its line below, its tests.
@@ -57,6 +57,8 @@ final class Modules {
       StringMatch.StringModule.INSTANCE,
       OsfMatch.OsfModule.INSTANCE,
       MacMatch.MacModule.INSTANCE,
+      OwnerMatch.OwnerModule.INSTANCE,
+      PhysdevMatch.PhysdevModule.INSTANCE,
       ConnlimitMatch.ConnlimitModule.INSTANCE,
       ConnbytesMatch.ConnbytesModule.INSTANCE,
       CpuMatch.CpuModule.INSTANCE,
@@ -103,6 +105,8 @@ final class Modules {
       Synproxy.SynproxyModule.INSTANCE,
       Hmark.HmarkModule.INSTANCE,
       Secmark.SecmarkModule.INSTANCE,
+      Ct.CtModule.INSTANCE,
+      Ct.NotrackModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();

@@ -11,7 +11,7 @@ import java.util.List;
  * mlb does not model is kept so too.
  *
  * <pre>{@code
- * -m owner --uid-owner 0                  // OpaqueMatch.of("owner", "--uid-owner", "0")
+ * -m u32 --u32 0x0=0x0                   // OpaqueMatch.of("u32", "--u32", "0x0=0x0")
  * -j LOG --log-prefix "mlb: "             // OpaqueTarget.of("LOG", "--log-prefix", "mlb: ")
  * }</pre>
  *

@@ -44,7 +44,7 @@ import java.util.regex.Pattern;
  *       too); {@code -j}/{@code -g} and the target's options.
  *   <li>Input forms are normalized to what {@code iptables-save} prints: {@code --set-mark 1} is
  *       {@code --set-xmark 0x1/0xffffffff}, {@code --state new,est} is {@code NEW,ESTABLISHED}.
- *   <li>Modules mlb does not model ({@code -m owner ...}), and modelled modules used with options
+ *   <li>Modules mlb does not model ({@code -m u32 ...}), and modelled modules used with options
  *       mlb does not model ({@code -m tcp --syn}, {@code -m conntrack --ctdir ...}), are kept
  *       verbatim as {@link OpaqueMatch}; target extensions mlb does not model become an
  *       {@link OpaqueTarget} with every remaining word.
@@ -138,8 +138,8 @@ public final class RestoreParser {
    * (or a modelled one with an option it does not model): such a rule would pass through unchecked.
    *
    * <pre>{@code
-   * RestoreParser.parseStrict("-", "*filter\n-A INPUT -m owner --uid-owner 0\nCOMMIT\n", IpFamily.V4);
-   * // ParseException: line 2, column 10: -m owner is not modelled by mlb, so it would pass unchecked; ...
+   * RestoreParser.parseStrict("-", "*filter\n-A INPUT -m u32 --u32 0x0=0x0\nCOMMIT\n", IpFamily.V4);
+   * // ParseException: line 2, column 10: -m u32 is not modelled by mlb, so it would pass unchecked; ...
    * }</pre>
    *
    * @throws ParseException naming the line and the column of the first such module

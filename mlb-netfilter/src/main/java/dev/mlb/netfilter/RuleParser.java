@@ -334,6 +334,9 @@ final class RuleParser implements ModuleContext {
   private ParseException unknownOption(Token t) {
     String w = t.text();
     // Name the options of the extension loaded last, if mlb models it.
+    if (latest instanceof TargetModule.Reader tp && !tp.module.isOpaque() && tp.module.options().isEmpty()) {
+      return error(t, "unknown option " + quoted(w) + "; -j " + tp.name + " takes no options");
+    }
     if (latest instanceof TargetModule.Reader tp && !tp.module.isOpaque()) {
       return error(t, "unknown option " + quoted(w) + " for -j " + tp.name + "; expected "
           + join(tp.module.options(), "or"));

@@ -308,8 +308,8 @@ class RestoreParserTest {
   void unmodelledModulesAndOptionsAreKeptVerbatim() {
     assertEquals(List.of(OpaqueMatch.of("hashlimit", "--hashlimit-upto", "5/sec", "--hashlimit-name", "x")),
         prerouting("-m hashlimit --hashlimit-upto 5/sec --hashlimit-name x -j ACCEPT").matches());
-    assertEquals(List.of(OpaqueMatch.of("owner", "!", "--uid-owner", "0")),
-        rules(IpFamily.V4, "mangle", "OUTPUT", "-m owner ! --uid-owner 0").get(0).matches());
+    assertEquals(List.of(OpaqueMatch.of("u32", "!", "--u32", "0x0>>0x16&0x3c@0x0>>0x10=0x50")),
+        rules(IpFamily.V4, "mangle", "OUTPUT", "-m u32 ! --u32 0x0>>0x16&0x3c@0x0>>0x10=0x50").get(0).matches());
     // A header option ends an opaque module, with the "!" before it.
     Rule r = prerouting("-m u32 --u32 0x0>>0x16&0x3c@0x0>>0x10=0x50 ! -s 10.0.0.1 -j ACCEPT");
     assertEquals(List.of(OpaqueMatch.of("u32", "--u32", "0x0>>0x16&0x3c@0x0>>0x10=0x50")), r.matches());
@@ -393,9 +393,9 @@ class RestoreParserTest {
     assertEquals(Rule.builder().addMatches(ConnmarkMatch.not(Mark.of(0)))
             .target(OpaqueTarget.of("LED", "--led-trigger-id", "x y")).build(),
         prerouting("-j LED --led-trigger-id \"x y\" -m connmark ! --mark 0"));
-    assertEquals(Rule.builder().addMatches(OpaqueMatch.of("owner", "!", "--uid-owner", "0"))
+    assertEquals(Rule.builder().addMatches(OpaqueMatch.of("u32", "!", "--u32", "0x0>>0x16&0x3c@0x0>>0x10=0x50"))
             .target(Masquerade.plain()).build(),
-        rules(IpFamily.V4, "nat", "POSTROUTING", "-j MASQUERADE -m owner ! --uid-owner 0").get(0));
+        rules(IpFamily.V4, "nat", "POSTROUTING", "-j MASQUERADE -m u32 ! --u32 0x0>>0x16&0x3c@0x0>>0x10=0x50").get(0));
     assertEquals(List.of(StateMatch.of(ConnState.NEW), OpaqueMatch.of("u32", "--u32", "0x0>>0x16&0x3c@0x0>>0x10=0x50")),
         prerouting("-m state -m u32 --u32 0x0>>0x16&0x3c@0x0>>0x10=0x50 --state NEW").matches());
     Rule r = prerouting("-j LED --led-trigger-id 4 ! -s 10.0.0.1 -c 1 2");

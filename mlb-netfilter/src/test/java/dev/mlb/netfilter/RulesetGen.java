@@ -292,7 +292,7 @@ final class RulesetGen {
       if (chance(20)) {
         return addrtype();
       }
-      String module = pick(List.of("owner", "u32", "u32x"));
+      String module = pick(List.of("u32", "u32x", "xmatch"));
       List<String> args = new ArrayList<>();
       int n = anInt(0, 4);
       for (int i = 0; i < n; i++) {
