@@ -4,7 +4,6 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static dev.mlb.netfilter.Arguments.quoted;
 
 import dev.mlb.api.Numbers;
-import java.util.List;
 
 /**
  * {@code -m cpu [!] --cpu N}: matches packets handled by CPU {@code N} (or, negated, by any other).
@@ -45,46 +44,21 @@ public record CpuMatch(long cpu, boolean negated) implements Match {
   }
 
   /** {@code -m cpu}: iptables' {@code extensions/libxt_cpu.c}, as iptables-nft 1.8.9 reads it. */
-  static final class CpuModule extends MatchModule<CpuMatch> {
+  static final class CpuModule extends OneOptionMatchModule<CpuMatch> {
     static final CpuModule INSTANCE = new CpuModule();
 
-    private static final List<String> OPTIONS = List.of("--cpu");
-
     private CpuModule() {
-      super("cpu", CpuMatch.class);
+      super("cpu", CpuMatch.class, "--cpu");
     }
 
     @Override
-    List<String> options() {
-      return OPTIONS;
-    }
-
-    @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
-    Reader reader(ModuleContext rule, String name, Token at) {
-      return new Reader(this, "cpu", at, rule) {
-        private CpuMatch cpu;
-
-        @Override
-        void value(String option, Token optionToken, Token arg) {
-          long n = Numbers.parseUnsigned(arg.text(), MAX_CPU);
-          if (n < 0) {
-            throw error(arg, "-m cpu: bad value " + quoted(arg.text()) + " for --cpu; expected a number from 0 to "
-                + MAX_CPU);
-          }
-          cpu = new CpuMatch(n, optionNegated);
-        }
-
-        @Override
-        Match finish() {
-          require("--cpu");
-          return cpu;
-        }
-      };
+    CpuMatch read(ModuleContext rule, Token arg, boolean negated) {
+      long n = Numbers.parseUnsigned(arg.text(), MAX_CPU);
+      if (n < 0) {
+        throw rule.error(arg, "-m cpu: bad value " + quoted(arg.text()) + " for --cpu; expected a number from 0 to "
+            + MAX_CPU);
+      }
+      return new CpuMatch(n, negated);
     }
 
     @Override

@@ -3,7 +3,6 @@ package dev.mlb.netfilter;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 /**
  * {@code -m helper [!] --helper NAME}: matches packets of connections that a conntrack helper
@@ -48,42 +47,19 @@ public record HelperMatch(String name, boolean invert) implements Match {
   }
 
   /** {@code -m helper}: iptables' {@code extensions/libxt_helper.c}, as iptables-nft 1.8.9 reads it. */
-  static final class HelperModule extends MatchModule<HelperMatch> {
+  static final class HelperModule extends OneOptionMatchModule<HelperMatch> {
     static final HelperModule INSTANCE = new HelperModule();
 
     private HelperModule() {
-      super("helper", HelperMatch.class);
+      super("helper", HelperMatch.class, "--helper");
     }
 
     @Override
-    List<String> options() {
-      return List.of("--helper");
-    }
-
-    @Override
-    String canonical(String option) {
-      return option.equals("--helper") ? option : null;
-    }
-
-    @Override
-    Reader reader(ModuleContext rule, String name, Token at) {
-      return new Reader(this, "helper", at, rule) {
-        private String helper;
-
-        @Override
-        void value(String option, Token optionToken, Token arg) {
-          if (arg.text().indexOf('\n') >= 0) {
-            throw error(arg, "--helper holds a line break; expected a helper name such as ftp");
-          }
-          helper = Log.LogModule.cut(rule, arg, "--helper", arg.text(), MAX_BYTES);
-        }
-
-        @Override
-        Match finish() {
-          require("--helper");
-          return new HelperMatch(helper, negated);
-        }
-      };
+    HelperMatch read(ModuleContext rule, Token arg, boolean negated) {
+      if (arg.text().indexOf('\n') >= 0) {
+        throw rule.error(arg, "--helper holds a line break; expected a helper name such as ftp");
+      }
+      return new HelperMatch(Log.LogModule.cut(rule, arg, "--helper", arg.text(), MAX_BYTES), negated);
     }
 
     @Override

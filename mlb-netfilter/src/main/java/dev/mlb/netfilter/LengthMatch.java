@@ -2,7 +2,6 @@ package dev.mlb.netfilter;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import java.util.List;
 
 /**
  * {@code -m length [!] --length MIN[:MAX]}: matches packets whose length (the IP packet, with its
@@ -51,66 +50,24 @@ public record LengthMatch(int min, int max, boolean negated) implements Match {
     return "length";
   }
 
-  /**
-   * {@code N}, {@code A:B}, {@code A:}, {@code :B} or {@code :} of 16-bit numbers, as iptables reads
-   * a {@code XTTYPE_UINT16RC} option: returns {@code min << 16 | max}, or throws an error at {@code arg}.
-   */
-  static int parseRange(ModuleContext rule, Token arg, String option) {
-    IdRange r = IdRange.parse(rule, arg, option, 0xffff);
-    return (int) r.first() << 16 | (int) r.last();
-  }
-
-  /** {@code N} if {@code min == max}, else {@code min:max}, as iptables-save prints a range. */
-  static void appendRange(StringBuilder out, int min, int max) {
-    out.append(min);
-    if (min != max) {
-      out.append(':').append(max);
-    }
-  }
-
   /** {@code -m length}: iptables' {@code extensions/libxt_length.c}, as iptables-nft 1.8.9 reads it. */
-  static final class LengthModule extends MatchModule<LengthMatch> {
+  static final class LengthModule extends OneOptionMatchModule<LengthMatch> {
     static final LengthModule INSTANCE = new LengthModule();
 
-    private static final List<String> OPTIONS = List.of("--length");
-
     private LengthModule() {
-      super("length", LengthMatch.class);
+      super("length", LengthMatch.class, "--length");
     }
 
     @Override
-    List<String> options() {
-      return OPTIONS;
-    }
-
-    @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
-    Reader reader(ModuleContext rule, String name, Token at) {
-      return new Reader(this, "length", at, rule) {
-        private LengthMatch length;
-
-        @Override
-        void value(String option, Token optionToken, Token arg) {
-          int r = parseRange(rule, arg, "--length");
-          length = new LengthMatch(r >>> 16, r & 0xffff, optionNegated);
-        }
-
-        @Override
-        Match finish() {
-          require("--length");
-          return length;
-        }
-      };
+    LengthMatch read(ModuleContext rule, Token arg, boolean negated) {
+      IdRange r = IdRange.parse(rule, arg, "--length", 0xffff);
+      return new LengthMatch((int) r.first(), (int) r.last(), negated);
     }
 
     @Override
     void write(LengthMatch m, StringBuilder out) {
       out.append(m.negated() ? " ! --length " : " --length ");
-      appendRange(out, m.min(), m.max());
+      IdRange.of(m.min(), m.max()).appendTo(out);
     }
   }
 }

@@ -3,7 +3,6 @@ package dev.mlb.netfilter;
 import static dev.mlb.netfilter.Arguments.quoted;
 
 import java.math.BigInteger;
-import java.util.List;
 
 /**
  * {@code -m quota [!] --quota BYTES}: matches until the rule has counted {@code BYTES} bytes (with
@@ -39,41 +38,18 @@ public record QuotaMatch(long quota, boolean invert) implements Match {
   }
 
   /** {@code -m quota}: iptables' {@code extensions/libxt_quota.c}, as iptables-nft 1.8.9 reads it. */
-  static final class QuotaModule extends MatchModule<QuotaMatch> {
+  static final class QuotaModule extends OneOptionMatchModule<QuotaMatch> {
     static final QuotaModule INSTANCE = new QuotaModule();
 
     private static final BigInteger MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
     private QuotaModule() {
-      super("quota", QuotaMatch.class);
+      super("quota", QuotaMatch.class, "--quota");
     }
 
     @Override
-    List<String> options() {
-      return List.of("--quota");
-    }
-
-    @Override
-    String canonical(String option) {
-      return option.equals("--quota") ? option : null;
-    }
-
-    @Override
-    Reader reader(ModuleContext rule, String name, Token at) {
-      return new Reader(this, "quota", at, rule) {
-        private long quota;
-
-        @Override
-        void value(String option, Token optionToken, Token arg) {
-          quota = u64(rule, arg);
-        }
-
-        @Override
-        Match finish() {
-          require("--quota");
-          return new QuotaMatch(quota, negated);
-        }
-      };
+    QuotaMatch read(ModuleContext rule, Token arg, boolean negated) {
+      return new QuotaMatch(u64(rule, arg), negated);
     }
 
     /** An unsigned 64-bit number as strtoull reads it (base 0), in a long's 64 bits. */

@@ -2,7 +2,6 @@ package dev.mlb.netfilter;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -51,53 +50,26 @@ public record TcpmssMatch(int min, int max, boolean negated) implements Match {
   }
 
   /** {@code -m tcpmss}: iptables' {@code extensions/libxt_tcpmss.c}, as iptables-nft 1.8.9 reads it. */
-  static final class TcpmssMatchModule extends MatchModule<TcpmssMatch> {
+  static final class TcpmssMatchModule extends OneOptionMatchModule<TcpmssMatch> {
     static final TcpmssMatchModule INSTANCE = new TcpmssMatchModule();
 
-    private static final List<String> OPTIONS = List.of("--mss");
-
     private TcpmssMatchModule() {
-      super("tcpmss", TcpmssMatch.class);
+      super("tcpmss", TcpmssMatch.class, "--mss");
     }
 
     @Override
-    List<String> options() {
-      return OPTIONS;
-    }
-
-    @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
-    Reader reader(ModuleContext rule, String name, Token at) {
-      return new Reader(this, "tcpmss", at, rule) {
-        private TcpmssMatch mss;
-
-        @Override
-        void value(String option, Token optionToken, Token arg) {
-          int r = LengthMatch.parseRange(rule, arg, "--mss");
-          int min = r >>> 16;
-          int max = r & 0xffff;
-          if (max < min) {
-            throw error(arg, "--mss " + arg.text() + " is an empty range; expected MIN:MAX with MIN not above MAX");
-          }
-          mss = new TcpmssMatch(min, max, optionNegated);
-        }
-
-        @Override
-        Match finish() {
-          require("--mss");
-          return mss;
-        }
-      };
+    TcpmssMatch read(ModuleContext rule, Token arg, boolean negated) {
+      IdRange r = IdRange.parse(rule, arg, "--mss", 0xffff);
+      if (r.last() < r.first()) {
+        throw rule.error(arg, "--mss " + arg.text() + " is an empty range; expected MIN:MAX with MIN not above MAX");
+      }
+      return new TcpmssMatch((int) r.first(), (int) r.last(), negated);
     }
 
     @Override
     void write(TcpmssMatch m, StringBuilder out) {
       out.append(m.negated() ? " ! --mss " : " --mss ");
-      LengthMatch.appendRange(out, m.min(), m.max());
+      IdRange.of(m.min(), m.max()).appendTo(out);
     }
 
     @Override
