@@ -123,47 +123,23 @@ public record MacMatch(List<Integer> address, boolean negated) implements Match 
   }
 
   /** {@code -m mac} ({@link MacMatch}), as libxt_mac.c reads it. */
-  static final class MacModule extends MatchModule<MacMatch> {
+  static final class MacModule extends OneOptionMatchModule<MacMatch> {
     static final MacModule INSTANCE = new MacModule();
-    private static final List<String> OPTIONS = List.of("--mac-source");
     /** xt_mac.c: hooks PRE_ROUTING, LOCAL_IN and FORWARD. */
     private static final Set<Hook> HOOKS = EnumSet.of(Hook.PREROUTING, Hook.INPUT, Hook.FORWARD);
 
     private MacModule() {
-      super("mac", MacMatch.class);
+      super("mac", MacMatch.class, "--mac-source");
     }
 
     @Override
-    List<String> options() {
-      return OPTIONS;
-    }
-
-    @Override
-    String canonical(String option) {
-      return option.equals("--mac-source") ? option : null;
-    }
-
-    @Override
-    Reader reader(ModuleContext rule, String name, Token at) {
-      return new Reader(this, "mac", at, rule) {
-        private MacMatch match;
-
-        @Override
-        void value(String option, Token optionToken, Token arg) {
-          List<Integer> bytes = parseOrNull(arg.text());
-          if (bytes == null) {
-            throw error(arg, "bad MAC address " + Arguments.quoted(arg.text())
-                + " for --mac-source; expected six hex bytes like aa:bb:cc:dd:ee:0f");
-          }
-          match = new MacMatch(bytes, optionNegated);
-        }
-
-        @Override
-        Match finish() {
-          require("--mac-source");
-          return match;
-        }
-      };
+    MacMatch read(ModuleContext rule, Token arg, boolean negated) {
+      List<Integer> bytes = parseOrNull(arg.text());
+      if (bytes == null) {
+        throw rule.error(arg, "bad MAC address " + Arguments.quoted(arg.text())
+            + " for --mac-source; expected six hex bytes like aa:bb:cc:dd:ee:0f");
+      }
+      return new MacMatch(bytes, negated);
     }
 
     @Override

@@ -3,7 +3,6 @@ package dev.mlb.netfilter;
 import static com.google.common.base.Preconditions.checkArgument;
 import static dev.mlb.netfilter.Arguments.quoted;
 
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -72,46 +71,21 @@ public record PkttypeMatch(Type type, boolean negated) implements Match {
   }
 
   /** {@code -m pkttype}: iptables' {@code extensions/libxt_pkttype.c}, as iptables-nft 1.8.9 reads it. */
-  static final class PkttypeModule extends MatchModule<PkttypeMatch> {
+  static final class PkttypeModule extends OneOptionMatchModule<PkttypeMatch> {
     static final PkttypeModule INSTANCE = new PkttypeModule();
 
-    private static final List<String> OPTIONS = List.of("--pkt-type");
-
     private PkttypeModule() {
-      super("pkttype", PkttypeMatch.class);
+      super("pkttype", PkttypeMatch.class, "--pkt-type");
     }
 
     @Override
-    List<String> options() {
-      return OPTIONS;
-    }
-
-    @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
-    Reader reader(ModuleContext rule, String name, Token at) {
-      return new Reader(this, "pkttype", at, rule) {
-        private PkttypeMatch match;
-
-        @Override
-        void value(String option, Token optionToken, Token arg) {
-          Type t = Type.parse(arg.text());
-          if (t == null) {
-            throw error(arg, "bad packet type " + quoted(arg.text()) + " for --pkt-type; expected unicast, broadcast,"
-                + " multicast or otherhost (or host, bcast, mcast)");
-          }
-          match = new PkttypeMatch(t, optionNegated);
-        }
-
-        @Override
-        Match finish() {
-          require("--pkt-type");
-          return match;
-        }
-      };
+    PkttypeMatch read(ModuleContext rule, Token arg, boolean negated) {
+      Type t = Type.parse(arg.text());
+      if (t == null) {
+        throw rule.error(arg, "bad packet type " + quoted(arg.text()) + " for --pkt-type; expected unicast, broadcast,"
+            + " multicast or otherhost (or host, bcast, mcast)");
+      }
+      return new PkttypeMatch(t, negated);
     }
 
     @Override

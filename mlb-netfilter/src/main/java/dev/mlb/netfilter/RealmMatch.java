@@ -6,7 +6,6 @@ import static dev.mlb.netfilter.Arguments.quoted;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.Numbers;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -90,46 +89,22 @@ public record RealmMatch(long id, long mask, boolean negated) implements Match {
   }
 
   /** {@code -m realm} ({@link RealmMatch}), as libxt_realm.c reads it. */
-  static final class RealmModule extends MatchModule<RealmMatch> {
+  static final class RealmModule extends OneOptionMatchModule<RealmMatch> {
     static final RealmModule INSTANCE = new RealmModule();
-    private static final List<String> OPTIONS = List.of("--realm");
     /** xt_realm.c: hooks POST_ROUTING, FORWARD, LOCAL_OUT and LOCAL_IN. */
     private static final Set<Hook> HOOKS = EnumSet.of(Hook.INPUT, Hook.FORWARD, Hook.OUTPUT, Hook.POSTROUTING);
 
     private RealmModule() {
-      super("realm", RealmMatch.class);
+      super("realm", RealmMatch.class, "--realm");
     }
 
     @Override
-    List<String> options() {
-      return OPTIONS;
-    }
-
-    @Override
-    String canonical(String option) {
-      return option.equals("--realm") ? option : null;
-    }
-
-    @Override
-    Reader reader(ModuleContext rule, String name, Token at) {
-      return new Reader(this, "realm", at, rule) {
-        private RealmMatch match;
-
-        @Override
-        void value(String option, Token optionToken, Token arg) {
-          Object r = read(arg.text(), optionNegated);
-          if (r instanceof String problem) {
-            throw error(arg, problem);
-          }
-          match = (RealmMatch) r;
-        }
-
-        @Override
-        Match finish() {
-          require("--realm");
-          return match;
-        }
-      };
+    RealmMatch read(ModuleContext rule, Token arg, boolean negated) {
+      Object r = RealmMatch.read(arg.text(), negated);
+      if (r instanceof String problem) {
+        throw rule.error(arg, problem);
+      }
+      return (RealmMatch) r;
     }
 
     @Override

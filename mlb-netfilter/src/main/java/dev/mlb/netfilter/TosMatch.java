@@ -120,42 +120,17 @@ public record TosMatch(int value, int mask, boolean negated) implements Match {
   }
 
   /** {@code -m tos}: iptables' {@code extensions/libxt_tos.c} (revision 1), as iptables-nft 1.8.9 reads it. */
-  static final class TosModule extends MatchModule<TosMatch> {
+  static final class TosModule extends OneOptionMatchModule<TosMatch> {
     static final TosModule INSTANCE = new TosModule();
 
-    private static final List<String> OPTIONS = List.of("--tos");
-
     private TosModule() {
-      super("tos", TosMatch.class);
+      super("tos", TosMatch.class, "--tos");
     }
 
     @Override
-    List<String> options() {
-      return OPTIONS;
-    }
-
-    @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
-    Reader reader(ModuleContext rule, String name, Token at) {
-      return new Reader(this, "tos", at, rule) {
-        private TosMatch tos;
-
-        @Override
-        void value(String option, Token optionToken, Token arg) {
-          int vm = parseValueMask(rule, arg, "--tos");
-          tos = new TosMatch(vm >> 8, vm & 0xff, optionNegated);
-        }
-
-        @Override
-        Match finish() {
-          require("--tos");
-          return tos;
-        }
-      };
+    TosMatch read(ModuleContext rule, Token arg, boolean negated) {
+      int vm = parseValueMask(rule, arg, "--tos");
+      return new TosMatch(vm >> 8, vm & 0xff, negated);
     }
 
     @Override
