@@ -154,16 +154,7 @@ public record MacMatch(List<Integer> address, boolean negated) implements Match 
         findings.warning("mac-context", "checked in its chain");
         return;
       }
-      Set<Hook> bad = EnumSet.noneOf(Hook.class);
-      for (Hook h : rule.hooks) {
-        if (!HOOKS.contains(h)) {
-          bad.add(h);
-        }
-      }
-      if (!bad.isEmpty()) {
-        findings.error("match-hook", "-m mac in chain " + rule.chain + ", which is reached from " + bad
-            + "; the kernel takes it only from " + HOOKS);
-      }
+      rule.checkHooks("-m mac", HOOKS, findings);
     }
   }
 }

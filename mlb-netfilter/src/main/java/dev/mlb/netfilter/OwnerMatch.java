@@ -288,16 +288,7 @@ public record OwnerMatch(Optional<IdRange> uid, boolean uidNegated, Optional<IdR
         findings.warning("owner-context", "checked in its chain");
         return;
       }
-      Set<Hook> bad = EnumSet.noneOf(Hook.class);
-      for (Hook h : rule.hooks) {
-        if (!HOOKS.contains(h)) {
-          bad.add(h);
-        }
-      }
-      if (!bad.isEmpty()) {
-        findings.error("match-hook", "-m owner in chain " + rule.chain + ", which is reached from " + bad
-            + "; the kernel takes it only from " + HOOKS);
-      }
+      rule.checkHooks("-m owner", HOOKS, findings);
     }
   }
 }

@@ -122,16 +122,7 @@ public record RealmMatch(long id, long mask, boolean negated) implements Match {
         findings.error("realm-family", "-m realm is IPv4's; ip6tables has no realm match");
         return;
       }
-      Set<Hook> bad = EnumSet.noneOf(Hook.class);
-      for (Hook h : rule.hooks) {
-        if (!HOOKS.contains(h)) {
-          bad.add(h);
-        }
-      }
-      if (!bad.isEmpty()) {
-        findings.error("match-hook", "-m realm in chain " + rule.chain + ", which is reached from " + bad
-            + "; the kernel takes it only from " + HOOKS);
-      }
+      rule.checkHooks("-m realm", HOOKS, findings);
     }
   }
 }

@@ -63,6 +63,23 @@ final class RuleContext {
     }
   }
 
+  /**
+   * A {@code match-hook} error unless every hook reaching the rule's chain is among {@code allowed}
+   * (the {@code .hooks} a match module registers in the kernel).
+   */
+  void checkHooks(String what, Set<Hook> allowed, Findings findings) {
+    Set<Hook> bad = EnumSet.noneOf(Hook.class);
+    for (Hook h : hooks) {
+      if (!allowed.contains(h)) {
+        bad.add(h);
+      }
+    }
+    if (!bad.isEmpty()) {
+      findings.error("match-hook", what + " in chain " + chain + ", which is reached from " + bad
+          + "; the kernel takes it only from " + allowed);
+    }
+  }
+
   /** {@code 0..0xffffffff}. */
   static boolean isU32(long value) {
     return value >= 0 && value <= 0xFFFF_FFFFL;
