@@ -12,6 +12,24 @@ public enum Hook {
   POSTROUTING;
 
   /** Whether a packet at this hook has an input interface ({@code -i} is allowed). */
+  /** The hook called {@code chain} (a built-in chain's name), or null. */
+  static Hook named(String chain) {
+    switch (chain) {
+      case "PREROUTING":
+        return PREROUTING;
+      case "INPUT":
+        return INPUT;
+      case "FORWARD":
+        return FORWARD;
+      case "OUTPUT":
+        return OUTPUT;
+      case "POSTROUTING":
+        return POSTROUTING;
+      default:
+        return null;
+    }
+  }
+
   public boolean hasInputInterface() {
     return this == PREROUTING || this == INPUT || this == FORWARD;
   }

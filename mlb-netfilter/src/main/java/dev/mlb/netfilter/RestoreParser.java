@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Reads {@code iptables-restore} input (and {@code iptables-save} output) into a {@link Ruleset}.
@@ -72,7 +71,6 @@ public final class RestoreParser {
   static final String NAT_DROP =
       "the nat table is not meant for filtering; iptables refuses DROP there";
 
-  private static final Pattern COUNTERS = Pattern.compile("\\[[0-9]+:[0-9]+\\]");
 
   private final String source;
   final IpFamily family;
@@ -92,7 +90,28 @@ public final class RestoreParser {
   /** The current line. */
   private int lineNo;
 
+  /** The current line's text, or null until an error needs it (then cut from {@link #lineSource}). */
   private String lineText = "";
+  /** The text holding the current line, and where the line starts and ends in it. */
+  private String lineSource = "";
+  private int lineStart;
+  private int lineEnd;
+
+  /** Makes line {@code start} to {@code end} of {@code text} the current one, without copying it. */
+  private void atLine(String text, int start, int end) {
+    lineSource = text;
+    lineStart = start;
+    lineEnd = end;
+    lineText = null;
+  }
+
+  /** The current line's text. */
+  private String lineText() {
+    if (lineText == null) {
+      lineText = lineSource.substring(lineStart, lineEnd);
+    }
+    return lineText;
+  }
 
   /** The open table, or null between tables. */
   TableDraft table;
@@ -296,7 +315,7 @@ public final class RestoreParser {
       }
     }
     lineNo = number;
-    lineText = text.substring(run[run.length - 2], run[run.length - 1]);
+    atLine(text, run[run.length - 2], run[run.length - 1]);
   }
 
   /** A parser for a piece of a run: this one's source, family and open table, its own line and shared values. */
@@ -313,8 +332,8 @@ public final class RestoreParser {
     try {
       for (int i = from; i < to; i++) {
         parser.lineNo = before + i + 1;
-        parser.lineText = text.substring(run[2 * i], run[2 * i + 1]);
-        List<Token> words = parser.tokenize(parser.lineText);
+        parser.atLine(text, run[2 * i], run[2 * i + 1]);
+        List<Token> words = parser.tokenize(text, run[2 * i], run[2 * i + 1]);
         ChainDraft chain = parser.existingChain(words, 1, words.get(0));
         piece.chains[i - from] = chain;
         piece.rules[i - from] = new RuleParser(parser, chain.name, words, 2).parse();
@@ -372,7 +391,7 @@ public final class RestoreParser {
       throw error(2, "table " + id + " appears twice (first at line " + earlier
           + "); iptables-restore would flush and reload it, mlb expects each table once");
     }
-    table = new TableDraft(name.get(), lineNo, lineText);
+    table = new TableDraft(name.get(), lineNo, lineText());
   }
 
   private static String tableList() {
@@ -409,7 +428,7 @@ public final class RestoreParser {
     Token nameToken = new Token(name, first.column() + 1);
     boolean builtin = table.name.isBuiltin(name);
     if (words.size() < 2) {
-      throw error(lineText.length() + 1, "policy missing after chain \"" + name + "\"; expected "
+      throw error(lineText().length() + 1, "policy missing after chain \"" + name + "\"; expected "
           + (builtin ? "ACCEPT or DROP" : "\"-\" (a user chain has no policy)"));
     }
     Token policyToken = words.get(1);
@@ -448,9 +467,31 @@ public final class RestoreParser {
   }
 
   private void checkCounters(Token t) {
-    if (!COUNTERS.matcher(t.text()).matches()) {
+    if (!isCounters(t.text())) {
       throw error(t, "bad counters \"" + t.text() + "\"; expected [PACKETS:BYTES] such as [0:0]");
     }
+  }
+
+  /** Whether {@code s} is {@code [PACKETS:BYTES]}, both decimal digits. */
+  private static boolean isCounters(String s) {
+    int n = s.length();
+    int colon = s.indexOf(':');
+    return n >= 5 && s.charAt(0) == '[' && s.charAt(n - 1) == ']'
+        && digits(s, 1, colon) && digits(s, colon + 1, n - 1);
+  }
+
+  /** Whether {@code s} from {@code start} to {@code end} is one or more of 0-9. */
+  private static boolean digits(String s, int start, int end) {
+    if (start >= end) {
+      return false;
+    }
+    for (int i = start; i < end; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- commands
@@ -460,11 +501,11 @@ public final class RestoreParser {
       throw error(1, "the line holds only blanks; expected a command such as -A CHAIN");
     }
     int i = 0;
-    if (lineText.charAt(0) == '[') {
+    if (lineText().charAt(0) == '[') {
       checkCounters(words.get(0));
       i++;
       if (words.size() == 1) {
-        throw error(lineText.length() + 1, "expected a command such as -A CHAIN after the counters");
+        throw error(lineText().length() + 1, "expected a command such as -A CHAIN after the counters");
       }
     }
     Token cmd = words.get(i++);
@@ -513,7 +554,7 @@ public final class RestoreParser {
               + " (" + join(hookNames(table.name), "and") + ") have a policy");
         }
         if (i + 1 >= words.size()) {
-          throw error(lineText.length() + 1, "policy missing after -P " + name.text()
+          throw error(lineText().length() + 1, "policy missing after -P " + name.text()
               + "; expected ACCEPT or DROP");
         }
         Token policy = words.get(i + 1);
@@ -581,15 +622,20 @@ public final class RestoreParser {
 
   /** Splits a line into words as iptables-restore's add_param_to_argv does. */
   private List<Token> tokenize(String text) {
+    return tokenize(text, 0, text.length());
+  }
+
+  /** The words of the line {@code from} to {@code to} of {@code text}; columns count from {@code from}. */
+  private List<Token> tokenize(String text, int from, int to) {
     List<Token> out = new ArrayList<>(32);
-    StringBuilder word = new StringBuilder();
+    StringBuilder word = null;
     // An unquoted word is cut from the line directly; the builder is for words with quotes.
     boolean built = false;
     int start = -1;
     boolean quoted = false;
     boolean escaped = false;
     int quoteColumn = 0;
-    for (int i = 0; i < text.length(); i++) {
+    for (int i = from; i < to; i++) {
       char c = text.charAt(i);
       if (quoted) {
         if (escaped) {
@@ -599,7 +645,7 @@ public final class RestoreParser {
           escaped = true;
         } else if (c == '"') {
           quoted = false;
-          out.add(new Token(word.toString(), start + 1, true));
+          out.add(new Token(word.toString(), start - from + 1, true));
           word.setLength(0);
           built = false;
           start = -1;
@@ -610,7 +656,10 @@ public final class RestoreParser {
       }
       if (c == '"') {
         quoted = true;
-        quoteColumn = i + 1;
+        quoteColumn = i - from + 1;
+        if (word == null) {
+          word = new StringBuilder();
+        }
         if (start < 0) {
           start = i;
         } else if (!built) {
@@ -619,8 +668,10 @@ public final class RestoreParser {
         built = true;
       } else if (c == ' ' || c == '\t') {
         if (start >= 0) {
-          out.add(new Token(built ? word.toString() : word(text, start, i), start + 1));
-          word.setLength(0);
+          out.add(new Token(built ? word.toString() : word(text, start, i), start - from + 1));
+          if (built) {
+            word.setLength(0);
+          }
           built = false;
           start = -1;
         }
@@ -637,7 +688,7 @@ public final class RestoreParser {
       throw error(quoteColumn, "unterminated quote: no closing \" before the end of the line");
     }
     if (start >= 0) {
-      out.add(new Token(built ? word.toString() : word(text, start, text.length()), start + 1));
+      out.add(new Token(built ? word.toString() : word(text, start, to), start - from + 1));
     }
     return out;
   }
@@ -707,7 +758,7 @@ public final class RestoreParser {
   // ---------------------------------------------------------------- errors
 
   private ParseException error(int column, String problem) {
-    return new ParseException(source, lineNo, Math.max(column, 1), problem, lineText);
+    return new ParseException(source, lineNo, Math.max(column, 1), problem, lineText());
   }
 
   ParseException error(Token at, String problem) {

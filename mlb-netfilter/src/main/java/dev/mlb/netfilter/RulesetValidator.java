@@ -1,14 +1,13 @@
 package dev.mlb.netfilter;
 
 import com.google.common.collect.ImmutableSet;
+import com.google.common.collect.Sets;
 import dev.mlb.api.Finding;
 import dev.mlb.api.IpFamily;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -98,17 +97,23 @@ final class RulesetValidator {
   }
 
   private void checkTable(Table table) {
-    Map<String, Chain> chains = new HashMap<>();
-    for (Chain c : table.chains()) {
+    List<Chain> list = table.chains();
+    Map<String, Chain> chains = new HashMap<>(list.size() * 2);
+    Map<String, Integer> index = new HashMap<>(list.size() * 2);
+    for (int i = 0; i < list.size(); i++) {
+      Chain c = list.get(i);
       chains.put(c.name(), c);
+      index.put(c.name(), i);
       if (!table.isBuiltin(c)) {
         checkChainName(table.name(), c.name());
       }
     }
-    Map<String, Set<Hook>> reach = reachability(table, chains);
-    checkLoops(table, chains);
-    for (Chain c : table.chains()) {
-      Set<Hook> hooks = reach.getOrDefault(c.name(), EnumSet.noneOf(Hook.class));
+    int[][] jumps = jumps(table, list, index);
+    int[] reach = reachability(table, list, jumps);
+    checkLoops(table, list, jumps);
+    for (int ci = 0; ci < list.size(); ci++) {
+      Chain c = list.get(ci);
+      Set<Hook> hooks = HOOK_SETS.get(reach[ci]);
       if (!table.isBuiltin(c) && hooks.isEmpty()) {
         warning("chain-unused", location(table.name(), c.name()),
             "user chain \"" + c.name() + "\" is never jumped to from a built-in chain; its rules never run");
@@ -252,26 +257,68 @@ final class RulesetValidator {
     }
   }
 
-  /** For each chain, the hooks whose built-in chain reaches it through jumps and gotos. */
-  private static Map<String, Set<Hook>> reachability(Table table, Map<String, Chain> chains) {
-    Map<String, Set<Hook>> reach = new HashMap<>();
-    for (Hook hook : table.name().hooks()) {
-      Deque<String> todo = new ArrayDeque<>();
-      todo.add(hook.name());
-      Set<String> seen = new HashSet<>();
-      while (!todo.isEmpty()) {
-        String name = todo.poll();
-        if (!seen.add(name)) {
-          continue;
+  /** Each set of hooks, at the index whose bit {@code h.ordinal()} is set for each hook h in it. */
+  private static final List<Set<Hook>> HOOK_SETS = hookSets();
+
+  private static List<Set<Hook>> hookSets() {
+    List<Set<Hook>> sets = new ArrayList<>();
+    for (int bits = 0; bits < 1 << Hook.values().length; bits++) {
+      EnumSet<Hook> set = EnumSet.noneOf(Hook.class);
+      for (Hook h : Hook.values()) {
+        if ((bits & 1 << h.ordinal()) != 0) {
+          set.add(h);
         }
-        reach.computeIfAbsent(name, k -> EnumSet.noneOf(Hook.class)).add(hook);
-        Chain c = chains.get(name);
-        if (c == null) {
-          continue;
+      }
+      sets.add(Sets.immutableEnumSet(set));
+    }
+    return List.copyOf(sets);
+  }
+
+  /**
+   * For each chain of {@code list}, the indices of the user chains of the table it jumps or goes to,
+   * in the order of its first jump to each (built-in chains and names the table lacks are left out).
+   */
+  private static int[][] jumps(Table table, List<Chain> list, Map<String, Integer> index) {
+    int[][] jumps = new int[list.size()][];
+    for (int i = 0; i < jumps.length; i++) {
+      List<String> targets = list.get(i).jumpTargets();
+      int[] to = new int[targets.size()];
+      int n = 0;
+      for (int k = 0; k < targets.size(); k++) {
+        String t = targets.get(k);
+        Integer j = index.get(t);
+        if (j != null && !table.name().isBuiltin(t)) {
+          to[n++] = j;
         }
-        for (String t : c.jumpTargets()) {
-          if (!table.name().isBuiltin(t)) {
-            todo.add(t);
+      }
+      jumps[i] = n == to.length ? to : Arrays.copyOf(to, n);
+    }
+    return jumps;
+  }
+
+  /**
+   * For each chain, the hooks whose built-in chain reaches it through jumps and gotos: bit
+   * {@code h.ordinal()} for each such hook h.
+   */
+  private static int[] reachability(Table table, List<Chain> list, int[][] jumps) {
+    int[] reach = new int[list.size()];
+    int[] todo = new int[list.size()];
+    for (int i = 0; i < list.size(); i++) {
+      Hook hook = table.name().hook(list.get(i).name()).orElse(null);
+      if (hook == null) {
+        continue;
+      }
+      int bit = 1 << hook.ordinal();
+      // Breadth-first from the built-in chain; each chain enters the queue once per hook.
+      int head = 0;
+      int tail = 0;
+      todo[tail++] = i;
+      reach[i] |= bit;
+      while (head < tail) {
+        for (int j : jumps[todo[head++]]) {
+          if ((reach[j] & bit) == 0) {
+            reach[j] |= bit;
+            todo[tail++] = j;
           }
         }
       }
@@ -279,53 +326,55 @@ final class RulesetValidator {
     return reach;
   }
 
-  private void checkLoops(Table table, Map<String, Chain> chains) {
-    // Depth-first search over user chains; a back edge is a loop, which the kernel refuses (ELOOP).
-    Map<String, Integer> state = new HashMap<>();
-    for (Chain c : table.chains()) {
-      findLoop(table, chains, c.name(), state, new ArrayDeque<>());
-    }
-  }
-
-  private boolean findLoop(
-      Table table, Map<String, Chain> chains, String name, Map<String, Integer> state, Deque<String> path) {
-    Integer s = state.get(name);
-    if (s != null) {
-      if (s == 1) {
-        List<String> cycle = new ArrayList<>();
-        boolean in = false;
-        for (java.util.Iterator<String> it = path.descendingIterator(); it.hasNext(); ) {
-          String p = it.next();
-          in |= p.equals(name);
-          if (in) {
-            cycle.add(p);
+  /**
+   * Depth-first search over user chains from each chain in turn; a back edge is a loop, which the
+   * kernel refuses (ELOOP). One loop is reported per search; its chains are then done.
+   */
+  private void checkLoops(Table table, List<Chain> list, int[][] jumps) {
+    int n = list.size();
+    byte[] state = new byte[n]; // 0 not seen, 1 on the path, 2 done
+    int[] path = new int[n];
+    int[] next = new int[n]; // the next jump of path[d] to follow
+    for (int root = 0; root < n; root++) {
+      if (state[root] != 0) {
+        continue;
+      }
+      int depth = 0;
+      path[depth++] = root;
+      next[root] = 0;
+      state[root] = 1;
+      while (depth > 0) {
+        int v = path[depth - 1];
+        if (next[v] == jumps[v].length) {
+          state[v] = 2;
+          depth--;
+          continue;
+        }
+        int w = jumps[v][next[v]++];
+        if (state[w] == 0) {
+          state[w] = 1;
+          next[w] = 0;
+          path[depth++] = w;
+        } else if (state[w] == 1) {
+          List<String> cycle = new ArrayList<>();
+          boolean in = false;
+          for (int d = 0; d < depth; d++) {
+            in |= path[d] == w;
+            if (in) {
+              cycle.add(list.get(path[d]).name());
+            }
           }
-        }
-        cycle.add(name);
-        error("jump-loop", location(table.name(), name),
-            "chains jump in a loop: " + String.join(" -> ", cycle) + "; the kernel refuses loops");
-        return true;
-      }
-      return false;
-    }
-    Chain c = chains.get(name);
-    if (c == null) {
-      return false;
-    }
-    state.put(name, 1);
-    path.push(name);
-    boolean found = false;
-    for (String t : c.jumpTargets()) {
-      if (chains.containsKey(t) && !table.name().isBuiltin(t)) {
-        found |= findLoop(table, chains, t, state, path);
-        if (found) {
-          break;
+          String name = list.get(w).name();
+          cycle.add(name);
+          error("jump-loop", location(table.name(), name),
+              "chains jump in a loop: " + String.join(" -> ", cycle) + "; the kernel refuses loops");
+          for (int d = 0; d < depth; d++) {
+            state[path[d]] = 2;
+          }
+          depth = 0;
         }
       }
     }
-    path.pop();
-    state.put(name, 2);
-    return found;
   }
 
   /** Whether none of {@code hooks} has an input (or output) interface. */
@@ -339,11 +388,6 @@ final class RulesetValidator {
   }
 
   private static Optional<Hook> hookNamed(String chain) {
-    for (Hook h : Hook.values()) {
-      if (h.name().equals(chain)) {
-        return Optional.of(h);
-      }
-    }
-    return Optional.empty();
+    return Optional.ofNullable(Hook.named(chain));
   }
 }

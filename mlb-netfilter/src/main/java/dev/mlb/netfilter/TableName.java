@@ -16,10 +16,17 @@ public enum TableName {
   NAT(Hook.PREROUTING, Hook.INPUT, Hook.OUTPUT, Hook.POSTROUTING);
 
   private final ImmutableList<Hook> hooks;
+  /** Bit {@code h.ordinal()} for each of {@link #hooks}. */
+  private final int hookBits;
   private final String id;
 
   TableName(Hook... hooks) {
     this.hooks = ImmutableList.copyOf(hooks);
+    int bits = 0;
+    for (Hook h : hooks) {
+      bits |= 1 << h.ordinal();
+    }
+    this.hookBits = bits;
     this.id = name().toLowerCase(Locale.ROOT);
   }
 
@@ -30,29 +37,16 @@ public enum TableName {
 
   /** Whether {@code chain} names a built-in chain of this table. */
   public boolean isBuiltin(String chain) {
-    // Built-in chain names are upper case; most user chains are not, and fail at the first character.
-    if (chain.isEmpty() || chain.charAt(0) < 'F' || chain.charAt(0) > 'P') {
-      return false;
-    }
-    for (Hook h : hooks) {
-      if (h.name().equals(chain)) {
-        return true;
-      }
-    }
-    return false;
+    Hook h = Hook.named(chain);
+    return h != null && (hookBits & 1 << h.ordinal()) != 0;
   }
 
   /** The hook of the built-in chain {@code chain}, if it is one of this table. */
   public Optional<Hook> hook(String chain) {
-    for (Hook h : hooks) {
-      if (h.name().equals(chain)) {
-        return Optional.of(h);
-      }
-    }
-    return Optional.empty();
+    Hook h = Hook.named(chain);
+    return h != null && (hookBits & 1 << h.ordinal()) != 0 ? Optional.of(h) : Optional.empty();
   }
 
-  /** The table's name as iptables writes it: {@code mangle}, {@code nat}, ... */
   public String id() {
     return id;
   }
