@@ -10,6 +10,12 @@
 # figure, legacy --test's beside it and whether it is met. CPU times (user+sys, thread CPU), not
 # wall times: on a shared machine the wall clock measures the run queue. The load average is printed
 # before and after each shape.
+#
+# The bench process itself runs with a fixed, pre-touched heap (BENCH_JAVA_OPTS, default -Xms4g
+# -Xmx4g -XX:+AlwaysPreTouch, as README's Performance section explains: on a VM that reclaims idle
+# memory the first touch of each page is a page fault, and the in-process rows would time those).
+# The "mlb fmt FILE" rows do not inherit it: they run the launcher as users do (MLB_FMT_JAVA_OPTS,
+# empty by default).
 set -eu
 here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd -P)
 mlb="$here/../target/mlb"
@@ -21,7 +27,7 @@ rules=${RULES:-100000}
 shapes=${SHAPES:-own kube-proxy docker fail2ban log-limit mixed}
 for shape in $shapes; do
   echo "=== $shape, $rules rules; load $(cut -d' ' -f1-3 /proc/loadavg)"
-  "$mlb" bench --shape "$shape" --rules "$rules" --warmup "${WARMUP:-3}" --repeat "${REPEAT:-5}" \
+  MLB_JAVA_OPTS="${BENCH_JAVA_OPTS:--Xms4g -Xmx4g -XX:+AlwaysPreTouch}" "$mlb" bench --shape "$shape" --rules "$rules" --warmup "${WARMUP:-3}" --repeat "${REPEAT:-5}" \
     --native-repeat "${NATIVE_REPEAT:-5}" --lab-flows 1 --sim-flows 1000
   echo "=== $shape done; load $(cut -d' ' -f1-3 /proc/loadavg)"
 done

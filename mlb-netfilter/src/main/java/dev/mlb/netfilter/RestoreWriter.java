@@ -247,13 +247,23 @@ public final class RestoreWriter {
    */
   static void appendSaveString(StringBuilder out, String value) {
     out.append(' ');
-    if (!value.isEmpty() && value.chars().allMatch(RestoreWriter::isPlain)) {
+    if (isPlain(value)) {
       out.append(value);
       return;
     }
     out.append('"');
     appendEscaped(out, value);
     out.append('"');
+  }
+
+  /** Whether {@code value} is not empty and only letters, digits, '_' and '-'. */
+  private static boolean isPlain(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      if (!isPlain(value.charAt(i))) {
+        return false;
+      }
+    }
+    return !value.isEmpty();
   }
 
   private static boolean isPlain(int c) {

@@ -494,14 +494,16 @@ final class RuleParser implements ModuleContext {
   }
 
   private void target(Token flag, String n, Token name) {
-    boolean isChain = parser.table.chains.containsKey(n);
+    // A jump keeps the chain's declared name, not the word's copy of it: one string per chain.
+    RestoreParser.ChainDraft chain = parser.table.chains.get(n);
+    boolean isChain = chain != null;
     if (isGotoFlag(flag.text())) {
       if (!isChain) {
         throw error(name, flag.text() + " " + n + ": no chain \"" + n + "\" in table "
             + parser.table.name.id() + "; declare it (\":" + n + " - [0:0]\" or \"-N " + n
             + "\") before the rules that use it");
       }
-      simpleTarget = parser.share(new Goto(n));
+      simpleTarget = parser.share(new Goto(chain.name));
       return;
     }
     switch (n) {
@@ -515,7 +517,7 @@ final class RuleParser implements ModuleContext {
       case "RETURN" -> simpleTarget = Verdict.RETURN;
       default -> {
         if (isChain) {
-          simpleTarget = parser.share(new Jump(n));
+          simpleTarget = parser.share(new Jump(chain.name));
         } else if (Modules.target(n) != null) {
           targetParser = Modules.target(n).reader(this, name);
         } else if (n.isEmpty()) {

@@ -380,8 +380,13 @@ final class BenchCommand implements Callable<Integer> {
           long t0 = System.nanoTime();
           ProcessBuilder pb = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD)
               .redirectError(err.toFile());
-          if (launcher.isPresent() && opts != null) {
-            pb.environment().put("MLB_JAVA_OPTS", opts);
+          if (launcher.isPresent()) {
+            // The fmt process gets MLB_FMT_JAVA_OPTS, never the bench's own JVM options.
+            if (opts != null) {
+              pb.environment().put("MLB_JAVA_OPTS", opts);
+            } else {
+              pb.environment().remove("MLB_JAVA_OPTS");
+            }
           }
           Process p = pb.start();
           int code = p.waitFor();
