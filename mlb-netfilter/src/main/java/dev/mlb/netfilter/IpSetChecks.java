@@ -111,6 +111,7 @@ final class IpSetChecks {
     }
     return List.of(Finding.info("set-names-unchecked", first, (rules == 1 ? "1 rule names" : rules + " rules name")
         + " ipsets (" + listed() + "); without the sets that exist, mlb does not check that they"
-        + " exist or are of this family, as iptables does (validate with IpSets, e.g. from \"ipset list -t\")"));
+        + " exist or are of this family, as iptables does; give validation the sets that exist (\"ipset list -t\")"
+        + " to check them"));
   }
 }

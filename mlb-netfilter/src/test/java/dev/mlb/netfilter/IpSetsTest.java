@@ -118,7 +118,7 @@ class IpSetsTest {
     text.append("-A FORWARD -j SET --add-set s1 src --del-set t dst\n");
     assertEquals(List.of("info [set-names-unchecked] table mangle, chain INPUT, rule 1: 8 rules name ipsets (s1, s2,"
         + " s3, s4, s5 and 3 more); without the sets that exist, mlb does not check that they exist or are of this"
-        + " family, as iptables does (validate with IpSets, e.g. from \"ipset list -t\")"),
+        + " family, as iptables does; give validation the sets that exist (\"ipset list -t\") to check them"),
         rules(IpFamily.V4, text.toString()).validate().stream().map(Finding::toString).toList());
     assertEquals(List.of(), rules(IpFamily.V4, "-A INPUT -j ACCEPT\n").validate());
   }
