@@ -78,6 +78,11 @@ abstract class MatchModule<M extends Match> {
     return true;
   }
 
+  /** Whether the canonical option may be given more than once (iptables keeps no count of it). */
+  boolean repeatable(String option) {
+    return false;
+  }
+
   /** Whether this is the pass-through for modules mlb does not model. */
   boolean isOpaque() {
     return false;
@@ -166,7 +171,7 @@ abstract class MatchModule<M extends Match> {
       if (bang != null && !module.negatable(c)) {
         throw error(bang, "-m " + name + ": option " + quoted(t.text()) + " cannot be negated");
       }
-      if (given.containsKey(c)) {
+      if (given.containsKey(c) && !module.repeatable(c)) {
         throw error(t, "-m " + name + ": option " + quoted(c) + " can only be given once");
       }
       given.put(c, t);

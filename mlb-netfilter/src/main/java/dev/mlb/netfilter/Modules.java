@@ -71,6 +71,7 @@ final class Modules {
       IcmpMatch.IcmpModule.IPV6_ICMP,
       IprangeMatch.IprangeModule.INSTANCE,
       RealmMatch.RealmModule.INSTANCE,
+      SetMatch.SetModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
@@ -107,6 +108,7 @@ final class Modules {
       Secmark.SecmarkModule.INSTANCE,
       Ct.CtModule.INSTANCE,
       Ct.NotrackModule.INSTANCE,
+      SetTarget.SetTargetModule.INSTANCE,
       OpaqueModules.TARGET);
 
   private static final Map<String, MatchModule<?>> MATCH_NAMES = new HashMap<>();

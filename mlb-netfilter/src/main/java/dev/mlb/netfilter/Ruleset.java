@@ -57,10 +57,34 @@ public abstract class Ruleset {
    * something other than it seems to, each with its location. Errors first, then warnings.
    * Worked out once per ruleset (a ruleset is immutable) and kept: {@code mlb fmt} validates, then
    * writes, and writing validates again.
+   *
+   * <p>This does not know which ipsets exist, so it does not check the sets that {@code -m set}
+   * and {@code -j SET} name (iptables refuses a rule naming a set that does not exist, or one of
+   * the other family): rules naming sets get one note {@code set-names-unchecked} (info, at the
+   * first of them). {@link #validate(IpSets)} checks them.
    */
   @Value.Lazy
   public List<Finding> validate() {
     return List.copyOf(RulesetValidator.validate(this));
+  }
+
+  /**
+   * {@link #validate()} with the ipsets that exist where the ruleset is loaded: a rule naming a set
+   * not among {@code sets} ({@code set-missing}) or one of the other family ({@code set-family}) is
+   * an error, as iptables refuses it; fewer or more directions than the set has fields are a
+   * warning ({@code set-dimension}: the kernel takes the rule, but never finds a packet in the set,
+   * or ignores the extra directions). Not kept: each call works it out.
+   *
+   * <pre>{@code
+   * ruleset.validate(IpSets.parse("sets", ipsetListT));   // ipset list -t of the host
+   * ruleset.validate(IpSets.none());                      // a fresh namespace: no set exists
+   * }</pre>
+   */
+  public List<Finding> validate(IpSets sets) {
+    if (sets == null) {
+      throw new NullPointerException("sets is null; use validate() when the sets are not known");
+    }
+    return List.copyOf(RulesetValidator.validate(this, sets));
   }
 
   @Value.Check

@@ -44,34 +44,47 @@ final class RulesetValidator {
   private final RuleChecks ruleChecks;
   /** The modules kept verbatim, each reported once with its count. */
   private final UncheckedModules.Counter unchecked = new UncheckedModules.Counter();
+  /** The checks of the ipsets rules name (with the sets that exist, if known). */
+  private final IpSetChecks setChecks;
   /** How many rules went through every check. */
   private int rulesChecked;
 
-  private RulesetValidator(Ruleset ruleset, boolean screened) {
+  private RulesetValidator(Ruleset ruleset, boolean screened, IpSets sets) {
     this.ruleset = ruleset;
     this.screened = screened;
     this.ruleChecks = new RuleChecks(errors, warnings, ruleset.family());
+    this.setChecks = new IpSetChecks(sets, ruleset.family(), errors, warnings);
   }
 
   static List<Finding> validate(Ruleset ruleset) {
-    return validate(ruleset, true);
+    return validate(ruleset, true, null);
+  }
+
+  /** With {@code sets}, the sets that exist (null: unknown, set names are not checked). */
+  static List<Finding> validate(Ruleset ruleset, IpSets sets) {
+    return validate(ruleset, true, sets);
   }
 
   /** With {@code screened} false, every check runs on every rule (to test the screen against). */
   static List<Finding> validate(Ruleset ruleset, boolean screened) {
-    RulesetValidator v = new RulesetValidator(ruleset, screened);
+    return validate(ruleset, screened, null);
+  }
+
+  private static List<Finding> validate(Ruleset ruleset, boolean screened, IpSets sets) {
+    RulesetValidator v = new RulesetValidator(ruleset, screened, sets);
     for (Table table : ruleset.tables()) {
       v.checkTable(table);
     }
     List<Finding> all = new ArrayList<>(v.errors);
     all.addAll(v.warnings);
     all.addAll(v.unchecked.findings());
+    all.addAll(v.setChecks.findings());
     return all;
   }
 
   /** How many rules of {@code ruleset} validation runs every check on (the others' screens show nothing). */
   static int rulesChecked(Ruleset ruleset) {
-    RulesetValidator v = new RulesetValidator(ruleset, true);
+    RulesetValidator v = new RulesetValidator(ruleset, true, null);
     for (Table table : ruleset.tables()) {
       v.checkTable(table);
     }
@@ -142,6 +155,9 @@ final class RulesetValidator {
         if ((screen & OPAQUE) != 0) {
           unchecked.add(rule, table.name(), c.name(), i + 1);
         }
+        if ((screen & SET) != 0) {
+          setChecks.check(rule, table.name(), c.name(), i + 1);
+        }
       }
     }
   }
@@ -170,6 +186,8 @@ final class RulesetValidator {
   static final int DROP = 1 << 9;
   /** MASQUERADE or SNAT. */
   static final int NAT = 1 << 10;
+  /** {@code -m set} or {@code -j SET}: names ipsets ({@link IpSetChecks}). */
+  static final int SET = 1 << 11;
 
   /**
    * What validation must look at in {@code rule}: the checks that need only the rule (LOCAL, run
@@ -200,6 +218,8 @@ final class RulesetValidator {
     for (Match m : rule.matches()) {
       if (m instanceof OpaqueMatch) {
         screen |= OPAQUE;
+      } else if (m instanceof SetMatch) {
+        screen |= SET;
       }
     }
     if (rule.target().isPresent()) {
@@ -212,6 +232,8 @@ final class RulesetValidator {
         screen |= NAT;
       } else if (t instanceof OpaqueTarget) {
         screen |= OPAQUE;
+      } else if (t instanceof SetTarget) {
+        screen |= SET;
       }
     }
     if ((screen & OPAQUE) == 0 && RuleChecks.findsLocally(rule)) {

@@ -56,6 +56,11 @@ abstract class TargetModule<T extends Target> {
     return Map.of();
   }
 
+  /** Whether the option may be given more than once (iptables keeps no count of it). */
+  boolean repeatable(String option) {
+    return false;
+  }
+
   /** Whether this is the pass-through for targets mlb does not model. */
   boolean isOpaque() {
     return false;
@@ -116,7 +121,7 @@ abstract class TargetModule<T extends Target> {
         }
         return;
       }
-      if (given.containsKey(t.text())) {
+      if (given.containsKey(t.text()) && !module.repeatable(t.text())) {
         throw error(t, "-j " + name + ": option " + quoted(t.text()) + " can only be given once");
       }
       given.put(t.text(), t);

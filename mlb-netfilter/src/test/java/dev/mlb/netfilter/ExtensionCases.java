@@ -29,9 +29,12 @@ import org.junit.jupiter.api.DynamicTest;
 final class ExtensionCases {
   private ExtensionCases() {}
 
-  /** One case: the rule as written and what iptables-save printed after {@code -A CHAIN}. */
+  /**
+   * One case: the rule as written and what iptables-save printed after {@code -A CHAIN}; with the
+   * ipsets that existed when it was recorded ({@code NAME.setup}), or null if the file has none.
+   */
   record Case(String file, int line, IpFamily family, String table, String chain, String rule,
-      Kind kind, String saved) {
+      Kind kind, String saved, IpSets sets) {
     String input() {
       return "*" + table + "\n-A " + chain + " " + rule + "\nCOMMIT\n";
     }
@@ -53,6 +56,23 @@ final class ExtensionCases {
     MLB_REFUSES
   }
 
+  /**
+   * The ipsets that {@code NAME.setup} makes (its {@code ipset create} commands, read as
+   * {@code ipset save} prints them), or null if there is no such file: the sets that existed in the
+   * namespace when {@code NAME.cases} was recorded.
+   */
+  static IpSets sets(String name) {
+    try (InputStream in = ExtensionCases.class.getResourceAsStream("/extension-cases/" + name + ".setup")) {
+      if (in == null) {
+        return null;
+      }
+      String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      return IpSets.parse(name + ".setup", text.replaceAll("(?m)^#.*$", "").replaceAll("(?m)^ipset ", ""));
+    } catch (IOException e) {
+      throw new AssertionError("cannot read extension-cases/" + name + ".setup", e);
+    }
+  }
+
   /** The cases of {@code NAME.cases}. */
   static List<Case> load(String name) {
     String file = name + ".cases";
@@ -62,6 +82,7 @@ final class ExtensionCases {
     } catch (IOException | NullPointerException e) {
       throw new AssertionError("cannot read extension-cases/" + file, e);
     }
+    IpSets sets = sets(name);
     List<Case> cases = new ArrayList<>();
     String[] lines = text.split("\n");
     for (int i = 0; i < lines.length; i++) {
@@ -82,7 +103,7 @@ final class ExtensionCases {
         kind = Kind.MLB_REFUSES;
         expected = expected.substring("MLB-REFUSES ".length(), expected.indexOf("  # "));
       }
-      cases.add(new Case(file, i + 1, family, f[1], f[2], f[3], kind, expected));
+      cases.add(new Case(file, i + 1, family, f[1], f[2], f[3], kind, expected, sets));
     }
     return cases;
   }
@@ -94,7 +115,7 @@ final class ExtensionCases {
   static String mlb(Case c) {
     try {
       Ruleset r = RestoreParser.parse(c.file(), c.input(), c.family());
-      List<Finding> findings = r.validate();
+      List<Finding> findings = c.sets() == null ? r.validate() : r.validate(c.sets());
       if (findings.stream().anyMatch(Finding::isError)) {
         return null;
       }

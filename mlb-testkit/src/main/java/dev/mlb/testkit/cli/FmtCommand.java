@@ -8,6 +8,7 @@ import dev.mlb.iproute.IpBatchParser;
 import dev.mlb.iproute.IpBatchWriter;
 import dev.mlb.iproute.IpJsonParser;
 import dev.mlb.iproute.RoutingPlan;
+import dev.mlb.netfilter.IpSets;
 import dev.mlb.netfilter.ParsedRuleset;
 import dev.mlb.netfilter.RestoreParser;
 import dev.mlb.netfilter.RestoreWriter;
@@ -42,6 +43,7 @@ import picocli.CommandLine.ParentCommand;
  * cat rules.v4 | mlb fmt -
  * mlb fmt --strict rules.v4                # refuses rules with modules mlb does not model
  * mlb fmt --verbose rules.v4               # every warning, not one line per kind
+ * ipset list -t > sets; mlb fmt --ipsets sets rules.v4   # also refuses rules naming sets that do not exist
  * }</pre>
  *
  * <p>Exit code 0 with the canonical text on standard output; 2 with the problems on standard error
@@ -92,6 +94,11 @@ final class FmtCommand implements Callable<Integer> {
   @Option(names = "--verbose", description = "Print every warning, not one line per kind.")
   boolean verbose;
 
+  @Option(names = "--ipsets", paramLabel = "SETS", description = "The ipsets that exist (the output of"
+      + " \"ipset list -t\" or \"ipset save\"): rules naming another set, or one of the other family, are refused"
+      + " as iptables refuses them. Without it, set names are not checked.")
+  Path ipsets;
+
   /**
    * The input text until the rules are parsed; then null, so that the text (as large as the file)
    * is not kept while the ruleset is checked and written.
@@ -107,9 +114,21 @@ final class FmtCommand implements Callable<Integer> {
       return Main.INVALID;
     }
     String source = file.equals("-") ? "<stdin>" : file;
+    IpSets sets = null;
+    if (ipsets != null) {
+      try {
+        sets = IpSets.parse(ipsets.toString(), Input.decode(Files.readAllBytes(ipsets)));
+      } catch (IOException e) {
+        main.stderr.println("mlb fmt: " + ipsets + ": " + describe(e));
+        return Main.INVALID;
+      } catch (ParseException e) {
+        main.stderr.println(e.describe());
+        return Main.INVALID;
+      }
+    }
     try {
       if (format == Format.iptables || format == Format.ip6tables) {
-        return rules(source, format == Format.iptables ? IpFamily.V4 : IpFamily.V6);
+        return rules(source, format == Format.iptables ? IpFamily.V4 : IpFamily.V6, sets);
       }
       String text = input;
       input = null;
@@ -142,13 +161,13 @@ final class FmtCommand implements Callable<Integer> {
    * streamed to standard output (in the writer's 64 KiB pieces, never the whole text at once); 0, or
    * 2 after printing the errors.
    */
-  private int rules(String source, IpFamily family) {
+  private int rules(String source, IpFamily family, IpSets sets) {
     String text = input;
     input = null;
     ParsedRuleset parsed = strict ? RestoreParser.parseStrict(source, text, family)
         : RestoreParser.parseWithLines(source, text, family);
     text = null;   // the interpreter keeps a local's object alive until the slot is overwritten
-    List<Finding> findings = parsed.ruleset().validate();
+    List<Finding> findings = sets == null ? parsed.ruleset().validate() : parsed.ruleset().validate(sets);
     boolean failed = false;
     StringBuilder errors = new StringBuilder();
     for (Finding f : findings) {

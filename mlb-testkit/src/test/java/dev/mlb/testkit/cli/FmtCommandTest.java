@@ -175,4 +175,32 @@ class FmtCommandTest {
     assertEquals(2, bad.code());
     assertTrue(bad.err().startsWith("<stdin>: line 1, column 21: unknown word \"fwmrk\" in rule add;"), bad.err());
   }
+
+  /**
+   * Rules naming ipsets: without --ipsets one note that the names went unchecked; with the output
+   * of "ipset list -t" (here as ipset 7.17 prints it for a hash:ip set), a missing set is an error
+   * as iptables makes it ("Set nope doesn't exist.").
+   */
+  @Test
+  void ipsetsFromIpsetListAreChecked(@TempDir Path dir) throws IOException {
+    String rules = "*filter\n-A INPUT -m set --match-set blocklist src -j DROP\n"
+        + "-A INPUT -m set --match-set nope src -j DROP\nCOMMIT\n";
+    MlbRun r = mlb(rules, "fmt", "-");
+    assertEquals(0, r.code(), r.err());
+    assertEquals("<stdin>: line 2: info [set-names-unchecked] table filter, chain INPUT, rule 1: 2 rules name ipsets"
+        + " (blocklist, nope); without the sets that exist, mlb does not check that they exist or are of this family,"
+        + " as iptables does; give validation the sets that exist (\"ipset list -t\") to check them\n", r.err());
+    Path sets = dir.resolve("sets");
+    Files.writeString(sets, "Name: blocklist\nType: hash:ip\nRevision: 6\nHeader: family inet hashsize 1024 maxelem"
+        + " 65536 bucketsize 12 initval 0x5780b24c\nSize in memory: 216\nReferences: 0\nNumber of entries: 0\n");
+    r = mlb(rules, "fmt", "--ipsets", sets.toString(), "-");
+    assertEquals(2, r.code());
+    assertEquals("<stdin>: line 3: error [set-missing] table filter, chain INPUT, rule 2: -m set --match-set nope src:"
+        + " no ipset called \"nope\" exists; iptables refuses the rule (\"Set nope doesn't exist.\")\n", r.err());
+    Files.writeString(sets, "create blocklist hash:ip\nflush\n");
+    r = mlb(rules, "fmt", "--ipsets", sets.toString(), "-");
+    assertEquals(2, r.code());
+    assertEquals(sets + ": line 2, column 1: expected the output of \"ipset list\" (Name:, Type:, Header: ... lines)"
+        + " or of \"ipset save\" (create and add lines); got \"flush\"\n  [*]flush\n", r.err());
+  }
 }

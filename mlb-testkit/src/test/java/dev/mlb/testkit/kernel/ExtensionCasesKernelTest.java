@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mlb.api.Finding;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.ParseException;
+import dev.mlb.netfilter.IpSets;
 import dev.mlb.netfilter.RestoreParser;
 import dev.mlb.netfilter.RestoreWriter;
 import dev.mlb.netfilter.Ruleset;
@@ -23,12 +24,15 @@ import org.junit.jupiter.api.Test;
  * iptables must still do what the file recorded (refuse it, or save it as written there), and mlb
  * must agree with what the kernel did here (refuse it, or write the same text). The cases mlb
  * refuses on purpose ({@code MLB-REFUSES}) must still load in the kernel and still be refused by mlb.
+ * A file's {@code NAME.setup} (shell commands, such as {@code ipset create}) runs in the namespace
+ * before any case is loaded, and mlb validates that file's cases with the ipsets it makes.
  */
 class ExtensionCasesKernelTest {
   private static final Path CASES = Path.of("..", "mlb-netfilter", "src", "test", "resources", "extension-cases");
 
-  /** One case of a file, as ExtensionCases (mlb-netfilter's tests) reads it. */
-  private record Case(String where, IpFamily family, String table, String chain, String rule, String expected) {
+  /** One case of a file, as ExtensionCases (mlb-netfilter's tests) reads it; the file's sets, or null. */
+  private record Case(String where, IpFamily family, String table, String chain, String rule, String expected,
+      IpSets sets) {
     String input() {
       return "*" + table + "\n-A " + chain + " " + rule + "\nCOMMIT\n";
     }
@@ -57,6 +61,7 @@ class ExtensionCasesKernelTest {
       files = s.filter(p -> p.toString().endsWith(".cases")).sorted().toList();
     }
     for (Path file : files) {
+      IpSets sets = sets(file);
       List<String> lines = Files.readAllLines(file);
       for (int i = 0; i < lines.size(); i++) {
         String line = lines.get(i);
@@ -65,10 +70,41 @@ class ExtensionCasesKernelTest {
         }
         String[] f = line.split("\t", -1);
         cases.add(new Case(file.getFileName() + ":" + (i + 1), f[0].equals("6") ? IpFamily.V6 : IpFamily.V4,
-            f[1], f[2], f[3], f[4]));
+            f[1], f[2], f[3], f[4], sets));
       }
     }
     return cases;
+  }
+
+  /** The commands of {@code NAME.setup} next to {@code NAME.cases} (none if there is no such file). */
+  private static List<String> setup(Path cases) throws IOException {
+    Path setup = cases.resolveSibling(cases.getFileName().toString().replaceFirst("\\.cases$", ".setup"));
+    if (!Files.exists(setup)) {
+      return List.of();
+    }
+    return Files.readAllLines(setup).stream().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#"))
+        .toList();
+  }
+
+  /** The ipsets {@code NAME.setup}'s {@code ipset create} commands make, or null without a setup. */
+  private static IpSets sets(Path cases) throws IOException {
+    List<String> commands = setup(cases);
+    if (commands.isEmpty()) {
+      return null;
+    }
+    return IpSets.parse(cases.getFileName() + " setup", String.join("\n",
+        commands.stream().map(c -> c.replaceFirst("^ipset ", "")).toList()));
+  }
+
+  /** The commands of every {@code .setup} file. */
+  private static List<String> allSetup() throws IOException {
+    List<String> commands = new ArrayList<>();
+    try (Stream<Path> s = Files.list(CASES)) {
+      for (Path p : s.filter(p -> p.toString().endsWith(".cases")).sorted().toList()) {
+        commands.addAll(setup(p));
+      }
+    }
+    return commands;
   }
 
   /** The rules of table {@code c.table} chain {@code c.chain} in {@code saved}, after -A CHAIN, joined by " || ". */
@@ -87,7 +123,7 @@ class ExtensionCasesKernelTest {
   private static String mlb(Case c) {
     try {
       Ruleset r = RestoreParser.parse(c.where(), c.input(), c.family());
-      if (r.validate().stream().anyMatch(Finding::isError)) {
+      if ((c.sets() == null ? r.validate() : r.validate(c.sets())).stream().anyMatch(Finding::isError)) {
         return null;
       }
       return rules(c, RestoreWriter.render(r));
@@ -102,10 +138,12 @@ class ExtensionCasesKernelTest {
     List<Case> all = cases();
     assertTrue(all.size() >= 300, "only " + all.size() + " cases in " + CASES);
     List<String> problems = new ArrayList<>();
+    List<String> setup = allSetup();
     for (IpFamily family : IpFamily.values()) {
       List<Case> cases = all.stream().filter(c -> c.family() == family).toList();
       List<String> texts = cases.stream().map(Case::input).toList();
       try (RestoreLab lab = RestoreLab.open(family, "extcases")) {
+        lab.setup(setup);
         List<RestoreLab.Loaded> loaded = lab.loadAll(texts);
         for (int i = 0; i < cases.size(); i++) {
           Case c = cases.get(i);

@@ -54,4 +54,24 @@ class ExtensionSuiteKernelTest {
     assertTrue(text.contains("left out: 2 (a kernel module missing here: 0; this kernel's verdict differs from the"
         + " suite's: 2)\n"), text);
   }
+
+  /**
+   * iptables looks up the sets a rule names and refuses a set that does not exist; the suite's
+   * namespace holds none, and mlb is told so: it refuses with the kernel, and models -m set.
+   */
+  @Test
+  void setsThatDoNotExistAreRefusedAsTheKernelRefusesThem(@TempDir Path dir) throws IOException {
+    KernelTests.requireKernel();
+    Files.writeString(dir.resolve("libxt_set.t"), """
+        :INPUT,FORWARD
+        -m set --match-set foo src,dst;;FAIL
+        -m set --match-set foo;;FAIL
+        """);
+    ExtensionSuite.Report report = ExtensionSuite.run(ExtensionSuite.read(dir), line -> { });
+    assertEquals(4, report.counted().size(), report.toString());
+    assertTrue(report.counted().stream().allMatch(ExtensionSuite.Result::agrees), report.toString());
+    assertEquals(Set.of(), report.unmodelled());
+    assertTrue(report.counted().stream().anyMatch(r -> r.mlbError().contains("[set-missing]")
+        && r.mlbError().contains("no ipset called \"foo\" exists")), report.toString());
+  }
 }

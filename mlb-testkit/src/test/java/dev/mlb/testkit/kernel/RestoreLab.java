@@ -64,6 +64,13 @@ final class RestoreLab implements AutoCloseable {
     return family == IpFamily.V4 ? "iptables-save" : "ip6tables-save";
   }
 
+  /** Runs {@code commands} (shell commands, such as {@code ipset create ...}) in the namespace, once each. */
+  void setup(List<String> commands) {
+    for (String c : commands) {
+      ns.run("sh", "-c", c).timeout(Duration.ofSeconds(30)).check();
+    }
+  }
+
   /** Resets the namespace, loads {@code text} with the real restore tool and saves it back. */
   Loaded load(String text) {
     return loadAll(List.of(text)).get(0);
