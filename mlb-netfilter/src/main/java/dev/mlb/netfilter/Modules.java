@@ -72,6 +72,8 @@ final class Modules {
       IprangeMatch.IprangeModule.INSTANCE,
       RealmMatch.RealmModule.INSTANCE,
       SetMatch.SetModule.INSTANCE,
+      PolicyMatch.PolicyModule.INSTANCE,
+      CgroupMatch.CgroupModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
