@@ -4,6 +4,7 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -21,23 +22,8 @@ import picocli.CommandLine.Command;
     name = "mlb",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    description = "Multi-uplink load balancing for Linux: canonical rulesets and routing batches, simulated, checked and run in the kernel.",
-    subcommands = {
-      FmtCommand.class,
-      SimulateCommand.class,
-      CheckCommand.class,
-      TraceCommand.class,
-      LabCommand.class,
-      CompileCommand.class,
-      DemoCommand.class,
-      BenchCommand.class,
-      ApplyCommand.class,
-      RemoveCommand.class,
-      StatusCommand.class,
-      WatchCommand.class,
-      ExtensionSuiteCommand.class,
-      CommandLine.HelpCommand.class
-    })
+    description = "Multi-uplink load balancing for Linux: canonical rulesets and routing batches, simulated, checked and run in the kernel.")
+// The subcommands are SUBCOMMANDS, registered by commandLine(): only the one run, when it is named.
 public final class Main implements Runnable {
   /** Exit code for invalid input or usage. */
   static final int INVALID = 2;
@@ -56,9 +42,26 @@ public final class Main implements Runnable {
     System.exit(run(args, System.in, System.out, System.err));
   }
 
+  /** The subcommands, in the order the usage lists them. */
+  static final List<Class<?>> SUBCOMMANDS = List.of(
+      FmtCommand.class,
+      SimulateCommand.class,
+      CheckCommand.class,
+      TraceCommand.class,
+      LabCommand.class,
+      CompileCommand.class,
+      DemoCommand.class,
+      BenchCommand.class,
+      ApplyCommand.class,
+      RemoveCommand.class,
+      StatusCommand.class,
+      WatchCommand.class,
+      ExtensionSuiteCommand.class,
+      CommandLine.HelpCommand.class);
+
   /** Runs {@code mlb args...} with the given streams and returns the exit code. */
   public static int run(String[] args, InputStream stdin, PrintStream stdout, PrintStream stderr) {
-    CommandLine cli = new CommandLine(new Main(stdin, stdout, stderr));
+    CommandLine cli = commandLine(new Main(stdin, stdout, stderr), args);
     cli.setOut(new PrintWriter(stdout, true, StandardCharsets.UTF_8));
     cli.setErr(new PrintWriter(stderr, true, StandardCharsets.UTF_8));
     // Wrong usage is invalid input (2); anything else that escapes a command is mlb's own failure (1).
@@ -66,9 +69,31 @@ public final class Main implements Runnable {
     return cli.execute(args);
   }
 
+  /**
+   * The command line for {@code args}: when its first word names a subcommand, with that subcommand
+   * alone (picocli reads every registered command's annotations and fields up front, about a third
+   * of a second of a short command's start); otherwise, for the usage, {@code help} and the error
+   * that names the subcommands, with all of them.
+   */
+  static CommandLine commandLine(Main main, String... args) {
+    CommandLine cli = new CommandLine(main);
+    List<Class<?>> register = SUBCOMMANDS;
+    if (args.length > 0) {
+      for (Class<?> c : SUBCOMMANDS) {
+        if (c != CommandLine.HelpCommand.class && c.getAnnotation(Command.class).name().equals(args[0])) {
+          register = List.of(c);
+        }
+      }
+    }
+    for (Class<?> c : register) {
+      cli.addSubcommand(c);
+    }
+    return cli;
+  }
+
   @Override
   public void run() {
-    new CommandLine(this).usage(stdout);
+    commandLine(this).usage(stdout);
   }
 
   /** The version from the jar's manifest. */

@@ -122,7 +122,7 @@ class LiveCommandsKernelTest {
       String[] words = line.substring(line.indexOf('=') + 1).split(" ");
       assertEquals(List.of("/usr/bin/java", "-jar", "/usr/lib/mlb/mlb.jar"), List.of(words).subList(0, 3), line);
       String[] args = List.of(words).subList(3, words.length).toArray(String[]::new);
-      new picocli.CommandLine(new Main(System.in, System.out, System.err)).parseArgs(args);
+      Main.commandLine(new Main(System.in, System.out, System.err)).parseArgs(args);
     }
   }
 
