@@ -71,6 +71,7 @@ final class Modules {
       IcmpMatch.IcmpModule.IPV6_ICMP,
       IprangeMatch.IprangeModule.INSTANCE,
       RealmMatch.RealmModule.INSTANCE,
+      HashlimitMatch.HashlimitModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */
