@@ -72,6 +72,7 @@ final class Modules {
       IprangeMatch.IprangeModule.INSTANCE,
       RealmMatch.RealmModule.INSTANCE,
       HashlimitMatch.HashlimitModule.INSTANCE,
+      RecentMatch.RecentModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */

@@ -7,10 +7,10 @@ import java.util.Map;
 
 /**
  * The whole-ruleset check of the kernel state that matches share by name: {@code -m hashlimit}'s
- * hash tables ({@code --hashlimit-name}, one per name and family). The kernel makes the table when
- * the first rule naming it is loaded and hands it to every later rule with that name without
- * comparing their settings (it refuses none of them): a later rule with other settings silently
- * counts with the first one's.
+ * hash tables ({@code --hashlimit-name}, one per name and family) and {@code -m recent}'s lists
+ * ({@code --name}, one per name). The kernel makes the table or list when the first rule naming it
+ * is loaded and hands it to every later rule with that name without comparing their settings (it
+ * refuses none of them): a later rule with other settings silently counts with the first one's.
  *
  * <pre>{@code
  * -A INPUT   -m hashlimit --hashlimit-upto 1/sec --hashlimit-burst 5 --hashlimit-name web
@@ -28,6 +28,7 @@ final class SharedTables {
   /** Adds a warning for each rule whose shared table or list the kernel makes from another rule's settings. */
   static void check(Ruleset ruleset, List<Finding> warnings) {
     Map<String, First> hashlimit = null;
+    Map<String, First> recent = null;
     for (Table table : ruleset.tables()) {
       for (Chain chain : table.chains()) {
         List<Rule> rules = chain.rules();
@@ -42,6 +43,15 @@ final class SharedTables {
                     + TextChecks.escape(h.name()) + " is also made by " + first.location() + " with other settings"
                     + " (rate, burst, mode, masks or table); the kernel keeps one table per name and counts this"
                     + " rule with the settings of the rule loaded first"));
+              }
+            } else if (m instanceof RecentMatch r) {
+              recent = recent == null ? new HashMap<>() : recent;
+              String where = RulesetValidator.location(table.name(), chain.name(), i + 1);
+              First first = recent.putIfAbsent(r.name(), new First(where, r));
+              if (first != null && !r.mask().equals(((RecentMatch) first.match()).mask())) {
+                warnings.add(Finding.warning("recent-name-shared", where, "-m recent --name "
+                    + TextChecks.escape(r.name()) + " has another --mask than " + first.location() + "; the"
+                    + " kernel keeps one list per name and masks addresses with the mask of the rule loaded first"));
               }
             }
           }
