@@ -385,7 +385,7 @@ public record HashlimitMatch(
                 throw error(arg, "-m hashlimit: --hashlimit-name is empty; expected a name of 1 to " + MAX_NAME
                     + " characters");
               }
-              tableName = cut(text);
+              tableName = cut(text, MAX_NAME);
             }
             case "--hashlimit-rate-match" -> { }
             case "--hashlimit-rate-interval" -> {
@@ -558,16 +558,13 @@ public record HashlimitMatch(
       };
     }
 
-    /** The name as iptables keeps it: at most {@link #MAX_NAME} bytes (whole characters). */
-    static String cut(String name) {
-      if (name.length() <= MAX_NAME / 3) {
-        return name;
-      }
+    /** {@code name} as iptables keeps it: at most {@code max} bytes of UTF-8 (whole characters). */
+    static String cut(String name, int max) {
       int bytes = 0;
       for (int i = 0; i < name.length(); ) {
         int cp = name.codePointAt(i);
-        int n = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8).length;
-        if (bytes + n > MAX_NAME) {
+        int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+        if (bytes + n > max) {
           return name.substring(0, i);
         }
         bytes += n;

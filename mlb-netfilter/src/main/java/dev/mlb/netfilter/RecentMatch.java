@@ -234,7 +234,7 @@ public record RecentMatch(
                 throw error(optionToken, "-m recent: --rttl cannot be given with " + command.option());
               }
             }
-            case "--name" -> listName = cut(arg.text());
+            case "--name" -> listName = HashlimitMatch.HashlimitModule.cut(arg.text(), MAX_NAME);
             case "--rsource" -> destination = false;
             case "--rdest" -> destination = true;
             case "--mask" -> {
@@ -262,21 +262,6 @@ public record RecentMatch(
               given.containsKey("--rttl"), destination, mask);
         }
       };
-    }
-
-    /** The name as iptables keeps it: at most {@link #MAX_NAME} bytes (whole characters). */
-    static String cut(String name) {
-      int bytes = 0;
-      for (int i = 0; i < name.length(); ) {
-        int cp = name.codePointAt(i);
-        int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-        if (bytes + n > MAX_NAME) {
-          return name.substring(0, i);
-        }
-        bytes += n;
-        i += Character.charCount(cp);
-      }
-      return name;
     }
 
     @Override
