@@ -74,6 +74,8 @@ final class Modules {
       SetMatch.SetModule.INSTANCE,
       PolicyMatch.PolicyModule.INSTANCE,
       CgroupMatch.CgroupModule.INSTANCE,
+      HashlimitMatch.HashlimitModule.INSTANCE,
+      RecentMatch.RecentModule.INSTANCE,
       OpaqueModules.MATCH);
 
   /** The target extensions; verdicts, jumps and gotos are the rule grammar's. */

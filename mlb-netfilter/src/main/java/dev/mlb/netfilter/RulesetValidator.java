@@ -75,6 +75,7 @@ final class RulesetValidator {
     for (Table table : ruleset.tables()) {
       v.checkTable(table);
     }
+    SharedTables.check(ruleset, v.warnings);
     List<Finding> all = new ArrayList<>(v.errors);
     all.addAll(v.warnings);
     all.addAll(v.unchecked.findings());

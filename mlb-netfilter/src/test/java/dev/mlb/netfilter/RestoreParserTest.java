@@ -306,8 +306,8 @@ class RestoreParserTest {
 
   @Test
   void unmodelledModulesAndOptionsAreKeptVerbatim() {
-    assertEquals(List.of(OpaqueMatch.of("hashlimit", "--hashlimit-upto", "5/sec", "--hashlimit-name", "x")),
-        prerouting("-m hashlimit --hashlimit-upto 5/sec --hashlimit-name x -j ACCEPT").matches());
+    assertEquals(List.of(OpaqueMatch.of("u32", "--u32", "0x4&0x1fff=0x0")),
+        prerouting("-m u32 --u32 0x4&0x1fff=0x0 -j ACCEPT").matches());
     assertEquals(List.of(OpaqueMatch.of("u32", "!", "--u32", "0x0>>0x16&0x3c@0x0>>0x10=0x50")),
         rules(IpFamily.V4, "mangle", "OUTPUT", "-m u32 ! --u32 0x0>>0x16&0x3c@0x0>>0x10=0x50").get(0).matches());
     // A header option ends an opaque module, with the "!" before it.
