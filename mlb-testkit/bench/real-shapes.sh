@@ -27,7 +27,7 @@ rules=${RULES:-100000}
 shapes=${SHAPES:-own kube-proxy docker fail2ban log-limit mixed}
 for shape in $shapes; do
   echo "=== $shape, $rules rules; load $(cut -d' ' -f1-3 /proc/loadavg)"
-  MLB_JAVA_OPTS="${BENCH_JAVA_OPTS:--Xms4g -Xmx4g -XX:+AlwaysPreTouch}" "$mlb" bench --shape "$shape" --rules "$rules" --warmup "${WARMUP:-3}" --repeat "${REPEAT:-5}" \
+  MLB_JAVA_OPTS="${BENCH_JAVA_OPTS:--Xms4g -Xmx4g -XX:+AlwaysPreTouch}" "$mlb" bench --shape "$shape" --rules "$rules" --warmup "${WARMUP:-10}" --repeat "${REPEAT:-5}" \
     --native-repeat "${NATIVE_REPEAT:-5}" --lab-flows 1 --sim-flows 1000
   echo "=== $shape done; load $(cut -d' ' -f1-3 /proc/loadavg)"
 done

@@ -18,9 +18,9 @@ import java.util.Set;
  * group stays up to (or goes above) a rate in packets or bytes.
  *
  * <pre>{@code
- * HashlimitMatch.upto(40, Unit.SECOND, "syn-flood").withBurst(20).withMode(Key.SRCIP)
+ * HashlimitMatch.upto(40, RateUnit.SECOND, "syn-flood").withBurst(20).withMode(Key.SRCIP)
  *     // -m hashlimit --hashlimit-upto 40/sec --hashlimit-burst 20 --hashlimit-mode srcip --hashlimit-name syn-flood
- * HashlimitMatch.above(1, Unit.MINUTE, "ssh")     // ... --hashlimit-above 1/min --hashlimit-burst 5 --hashlimit-name ssh
+ * HashlimitMatch.above(1, RateUnit.MINUTE, "ssh")     // ... --hashlimit-above 1/min --hashlimit-burst 5 --hashlimit-name ssh
  * HashlimitMatch.uptoBytes(4096, "web").withBurstBytes(400 * 1024)
  *     // -m hashlimit --hashlimit-upto 4kb/s --hashlimit-burst 400kb --hashlimit-name web
  * }</pre>
@@ -92,31 +92,6 @@ public record HashlimitMatch(
   static final long BYTE_EXPIRE_BURST = 60_000;
   private static final long U32 = 0xFFFF_FFFFL;
 
-  /** The unit of a packet rate. */
-  public enum Unit {
-    SECOND("sec", 1),
-    MINUTE("min", 60),
-    HOUR("hour", 60 * 60),
-    DAY("day", 24 * 60 * 60);
-
-    private final String text;
-    private final long seconds;
-
-    Unit(String text, long seconds) {
-      this.text = text;
-      this.seconds = seconds;
-    }
-
-    /** {@code sec}, {@code min}, {@code hour} or {@code day}, as iptables-save prints it. */
-    public String text() {
-      return text;
-    }
-
-    public long seconds() {
-      return seconds;
-    }
-  }
-
   /** What groups packets into buckets ({@code --hashlimit-mode}), in iptables-save's order. */
   public enum Key {
     SRCIP, SRCPORT, DSTIP, DSTPORT;
@@ -132,7 +107,7 @@ public record HashlimitMatch(
    * bytes the cost of a 16-byte chunk ({@code 4294967295 / (bytes per second / 16 + 1)}).
    *
    * <pre>{@code
-   * Rate.packets(5, Unit.MINUTE)   // 5/min: a packet every 12000000 microseconds
+   * Rate.packets(5, RateUnit.MINUTE)   // 5/min: a packet every 12000000 microseconds
    * Rate.bytes(4096)               // 4kb/s: cost 4294967295 / 257, as iptables computes it
    * }</pre>
    *
@@ -146,7 +121,7 @@ public record HashlimitMatch(
     }
 
     /** {@code count} packets per {@code unit}, as iptables reads {@code COUNT/UNIT}. */
-    public static Rate packets(long count, Unit unit) {
+    public static Rate packets(long count, RateUnit unit) {
       checkArgument(count >= 1, "-m hashlimit: a rate needs at least 1 packet, not %s", count);
       long period = SCALE * unit.seconds() / count;
       checkArgument(period > 0, "-m hashlimit: %s/%s is too fast; at most %s/%s", count, unit.text(),
@@ -192,13 +167,13 @@ public record HashlimitMatch(
   }
 
   /** {@code --hashlimit-upto COUNT/UNIT --hashlimit-name NAME}, burst 5, expiry one {@code unit}. */
-  public static HashlimitMatch upto(long count, Unit unit, String name) {
+  public static HashlimitMatch upto(long count, RateUnit unit, String name) {
     return new HashlimitMatch(name, false, Rate.packets(count, unit), DEFAULT_BURST, Set.of(), WHOLE, WHOLE, 0, 0,
         DEFAULT_GC_INTERVAL, unit.seconds() * 1000, false, 0);
   }
 
   /** {@code --hashlimit-above COUNT/UNIT --hashlimit-name NAME}, burst 5, expiry one {@code unit}. */
-  public static HashlimitMatch above(long count, Unit unit, String name) {
+  public static HashlimitMatch above(long count, RateUnit unit, String name) {
     return upto(count, unit, name).withAbove(true);
   }
 
@@ -260,7 +235,7 @@ public record HashlimitMatch(
   /**
    * This match with {@code --hashlimit-rate-match} over {@code seconds}. The rate is kept as it is:
    * iptables reads {@code --hashlimit-upto 5/min --hashlimit-rate-match} as
-   * {@code upto(5, Unit.SECOND, name).withTable(0, 0, 1000, 60000).withRateMatch(60)} (5/sec over 60 s).
+   * {@code upto(5, RateUnit.SECOND, name).withTable(0, 0, 1000, 60000).withRateMatch(60)} (5/sec over 60 s).
    */
   public HashlimitMatch withRateMatch(long seconds) {
     return new HashlimitMatch(name, above, rate, burst, mode, srcMask, dstMask, htableSize, htableMax, gcInterval,

@@ -33,7 +33,7 @@ import java.util.Locale;
  * @param unit the unit of the rate
  * @param burst the bucket's size in packets
  */
-public record LimitMatch(long rate, Unit unit, long burst) implements Match {
+public record LimitMatch(long rate, RateUnit unit, long burst) implements Match {
 
   /** {@code XT_LIMIT_SCALE}: the kernel counts the time between packets in 1/10000 s. */
   public static final long SCALE = 10_000;
@@ -42,52 +42,27 @@ public record LimitMatch(long rate, Unit unit, long burst) implements Match {
   /** The largest burst iptables takes. */
   public static final long MAX_BURST = 10_000;
 
-  /** The unit of a rate, as {@code iptables-save} prints it. */
-  public enum Unit {
-    SECOND("sec", 1),
-    MINUTE("min", 60),
-    HOUR("hour", 60 * 60),
-    DAY("day", 24 * 60 * 60);
-
-    private final String text;
-    private final long seconds;
-
-    Unit(String text, long seconds) {
-      this.text = text;
-      this.seconds = seconds;
-    }
-
-    /** {@code sec}, {@code min}, {@code hour} or {@code day}. */
-    public String text() {
-      return text;
-    }
-
-    public long seconds() {
-      return seconds;
-    }
-
-    /** The fastest rate in this unit that the kernel counts: 10000 per second. */
-    public long maxRate() {
-      return SCALE * seconds;
-    }
+  /** The fastest rate in {@code unit} that the kernel counts: 10000 a second. */
+  static long maxRate(RateUnit unit) {
+    return SCALE * unit.seconds();
   }
 
   public LimitMatch {
     checkArgument(unit != null, "-m limit: the rate's unit is null");
-    if (rate >= 1 && rate <= unit.maxRate()) {
+    if (rate >= 1 && rate <= maxRate(unit)) {
       // As the kernel keeps it and iptables-save prints it (print_rate of libxt_limit.c).
-      long period = unit.maxRate() / rate;
-      Unit[] units = {Unit.DAY, Unit.HOUR, Unit.MINUTE, Unit.SECOND};
+      long period = maxRate(unit) / rate;
+      RateUnit[] units = {RateUnit.DAY, RateUnit.HOUR, RateUnit.MINUTE, RateUnit.SECOND};
       int i = 1;
       while (i < units.length) {
-        long mult = units[i].maxRate();
+        long mult = maxRate(units[i]);
         if (period > mult || mult / period < mult % period) {
           break;
         }
         i++;
       }
       unit = units[i - 1];
-      rate = unit.maxRate() / period;
+      rate = maxRate(unit) / period;
     }
     if (burst == 0) {
       burst = DEFAULT_BURST;
@@ -95,19 +70,19 @@ public record LimitMatch(long rate, Unit unit, long burst) implements Match {
   }
 
   public static LimitMatch perSecond(long rate) {
-    return new LimitMatch(rate, Unit.SECOND, DEFAULT_BURST);
+    return new LimitMatch(rate, RateUnit.SECOND, DEFAULT_BURST);
   }
 
   public static LimitMatch perMinute(long rate) {
-    return new LimitMatch(rate, Unit.MINUTE, DEFAULT_BURST);
+    return new LimitMatch(rate, RateUnit.MINUTE, DEFAULT_BURST);
   }
 
   public static LimitMatch perHour(long rate) {
-    return new LimitMatch(rate, Unit.HOUR, DEFAULT_BURST);
+    return new LimitMatch(rate, RateUnit.HOUR, DEFAULT_BURST);
   }
 
   public static LimitMatch perDay(long rate) {
-    return new LimitMatch(rate, Unit.DAY, DEFAULT_BURST);
+    return new LimitMatch(rate, RateUnit.DAY, DEFAULT_BURST);
   }
 
   /** {@code -m limit} alone: 3/hour, burst 5. */
@@ -122,7 +97,7 @@ public record LimitMatch(long rate, Unit unit, long burst) implements Match {
 
   /** The time between two packets on average, in 1/10000 s, as the kernel keeps it; 0 if invalid. */
   public long period() {
-    return rate >= 1 && rate <= unit.maxRate() ? unit.maxRate() / rate : 0;
+    return rate >= 1 && rate <= maxRate(unit) ? maxRate(unit) / rate : 0;
   }
 
   @Override
@@ -194,10 +169,10 @@ public record LimitMatch(long rate, Unit unit, long burst) implements Match {
             throw error(arg, "bad rate " + quoted(text) + " for --limit; expected N/second, N/minute, N/hour or"
                 + " N/day with N from 1 (a unit may be shortened, as in 5/s or 5/min; without one it is per second)");
           }
-          Unit u = Unit.values()[unit];
-          if (n > u.maxRate()) {
+          RateUnit u = RateUnit.values()[unit];
+          if (n > maxRate(u)) {
             throw error(arg, "--limit " + text + ": rate too fast; the kernel's limit match counts at most "
-                + u.maxRate() + "/" + u.text() + " (10000 a second)");
+                + maxRate(u) + "/" + u.text() + " (10000 a second)");
           }
           return new LimitMatch(n, u, DEFAULT_BURST);
         }
@@ -223,9 +198,9 @@ public record LimitMatch(long rate, Unit unit, long burst) implements Match {
       if (m.rate() < 1) {
         findings.error("limit-rate", limit + ": the rate must be at least 1 a " + m.unit().text()
             + "; iptables refuses it (bad rate)");
-      } else if (m.rate() > m.unit().maxRate()) {
+      } else if (m.rate() > maxRate(m.unit())) {
         findings.error("limit-rate", limit + " is too fast; the kernel's limit match counts at most "
-            + m.unit().maxRate() + "/" + m.unit().text() + " (10000 a second), iptables refuses it (Rate too fast)");
+            + maxRate(m.unit()) + "/" + m.unit().text() + " (10000 a second), iptables refuses it (Rate too fast)");
       }
       if (m.burst() < 0 || m.burst() > MAX_BURST) {
         findings.error("limit-burst", "-m limit --limit-burst " + m.burst() + " is outside 0 to " + MAX_BURST

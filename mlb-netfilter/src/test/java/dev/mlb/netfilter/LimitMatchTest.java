@@ -115,7 +115,7 @@ class LimitMatchTest {
 
   @Test
   void factoriesKeepTheRateAsTheKernelDoes() {
-    assertEquals(new LimitMatch(3, LimitMatch.Unit.SECOND, 5), LimitMatch.perSecond(3));
+    assertEquals(new LimitMatch(3, RateUnit.SECOND, 5), LimitMatch.perSecond(3));
     assertEquals(LimitMatch.perMinute(1), LimitMatch.perHour(60));
     assertEquals(LimitMatch.perMinute(1), LimitMatch.perDay(1440));
     assertEquals(LimitMatch.perSecond(10_000), LimitMatch.perSecond(7_000));

@@ -1,15 +1,16 @@
 package dev.mlb.netfilter;
 
+import static dev.mlb.netfilter.MatchTestSupport.findings;
+import static dev.mlb.netfilter.MatchTestSupport.read;
+import static dev.mlb.netfilter.MatchTestSupport.refusal;
+import static dev.mlb.netfilter.MatchTestSupport.render;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mlb.api.Finding;
 import dev.mlb.api.IpAddress;
 import dev.mlb.api.IpFamily;
-import dev.mlb.api.ParseException;
 import java.util.List;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,34 +19,6 @@ import org.junit.jupiter.api.Test;
  * texts below are iptables-save's lines from there.
  */
 class RecentMatchTest {
-
-  private static String render(Match... m) {
-    return RestoreWriter.renderRule(Rule.builder().addMatches(m).build());
-  }
-
-  private static Rule read(IpFamily family, String rule) {
-    String text = "*filter\n-A INPUT " + rule + "\nCOMMIT\n";
-    return RestoreParser.parse("t", text, family).table(TableName.FILTER).orElseThrow()
-        .chain("INPUT").orElseThrow().rules().get(0);
-  }
-
-  private static List<String> findings(IpFamily family, Rule... rules) {
-    Ruleset r = Ruleset.builder().family(family)
-        .addTables(Table.builder().name(TableName.FILTER).addChains(Chain.builder().name("INPUT")
-            .addRules(rules).build()).build())
-        .build();
-    return r.validate().stream().map(Finding::toString).collect(Collectors.toList());
-  }
-
-  private static List<String> findings(IpFamily family, Match m) {
-    return findings(family, Rule.builder().addMatches(m).build());
-  }
-
-  private static String refusal(IpFamily family, String options) {
-    String text = "*filter\n-A INPUT -m recent" + options + "\nCOMMIT\n";
-    return assertThrows(ParseException.class, () -> RestoreParser.parse("t", text, family)).getMessage()
-        .split("\n")[0];
-  }
 
   @Test
   void factoriesRenderAsIptablesSavePrints() {
@@ -77,23 +50,27 @@ class RecentMatchTest {
   void refusalsNameTheLineTheColumnAndWhatWasExpected() {
     // "-A INPUT -m recent " is 19 characters: the first option starts at column 20.
     assertEquals("line 2, column 10: -m recent needs --set, --rcheck, --update or --remove",
-        refusal(IpFamily.V4, " --name foo"));
-    assertEquals("line 2, column 26: -m recent: --rttl cannot be given with --set", refusal(IpFamily.V6, " --set --rttl"));
-    assertEquals("line 2, column 27: -m recent: --set cannot be given with --rttl", refusal(IpFamily.V4, " --rttl --set"));
+        refusal(IpFamily.V4, "recent", " --name foo"));
+    assertEquals("line 2, column 26: -m recent: --rttl cannot be given with --set",
+    refusal(IpFamily.V6, "recent", " --set --rttl"));
+    assertEquals("line 2, column 27: -m recent: --set cannot be given with --rttl",
+    refusal(IpFamily.V4, "recent", " --rttl --set"));
     assertEquals("line 2, column 29: -m recent: --set cannot be given with --rcheck; expected one of --set, --rcheck,"
-        + " --update or --remove", refusal(IpFamily.V4, " --rcheck --set"));
-    assertEquals("line 2, column 29: -m recent: --reap needs --seconds", refusal(IpFamily.V4, " --rcheck --reap"));
+        + " --update or --remove", refusal(IpFamily.V4, "recent", " --rcheck --set"));
+    assertEquals("line 2, column 29: -m recent: --reap needs --seconds",
+    refusal(IpFamily.V4, "recent", " --rcheck --reap"));
     assertEquals("line 2, column 39: -m recent: bad value \"0\" for --seconds; expected a number of seconds from 1 to"
-        + " 4294967295", refusal(IpFamily.V4, " --rcheck --seconds 0"));
+        + " 4294967295", refusal(IpFamily.V4, "recent", " --rcheck --seconds 0"));
     assertEquals("line 2, column 40: -m recent: bad value \"4294967296\" for --hitcount; expected a number from 0 to"
-        + " 4294967295 (the kernel takes up to 65535)", refusal(IpFamily.V4, " --rcheck --hitcount 4294967296"));
+        + " 4294967295 (the kernel takes up to 65535)",
+        refusal(IpFamily.V4, "recent", " --rcheck --hitcount 4294967296"));
     assertEquals("line 2, column 36: -m recent: bad value \"2001:db8::\" for --mask; expected an IPv4 address such as"
-        + " 255.255.255.0", refusal(IpFamily.V4, " --rcheck --mask 2001:db8::"));
+        + " 255.255.255.0", refusal(IpFamily.V4, "recent", " --rcheck --mask 2001:db8::"));
     assertEquals("line 2, column 36: -m recent: bad value \"64\" for --mask; expected an IPv6 address such as"
-        + " ffff:ffff:ffff:ffff::", refusal(IpFamily.V6, " --rcheck --mask 64"));
-    assertTrue(refusal(IpFamily.V4, " --rcheck --name a --name b")
+        + " ffff:ffff:ffff:ffff::", refusal(IpFamily.V6, "recent", " --rcheck --mask 64"));
+    assertTrue(refusal(IpFamily.V4, "recent", " --rcheck --name a --name b")
         .endsWith("-m recent: option \"--name\" can only be given once"));
-    assertTrue(refusal(IpFamily.V4, " --rcheck ! --seconds 5").endsWith("-m recent: option \"--seconds\" cannot be negated"));
+    assertTrue(refusal(IpFamily.V4, "recent", " --rcheck ! --seconds 5").endsWith("-m recent: option \"--seconds\" cannot be negated"));
   }
 
   @Test

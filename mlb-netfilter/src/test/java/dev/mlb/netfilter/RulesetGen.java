@@ -272,7 +272,7 @@ final class RulesetGen {
     }
 
     LimitMatch limit() {
-      LimitMatch.Unit unit = pick(List.of(LimitMatch.Unit.values()));
+      RateUnit unit = pick(List.of(RateUnit.values()));
       LimitMatch m = new LimitMatch(anInt(1, 10_000), unit, LimitMatch.DEFAULT_BURST);
       return chance(50) ? m : m.withBurst(anInt(0, (int) LimitMatch.MAX_BURST));
     }

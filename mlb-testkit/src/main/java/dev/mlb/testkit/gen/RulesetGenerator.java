@@ -22,6 +22,7 @@ import dev.mlb.netfilter.Hook;
 import dev.mlb.netfilter.Jump;
 import dev.mlb.netfilter.LengthMatch;
 import dev.mlb.netfilter.LimitMatch;
+import dev.mlb.netfilter.RateUnit;
 import dev.mlb.netfilter.Log;
 import dev.mlb.netfilter.Nflog;
 import dev.mlb.netfilter.Reject;
@@ -474,7 +475,7 @@ public final class RulesetGenerator {
     return switch (random.nextInt(4)) {
       case 0 -> chance(0.5)
           ? LimitMatch.perSecond(1 + random.nextInt(100))
-          : new LimitMatch(1 + random.nextInt(59), pick(List.of(LimitMatch.Unit.MINUTE, LimitMatch.Unit.HOUR)),
+          : new LimitMatch(1 + random.nextInt(59), pick(List.of(RateUnit.MINUTE, RateUnit.HOUR)),
               LimitMatch.DEFAULT_BURST);
       case 1 -> {
         AddrtypeMatch m = AddrtypeMatch.destination(family == IpFamily.V4

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.ParseException;
 import dev.mlb.netfilter.LimitMatch;
+import dev.mlb.netfilter.RateUnit;
 import dev.mlb.netfilter.RestoreParser;
 import dev.mlb.netfilter.RestoreWriter;
 import dev.mlb.netfilter.Rule;
@@ -75,7 +76,7 @@ class LimitKernelTest {
   void mlbsCanonicalTextSavesBackUnchanged() {
     KernelTests.requireKernel();
     StringBuilder rules = new StringBuilder();
-    for (LimitMatch.Unit unit : LimitMatch.Unit.values()) {
+    for (RateUnit unit : RateUnit.values()) {
       for (long rate : new long[] {1, 2, 3, 7, 13, 59, 60, 61, 100, 999, 1000, 3600, 9999, 10_000}) {
         for (long burst : new long[] {1, 5, 10_000}) {
           Rule rule = Rule.builder().addMatches(new LimitMatch(rate, unit, burst)).target(Verdict.ACCEPT).build();
