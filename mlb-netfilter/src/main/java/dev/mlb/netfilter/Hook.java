@@ -14,6 +14,15 @@ public enum Hook {
   /** Whether a packet at this hook has an input interface ({@code -i} is allowed). */
   /** The hook called {@code chain} (a built-in chain's name), or null. */
   static Hook named(String chain) {
+    // Most user chains fail at the length or the first letter, before the switch hashes the name.
+    int length = chain.length();
+    if (length < 5 || length > 11) {
+      return null;
+    }
+    char first = chain.charAt(0);
+    if (first != 'P' && first != 'I' && first != 'F' && first != 'O') {
+      return null;
+    }
     switch (chain) {
       case "PREROUTING":
         return PREROUTING;

@@ -189,6 +189,8 @@ final class RulesetValidator {
   static final int NAT = 1 << 10;
   /** {@code -m set} or {@code -j SET}: names ipsets ({@link IpSetChecks}). */
   static final int SET = 1 << 11;
+  /** {@code -m hashlimit} or {@code -m recent}: names a kernel table that rules share ({@link SharedTables}). */
+  static final int SHARED_TABLE = 1 << 12;
 
   /**
    * What validation must look at in {@code rule}: the checks that need only the rule (LOCAL, run
@@ -221,6 +223,8 @@ final class RulesetValidator {
         screen |= OPAQUE;
       } else if (m instanceof SetMatch) {
         screen |= SET;
+      } else if (m instanceof HashlimitMatch || m instanceof RecentMatch) {
+        screen |= SHARED_TABLE;
       }
     }
     if (rule.target().isPresent()) {

@@ -33,6 +33,9 @@ final class SharedTables {
       for (Chain chain : table.chains()) {
         List<Rule> rules = chain.rules();
         for (int i = 0; i < rules.size(); i++) {
+          if ((rules.get(i).screen() & RulesetValidator.SHARED_TABLE) == 0) {
+            continue;
+          }
           for (Match m : rules.get(i).matches()) {
             if (m instanceof HashlimitMatch h) {
               hashlimit = hashlimit == null ? new HashMap<>() : hashlimit;
