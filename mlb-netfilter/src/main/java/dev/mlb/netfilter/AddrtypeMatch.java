@@ -114,11 +114,6 @@ public record AddrtypeMatch(
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     Set<String> flags() {
       return FLAGS;
     }

@@ -85,11 +85,6 @@ public record CgroupMatch(Optional<String> path, OptionalLong classid, boolean n
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     Reader reader(ModuleContext rule, String name, Token at) {
       return new Reader(this, "cgroup", at, rule) {
         private Optional<String> path = Optional.empty();

@@ -73,11 +73,6 @@ public record ClusterMatch(long nodeMask, int totalNodes, long hashSeed, boolean
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     boolean negatable(String option) {
       return option.equals("--cluster-local-node") || option.equals("--cluster-local-nodemask");
     }

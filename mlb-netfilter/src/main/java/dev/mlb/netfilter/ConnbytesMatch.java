@@ -98,11 +98,6 @@ public record ConnbytesMatch(long from, long to, Mode mode, Direction direction)
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     boolean negatable(String option) {
       return option.equals("--connbytes");
     }

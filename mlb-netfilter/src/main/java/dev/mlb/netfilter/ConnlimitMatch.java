@@ -77,11 +77,6 @@ public record ConnlimitMatch(long limit, boolean upto, int mask, boolean destina
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     Set<String> flags() {
       return FLAGS;
     }

@@ -54,11 +54,6 @@ final class ConntrackModule extends MatchModule<ConntrackMatch> {
   }
 
   @Override
-  String canonical(String option) {
-    return OPTIONS.contains(option) ? option : null;
-  }
-
-  @Override
   boolean negatable(String option) {
     return !option.equals("--ctdir");
   }

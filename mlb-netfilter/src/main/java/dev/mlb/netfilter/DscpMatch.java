@@ -118,11 +118,6 @@ public record DscpMatch(int dscp, boolean negated) implements Match {
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     Reader reader(ModuleContext rule, String name, Token at) {
       return new Reader(this, "dscp", at, rule) {
         private DscpMatch dscp;

@@ -80,11 +80,6 @@ public record EcnMatch(boolean ece, boolean eceNegated, boolean cwr, boolean cwr
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     Set<String> flags() {
       return FLAGS;
     }

@@ -96,11 +96,6 @@ public record FragMatch(IdRange ids, boolean idsNegated, OptionalLong length, bo
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     Set<String> flags() {
       return FLAGS;
     }

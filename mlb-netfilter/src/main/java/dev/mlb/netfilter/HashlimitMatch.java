@@ -298,7 +298,7 @@ public record HashlimitMatch(
       if (option.equals("--hashlimit")) {
         return "--hashlimit-upto";   // the old name
       }
-      return OPTIONS.contains(option) ? option : null;
+      return super.canonical(option);
     }
 
     @Override

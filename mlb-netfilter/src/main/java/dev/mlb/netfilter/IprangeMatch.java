@@ -185,11 +185,6 @@ public record IprangeMatch(Optional<Range> source, boolean sourceNegated, Option
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     Reader reader(ModuleContext rule, String name, Token at) {
       return new Reader(this, "iprange", at, rule) {
         private Optional<Range> src = Optional.empty();

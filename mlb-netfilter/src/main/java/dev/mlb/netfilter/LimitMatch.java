@@ -122,11 +122,6 @@ public record LimitMatch(long rate, RateUnit unit, long burst) implements Match 
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     boolean negatable(String option) {
       return false;
     }

@@ -54,8 +54,13 @@ abstract class MatchModule<M extends Match> {
   /** The options, for messages and for what iptables would give to this module. */
   abstract List<String> options();
 
-  /** The option's canonical name if this module models it (aliases included), else null. */
-  abstract String canonical(String option);
+  /**
+   * The option's canonical name if this module models it (aliases included), else null; by default
+   * the option itself if {@link #options()} lists it.
+   */
+  String canonical(String option) {
+    return options().contains(option) ? option : null;
+  }
 
   /** The canonical options that take no argument. */
   Set<String> flags() {

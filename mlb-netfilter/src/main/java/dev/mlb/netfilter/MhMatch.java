@@ -68,11 +68,6 @@ public record MhMatch(IdRange types, boolean negated) implements Match {
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     Reader reader(ModuleContext rule, String name, Token at) {
       return new Reader(this, "mh", at, rule) {
         private MhMatch m = new MhMatch(IdRange.all(255), false);

@@ -85,11 +85,6 @@ public record OsfMatch(String genre, boolean negated, OptionalInt ttl, OptionalI
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     boolean negatable(String option) {
       return option.equals("--genre");
     }

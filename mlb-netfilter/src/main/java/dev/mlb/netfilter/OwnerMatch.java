@@ -196,11 +196,6 @@ public record OwnerMatch(Optional<IdRange> uid, boolean uidNegated, Optional<IdR
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     Set<String> flags() {
       return Set.of("--socket-exists", "--suppl-groups");
     }

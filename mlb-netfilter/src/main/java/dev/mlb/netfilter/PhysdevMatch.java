@@ -136,11 +136,6 @@ public record PhysdevMatch(Optional<String> in, boolean inNegated, Optional<Stri
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     Set<String> flags() {
       return Set.of("--physdev-is-in", "--physdev-is-out", "--physdev-is-bridged");
     }

@@ -341,11 +341,6 @@ public record PolicyMatch(Direction direction, boolean ipsec, boolean strict, Li
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     Set<String> flags() {
       return FLAGS;
     }

@@ -103,11 +103,6 @@ public record RtMatch(OptionalLong type, boolean typeNegated, IdRange segmentsLe
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     Set<String> flags() {
       return FLAGS;
     }

@@ -163,7 +163,7 @@ public record SetMatch(SetReference set, boolean invert, boolean returnNomatch, 
       if (option.equals("--set")) {
         return "--match-set";
       }
-      return OPTIONS.contains(option) ? option : null;
+      return super.canonical(option);
     }
 
     @Override

@@ -30,11 +30,6 @@ final class StatisticModule extends MatchModule<StatisticMatch> {
   }
 
   @Override
-  String canonical(String option) {
-    return OPTIONS.contains(option) ? option : null;
-  }
-
-  @Override
   boolean negatable(String option) {
     return option.equals("--every") || option.equals("--probability");
   }

@@ -152,11 +152,6 @@ public record StringMatch(byte[] pattern, Algorithm algorithm, int from, int to,
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     Set<String> flags() {
       return FLAGS;
     }

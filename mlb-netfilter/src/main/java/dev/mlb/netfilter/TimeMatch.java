@@ -156,11 +156,6 @@ public record TimeMatch(int dayStart, int dayStop, int monthDays, int weekDays, 
     }
 
     @Override
-    String canonical(String option) {
-      return OPTIONS.contains(option) ? option : null;
-    }
-
-    @Override
     Set<String> flags() {
       return FLAGS;
     }
