@@ -60,7 +60,7 @@ final class RuleChecks {
    * {@code hooks} reach; {@code named} is the hook the chain is named after, if any.
    */
   void check(TableName table, Chain chain, int index, Rule rule, Set<Hook> hooks, Optional<Hook> named,
-      Map<String, Chain> chains) {
+      Map<String, ?> chains) {
     Findings where = new Findings(errors, warnings, table, chain.name(), index);
 
     checkAddress(where, "-s", rule.source(), rule.sourceNegated());
@@ -206,7 +206,7 @@ final class RuleChecks {
    * Whether {@code target} passes its checks in any chain of {@code table}, found without running
    * them; false means "run the checks". With {@code chains} null, jumps and gotos count as passing.
    */
-  static boolean passesFast(TableName table, Target target, Map<String, Chain> chains) {
+  static boolean passesFast(TableName table, Target target, Map<String, ?> chains) {
     if (target instanceof Verdict v) {
       return v != Verdict.DROP || table != TableName.NAT;
     } else if (target instanceof Jump j) {

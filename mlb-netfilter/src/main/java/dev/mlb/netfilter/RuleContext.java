@@ -26,11 +26,11 @@ final class RuleContext {
   final String chain;
   /** The hooks whose built-in chains reach the rule's chain. */
   final Set<Hook> hooks;
-  /** The table's chains by name; null while the rule is screened. */
-  final Map<String, Chain> chains;
+  /** The names of the table's chains (the map's keys); null while the rule is screened. */
+  final Map<String, ?> chains;
 
   RuleContext(Rule rule, IpFamily family, TableName table, String chain, Set<Hook> hooks,
-      Map<String, Chain> chains) {
+      Map<String, ?> chains) {
     this.rule = rule;
     this.family = family;
     this.table = table;

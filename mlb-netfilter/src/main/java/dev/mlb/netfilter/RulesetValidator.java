@@ -112,11 +112,9 @@ final class RulesetValidator {
 
   private void checkTable(Table table) {
     List<Chain> list = table.chains();
-    Map<String, Chain> chains = new HashMap<>(list.size() * 2);
     Map<String, Integer> index = new HashMap<>(list.size() * 2);
     for (int i = 0; i < list.size(); i++) {
       Chain c = list.get(i);
-      chains.put(c.name(), c);
       index.put(c.name(), i);
       if (!table.isBuiltin(c)) {
         checkChainName(table.name(), c.name());
@@ -149,9 +147,9 @@ final class RulesetValidator {
         Rule rule = rules.get(i);
         int screen = rule.screen();
         if (!screened || (screen & checked) != 0
-            || (screen & JUMP) != 0 && !jumpsToUserChain(table, rule, chains)) {
+            || (screen & JUMP) != 0 && !jumpsToUserChain(table, rule, index)) {
           rulesChecked++;
-          ruleChecks.check(table.name(), c, i + 1, rule, hooks, named, chains);
+          ruleChecks.check(table.name(), c, i + 1, rule, hooks, named, index);
         }
         if ((screen & OPAQUE) != 0) {
           unchecked.add(rule, table.name(), c.name(), i + 1);
@@ -248,7 +246,7 @@ final class RulesetValidator {
   }
 
   /** Whether {@code rule} jumps or goes to a user chain of the table (so its target checks pass). */
-  private static boolean jumpsToUserChain(Table table, Rule rule, Map<String, Chain> chains) {
+  private static boolean jumpsToUserChain(Table table, Rule rule, Map<String, ?> chains) {
     Target t = rule.target().get();
     String name = t instanceof Jump j ? j.chain() : ((Goto) t).chain();
     return !table.name().isBuiltin(name) && chains.containsKey(name);
