@@ -35,7 +35,12 @@ final class MatchTestSupport {
 
   /** The findings of a rule with {@code m} alone in filter INPUT. */
   static List<String> findings(IpFamily family, Match m) {
-    return findings(family, Rule.builder().addMatches(m).build());
+    return findings(family, TableName.FILTER, "INPUT", m);
+  }
+
+  /** The findings of a rule with {@code m} alone in {@code chain} of {@code table}. */
+  static List<String> findings(IpFamily family, TableName table, String chain, Match m) {
+    return ModuleForms.findings(family, table, chain, Rule.builder().addMatches(m).build());
   }
 
   /** The first line of mlb's refusal of {@code -A INPUT -m MODULE OPTIONS}. */

@@ -1,40 +1,28 @@
 package dev.mlb.netfilter;
 
+import static dev.mlb.netfilter.MatchTestSupport.findings;
+import static dev.mlb.netfilter.MatchTestSupport.render;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.mlb.api.Finding;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.ParseException;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /** OwnerMatch built in code: factories, its text, its refusals and the hooks xt_owner.c allows. */
 class OwnerMatchTest {
 
-  private static List<String> findings(Match m, TableName table, String chain) {
-    Ruleset r = Ruleset.builder().family(IpFamily.V4)
-        .addTables(Table.builder().name(table).addChains(Chain.builder().name(chain)
-            .addRules(Rule.builder().addMatches(m).build()).build()).build())
-        .build();
-    return r.validate().stream().map(Finding::toString).collect(Collectors.toList());
-  }
-
-  private static String text(Match m) {
-    return RestoreWriter.renderRule(Rule.builder().addMatches(m).build());
-  }
-
   @Test
   void factoriesAndText() {
-    assertEquals(" -m owner --uid-owner 0", text(OwnerMatch.uid(0, 0)));
-    assertEquals(" -m owner ! --uid-owner 1000-1999", text(OwnerMatch.uid(1000, 1999).negateUid()));
-    assertEquals(" -m owner --gid-owner 100 --suppl-groups", text(OwnerMatch.gid(100, 100).withSupplGroups()));
-    assertEquals(" -m owner ! --socket-exists", text(OwnerMatch.socketExists(false)));
+    assertEquals(" -m owner --uid-owner 0", render(OwnerMatch.uid(0, 0)));
+    assertEquals(" -m owner ! --uid-owner 1000-1999", render(OwnerMatch.uid(1000, 1999).negateUid()));
+    assertEquals(" -m owner --gid-owner 100 --suppl-groups", render(OwnerMatch.gid(100, 100).withSupplGroups()));
+    assertEquals(" -m owner ! --socket-exists", render(OwnerMatch.socketExists(false)));
     // iptables-save's order: socket, uid, gid, supplementary groups.
     assertEquals(" -m owner --socket-exists --uid-owner 7 ! --gid-owner 5",
-        text(OwnerMatch.uid(7, 7).andGid(5, 5).negateGid().withSocket()));
+        render(OwnerMatch.uid(7, 7).andGid(5, 5).negateGid().withSocket()));
     assertEquals("owner", OwnerMatch.uid(0, 0).module());
     assertEquals("4294967294", new OwnerMatch.IdRange(4294967294L, 4294967294L).text());
     assertThrows(IllegalArgumentException.class, () -> OwnerMatch.uid(0, 4294967295L));
@@ -46,12 +34,12 @@ class OwnerMatchTest {
 
   @Test
   void onlyOutputAndPostroutingAndNoReversedRange() {
-    assertEquals(List.of(), findings(OwnerMatch.uid(0, 0), TableName.NAT, "POSTROUTING"));
+    assertEquals(List.of(), findings(IpFamily.V4, TableName.NAT, "POSTROUTING", OwnerMatch.uid(0, 0)));
     assertEquals(List.of("error [match-hook] table filter, chain INPUT, rule 1: -m owner in chain INPUT, which is"
         + " reached from [INPUT]; the kernel takes it only from [OUTPUT, POSTROUTING]"),
-        findings(OwnerMatch.uid(0, 0), TableName.FILTER, "INPUT"));
+        findings(IpFamily.V4, TableName.FILTER, "INPUT", OwnerMatch.uid(0, 0)));
     assertEquals(List.of("error [owner-range] table filter, chain OUTPUT, rule 1: -m owner range 10-5 starts above"
-        + " its end; the kernel refuses it"), findings(OwnerMatch.gid(10, 5), TableName.FILTER, "OUTPUT"));
+        + " its end; the kernel refuses it"), findings(IpFamily.V4, TableName.FILTER, "OUTPUT", OwnerMatch.gid(10, 5)));
   }
 
   @Test

@@ -1,37 +1,25 @@
 package dev.mlb.netfilter;
 
+import static dev.mlb.netfilter.MatchTestSupport.findings;
+import static dev.mlb.netfilter.MatchTestSupport.render;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.mlb.api.Finding;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.ParseException;
 import java.util.List;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /** PhysdevMatch built in code: the builder, its text, refusals and xt_physdev.c's OUTPUT rule. */
 class PhysdevMatchTest {
 
-  private static List<String> findings(Match m, TableName table, String chain) {
-    Ruleset r = Ruleset.builder().family(IpFamily.V4)
-        .addTables(Table.builder().name(table).addChains(Chain.builder().name(chain)
-            .addRules(Rule.builder().addMatches(m).build()).build()).build())
-        .build();
-    return r.validate().stream().map(Finding::toString).collect(Collectors.toList());
-  }
-
-  private static String text(Match m) {
-    return RestoreWriter.renderRule(Rule.builder().addMatches(m).build());
-  }
-
   @Test
   void builderAndText() {
     assertEquals(" -m physdev --physdev-in tap101i0 --physdev-is-bridged",
-        text(PhysdevMatch.builder().in("tap101i0").isBridged(true).build()));
+        render(PhysdevMatch.builder().in("tap101i0").isBridged(true).build()));
     // iptables-save's order: is-in, in, is-out, out, is-bridged.
     assertEquals(" -m physdev ! --physdev-is-in --physdev-in eth+ --physdev-is-out ! --physdev-out eth1"
-        + " ! --physdev-is-bridged", text(PhysdevMatch.builder().isBridged(false).notOut("eth1").isOut(true)
+        + " ! --physdev-is-bridged", render(PhysdevMatch.builder().isBridged(false).notOut("eth1").isOut(true)
             .in("eth+").isIn(false).build()));
     assertEquals("physdev", PhysdevMatch.builder().isIn(true).build().module());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -43,12 +31,11 @@ class PhysdevMatchTest {
 
   @Test
   void outwardTestsFromOutputNeedIsBridged() {
-    assertEquals(List.of(), findings(PhysdevMatch.builder().out("eth0").build(), TableName.FILTER, "FORWARD"));
-    assertEquals(List.of(), findings(PhysdevMatch.builder().out("eth0").isBridged(true).build(), TableName.FILTER,
-        "OUTPUT"));
+    assertEquals(List.of(), findings(IpFamily.V4, TableName.FILTER, "FORWARD", PhysdevMatch.builder().out("eth0").build()));
+    assertEquals(List.of(), findings(IpFamily.V4, TableName.FILTER, "OUTPUT", PhysdevMatch.builder().out("eth0").isBridged(true).build()));
     assertEquals(List.of("error [physdev-output] table filter, chain OUTPUT, rule 1: -m physdev --physdev-out or"
         + " --physdev-is-out in chain OUTPUT, which is reached from OUTPUT, needs --physdev-is-bridged; the kernel"
-        + " refuses it otherwise"), findings(PhysdevMatch.builder().isOut(true).build(), TableName.FILTER, "OUTPUT"));
+        + " refuses it otherwise"), findings(IpFamily.V4, TableName.FILTER, "OUTPUT", PhysdevMatch.builder().isOut(true).build()));
   }
 
   @Test
