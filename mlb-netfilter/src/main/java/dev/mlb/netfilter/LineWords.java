@@ -114,9 +114,28 @@ final class LineWords {
       "ESTABLISHED,RELATED", "PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING", "0x0", "0x1", "0x2",
       "0xffffffff", "0", "1", "2", "80", "443", "LOG", "REJECT");
 
+  /**
+   * Whether a common word has this length and first character: {@code length * 128 + first}. Most
+   * other words (addresses, chain names, comments) fail this, and are cut without hashing.
+   */
+  private static final boolean[] COMMON_SHAPES = commonShapes(COMMON_WORDS);
+
+  private static boolean[] commonShapes(String[] words) {
+    boolean[] shapes = new boolean[(MAX_COMMON + 1) * 128];
+    for (String w : words) {
+      if (w != null) {
+        shapes[w.length() * 128 + w.charAt(0)] = true;
+      }
+    }
+    return shapes;
+  }
+
   private static String[] commonWords(String... words) {
     String[] table = new String[256];
     for (String w : words) {
+      if (w.length() > MAX_COMMON || w.charAt(0) >= 128) {
+        throw new AssertionError(w);
+      }
       int slot = w.hashCode() & (table.length - 1);
       while (table[slot] != null) {
         slot = (slot + 1) & (table.length - 1);
@@ -126,10 +145,14 @@ final class LineWords {
     return table;
   }
 
+  /** The longest common word. */
+  private static final int MAX_COMMON = 20;
+
   /** {@code text.substring(start, end)}, or the common word it spells without a new string. */
   private static String word(String text, int start, int end) {
     int length = end - start;
-    if (length <= 20) {
+    char first = text.charAt(start);
+    if (length <= MAX_COMMON && first < 128 && COMMON_SHAPES[length * 128 + first]) {
       int h = 0;
       for (int i = start; i < end; i++) {
         h = 31 * h + text.charAt(i);

@@ -4,7 +4,6 @@ import static dev.mlb.netfilter.Arguments.quoted;
 
 import dev.mlb.api.ParseException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -120,7 +119,7 @@ abstract class MatchModule<M extends Match> {
     /** The words so far, as written; the arguments if the module becomes opaque. */
     final List<Token> raw = new ArrayList<>(4);
     /** The options given, by canonical name. */
-    final Map<String, Token> given = new HashMap<>(4);
+    final GivenOptions given = new GivenOptions();
     /** The second argument of the option being read, if it takes two; null otherwise. */
     Token secondArgument;
     /** Whether any option was negated. */

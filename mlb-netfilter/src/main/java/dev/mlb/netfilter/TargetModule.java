@@ -4,7 +4,6 @@ import static dev.mlb.netfilter.Arguments.quoted;
 
 import dev.mlb.api.ParseException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -95,7 +94,7 @@ abstract class TargetModule<T extends Target> {
     final Token at;
     final ModuleContext rule;
     final List<Token> raw = new ArrayList<>(4);
-    final Map<String, Token> given = new HashMap<>(4);
+    final GivenOptions given = new GivenOptions();
     boolean opaque;
 
     Reader(TargetModule<?> module, Token at, ModuleContext rule) {
