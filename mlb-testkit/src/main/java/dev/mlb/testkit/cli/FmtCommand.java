@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -108,7 +107,7 @@ final class FmtCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     try {
-      input = Input.decode(file.equals("-") ? main.stdin.readAllBytes() : Files.readAllBytes(Path.of(file)));
+      input = file.equals("-") ? Input.decode(main.stdin.readAllBytes()) : Input.read(Path.of(file));
     } catch (IOException e) {
       main.stderr.println("mlb fmt: " + file + ": " + describe(e));
       return Main.INVALID;
@@ -117,7 +116,7 @@ final class FmtCommand implements Callable<Integer> {
     IpSets sets = null;
     if (ipsets != null) {
       try {
-        sets = IpSets.parse(ipsets.toString(), Input.decode(Files.readAllBytes(ipsets)));
+        sets = IpSets.parse(ipsets.toString(), Input.read(ipsets));
       } catch (IOException e) {
         main.stderr.println("mlb fmt: " + ipsets + ": " + describe(e));
         return Main.INVALID;

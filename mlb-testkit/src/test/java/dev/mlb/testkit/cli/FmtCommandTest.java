@@ -155,6 +155,14 @@ class FmtCommandTest {
     assertEquals("mlb fmt: " + latin1 + ": line 2, column 34: byte 0xe9 is not UTF-8; expected UTF-8 text\n",
         bad.err());
 
+    // Valid UTF-8 that is not ASCII: read a second time and decoded, kept as written.
+    Path utf8 = dir.resolve("utf8.v4");
+    Files.write(utf8, "*filter\n-A INPUT -m comment --comment caf\u00e9 -j ACCEPT\nCOMMIT\n"
+        .getBytes(StandardCharsets.UTF_8));
+    MlbRun good = mlb("", "fmt", utf8.toString());
+    assertEquals(0, good.code(), good.err());
+    assertTrue(good.out().contains("\n-A INPUT -m comment --comment \"caf\u00e9\" -j ACCEPT\n"), good.out());
+
     MlbRun format = mlb("", "fmt", "--format", "nft", "x");
     assertEquals(2, format.code());
     assertTrue(format.err().startsWith("Invalid value for option '--format': unknown format \"nft\"; expected"
