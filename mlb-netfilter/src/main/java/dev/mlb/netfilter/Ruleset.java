@@ -73,7 +73,9 @@ public abstract class Ruleset {
    * not among {@code sets} ({@code set-missing}) or one of the other family ({@code set-family}) is
    * an error, as iptables refuses it; fewer or more directions than the set has fields are a
    * warning ({@code set-dimension}: the kernel takes the rule, but never finds a packet in the set,
-   * or ignores the extra directions). Not kept: each call works it out.
+   * or ignores the extra directions). It is the kept {@link #validate()}, without its
+   * {@code set-names-unchecked} note, and the set checks: errors first (the set errors after the
+   * others), then the rest.
    *
    * <pre>{@code
    * ruleset.validate(IpSets.parse("sets", ipsetListT));   // ipset list -t of the host
@@ -84,7 +86,22 @@ public abstract class Ruleset {
     if (sets == null) {
       throw new NullPointerException("sets is null; use validate() when the sets are not known");
     }
-    return List.copyOf(RulesetValidator.validate(this, sets));
+    List<Finding> known = validate();
+    List<Finding> setFindings = RulesetValidator.setFindings(this, sets);
+    List<Finding> all = new ArrayList<>(known.size() + setFindings.size());
+    for (boolean errors : new boolean[] {true, false}) {
+      for (Finding f : known) {
+        if (f.isError() == errors && !f.code().equals("set-names-unchecked")) {
+          all.add(f);
+        }
+      }
+      for (Finding f : setFindings) {
+        if (f.isError() == errors) {
+          all.add(f);
+        }
+      }
+    }
+    return List.copyOf(all);
   }
 
   @Value.Check

@@ -44,34 +44,47 @@ final class RulesetValidator {
   private final RuleChecks ruleChecks;
   /** The modules kept verbatim, each reported once with its count. */
   private final UncheckedModules.Counter unchecked = new UncheckedModules.Counter();
-  /** The checks of the ipsets rules name (with the sets that exist, if known). */
+  /** The note that rules name ipsets, which this validation does not know ({@link #setFindings} checks them). */
   private final IpSetChecks setChecks;
   /** How many rules went through every check. */
   private int rulesChecked;
 
-  private RulesetValidator(Ruleset ruleset, boolean screened, IpSets sets) {
+  private RulesetValidator(Ruleset ruleset, boolean screened) {
     this.ruleset = ruleset;
     this.screened = screened;
     this.ruleChecks = new RuleChecks(errors, warnings, ruleset.family());
-    this.setChecks = new IpSetChecks(sets, ruleset.family(), errors, warnings);
+    this.setChecks = new IpSetChecks(null, ruleset.family(), errors, warnings);
   }
 
   static List<Finding> validate(Ruleset ruleset) {
-    return validate(ruleset, true, null);
+    return validate(ruleset, true);
   }
 
-  /** With {@code sets}, the sets that exist (null: unknown, set names are not checked). */
-  static List<Finding> validate(Ruleset ruleset, IpSets sets) {
-    return validate(ruleset, true, sets);
+  /**
+   * Only the checks of the ipsets that rules name, against {@code sets} (the sets that exist):
+   * {@link Ruleset#validate(IpSets)} adds them to the kept {@link Ruleset#validate()}. Errors first.
+   */
+  static List<Finding> setFindings(Ruleset ruleset, IpSets sets) {
+    List<Finding> errors = new ArrayList<>();
+    List<Finding> warnings = new ArrayList<>();
+    IpSetChecks checks = new IpSetChecks(sets, ruleset.family(), errors, warnings);
+    for (Table table : ruleset.tables()) {
+      for (Chain c : table.chains()) {
+        List<Rule> rules = c.rules();
+        for (int i = 0; i < rules.size(); i++) {
+          if ((rules.get(i).screen() & SET) != 0) {
+            checks.check(rules.get(i), table.name(), c.name(), i + 1);
+          }
+        }
+      }
+    }
+    errors.addAll(warnings);
+    return errors;
   }
 
   /** With {@code screened} false, every check runs on every rule (to test the screen against). */
   static List<Finding> validate(Ruleset ruleset, boolean screened) {
-    return validate(ruleset, screened, null);
-  }
-
-  private static List<Finding> validate(Ruleset ruleset, boolean screened, IpSets sets) {
-    RulesetValidator v = new RulesetValidator(ruleset, screened, sets);
+    RulesetValidator v = new RulesetValidator(ruleset, screened);
     for (Table table : ruleset.tables()) {
       v.checkTable(table);
     }
@@ -85,7 +98,7 @@ final class RulesetValidator {
 
   /** How many rules of {@code ruleset} validation runs every check on (the others' screens show nothing). */
   static int rulesChecked(Ruleset ruleset) {
-    RulesetValidator v = new RulesetValidator(ruleset, true, null);
+    RulesetValidator v = new RulesetValidator(ruleset, true);
     for (Table table : ruleset.tables()) {
       v.checkTable(table);
     }

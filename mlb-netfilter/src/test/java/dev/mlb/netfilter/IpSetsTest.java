@@ -110,6 +110,27 @@ class IpSetsTest {
   }
 
   @Test
+  void theSetChecksJoinTheKeptValidationErrorsFirst() {
+    Ruleset r = rules(IpFamily.V4, ":unused - [0:0]\n-A INPUT -m set --match-set mlb-svc6 src -j ACCEPT\n"
+        + "-A INPUT -j DNAT --to-destination 192.0.2.1\n-A INPUT -m set --match-set mlb-ip4 src,dst\n");
+    List<String> without = r.validate().stream().map(f -> f.severity() + " " + f.code()).toList();
+    List<String> with = r.validate(EXPECTED).stream().map(f -> f.severity() + " " + f.code()).toList();
+    // The rule errors, then the set errors; the warnings, then the set warnings; no note about unchecked names.
+    assertEquals(without.stream().filter(c -> c.startsWith("ERROR")).toList(), with.subList(0, with.indexOf(
+        "ERROR set-family")), with.toString());
+    assertEquals(List.of("ERROR set-family"), with.stream().filter(c -> c.contains(" set-")
+        && c.startsWith("ERROR")).toList());
+    assertEquals(without.stream().filter(c -> !c.startsWith("ERROR") && !c.endsWith("set-names-unchecked"))
+        .toList(), with.subList(with.indexOf("ERROR set-family") + 1, with.size() - 1), with.toString());
+    assertEquals("WARNING set-dimension", with.get(with.size() - 1));
+    assertEquals(true, without.contains("INFO set-names-unchecked"), without.toString());
+    assertEquals(true, without.contains("WARNING chain-unused"), without.toString());
+    assertEquals(true, without.stream().anyMatch(c -> c.startsWith("ERROR")), without.toString());
+    // The kept validation is not changed by a validation with the sets.
+    assertEquals(without, r.validate().stream().map(f -> f.severity() + " " + f.code()).toList());
+  }
+
+  @Test
   void withoutTheSetsOneNoteSaysTheNamesWentUnchecked() {
     StringBuilder text = new StringBuilder("-A OUTPUT -j ACCEPT\n");
     for (int i = 1; i <= 7; i++) {
