@@ -113,7 +113,7 @@ final class ConntrackModule extends MatchModule<ConntrackMatch> {
         String text = arg.text();
         int slash = text.indexOf('/');
         IpAddress address = rule.address(arg, slash < 0 ? text : text.substring(0, slash));
-        rule.checkFamily(arg, option + " " + text, address);
+        rule.checkFamily(arg, option, text, address);
         int full = address.family() == IpFamily.V4 ? 32 : 128;
         int length = full;
         if (slash >= 0) {

@@ -33,6 +33,9 @@ interface ModuleContext {
   /** {@code text} (part of {@code arg}) as an address, or an error at {@code arg}. */
   IpAddress address(Token arg, String text);
 
-  /** An error at {@code arg} unless {@code address} is of the ruleset's family. */
-  void checkFamily(Token arg, String what, IpAddress address);
+  /**
+   * An error at {@code arg} unless {@code address} is of the ruleset's family; the message names
+   * {@code option} and {@code value} (the message is made only when it is needed).
+   */
+  void checkFamily(Token arg, String option, String value, IpAddress address);
 }

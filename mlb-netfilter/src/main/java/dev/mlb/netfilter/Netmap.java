@@ -73,7 +73,7 @@ public record Netmap(IpPrefix to) implements Target {
           String text = arg.text();
           int slash = text.indexOf('/');
           IpAddress address = rule.address(arg, slash < 0 ? text : text.substring(0, slash));
-          rule.checkFamily(arg, "--to " + text, address);
+          rule.checkFamily(arg, "--to", text, address);
           int bits = address.family().bits();
           if (slash < 0) {
             to = IpPrefix.host(address);

@@ -109,7 +109,7 @@ public record Npt(Kind kind, IpPrefix source, IpPrefix destination) implements T
           String text = arg.text();
           int slash = text.indexOf('/');
           IpAddress address = rule.address(arg, slash < 0 ? text : text.substring(0, slash));
-          rule.checkFamily(arg, option.text() + " " + text, address);
+          rule.checkFamily(arg, option.text(), text, address);
           IpPrefix prefix;
           if (slash < 0) {
             prefix = IpPrefix.host(address);

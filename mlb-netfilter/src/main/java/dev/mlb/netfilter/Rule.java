@@ -210,8 +210,17 @@ public abstract class Rule {
     return Optional.of(IpPrefix.host(m));
   }
 
+  /** The prefix without host bits, and none for an unnegated /0; {@code prefix} itself if it is that already. */
   private static Optional<IpPrefix> canonical(Optional<IpPrefix> prefix, boolean negated) {
-    return prefix.map(IpPrefix::network).filter(p -> negated || p.length() > 0);
+    if (prefix.isEmpty()) {
+      return prefix;
+    }
+    IpPrefix p = prefix.get();
+    if (p.length() == 0 && !negated) {
+      return Optional.empty();
+    }
+    IpPrefix network = p.network();
+    return network == p ? prefix : Optional.of(network);
   }
 
   private static void checkNegation(boolean negated, boolean present, String what) {

@@ -438,7 +438,7 @@ final class RuleParser implements ModuleContext {
     }
     int slash = text.indexOf('/');
     IpAddress address = address(arg, slash < 0 ? text : text.substring(0, slash));
-    checkFamily(arg, flag + " " + text, address);
+    checkFamily(arg, flag, text, address);
     if (slash < 0) {
       return IpPrefix.host(address);
     }
@@ -474,9 +474,9 @@ final class RuleParser implements ModuleContext {
   }
 
   @Override
-  public void checkFamily(Token arg, String what, IpAddress address) {
+  public void checkFamily(Token arg, String option, String value, IpAddress address) {
     if (address.family() != parser.family) {
-      throw error(arg, what + ": " + familyName(address.family()) + " address in an "
+      throw error(arg, option + " " + value + ": " + familyName(address.family()) + " address in an "
           + familyName(parser.family) + " ruleset");
     }
   }

@@ -82,8 +82,8 @@ final class SnatModule extends TargetModule<Snat> {
         }
         first = rule.address(arg, a);
         last = rule.address(arg, b);
-        rule.checkFamily(arg, "--to-source " + text, first);
-        rule.checkFamily(arg, "--to-source " + text, last);
+        rule.checkFamily(arg, "--to-source", text, first);
+        rule.checkFamily(arg, "--to-source", text, last);
         if (first.compareTo(last) > 0) {
           throw error(arg, "--to-source " + text
               + ": the address range is empty; the first address must not exceed the last");

@@ -78,7 +78,7 @@ public record Tee(IpAddress gateway, String oif) implements Target {
         void value(Token option, Token arg) {
           if (option.text().equals("--gateway")) {
             gateway = rule.address(arg, arg.text());
-            rule.checkFamily(arg, "--gateway " + arg.text(), gateway);
+            rule.checkFamily(arg, "--gateway", arg.text(), gateway);
           } else {
             String text = arg.text();
             oif = text.length() > MAX_OIF && text.chars().allMatch(c -> c < 0x80) ? text.substring(0, MAX_OIF) : text;

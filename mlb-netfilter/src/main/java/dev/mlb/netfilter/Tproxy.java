@@ -86,7 +86,7 @@ public record Tproxy(int port, IpAddress address, Mark mark) implements Target {
                 tproxy.mark());
             case "--on-ip" -> {
               IpAddress a = rule.address(arg, arg.text());
-              rule.checkFamily(arg, "--on-ip " + arg.text(), a);
+              rule.checkFamily(arg, "--on-ip", arg.text(), a);
               tproxy = new Tproxy(tproxy.port(), a, tproxy.mark());
             }
             default -> tproxy = tproxy.mark(Arguments.mark(rule, arg, "--tproxy-mark"));
