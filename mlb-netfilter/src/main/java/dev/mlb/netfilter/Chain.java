@@ -51,14 +51,43 @@ public abstract class Chain {
   @Value.Derived
   @Value.Auxiliary
   ImmutableList<String> jumpTargets() {
-    java.util.LinkedHashSet<String> targets = new java.util.LinkedHashSet<>();
+    // Most chains jump to a few chains: those are kept in a list, searched; a set from the ninth on.
+    ImmutableList.Builder<String> targets = null;
+    String[] few = null;
+    int count = 0;
+    java.util.Set<String> many = null;
     for (Rule r : rules()) {
-      if ((r.screen() & RulesetValidator.JUMP) != 0) {
-        Target t = r.target().get();
-        targets.add(t instanceof Jump j ? j.chain() : ((Goto) t).chain());
+      if ((r.screen() & RulesetValidator.JUMP) == 0) {
+        continue;
       }
+      Target t = r.target().get();
+      String chain = t instanceof Jump j ? j.chain() : ((Goto) t).chain();
+      if (many != null) {
+        if (!many.add(chain)) {
+          continue;
+        }
+      } else {
+        if (few == null) {
+          few = new String[8];
+          targets = ImmutableList.builder();
+        }
+        boolean seen = false;
+        for (int i = 0; i < count && !seen; i++) {
+          seen = few[i].equals(chain);
+        }
+        if (seen) {
+          continue;
+        }
+        if (count == few.length) {
+          many = new java.util.HashSet<>(java.util.Arrays.asList(few));
+          many.add(chain);
+        } else {
+          few[count++] = chain;
+        }
+      }
+      targets.add(chain);
     }
-    return ImmutableList.copyOf(targets);
+    return targets == null ? ImmutableList.of() : targets.build();
   }
 
   /** This chain with {@code rule} appended. */

@@ -35,67 +35,60 @@ final class LineWords {
    */
   static List<Token> split(String text, int from, int to) {
     List<Token> out = new ArrayList<>(32);
-    StringBuilder word = null;
-    // An unquoted word is cut from the line directly; the builder is for words with quotes.
-    boolean built = false;
-    int start = -1;
-    boolean quoted = false;
-    boolean escaped = false;
-    int quoteColumn = 0;
-    for (int i = from; i < to; i++) {
+    int i = from;
+    while (i < to) {
       char c = text.charAt(i);
-      if (quoted) {
-        if (escaped) {
-          word.append(c);
-          escaped = false;
-        } else if (c == '\\') {
-          escaped = true;
-        } else if (c == '"') {
-          quoted = false;
-          out.add(new Token(word.toString(), start - from + 1, true));
-          word.setLength(0);
-          built = false;
-          start = -1;
-        } else {
-          word.append(c);
-        }
+      if (c == ' ' || c == '\t') {
+        i++;
         continue;
       }
-      if (c == '"') {
-        quoted = true;
-        quoteColumn = i - from + 1;
-        if (word == null) {
-          word = new StringBuilder();
-        }
-        if (start < 0) {
-          start = i;
-        } else if (!built) {
-          word.append(text, start, i);
-        }
-        built = true;
-      } else if (c == ' ' || c == '\t') {
-        if (start >= 0) {
-          out.add(new Token(built ? word.toString() : word(text, start, i), start - from + 1));
-          if (built) {
-            word.setLength(0);
-          }
-          built = false;
-          start = -1;
-        }
-      } else {
-        if (start < 0) {
-          start = i;
-        }
-        if (built) {
-          word.append(c);
-        }
+      int start = i;
+      while (i < to && (c = text.charAt(i)) != ' ' && c != '\t' && c != '"') {
+        i++;
       }
-    }
-    if (quoted) {
-      throw new UnterminatedQuote(quoteColumn);
-    }
-    if (start >= 0) {
-      out.add(new Token(built ? word.toString() : word(text, start, to), start - from + 1));
+      if (i == to || c != '"') {
+        out.add(new Token(word(text, start, i), start - from + 1));
+        continue;
+      }
+      // A quote at i: the word is what came before it and the quoted text, up to the closing quote.
+      int quoteColumn = i - from + 1;
+      int open = i + 1;
+      int close = open;
+      while (close < to && (c = text.charAt(close)) != '"' && c != '\\') {
+        close++;
+      }
+      String value;
+      if (close < to && c == '"') {
+        // No backslash: the text is cut, not copied character by character.
+        value = start == i ? text.substring(open, close)
+            : new StringBuilder(close - start).append(text, start, i).append(text, open, close).toString();
+        i = close + 1;
+      } else {
+        StringBuilder word = new StringBuilder(Math.max(16, close - start + 16)).append(text, start, i)
+            .append(text, open, close);
+        boolean escaped = false;
+        int j = close;
+        for (; j < to; j++) {
+          c = text.charAt(j);
+          if (escaped) {
+            word.append(c);
+            escaped = false;
+          } else if (c == '\\') {
+            escaped = true;
+          } else if (c == '"') {
+            break;
+          } else {
+            word.append(c);
+          }
+        }
+        if (j == to) {
+          throw new UnterminatedQuote(quoteColumn);
+        }
+        value = word.toString();
+        i = j + 1;
+      }
+      // The closing quote ends the word, as in iptables-restore: a"b c"d is "ab c" and "d".
+      out.add(new Token(value, start - from + 1, true));
     }
     return out;
   }
