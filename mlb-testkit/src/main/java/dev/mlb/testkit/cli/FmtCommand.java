@@ -13,10 +13,8 @@ import dev.mlb.netfilter.ParsedRuleset;
 import dev.mlb.netfilter.RestoreParser;
 import dev.mlb.netfilter.RestoreWriter;
 import dev.mlb.netfilter.UncheckedModules;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -182,15 +180,46 @@ final class FmtCommand implements Callable<Integer> {
     if (failed) {
       return Main.INVALID;
     }
-    Writer out = new BufferedWriter(new OutputStreamWriter(main.stdout, StandardCharsets.UTF_8), 1 << 16);
     try {
-      RestoreWriter.write(parsed.ruleset(), out);
-      out.flush();
+      RestoreWriter.write(parsed.ruleset(), new Utf8Out(main.stdout));
+      main.stdout.flush();
     } catch (IOException e) {
       main.stderr.println("mlb fmt: writing the output: " + describe(e));
       return Main.INVALID;
     }
+    if (main.stdout.checkError()) {
+      main.stderr.println("mlb fmt: writing the output failed");
+      return Main.INVALID;
+    }
     return 0;
+  }
+
+  /**
+   * The writer's 64 KiB pieces, each encoded as UTF-8 in one call and written as bytes: for ASCII
+   * text that is one array copy, where a {@code Writer} runs a charset encoder over every character.
+   */
+  private static final class Utf8Out implements Appendable {
+    private final OutputStream out;
+
+    Utf8Out(OutputStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public Appendable append(CharSequence text) throws IOException {
+      out.write(text.toString().getBytes(StandardCharsets.UTF_8));
+      return this;
+    }
+
+    @Override
+    public Appendable append(CharSequence text, int start, int end) throws IOException {
+      return append(text.subSequence(start, end));
+    }
+
+    @Override
+    public Appendable append(char c) throws IOException {
+      return append(String.valueOf(c));
+    }
   }
 
   /**

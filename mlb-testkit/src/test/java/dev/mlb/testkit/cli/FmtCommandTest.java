@@ -170,6 +170,24 @@ class FmtCommandTest {
   }
 
   @Test
+  void aFailedWriteIsAnErrorNotASuccess() {
+    // Standard output that fails, as a full disk does (> /dev/full): every write throws.
+    java.io.OutputStream full = new java.io.OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        throw new IOException("No space left on device");
+      }
+    };
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = Main.run(new String[] {"fmt", "-"}, new java.io.ByteArrayInputStream(
+        "*filter\n-A INPUT -j ACCEPT\nCOMMIT\n".getBytes(StandardCharsets.UTF_8)),
+        new java.io.PrintStream(full, true, StandardCharsets.UTF_8),
+        new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(2, code);
+    assertEquals("mlb fmt: writing the output failed\n", err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
   void ipBatchIsPrintedCanonicallyAndItsErrorsNameTheLine() {
     MlbRun ok = mlb("route replace default via 198.51.100.2 dev ppp0 table 1\n"
         + "rule add fwmark 1 lookup 1 priority 100\n", "fmt", "--format", "ip-batch", "-");
