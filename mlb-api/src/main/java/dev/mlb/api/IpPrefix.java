@@ -90,6 +90,9 @@ public record IpPrefix(IpAddress address, int length) implements Comparable<IpPr
 
   /** This prefix with the host bits cleared. */
   public IpPrefix network() {
+    if (length == address.family().bits()) {
+      return this;
+    }
     IpAddress masked = address.masked(length);
     return masked.equals(address) ? this : new IpPrefix(masked, length);
   }

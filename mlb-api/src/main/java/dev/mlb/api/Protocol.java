@@ -81,7 +81,18 @@ public record Protocol(int number) implements Comparable<Protocol> {
    */
   public static Protocol parse(String text) {
     checkArgument(text != null, "protocol is null");
-    if (!text.isEmpty() && text.length() <= 3 && text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+    // The names rulesets spell most, as written (no lower-casing, no map).
+    switch (text) {
+      case "tcp":
+        return TCP;
+      case "udp":
+        return UDP;
+      case "icmp":
+        return ICMP;
+      default:
+        break;
+    }
+    if (!text.isEmpty() && text.length() <= 3 && isDigits(text)) {
       int n = Integer.parseInt(text);
       if (n >= 1 && n <= 255) {
         return new Protocol(n);
@@ -97,8 +108,25 @@ public record Protocol(int number) implements Comparable<Protocol> {
 
   /** Whether {@code text} names "any protocol" ({@code all}, {@code any}, {@code ip}, {@code 0}). */
   public static boolean isAny(String text) {
-    String t = text.toLowerCase(Locale.ROOT);
-    return t.equals("all") || t.equals("any") || t.equals("0") || t.equals("ip") || t.equals("hopopt");
+    switch (text) {
+      case "tcp", "udp", "icmp":
+        return false;
+      case "all", "any", "0", "ip", "hopopt":
+        return true;
+      default:
+        String t = text.toLowerCase(Locale.ROOT);
+        return t.equals("all") || t.equals("any") || t.equals("0") || t.equals("ip") || t.equals("hopopt");
+    }
+  }
+
+  private static boolean isDigits(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Whether the protocol has 16-bit ports (tcp, udp, udplite, sctp, dccp). */
