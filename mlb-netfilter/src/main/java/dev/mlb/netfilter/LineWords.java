@@ -47,7 +47,9 @@ final class LineWords {
         i++;
       }
       if (i == to || c != '"') {
-        out.add(new Token(word(text, start, i), start - from + 1));
+        int slot = commonSlot(text, start, i);
+        int column = start - from + 1;
+        out.add(slot >= 0 ? commonToken(slot, column) : new Token(text.substring(start, i), column));
         continue;
       }
       // A quote at i: the word is what came before it and the quoted text, up to the closing quote.
@@ -113,6 +115,17 @@ final class LineWords {
    */
   private static final boolean[] COMMON_SHAPES = commonShapes(COMMON_WORDS);
 
+  /** The hash of each slot's word, so that a probe compares ints before it reads the word. */
+  private static final int[] COMMON_HASHES = commonHashes(COMMON_WORDS);
+
+  private static int[] commonHashes(String[] words) {
+    int[] hashes = new int[words.length];
+    for (int i = 0; i < words.length; i++) {
+      hashes[i] = words[i] == null ? 0 : words[i].hashCode();
+    }
+    return hashes;
+  }
+
   private static boolean[] commonShapes(String[] words) {
     boolean[] shapes = new boolean[(MAX_COMMON + 1) * 128];
     for (String w : words) {
@@ -141,8 +154,8 @@ final class LineWords {
   /** The longest common word. */
   private static final int MAX_COMMON = 20;
 
-  /** {@code text.substring(start, end)}, or the common word it spells without a new string. */
-  private static String word(String text, int start, int end) {
+  /** The slot of the common word that {@code text} spells from {@code start} to {@code end}, or -1. */
+  private static int commonSlot(String text, int start, int end) {
     int length = end - start;
     char first = text.charAt(start);
     if (length <= MAX_COMMON && first < 128 && COMMON_SHAPES[length * 128 + first]) {
@@ -152,13 +165,43 @@ final class LineWords {
       }
       for (int slot = h & (COMMON_WORDS.length - 1); COMMON_WORDS[slot] != null;
           slot = (slot + 1) & (COMMON_WORDS.length - 1)) {
-        String w = COMMON_WORDS[slot];
-        if (w.hashCode() == h && w.length() == length && text.regionMatches(start, w, 0, length)) {
-          return w;
+        if (COMMON_HASHES[slot] == h) {
+          String w = COMMON_WORDS[slot];
+          if (w.length() == length && text.regionMatches(start, w, 0, length)) {
+            return slot;
+          }
         }
       }
     }
-    return text.substring(start, end);
+    return -1;
   }
 
+  /** Columns up to this have their tokens of common words kept ({@link #commonToken}). */
+  private static final int KEPT_COLUMNS = 256;
+
+  /**
+   * The tokens of common words by slot and column, made when first needed: the lines of a large
+   * ruleset repeat the same words at the same columns ("-A" at 1, "-j" and its target wherever the
+   * rule's shape puts them), and a token is an immutable value, so one serves them all. Threads
+   * that read pieces of a ruleset share it; a race makes at worst an equal token twice (a row is
+   * only ever read for its tokens, and a token's fields are final).
+   */
+  private static final Token[][] COMMON_TOKENS = new Token[COMMON_WORDS.length][];
+
+  private static Token commonToken(int slot, int column) {
+    if (column >= KEPT_COLUMNS) {
+      return new Token(COMMON_WORDS[slot], column);
+    }
+    Token[] row = COMMON_TOKENS[slot];
+    if (row == null) {
+      row = new Token[KEPT_COLUMNS];
+      COMMON_TOKENS[slot] = row;
+    }
+    Token token = row[column];
+    if (token == null) {
+      token = new Token(COMMON_WORDS[slot], column);
+      row[column] = token;
+    }
+    return token;
+  }
 }

@@ -165,13 +165,17 @@ public abstract class Rule {
           .build();
     }
     // What iptables-save cannot show is not kept either: host bits, "-s 0.0.0.0/0", "-i +".
-    Optional<IpPrefix> src = sourceMask().isPresent() ? masked(source(), sourceMask().get())
-        : canonical(source(), sourceNegated());
-    Optional<IpPrefix> dst = destinationMask().isPresent() ? masked(destination(), destinationMask().get())
-        : canonical(destination(), destinationNegated());
-    Optional<InterfaceName> inIf = in().filter(i -> inNegated() || !i.name().equals("+"));
-    Optional<InterfaceName> outIf = out().filter(i -> outNegated() || !i.name().equals("+"));
-    if (src.equals(source()) && dst.equals(destination()) && inIf.equals(in()) && outIf.equals(out())) {
+    Optional<IpPrefix> source = source();
+    Optional<IpPrefix> destination = destination();
+    Optional<InterfaceName> in = in();
+    Optional<InterfaceName> out = out();
+    Optional<IpPrefix> src = sourceMask().isPresent() ? masked(source, sourceMask().get())
+        : canonical(source, sourceNegated());
+    Optional<IpPrefix> dst = destinationMask().isPresent() ? masked(destination, destinationMask().get())
+        : canonical(destination, destinationNegated());
+    Optional<InterfaceName> inIf = in.filter(i -> inNegated() || !i.name().equals("+"));
+    Optional<InterfaceName> outIf = out.filter(i -> outNegated() || !i.name().equals("+"));
+    if (same(src, source) && same(dst, destination) && same(inIf, in) && same(outIf, out)) {
       return this;
     }
     return ImmutableRule.builder()
@@ -181,6 +185,15 @@ public abstract class Rule {
         .in(inIf)
         .out(outIf)
         .build();
+  }
+
+  /**
+   * Whether two optionals hold the same value: first by identity (the accessors of the generated
+   * class wrap the field anew on each call, and the steps above keep the value itself when nothing
+   * changes), then by {@code equals}.
+   */
+  private static <T> boolean same(Optional<T> a, Optional<T> b) {
+    return a.orElse(null) == b.orElse(null) || a.equals(b);
   }
 
   private static void checkMask(Optional<IpAddress> mask, Optional<IpPrefix> prefix, String what) {

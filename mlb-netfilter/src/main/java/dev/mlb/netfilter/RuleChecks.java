@@ -37,11 +37,13 @@ final class RuleChecks {
    * not for rules with opaque matches or targets, whose checks need the ruleset's family.
    */
   static boolean findsLocally(Rule rule) {
-    if (rule.source().isPresent() && rule.sourceNegated() && rule.source().get().length() == 0
-        || rule.destination().isPresent() && rule.destinationNegated() && rule.destination().get().length() == 0) {
+    // Each accessor once: the generated class wraps its field in a new Optional on every call.
+    if (rule.sourceNegated() && rule.source().filter(p -> p.length() == 0).isPresent()
+        || rule.destinationNegated() && rule.destination().filter(p -> p.length() == 0).isPresent()) {
       return true;
     }
-    if (rule.target().isPresent() && !passesFast(TableName.FILTER, rule.target().get(), null)) {
+    Target target = rule.target().orElse(null);
+    if (target != null && !passesFast(TableName.FILTER, target, null)) {
       return true;
     }
     if (rule.matches().isEmpty()) {

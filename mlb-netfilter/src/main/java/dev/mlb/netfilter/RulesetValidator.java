@@ -4,6 +4,8 @@ import com.google.common.collect.ImmutableSet;
 import com.google.common.collect.Sets;
 import dev.mlb.api.Finding;
 import dev.mlb.api.IpFamily;
+import dev.mlb.api.IpPrefix;
+import dev.mlb.api.Protocol;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -210,11 +212,14 @@ final class RulesetValidator {
    */
   static int screen(Rule rule) {
     int screen = 0;
-    if (rule.source().isPresent()) {
-      screen |= rule.source().get().family() == IpFamily.V4 ? V4_ADDRESS : V6_ADDRESS;
+    // Each accessor once: the generated class wraps its field in a new Optional on every call.
+    IpPrefix source = rule.source().orElse(null);
+    if (source != null) {
+      screen |= source.family() == IpFamily.V4 ? V4_ADDRESS : V6_ADDRESS;
     }
-    if (rule.destination().isPresent()) {
-      screen |= rule.destination().get().family() == IpFamily.V4 ? V4_ADDRESS : V6_ADDRESS;
+    IpPrefix destination = rule.destination().orElse(null);
+    if (destination != null) {
+      screen |= destination.family() == IpFamily.V4 ? V4_ADDRESS : V6_ADDRESS;
     }
     if (rule.fragment()) {
       screen |= V4_ADDRESS;
@@ -225,8 +230,9 @@ final class RulesetValidator {
     if (rule.out().isPresent()) {
       screen |= OUT;
     }
-    if (rule.protocol().isPresent()) {
-      int number = rule.protocol().get().number();
+    Protocol protocol = rule.protocol().orElse(null);
+    if (protocol != null) {
+      int number = protocol.number();
       screen |= number == 1 ? ICMP : number == 58 ? ICMP6 : 0;
     }
     for (Match m : rule.matches()) {
@@ -238,8 +244,8 @@ final class RulesetValidator {
         screen |= SHARED_TABLE;
       }
     }
-    if (rule.target().isPresent()) {
-      Target t = rule.target().get();
+    Target t = rule.target().orElse(null);
+    if (t != null) {
       if (t instanceof Jump || t instanceof Goto) {
         screen |= JUMP;
       } else if (t == Verdict.DROP) {
