@@ -100,7 +100,9 @@ final class BenchCommand implements Callable<Integer> {
   int repeat;
 
   @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "10",
-      description = "Least time of warm-up runs before each in-process measurement (default ${DEFAULT-VALUE}).")
+      description = "Least time of warm-up runs before each in-process measurement (default ${DEFAULT-VALUE});"
+          + " unless it is 0, the warm-up then goes on until the JIT compiler has been idle for"
+          + " 2 seconds of runs, for at most 120 seconds more.")
   double warmup;
 
   @Option(names = "--native-repeat", paramLabel = "N", defaultValue = "3",
@@ -590,11 +592,33 @@ final class BenchCommand implements Callable<Integer> {
     return completed;
   }
 
-  /** Runs {@code work} until warm (five runs and {@code --warmup} seconds), then the median of {@code n} runs. */
+  /**
+   * Runs {@code work} until warm, then the median of {@code n} runs. Warm: five runs, {@code --warmup}
+   * seconds, and then (unless {@code --warmup} is 0) a JIT compiler that compiled nothing during the
+   * last {@link #QUIET_NANOS} of runs (at most {@link #MAX_EXTRA_WARMUP_NANOS} more). A time alone is not enough: on 2 CPUs a
+   * 100k-rule parse was still being compiled after 10 seconds (thread CPU 104 ms at 10 s, 77 ms at 30 s).
+   */
   private double median(int n, Supplier<?> work) {
-    long warmUntil = System.nanoTime() + (long) (warmup * 1e9);
-    for (int i = 0; i < 5 || System.nanoTime() < warmUntil; i++) {
+    long start = System.nanoTime();
+    long warmUntil = start + (long) (warmup * 1e9);
+    java.lang.management.CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    boolean jitTimed = warmup > 0 && jit != null && jit.isCompilationTimeMonitoringSupported();
+    long compiled = jitTimed ? jit.getTotalCompilationTime() : 0;
+    long quietSince = start;
+    for (int i = 0; ; i++) {
       sink(work.get());
+      long now = System.nanoTime();
+      if (jitTimed) {
+        long c = jit.getTotalCompilationTime();
+        if (c != compiled) {
+          compiled = c;
+          quietSince = now;
+        }
+      }
+      boolean quiet = !jitTimed || now - quietSince >= QUIET_NANOS;
+      if (i >= 4 && now >= warmUntil && (quiet || now - warmUntil >= MAX_EXTRA_WARMUP_NANOS)) {
+        break;
+      }
     }
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     double[] times = new double[n];
@@ -622,11 +646,41 @@ final class BenchCommand implements Callable<Integer> {
     return times[n / 2];
   }
 
-  /** The CPU time of the whole process (every thread: the parser's helpers, GC, the JIT), or 0 if unknown. */
-  private static long processCpu() {
-    return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
-        ? os.getProcessCpuTime() : 0;
+  /** How long the JIT compiler must have been idle for the warm-up to end. */
+  private static final long QUIET_NANOS = 2_000_000_000L;
+
+  /** The longest the warm-up waits for the JIT compiler after {@code --warmup} seconds. */
+  private static final long MAX_EXTRA_WARMUP_NANOS = 120_000_000_000L;
+
+  /**
+   * The CPU time of the whole process (every thread: the parser's helpers, GC, the JIT), or 0 if
+   * unknown: on Linux the sum of each thread's time on the CPU in nanoseconds
+   * ({@code /proc/self/task/}TID{@code /schedstat}), elsewhere what the JVM reports (on Linux that
+   * counts in steps of 10 ms, as coarse as the figures it would compare). A thread that ends between
+   * two readings takes its time with it; the threads a measurement uses (the parser's pool, GC, JIT)
+   * outlive it.
+   */
+  static long processCpu() {
+    long sum = 0;
+    try (java.nio.file.DirectoryStream<Path> tasks = Files.newDirectoryStream(TASKS)) {
+      for (Path task : tasks) {
+        String stat;
+        try {
+          stat = Files.readString(task.resolve("schedstat"), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+          continue;   // the thread ended meanwhile: its time is no longer the process's to count here
+        }
+        int space = stat.indexOf(' ');
+        sum += Long.parseLong(space < 0 ? stat.strip() : stat.substring(0, space));
+      }
+      return sum;
+    } catch (IOException | RuntimeException e) {
+      return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+          ? os.getProcessCpuTime() : 0;
+    }
   }
+
+  private static final Path TASKS = Path.of("/proc/self/task");
 
   /** The median CPU time of the whole process in the last {@link #median} measurement. */
   private double lastProcessCpu;

@@ -31,6 +31,42 @@ class BenchCommandTest {
   }
 
   @Test
+  void processCpuCountsTheTimeOfOtherThreadsToTheNanosecond() throws InterruptedException {
+    java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    java.util.concurrent.CountDownLatch spun = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    long[] spent = new long[1];
+    long before = BenchCommand.processCpu();
+    Thread spinner = new Thread(() -> {
+      long start = threads.getCurrentThreadCpuTime();
+      long x = 0;
+      while (threads.getCurrentThreadCpuTime() - start < 30_000_000L) {
+        x += System.nanoTime() & 1;
+      }
+      spent[0] = threads.getCurrentThreadCpuTime() - start + (x & 0);
+      spun.countDown();
+      try {
+        done.await();   // alive while the second reading is taken: an ended thread's time leaves with it
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    spinner.start();
+    try {
+      spun.await();
+      long after = BenchCommand.processCpu();
+      // The other thread's 30 ms (or a little more) are in the difference, whatever else the process did.
+      assertTrue(after - before >= spent[0], (after - before) + " ns, the spinner alone " + spent[0] + " ns");
+      // Not a count of 10 ms ticks: one of the two readings is not a multiple of a millisecond (ticks
+      // always are; two nanosecond sums both land on a multiple by accident with chance 1e-6^2 = 1e-12).
+      assertTrue(after % 1_000_000 != 0 || before % 1_000_000 != 0, before + " " + after);
+    } finally {
+      done.countDown();
+      spinner.join();
+    }
+  }
+
+  @Test
   void inProcessFiguresWithoutTheKernel() {
     MlbRun r = MlbRun.of(with("--no-kernel"));
     System.out.println(r.out());
