@@ -107,7 +107,23 @@ final class LineWords {
       "--restore-mark", "--nfmask", "--ctmask", "--mask", "ACCEPT", "DROP", "RETURN", "MASQUERADE", "SNAT",
       "--to-source", "--to-ports", "NEW", "ESTABLISHED", "RELATED", "INVALID", "UNTRACKED", "RELATED,ESTABLISHED",
       "ESTABLISHED,RELATED", "PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING", "0x0", "0x1", "0x2",
-      "0xffffffff", "0", "1", "2", "80", "443", "LOG", "REJECT");
+      "0xffffffff", "0", "1", "2", "80", "443", "LOG", "REJECT",
+      // The modules and targets routers use most (issue 16's count of real saves), with their options.
+      "DNAT", "--to-destination", "REDIRECT", "--reject-with", "icmp-port-unreachable", "icmp-host-prohibited",
+      "tcp-reset", "limit", "--limit", "--limit-burst", "--log-prefix", "--log-level", "NFLOG", "--nflog-group",
+      "--nflog-prefix", "addrtype", "--src-type", "--dst-type", "LOCAL", "set", "--match-set", "src", "dst",
+      "src,dst", "recent", "--name", "--set", "--rcheck", "--update", "--seconds", "--hitcount", "--rsource",
+      "hashlimit", "--hashlimit-name", "--hashlimit-mode", "--hashlimit-upto", "--hashlimit-above", "owner",
+      "--uid-owner", "mac", "--mac-source", "physdev", "--physdev-in", "--physdev-out", "--physdev-is-bridged",
+      "pkttype", "--pkt-type", "multicast", "broadcast", "length", "--length", "iprange", "--src-range",
+      "--dst-range", "--tcp-flags", "--syn", "SYN", "SYN,RST", "FIN,SYN,RST,ACK", "TCPMSS", "--clamp-mss-to-pmtu",
+      "--set-mss", "CT", "--notrack", "NOTRACK", "--zone", "icmp-type", "--icmp-type", "echo-request",
+      "ipv6-icmp", "--icmpv6-type", "connlimit", "--connlimit-above", "--connlimit-mask", "udplite", "sctp",
+      "22", "53", "123", "3", "4", "6", "7", "8", "0/0", "0.0.0.0/0", "127.0.0.0/8", "lo", "eth0", "docker0",
+      // The chains docker and kube-proxy make on every host, whose names their rules repeat.
+      "DOCKER", "DOCKER-USER", "DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2", "KUBE-SERVICES",
+      "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-MARK-MASQ", "KUBE-MARK-DROP", "KUBE-FORWARD", "KUBE-FIREWALL",
+      "KUBE-PROXY-FIREWALL", "KUBE-EXTERNAL-SERVICES", "KUBE-PROXY-CANARY", "0x4000/0x4000", "0x8000/0x8000");
 
   /**
    * Whether a common word has this length and first character: {@code length * 128 + first}. Most
@@ -137,7 +153,7 @@ final class LineWords {
   }
 
   private static String[] commonWords(String... words) {
-    String[] table = new String[256];
+    String[] table = new String[512];
     for (String w : words) {
       if (w.length() > MAX_COMMON || w.charAt(0) >= 128) {
         throw new AssertionError(w);
@@ -152,7 +168,7 @@ final class LineWords {
   }
 
   /** The longest common word. */
-  private static final int MAX_COMMON = 20;
+  private static final int MAX_COMMON = 24;
 
   /** The slot of the common word that {@code text} spells from {@code start} to {@code end}, or -1. */
   private static int commonSlot(String text, int start, int end) {
