@@ -83,6 +83,8 @@ public final class RestoreParser {
    */
   private static final int SHARED_SLOTS = 8192;
   private final Object[] shared = new Object[SHARED_SLOTS];
+  /** The hash of each slot's value: a value that is new compares one int, not the old value. */
+  private final int[] sharedHashes = new int[SHARED_SLOTS];
 
   /** Whether to record the line of every rule and chain ({@link #parseWithLines}). */
   private boolean keepLines = true;
@@ -643,11 +645,14 @@ public final class RestoreParser {
   <T> T share(T value) {
     int h = value.hashCode();
     int slot = (h ^ (h >>> 13)) & (SHARED_SLOTS - 1);
-    Object seen = shared[slot];
-    if (seen != null && seen.equals(value)) {
-      return (T) seen;
+    if (sharedHashes[slot] == h) {
+      Object seen = shared[slot];
+      if (seen != null && seen.equals(value)) {
+        return (T) seen;
+      }
     }
     shared[slot] = value;
+    sharedHashes[slot] = h;
     return value;
   }
 
