@@ -332,11 +332,17 @@ public final class RestoreParser {
   private static Piece readPiece(RestoreParser parser, String text, int[] run, int from, int to, int before) {
     Piece piece = new Piece(to - from);
     try {
+      // Rules come in runs of one chain: the chain of the line before is compared first (one short
+      // string against another), the table's map of chains read only when the chain changes.
+      // Within a run of -A lines no chain is declared, renamed or deleted.
+      ChainDraft last = null;
       for (int i = from; i < to; i++) {
         parser.lineNo = before + i + 1;
         parser.atLine(text, run[2 * i], run[2 * i + 1]);
         List<Token> words = parser.tokenize(text, run[2 * i], run[2 * i + 1]);
-        ChainDraft chain = parser.existingChain(words, 1, words.get(0));
+        ChainDraft chain = last != null && words.size() > 1 && last.name.equals(words.get(1).text()) ? last
+            : parser.existingChain(words, 1, words.get(0));
+        last = chain;
         piece.chains[i - from] = chain;
         piece.rules[i - from] = new RuleParser(parser, chain.name, words, 2).parse();
       }
@@ -699,8 +705,32 @@ public final class RestoreParser {
     int[] ruleLines = new int[4];
     int lineCount;
 
+    /** The jump and the goto to this chain, made when first needed (a race makes at worst two equal ones). */
+    private Jump jump;
+    private Goto go;
+
     ChainDraft(String name) {
       this.name = name;
+    }
+
+    /** {@code -j} this chain: one value for all the rules that jump here, without hashing it. */
+    Jump jump() {
+      Jump j = jump;
+      if (j == null) {
+        j = new Jump(name);
+        jump = j;
+      }
+      return j;
+    }
+
+    /** {@code -g} this chain. */
+    Goto go() {
+      Goto g = go;
+      if (g == null) {
+        g = new Goto(name);
+        go = g;
+      }
+      return g;
     }
 
     void addLine(int line) {

@@ -513,7 +513,7 @@ final class RuleParser implements ModuleContext {
             + parser.table.name.id() + "; declare it (\":" + n + " - [0:0]\" or \"-N " + n
             + "\") before the rules that use it");
       }
-      simpleTarget = parser.share(new Goto(chain.name));
+      simpleTarget = chain.go();
       return;
     }
     // Most names are chains or other targets: a length and a letter tell them from the three
@@ -533,7 +533,7 @@ final class RuleParser implements ModuleContext {
       case "RETURN" -> simpleTarget = Verdict.RETURN;
       default -> {
         if (isChain) {
-          simpleTarget = parser.share(new Jump(chain.name));
+          simpleTarget = chain.jump();
         } else if ((module = Modules.target(n)) != null) {
           targetParser = module.reader(this, name);
         } else if (n.isEmpty()) {
