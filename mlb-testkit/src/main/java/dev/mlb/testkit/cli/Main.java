@@ -66,7 +66,16 @@ public final class Main implements Runnable {
     cli.setErr(new PrintWriter(stderr, true, StandardCharsets.UTF_8));
     // Wrong usage is invalid input (2); anything else that escapes a command is mlb's own failure (1).
     cli.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? INVALID : 1);
-    return cli.execute(args);
+    int code = cli.execute(args);
+    // A PrintStream keeps its write errors to itself: a full disk or a closed pipe (> /dev/full)
+    // would end in exit 0 with the output cut short. checkError() flushes and tells.
+    if (stdout.checkError()) {
+      String command = args.length > 0 && cli.getSubcommands().containsKey(args[0]) ? "mlb " + args[0] : "mlb";
+      stderr.println(command + ": writing the output failed");
+      stderr.flush();
+      return code == 0 ? INVALID : code;
+    }
+    return code;
   }
 
   /**

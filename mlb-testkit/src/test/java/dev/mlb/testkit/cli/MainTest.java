@@ -21,6 +21,29 @@ class MainTest {
         .map(l -> l.strip().split(" ")[0]).toList();
   }
 
+  /** {@code mlb args} with a standard output that fails as a full disk does ({@code > /dev/full}): its exit code and standard error. */
+  private static String[] withFullDisk(String... args) {
+    java.io.OutputStream full = new java.io.OutputStream() {
+      @Override
+      public void write(int b) throws java.io.IOException {
+        throw new java.io.IOException("No space left on device");
+      }
+    };
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = Main.run(args, java.io.InputStream.nullInputStream(),
+        new java.io.PrintStream(full, true, java.nio.charset.StandardCharsets.UTF_8),
+        new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    return new String[] {String.valueOf(code), err.toString(java.nio.charset.StandardCharsets.UTF_8)};
+  }
+
+  @Test
+  void anyCommandWhoseOutputCannotBeWrittenFailsAndSaysSo() {
+    // Without the check each of these exited 0, its output lost.
+    assertEquals(List.of("2", "mlb: writing the output failed\n"), List.of(withFullDisk("--help")));
+    assertEquals(List.of("2", "mlb help: writing the output failed\n"), List.of(withFullDisk("help", "fmt")));
+    assertEquals(List.of("2", "mlb demo: writing the output failed\n"), List.of(withFullDisk("demo", "--lan-flows", "2", "--router-flows", "1")));
+  }
+
   @Test
   void withoutArgumentsTheUsageListsEverySubcommand() {
     MlbRun r = MlbRun.of();
