@@ -452,6 +452,19 @@ final class RuleParser implements ModuleContext {
     if (slash < 0) {
       return IpPrefix.host(address);
     }
+    // The common case, a length of 1 to 3 digits within the family's bits, without cutting the
+    // text again or reading the address a second time; anything else goes the long way below.
+    int digits = text.length() - slash - 1;
+    if (digits >= 1 && digits <= 3) {
+      int length = 0;
+      for (int i = slash + 1; i < text.length() && length >= 0; i++) {
+        char c = text.charAt(i);
+        length = c >= '0' && c <= '9' ? length * 10 + (c - '0') : -1;
+      }
+      if (length >= 0 && length <= address.family().bits()) {
+        return IpPrefix.of(address, length);
+      }
+    }
     String mask = text.substring(slash + 1);
     if (mask.indexOf('.') >= 0 || mask.indexOf(':') >= 0) {
       IpAddress m = address(arg, mask);
