@@ -184,7 +184,8 @@ final class BenchCommand implements Callable<Integer> {
       targets.parseCpu = lastProcessCpu;
       rows.add(new Row("mlb parse+validate (in-process, warm)", seconds(parse),
           rate(rules / parse, "rules/s") + ", thread CPU " + seconds(parseCpu) + " (user " + seconds(lastUser)
-              + "), all threads " + seconds(lastProcessCpu),
+              + "), all threads " + seconds(lastProcessCpu) + " (pool " + seconds(lastKinds[0]) + ", GC "
+              + seconds(lastKinds[1]) + ", JIT " + seconds(lastKinds[2]) + ")",
           "1.0"));
       double render = median(repeat, () -> RestoreWriter.render(ruleset));
       targets.renderMbs = bytes.length / lastCpu / 1e6;
@@ -625,20 +626,33 @@ final class BenchCommand implements Callable<Integer> {
     double[] cpu = new double[n];
     double[] user = new double[n];
     double[] process = new double[n];
+    double[][] kindsOf = new double[n][THREAD_KINDS.length];
     for (int i = 0; i < n; i++) {
       long c0 = threads.getCurrentThreadCpuTime();
       long u0 = threads.getCurrentThreadUserTime();
-      long p0 = processCpu();
+      long[] kinds0 = new long[THREAD_KINDS.length];
+      long p0 = processCpu(kinds0);
       long t0 = System.nanoTime();
       sink(work.get());
       times[i] = (System.nanoTime() - t0) / 1e9;
       cpu[i] = (threads.getCurrentThreadCpuTime() - c0) / 1e9;
       user[i] = (threads.getCurrentThreadUserTime() - u0) / 1e9;
-      process[i] = (processCpu() - p0) / 1e9;
+      long[] kinds1 = new long[THREAD_KINDS.length];
+      process[i] = (processCpu(kinds1) - p0) / 1e9;
+      for (int k = 0; k < kinds1.length; k++) {
+        kindsOf[i][k] = (kinds1[k] - kinds0[k]) / 1e9;
+      }
     }
     Arrays.sort(times);
     Arrays.sort(cpu);
     Arrays.sort(user);
+    // The split of the run whose whole-process CPU is the median.
+    Integer[] byProcess = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      byProcess[i] = i;
+    }
+    Arrays.sort(byProcess, (a, b) -> Double.compare(process[a], process[b]));
+    lastKinds = kindsOf[byProcess[n / 2]];
     Arrays.sort(process);
     lastCpu = cpu[n / 2];
     lastUser = user[n / 2];
@@ -661,17 +675,38 @@ final class BenchCommand implements Callable<Integer> {
    * outlive it.
    */
   static long processCpu() {
+    return processCpu(new long[THREAD_KINDS.length]);
+  }
+
+  /** The kinds of thread {@link #processCpu(long[])} counts apart, by the start of their names. */
+  private static final String[] THREAD_KINDS = {"ForkJoinPool", "G1 |GC |VM Thread", "C1 |C2 "};
+
+  /**
+   * {@link #processCpu()}, and the part of it of each of {@link #THREAD_KINDS} (the parser's pool, the
+   * GC, the JIT) added to {@code kinds} (left as it is where the JVM's figure is used).
+   */
+  static long processCpu(long[] kinds) {
     long sum = 0;
     try (java.nio.file.DirectoryStream<Path> tasks = Files.newDirectoryStream(TASKS)) {
       for (Path task : tasks) {
         String stat;
+        String name;
         try {
           stat = Files.readString(task.resolve("schedstat"), StandardCharsets.US_ASCII);
+          name = Files.readString(task.resolve("comm"), StandardCharsets.UTF_8);
         } catch (IOException e) {
           continue;   // the thread ended meanwhile: its time is no longer the process's to count here
         }
         int space = stat.indexOf(' ');
-        sum += Long.parseLong(space < 0 ? stat.strip() : stat.substring(0, space));
+        long ns = Long.parseLong(space < 0 ? stat.strip() : stat.substring(0, space));
+        sum += ns;
+        for (int k = 0; k < THREAD_KINDS.length; k++) {
+          for (String prefix : THREAD_KINDS[k].split("\\|")) {
+            if (name.startsWith(prefix)) {
+              kinds[k] += ns;
+            }
+          }
+        }
       }
       return sum;
     } catch (IOException | RuntimeException e) {
@@ -684,6 +719,9 @@ final class BenchCommand implements Callable<Integer> {
 
   /** The median CPU time of the whole process in the last {@link #median} measurement. */
   private double lastProcessCpu;
+
+  /** The parts of {@link #lastProcessCpu} of the parser's pool, the GC and the JIT. */
+  private double[] lastKinds;
 
   /** The median CPU time of this thread in the last {@link #median} measurement (GC threads not counted). */
   private double lastCpu;

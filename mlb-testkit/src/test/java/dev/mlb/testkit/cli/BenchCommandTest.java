@@ -82,6 +82,9 @@ class BenchCommandTest {
     assertTrue(r.out().contains("iptables-legacy-restore --test") && r.out().contains("skipped  --no-kernel"),
         r.out());
     assertTrue(r.out().contains("3,000 completed"), "every simulated seed flow completes\n" + r.out());
+    // The whole process's CPU, and what of it the parser's pool, the GC and the JIT took.
+    assertTrue(Pattern.compile("all threads [0-9.]+ ms \\(pool [0-9.]+ ms, GC [0-9.]+ ms, JIT [0-9.]+ ms\\)")
+        .matcher(r.out()).find(), r.out());
     double perRule = bytesPerRule(r.out());
     assertTrue(perRule > 0 && perRule < 100_000, "a plausible heap reading: " + perRule);
     // The targets: without the kernel, the two compared with legacy --test are not measured.
