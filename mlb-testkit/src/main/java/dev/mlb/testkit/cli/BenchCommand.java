@@ -238,6 +238,10 @@ final class BenchCommand implements Callable<Integer> {
     double fmtRss = Double.NaN;
     double legacyCpu = Double.NaN;
     double legacyRss = Double.NaN;
+    /** Wall times (medians), shown beside the CPU times the targets are judged by. */
+    double parseWall = Double.NaN;
+    double fmtWall = Double.NaN;
+    double legacyWall = Double.NaN;
     double bytesPerRule = Double.NaN;
     double growth = Double.NaN;
   }
@@ -246,21 +250,22 @@ final class BenchCommand implements Callable<Integer> {
 
   /**
    * Issue 16's targets, each with mlb's figure, legacy {@code --test}'s beside it (same run) and
-   * whether it is met. CPU time, not wall time: on a shared machine the wall clock measures the run
-   * queue.
+   * whether it is met. Judged by CPU time, not wall time: on a shared machine the wall clock measures the run
+   * queue (the wall-time ratios are printed beside, for information).
    */
   private void printTargets(PrintStream out) {
     Targets t = targets;
     out.println();
     out.printf(Locale.ROOT, "targets (issue 16), %,d rules%s:%n", rules, shape.equals("own") ? "" : ", shape " + shape);
-    String f = "  %-46s %-34s %-30s %s%n";
+    String f = "  %-46s %-34s %-42s %s%n";
     out.printf(Locale.ROOT, f, "target", "mlb", "iptables-legacy-restore --test", "met");
     // Legacy's CPU time comes from /usr/bin/time in 10 ms steps: 0 is "too short to tell", not a ratio.
     boolean legacy = t.legacyCpu > 0;
     double speedup = legacy ? t.legacyCpu / t.parseCpu : Double.NaN;
     out.printf(Locale.ROOT, f, "parse+validate >= 5x faster than legacy --test",
         String.format(Locale.ROOT, "%s CPU (warm, all threads)", seconds(t.parseCpu)),
-        legacy ? String.format(Locale.ROOT, "%s CPU: %.1fx", seconds(t.legacyCpu), speedup) : legacyMissing(t),
+        legacy ? String.format(Locale.ROOT, "%s CPU: %.1fx (wall %.1fx)", seconds(t.legacyCpu), speedup,
+            t.legacyWall / t.parseWall) : legacyMissing(t),
         met(speedup >= 5, speedup));
     out.printf(Locale.ROOT, f, "render >= 200 MB/s",
         String.format(Locale.ROOT, "%.0f MB/s (write %.0f MB/s), thread CPU", t.renderMbs, t.writeMbs), "",
@@ -268,7 +273,8 @@ final class BenchCommand implements Callable<Integer> {
     double fmtRatio = legacy ? t.fmtCpu / t.legacyCpu : Double.NaN;
     out.printf(Locale.ROOT, f, "mlb fmt process no slower than legacy --test",
         String.format(Locale.ROOT, "%s CPU", seconds(t.fmtCpu)),
-        legacy ? String.format(Locale.ROOT, "%s CPU: mlb %.2fx", seconds(t.legacyCpu), fmtRatio) : legacyMissing(t),
+        legacy ? String.format(Locale.ROOT, "%s CPU: mlb %.2fx (wall %.2fx)", seconds(t.legacyCpu), fmtRatio,
+            t.fmtWall / t.legacyWall) : legacyMissing(t),
         met(fmtRatio <= 1, fmtRatio));
     out.printf(Locale.ROOT, f, "mlb fmt peak RSS <= 128 MiB", String.format(Locale.ROOT, "%.0f MiB", t.fmtRss),
         Double.isNaN(t.legacyRss) ? "not measured" : String.format(Locale.ROOT, "%.0f MiB", t.legacyRss),
@@ -432,9 +438,12 @@ final class BenchCommand implements Callable<Integer> {
     double f = median(fmt);
     targets.fmtCpu = median(fmtCpu);
     targets.fmtRss = median(peak);
+    targets.fmtWall = f;
+    targets.parseWall = parse;
     if (legacy) {
       targets.legacyCpu = median(legacyCpu);
       targets.legacyRss = median(legacyPeak);
+      targets.legacyWall = median(legacyTimes);
     }
     rows.add(new Row(fmtRow, seconds(f), rate(rules / f, "rules/s") + usage(timed, fmtCpu, peak),
         ratio(f, parse)));

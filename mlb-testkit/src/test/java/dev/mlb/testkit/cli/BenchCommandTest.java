@@ -150,6 +150,12 @@ class BenchCommandTest {
       }
       assertTrue(Pattern.compile("mlb fmt peak RSS <= 128 MiB +[0-9]+ MiB +[0-9]+ MiB +(yes|NO)")
           .matcher(r.out()).find(), r.out());
+      // Where legacy's CPU time was long enough to compare, the wall-time ratio stands beside it.
+      for (String line : r.out().split("\n")) {
+        if (line.contains(" CPU: ") && (line.contains("faster than legacy") || line.contains("no slower than"))) {
+          assertTrue(Pattern.compile("CPU: (mlb )?[0-9.]+x \\(wall [0-9.]+x\\)").matcher(line).find(), line);
+        }
+      }
     }
   }
 
