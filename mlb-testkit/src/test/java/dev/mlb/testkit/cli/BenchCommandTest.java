@@ -152,11 +152,30 @@ class BenchCommandTest {
           .matcher(r.out()).find(), r.out());
       // Where legacy's CPU time was long enough to compare, the wall-time ratio stands beside it.
       for (String line : r.out().split("\n")) {
-        if (line.contains(" CPU: ") && (line.contains("faster than legacy") || line.contains("no slower than"))) {
-          assertTrue(Pattern.compile("CPU: (mlb )?[0-9.]+x \\(wall [0-9.]+x\\)").matcher(line).find(), line);
+        if (line.contains(" CPU: ") && line.contains("faster than legacy")) {
+          assertTrue(Pattern.compile("CPU: [0-9.]+x paired \\(medians [0-9.]+x, wall [0-9.]+x\\)").matcher(line)
+              .find(), line);
+        }
+        if (line.contains(" CPU: ") && line.contains("no slower than")) {
+          assertTrue(Pattern.compile("CPU: mlb [0-9.]+x \\(wall [0-9.]+x\\)").matcher(line).find(), line);
         }
       }
     }
+  }
+
+  @Test
+  void parseValidateIsJudgedRunByRunBesideLegacy() {
+    KernelTests.requireKernel();
+    // 20,000 rules: legacy --test takes tens of milliseconds, enough for /usr/bin/time's 10 ms steps.
+    MlbRun r = MlbRun.of("bench", "--shape", "fail2ban", "--rules", "20000", "--warmup", "0", "--repeat", "1",
+        "--native-repeat", "3", "--lab-flows", "1", "--sim-flows", "10");
+    assertEquals(0, r.code(), r.err() + r.out());
+    Matcher m = Pattern.compile("parse\\+validate >= 5x faster than legacy --test .* CPU: ([0-9.]+)x paired "
+        + "\\(medians ([0-9.]+)x, wall ([0-9.]+)x\\) +(yes|NO)\n").matcher(r.out());
+    assertTrue(m.find(), r.out());
+    double paired = Double.parseDouble(m.group(1));
+    assertTrue(paired > 0 && Double.isFinite(paired), r.out());
+    assertEquals(paired >= 5 ? "yes" : "NO", m.group(4), r.out());
   }
 
   @Test
