@@ -61,7 +61,7 @@ public record IpPrefix(IpAddress address, int length) implements Comparable<IpPr
     IpAddress address = IpAddress.parse(text.substring(0, slash));
     String len = text.substring(slash + 1);
     int bits = address.family().bits();
-    if (len.isEmpty() || len.length() > 3 || !allDigits(len)) {
+    if (len.isEmpty() || len.length() > 3 || !Numbers.isDigits(len)) {
       throw new IllegalArgumentException(
           "\"" + text + "\": prefix length \"" + len + "\" is not a number; expected 0 to " + bits);
     }
@@ -71,16 +71,6 @@ public record IpPrefix(IpAddress address, int length) implements Comparable<IpPr
           "\"" + text + "\": prefix length " + length + " is outside 0.." + bits);
     }
     return new IpPrefix(address, length);
-  }
-
-  private static boolean allDigits(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < '0' || c > '9') {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** The address family. */

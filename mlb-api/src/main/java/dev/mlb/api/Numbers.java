@@ -12,6 +12,17 @@ package dev.mlb.api;
 public final class Numbers {
   private Numbers() {}
 
+  /** Whether every character of {@code text} is an ASCII digit (true for the empty string). */
+  static boolean isDigits(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /**
    * Parses a whole string as {@code strtoul(s, &end, 0)} does: decimal, {@code 0x} hexadecimal or
    * {@code 0}-prefixed octal, ASCII digits only, no sign, no blanks. Returns -1 if {@code text} is

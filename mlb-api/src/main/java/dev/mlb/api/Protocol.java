@@ -92,7 +92,7 @@ public record Protocol(int number) implements Comparable<Protocol> {
       default:
         break;
     }
-    if (!text.isEmpty() && text.length() <= 3 && isDigits(text)) {
+    if (!text.isEmpty() && text.length() <= 3 && Numbers.isDigits(text)) {
       int n = Integer.parseInt(text);
       if (n >= 1 && n <= 255) {
         return new Protocol(n);
@@ -117,16 +117,6 @@ public record Protocol(int number) implements Comparable<Protocol> {
         String t = text.toLowerCase(Locale.ROOT);
         return t.equals("all") || t.equals("any") || t.equals("0") || t.equals("ip") || t.equals("hopopt");
     }
-  }
-
-  private static boolean isDigits(String text) {
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (c < '0' || c > '9') {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** Whether the protocol has 16-bit ports (tcp, udp, udplite, sctp, dccp). */
