@@ -1,5 +1,6 @@
 package dev.mlb.netfilter;
 
+import static dev.mlb.netfilter.MatchTestSupport.render;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,10 +17,6 @@ import org.junit.jupiter.api.Test;
  * {@code extension-cases/connbytes.cases} (recorded from iptables-nft 1.8.9).
  */
 class ConnbytesMatchTest {
-
-  private static String render(Match m) {
-    return RestoreWriter.renderRule(Rule.builder().addMatches(m).build());
-  }
 
   private static String refusal(String options) {
     String text = "*filter\n-A INPUT -m connbytes" + options + "\nCOMMIT\n";

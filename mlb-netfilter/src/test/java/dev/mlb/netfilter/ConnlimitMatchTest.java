@@ -1,14 +1,14 @@
 package dev.mlb.netfilter;
 
+import static dev.mlb.netfilter.MatchTestSupport.findings;
+import static dev.mlb.netfilter.MatchTestSupport.render;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mlb.api.Finding;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.ParseException;
 import java.util.List;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,18 +16,6 @@ import org.junit.jupiter.api.Test;
  * {@code extension-cases/connlimit.cases} (recorded from iptables-nft 1.8.9).
  */
 class ConnlimitMatchTest {
-
-  private static String render(Match m) {
-    return RestoreWriter.renderRule(Rule.builder().addMatches(m).build());
-  }
-
-  private static List<String> findings(IpFamily family, Match m) {
-    Ruleset r = Ruleset.builder().family(family)
-        .addTables(Table.builder().name(TableName.FILTER).addChains(Chain.builder().name("INPUT")
-            .addRules(Rule.builder().addMatches(m).build()).build()).build())
-        .build();
-    return r.validate().stream().map(Finding::toString).collect(Collectors.toList());
-  }
 
   private static String refusal(String options) {
     String text = "*filter\n-A INPUT -m connlimit" + options + "\nCOMMIT\n";

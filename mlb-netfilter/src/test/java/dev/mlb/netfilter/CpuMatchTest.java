@@ -1,5 +1,6 @@
 package dev.mlb.netfilter;
 
+import static dev.mlb.netfilter.MatchTestSupport.render;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,10 +14,6 @@ import org.junit.jupiter.api.Test;
  * {@code extension-cases/cpu.cases} (recorded from iptables-nft 1.8.9).
  */
 class CpuMatchTest {
-
-  private static String render(Match m) {
-    return RestoreWriter.renderRule(Rule.builder().addMatches(m).build());
-  }
 
   @Test
   void factoriesRenderAsIptablesSavePrints() {

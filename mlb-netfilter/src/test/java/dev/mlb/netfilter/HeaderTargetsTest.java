@@ -1,5 +1,6 @@
 package dev.mlb.netfilter;
 
+import static dev.mlb.netfilter.TargetTestSupport.render;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -15,10 +16,6 @@ import org.junit.jupiter.api.Test;
  * {@code classify-checksum.cases}), bad input gets mlb's messages, and the kernel's refusals are findings.
  */
 class HeaderTargetsTest {
-
-  private static String render(Target t) {
-    return RestoreWriter.renderRule(Rule.builder().target(t).build());
-  }
 
   private static List<String> findings(IpFamily f, TableName table, String chain, Rule rule) {
     return ModuleForms.findings(f, table, chain, rule);

@@ -1,14 +1,13 @@
 package dev.mlb.netfilter;
 
+import static dev.mlb.netfilter.MatchTestSupport.findings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.mlb.api.Finding;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.ParseException;
 import dev.mlb.api.Protocol;
 import java.util.List;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,14 +15,6 @@ import org.junit.jupiter.api.Test;
  * icmp.cases), refusals and the kernel's need for {@code -p icmp} / {@code -p ipv6-icmp}.
  */
 class IcmpMatchTest {
-
-  private static List<String> findings(IpFamily family, Rule rule) {
-    Ruleset r = Ruleset.builder().family(family)
-        .addTables(Table.builder().name(TableName.FILTER).addChains(Chain.builder().name("INPUT")
-            .addRules(rule).build()).build())
-        .build();
-    return r.validate().stream().map(Finding::toString).collect(Collectors.toList());
-  }
 
   @Test
   void factoriesAndText() {

@@ -1,5 +1,6 @@
 package dev.mlb.netfilter;
 
+import static dev.mlb.netfilter.TargetTestSupport.render;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -14,10 +15,6 @@ import org.junit.jupiter.api.Test;
  * iptables-nft 1.8.9 on Linux 6.18).
  */
 class NfqueueTest {
-
-  private static String render(Target t) {
-    return RestoreWriter.renderRule(Rule.builder().target(t).build());
-  }
 
   private static List<String> findings(Target t) {
     return ModuleForms.findings(IpFamily.V4, TableName.FILTER, "INPUT", Rule.builder().target(t).build());

@@ -1,5 +1,6 @@
 package dev.mlb.netfilter;
 
+import static dev.mlb.netfilter.MatchTestSupport.render;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -15,10 +16,6 @@ import org.junit.jupiter.api.Test;
  * input gets mlb's messages, and the protocol findings.
  */
 class PacketMatchesTest {
-
-  private static String render(Match m) {
-    return RestoreWriter.renderRule(Rule.builder().addMatches(m).build());
-  }
 
   @Test
   void lengthRendersOneLengthOrARange() {

@@ -1,25 +1,16 @@
 package dev.mlb.netfilter;
 
+import static dev.mlb.netfilter.MatchTestSupport.findings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.mlb.api.Finding;
 import dev.mlb.api.IpFamily;
 import dev.mlb.api.ParseException;
 import java.util.List;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /** RealmMatch built in code: factories, its text (as iptables-nft-save printed it in realm.cases), hooks, family. */
 class RealmMatchTest {
-
-  private static List<String> findings(IpFamily family, TableName table, String chain, Match m) {
-    Ruleset r = Ruleset.builder().family(family)
-        .addTables(Table.builder().name(table).addChains(Chain.builder().name(chain)
-            .addRules(Rule.builder().addMatches(m).build()).build()).build())
-        .build();
-    return r.validate().stream().map(Finding::toString).collect(Collectors.toList());
-  }
 
   @Test
   void factoriesAndText() {

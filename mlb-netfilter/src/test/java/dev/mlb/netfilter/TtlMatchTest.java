@@ -1,5 +1,6 @@
 package dev.mlb.netfilter;
 
+import static dev.mlb.netfilter.MatchTestSupport.render;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -9,10 +10,6 @@ import org.junit.jupiter.api.Test;
 
 /** {@code -m ttl} and {@code -m hl} as values (kernel facts: ttl.cases). */
 class TtlMatchTest {
-
-  private static String render(Match m) {
-    return RestoreWriter.renderRule(Rule.builder().addMatches(m).build());
-  }
 
   @Test
   void factoriesRenderAsIptablesSave() {
